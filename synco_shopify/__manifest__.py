@@ -1,0 +1,17 @@
+# Copyright 2026 Synco
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+{
+    "name": "Synco Shopify Multi-Warehouse Inventory",
+    "summary": "Keep Shopify inventory true to Odoo's warehouses, location by location",
+    "version": "19.0.1.0.0",
+    "category": "Inventory/Inventory",
+    "website": "https://github.com/synco/synco_shopify",
+    "author": "Synco",
+    "license": "LGPL-3",
+    "application": True,
+    "installable": True,
+    "depends": ["stock", "sale_stock", "queue_job"],
+    "external_dependencies": {"python": ["requests"]},
+    "data": [],
+    "demo": [],
+}

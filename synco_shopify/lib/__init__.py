@@ -1,0 +1,1 @@
+"""Plain-Python parts of the connector: nothing here imports the Odoo ORM."""
