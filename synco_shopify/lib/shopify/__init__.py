@@ -1,0 +1,72 @@
+"""Plain-Python Shopify Admin GraphQL client (no Odoo imports).
+
+Import from here::
+
+    from odoo.addons.synco_shopify.lib.shopify import ShopifyClient, QuantityChange
+"""
+
+from .client import (
+    ADDON_VERSION,
+    DEFAULT_API_VERSION,
+    MAX_QUANTITIES_PER_CALL,
+    MIN_API_VERSION,
+    USER_AGENT,
+    ClientStats,
+    ItemOutcome,
+    Outcome,
+    QuantityChange,
+    SetQuantitiesResult,
+    ShopifyClient,
+    check_api_version,
+    search_quote,
+    to_gid,
+)
+from .errors import (
+    ShopifyAuthError,
+    ShopifyError,
+    ShopifyPermanentError,
+    ShopifyQueryError,
+    ShopifyRetryableError,
+    ShopifyThrottledError,
+    ShopifyUserErrors,
+    UserError,
+)
+from .throttle import (
+    CostThrottle,
+    FileThrottleStore,
+    MemoryThrottleStore,
+    ThrottleStore,
+)
+from .webhook import HMAC_HEADER, sign, verify_hmac
+
+__all__ = [
+    "ADDON_VERSION",
+    "DEFAULT_API_VERSION",
+    "HMAC_HEADER",
+    "MAX_QUANTITIES_PER_CALL",
+    "MIN_API_VERSION",
+    "USER_AGENT",
+    "ClientStats",
+    "CostThrottle",
+    "FileThrottleStore",
+    "ItemOutcome",
+    "MemoryThrottleStore",
+    "Outcome",
+    "QuantityChange",
+    "SetQuantitiesResult",
+    "ShopifyAuthError",
+    "ShopifyClient",
+    "ShopifyError",
+    "ShopifyPermanentError",
+    "ShopifyQueryError",
+    "ShopifyRetryableError",
+    "ShopifyThrottledError",
+    "ShopifyUserErrors",
+    "ThrottleStore",
+    "UserError",
+    "check_api_version",
+    "search_quote",
+    "sign",
+    "to_gid",
+    "verify_hmac",
+]
