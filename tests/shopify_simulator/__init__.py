@@ -1,0 +1,25 @@
+"""A faithful local stand-in for the Shopify Admin GraphQL API (tests, demo).
+
+Start it as a process::
+
+    python3 -m tests.shopify_simulator --port 8765 --fixture demo
+
+or in-process::
+
+    from tests.shopify_simulator import Simulator
+    sim = Simulator(fixture="demo").start()   # port 0: a free port
+    ... sim.base_url, sim.graphql_url("2026-07"), sim.levels(shop) ...
+    sim.stop()
+
+Modules: ``make_schema`` (builds the committed ``schema.graphql`` subset of the
+real schema), ``state`` (store objects), ``graphql_api`` (resolvers, search,
+paging, cost), ``bulk`` (bulk operations/JSONL), ``webhooks`` (payloads and the
+retrying sender), ``simulator`` (the facade: locking, rate limit, faults, log,
+domain actions), ``server`` (HTTP endpoint and ``/_sim/`` control API) and
+``fixtures``.
+"""
+
+from .fixtures import DEMO_DOMAIN, DEMO_TOKEN, DEMO_WEBHOOK_SECRET
+from .simulator import Simulator
+
+__all__ = ["DEMO_DOMAIN", "DEMO_TOKEN", "DEMO_WEBHOOK_SECRET", "Simulator"]

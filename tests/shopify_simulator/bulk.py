@@ -1,0 +1,123 @@
+"""Bulk operations: run a query without paging and write Shopify's JSONL.
+
+The query is validated against the same schema and executed by the same
+resolvers as normal requests, with ``Context.bulk`` set so that connections
+ignore ``first``/``after`` and return everything.  The result is flattened as
+Shopify does: one JSON object per line, each node of a nested connection on
+its own line after its parent, linked by ``__parentId``; ``edges``/``node``
+wrappers disappear.  Shopify's documented limits are enforced: the root field
+must be a connection, at most 5 connections, at most 2 levels of nesting, and a
+node holding a nested connection must select ``id``.
+
+The operation runs synchronously when created; reading it (``bulkOperation``,
+``currentBulkOperation``, ``node``) moves it CREATED -> RUNNING -> COMPLETED,
+so clients exercise their polling loop.
+"""
+
+import json
+
+from graphql import GraphQLError, execute, get_named_type, parse, validate
+
+from .graphql_api import SCHEMA, Context, _fields, default_resolver
+
+MAX_CONNECTIONS = 5
+MAX_DEPTH = 2
+
+
+def _check(selection_set, parent_type, fragments, depth, counter):
+    """Shopify's static bulk-query rules; returns a problem string or None."""
+    fields = list(_fields(selection_set, parent_type, fragments))
+    for node, owner in fields:
+        if node.name.value.startswith("__"):
+            continue
+        named = get_named_type(owner.fields[node.name.value].type)
+        if named.name.endswith("Connection"):
+            counter.append(node.name.value)
+            if depth > MAX_DEPTH:
+                return f"Bulk queries cannot contain connections with a nesting " \
+                       f"depth greater than {MAX_DEPTH}."
+            if depth > 0 and not any(n.name.value == "id" for n, _ in fields):
+                return (f"The parent of the nested connection '{node.name.value}' "
+                        "must select the 'id' field.")
+            node_type = get_named_type(named.fields["nodes"].type)
+            for child, _ in _fields(node.selection_set, named, fragments):
+                inner = child.selection_set
+                if child.name.value == "edges":
+                    edge_type = get_named_type(named.fields["edges"].type)
+                    inner = next((g.selection_set for g, _ in _fields(
+                        child.selection_set, edge_type, fragments)
+                        if g.name.value == "node"), None)
+                if child.name.value in ("edges", "nodes") and inner is not None:
+                    problem = _check(inner, node_type, fragments, depth + 1, counter)
+                    if problem:
+                        return problem
+        elif node.selection_set is not None:
+            problem = _check(node.selection_set, named, fragments, depth, counter)
+            if problem:
+                return problem
+    return None
+
+
+def _is_connection(value):
+    return isinstance(value, dict) and ("edges" in value or "nodes" in value) and (
+        set(value) <= {"edges", "nodes", "pageInfo"})
+
+
+def _connection_nodes(value):
+    if "nodes" in value:
+        return value["nodes"]
+    return [edge["node"] for edge in value["edges"] if "node" in edge]
+
+
+def _flatten(obj, parent_id, lines):
+    row, children = {}, []
+    for key, value in obj.items():
+        if _is_connection(value):
+            children.append(value)
+        else:
+            row[key] = value
+    if parent_id is not None:
+        row["__parentId"] = parent_id
+    lines.append(json.dumps(row, separators=(",", ":")))
+    for child in children:
+        for node in _connection_nodes(child):
+            _flatten(node, obj.get("id"), lines)
+
+
+def run_bulk_query(sim, shop, query):
+    """Execute ``query`` in bulk mode -> (jsonl text, root count, problem)."""
+    try:
+        document = parse(query)
+    except GraphQLError as error:
+        return None, 0, f"Invalid bulk query: {error.message}"
+    errors = validate(SCHEMA, document)
+    if errors:
+        return None, 0, f"Invalid bulk query: {errors[0].message}"
+    operations = [d for d in document.definitions if d.kind == "operation_definition"]
+    if len(operations) != 1 or operations[0].operation.value != "query":
+        return None, 0, "Bulk queries must contain exactly one query operation."
+    fragments = {d.name.value: d for d in document.definitions
+                 if d.kind == "fragment_definition"}
+    roots = list(_fields(operations[0].selection_set, SCHEMA.query_type, fragments))
+    if len(roots) != 1 or not get_named_type(
+            SCHEMA.query_type.fields[roots[0][0].name.value].type
+    ).name.endswith("Connection"):
+        return None, 0, "Bulk queries must have exactly one top-level connection field."
+    connections = []
+    problem = _check(operations[0].selection_set, SCHEMA.query_type, fragments, 0,
+                     connections)
+    if problem is None and len(connections) > MAX_CONNECTIONS:
+        problem = f"Bulk queries cannot contain more than {MAX_CONNECTIONS} connections."
+    if problem:
+        return None, 0, problem
+    result = execute(SCHEMA, document, context_value=Context(sim, shop, "bulk",
+                                                             bulk=True),
+                     field_resolver=default_resolver)
+    if result.errors:
+        return None, 0, f"Bulk query failed: {result.errors[0].message}"
+    root_key = roots[0][0].alias.value if roots[0][0].alias else roots[0][0].name.value
+    lines = []
+    nodes = _connection_nodes(result.data[root_key])
+    for node in nodes:
+        _flatten(node, None, lines)
+    return "".join(line + "\n" for line in lines), len(nodes), None

@@ -1,0 +1,678 @@
+"""The ``Simulator``: state, rate limiting, faults, request log and domain actions.
+
+One ``threading.RLock`` guards everything (store, buckets, log, faults); the
+HTTP layer (``server.py``) only parses requests and calls ``handle_graphql``
+or the control methods.  Artificial latency is slept *outside* the lock so a
+slow request does not stall the others.
+
+Rate limiting is Shopify's leaky bucket per shop, in real time: a request
+whose requested cost exceeds what is left is answered ``Throttled``; after
+execution the difference between requested and actual cost is refunded.
+
+Faults (``set_faults`` / ``POST /_sim/faults``) are drawn from a seeded
+``random.Random`` so a test run is reproducible; ``fail_next`` queues exact
+faults for the next GraphQL requests.  ``drop_after_apply`` executes the
+request and then closes the socket without an answer: the client cannot tell
+whether its mutation landed, which is what idempotency keys are for.
+"""
+
+import json
+import pickle
+import random
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+from threading import RLock
+
+from graphql import GraphQLError, execute, parse, validate
+from graphql.execution.values import get_variable_values
+from graphql.utilities import get_operation_ast
+
+from . import fixtures, graphql_api, state
+from .graphql_api import SCHEMA, Context, default_resolver, operation_cost, typed_node
+from .webhooks import FAST_RETRY_SCHEDULE, WebhookSender, level_payload, order_payload
+
+SUPPORTED_VERSIONS = ("2026-04", "2026-07")
+INVENTORY_REASONS = {
+    "correction", "cycle_count_available", "damaged", "movement_created",
+    "movement_updated", "movement_received", "movement_canceled", "other",
+    "promotion", "quality_control", "received", "reservation_created",
+    "reservation_deleted", "reservation_updated", "restock", "safety_stock",
+    "shrinkage",
+}
+DEFAULT_FAULTS = {
+    "seed": 0,
+    "error_429_rate": 0.0,
+    "retry_after": 1.0,
+    "error_5xx_rate": 0.0,
+    "error_5xx_status": 503,
+    "latency": 0.0,
+    "latency_jitter": 0.0,
+    "drop_rate": 0.0,
+    "drop_after_apply_rate": 0.0,
+    "fail_next": [],
+    "item_errors": {},
+    "drop_webhooks_rate": 0.0,
+    "drop_next_webhooks": 0,
+}
+FAULT_KINDS = {"429", "500", "502", "503", "504", "drop", "drop_after_apply"}
+
+
+class Bucket:
+    """Shopify's leaky bucket: ``maximum`` points, refilled at ``rate``/s."""
+
+    def __init__(self, maximum, rate):
+        self.maximum = float(maximum)
+        self.rate = float(rate)
+        self.available = float(maximum)
+        self.stamp = time.monotonic()
+
+    def refill(self):
+        now = time.monotonic()
+        self.available = min(self.maximum,
+                             self.available + (now - self.stamp) * self.rate)
+        self.stamp = now
+
+    def status(self):
+        return {"maximumAvailable": self.maximum,
+                "currentlyAvailable": int(self.available),
+                "restoreRate": self.rate}
+
+
+class Simulator:
+    """A Shopify stand-in: ``Simulator().start()`` then talk to ``base_url``."""
+
+    def __init__(self, host="127.0.0.1", port=0, fixture=None, bucket_size=2000,
+                 restore_rate=100, state_file=None,
+                 webhook_retry_schedule=FAST_RETRY_SCHEDULE, webhook_timeout=5.0):
+        self.host, self.port = host, port
+        self.bucket_size, self.restore_rate = bucket_size, restore_rate
+        self.state_file = Path(state_file) if state_file else None
+        self.lock = RLock()
+        self.store = state.Store()
+        self.log = []
+        self.faults = json.loads(json.dumps(DEFAULT_FAULTS))
+        self.random = random.Random(0)
+        self.webhooks = WebhookSender(webhook_retry_schedule, webhook_timeout)
+        self.server = None
+        self.base_url = None
+        if self.state_file and self.state_file.exists():
+            self.store = pickle.loads(self.state_file.read_bytes())
+            for shop in self.store.shops.values():
+                shop.bucket = Bucket(bucket_size, restore_rate)
+        elif fixture:
+            self.load_fixture(fixture)
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def start(self):
+        from .server import serve
+
+        self.server = serve(self, self.host, self.port)
+        self.port = self.server.server_address[1]
+        self.base_url = f"http://{self.host}:{self.port}"
+        return self
+
+    def stop(self):
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+        self.webhooks.stop()
+        self.save()
+
+    def save(self):
+        if self.state_file:
+            with self.lock:
+                self.state_file.write_bytes(pickle.dumps(self.store))
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *_exc):
+        self.stop()
+
+    def graphql_url(self, version="2026-07"):
+        return f"{self.base_url}/admin/api/{version}/graphql.json"
+
+    # -- state helpers ----------------------------------------------------------------
+
+    def reset(self, fixture=None):
+        with self.lock:
+            self.store = state.Store()
+            self.log.clear()
+            self.clear_faults()
+            self.webhooks.clear()
+            if fixture:
+                self.load_fixture(fixture)
+
+    def load_fixture(self, name):
+        with self.lock:
+            fixtures.FIXTURES[name](self)
+
+    def shop(self, domain=None):
+        return self.store.shop(domain)
+
+    def add_shop(self, domain, **kwargs):
+        with self.lock:
+            shop = self.store.add_shop(domain, **kwargs)
+            shop.bucket = Bucket(self.bucket_size, self.restore_rate)
+            return shop
+
+    def add_location(self, shop, name, **kwargs):
+        with self.lock:
+            return self.store.add_location(shop, name, **kwargs)
+
+    def add_product(self, shop, title, skus, stock=None, **kwargs):
+        """Create a product; ``stock`` maps location names to available units."""
+        with self.lock:
+            shop = self.store.shop(shop)
+            product = self.store.add_product(shop, title, skus, **kwargs)
+            for location_name, available in (stock or {}).items():
+                location = shop.location_named(location_name)
+                for variant in product.variants:
+                    self.store.stock(shop, variant.item, location, available)
+            return product
+
+    def seed_catalogue(self, shop, n_variants, locations=None, stocked=True,
+                       available=None, sku_prefix="BENCH-", per_product=10):
+        """Bulk-create ``n_variants`` SKUs (for benchmarks); returns the SKUs.
+
+        ``available`` is an int or ``f(index, location) -> int``; by default a
+        deterministic spread 0..99.
+        """
+        with self.lock:
+            shop = self.store.shop(shop)
+            chosen = [shop.location_named(n) for n in locations] if locations else [
+                loc for loc in shop.locations.values() if loc.is_active]
+            skus = [f"{sku_prefix}{i:06d}" for i in range(n_variants)]
+            for start in range(0, n_variants, per_product):
+                batch = skus[start:start + per_product]
+                product = self.store.add_product(shop, f"Bench product {start}", batch)
+                if not stocked:
+                    continue
+                for offset, variant in enumerate(product.variants):
+                    index = start + offset
+                    for location in chosen:
+                        if callable(available):
+                            qty = available(index, location)
+                        elif available is not None:
+                            qty = available
+                        else:
+                            qty = (index * 7 + location.number) % 100
+                        self.store.stock(shop, variant.item, location, qty)
+            return skus
+
+    def levels(self, shop=None):
+        with self.lock:
+            return self.store.levels(shop)
+
+    def level(self, shop, sku, location_name):
+        with self.lock:
+            shop = self.store.shop(shop)
+            item = shop.item_for(sku)
+            level = item.levels.get(shop.location_named(location_name).number)
+            return level.as_dict() if level else None
+
+    def set_available(self, shop, sku_or_item, location, quantity):
+        """A merchant's manual edit in the Shopify admin (drift)."""
+        with self.lock:
+            shop = self.store.shop(shop)
+            item = shop.item_for(sku_or_item)
+            location = shop.location_named(location)
+            level = self.store.stock(shop, item, location)
+            level.available = int(quantity)
+            level.updated_at = time.time()
+            self._emit(shop, "INVENTORY_LEVELS_UPDATE", level_payload(shop, level))
+            return level.as_dict()
+
+    def create_order(self, shop, lines, shipping_address=None, location=None,
+                     email="customer@example.com", customer=None):
+        """A customer buys ``lines`` [(sku, qty)]: available -> committed."""
+        with self.lock:
+            shop = self.store.shop(shop)
+            now = time.time()
+            number = self.store.next_id()
+            order = state.Order(
+                number=number, order_number=1001 + len(shop.orders), email=email,
+                phone=None, lines=[], currency=shop.currency, created_at=now,
+                updated_at=now, cancelled_at=None, cancel_reason=None, note=None,
+                tags=[], shipping_address=self._mailing_address(shipping_address),
+                customer=self._customer(customer, email))
+            touched = []
+            for sku, quantity in lines:
+                item = shop.item_for(sku)
+                level = self._pick_level(shop, item, quantity, location)
+                level.available -= quantity
+                level.committed += quantity
+                level.updated_at = now
+                touched.append(level)
+                order.lines.append(state.LineItem(
+                    number=self.store.next_id(), order=order, variant=item.variant,
+                    quantity=quantity, price=Decimal(item.variant.price),
+                    location=level.location))
+            shop.orders[number] = order
+            self._emit(shop, "ORDERS_CREATE", order_payload(shop, order))
+            for level in dict.fromkeys(touched):
+                self._emit(shop, "INVENTORY_LEVELS_UPDATE", level_payload(shop, level))
+            return order
+
+    def cancel_order(self, order_id, reason="CUSTOMER"):
+        """Cancel with restock: committed -> available; marks ``cancelledAt``."""
+        with self.lock:
+            shop, order = self._find_order(order_id)
+            if order.cancelled_at:
+                raise ValueError(f"order {order.name} is already cancelled")
+            now = time.time()
+            order.cancelled_at = order.updated_at = now
+            order.cancel_reason = reason
+            touched = []
+            for line in order.lines:
+                level = line.variant.item.levels[line.location.number]
+                level.committed -= line.quantity
+                level.available += line.quantity
+                level.updated_at = now
+                touched.append(level)
+            payload = order_payload(shop, order)
+            self._emit(shop, "ORDERS_CANCELLED", payload)
+            self._emit(shop, "ORDERS_UPDATED", payload)
+            for level in dict.fromkeys(touched):
+                self._emit(shop, "INVENTORY_LEVELS_UPDATE", level_payload(shop, level))
+            return order
+
+    def _find_order(self, order_id):
+        if isinstance(order_id, state.Order):
+            order_id = order_id.number
+        parsed = state.parse_gid(str(order_id))
+        number = parsed[1] if parsed else int(order_id)
+        for shop in self.store.shops.values():
+            if number in shop.orders:
+                return shop, shop.orders[number]
+        raise KeyError(f"no order {order_id!r}")
+
+    @staticmethod
+    def _pick_level(shop, item, quantity, location_name):
+        if location_name is not None:
+            location = shop.location_named(location_name)
+            level = item.levels.get(location.number)
+            if level is None:
+                raise ValueError(f"{item.sku} is not stocked at {location.name}")
+            return level
+        stocked = [item.levels[n] for n in sorted(item.levels)
+                   if item.levels[n].location.is_active]
+        if not stocked:
+            raise ValueError(f"{item.sku} is not stocked at any active location")
+        for level in stocked:
+            if level.available >= quantity:
+                return level
+        return stocked[0]
+
+    @staticmethod
+    def _mailing_address(address):
+        address = dict(address or {})
+        for key in ("firstName", "lastName", "company", "address1", "address2",
+                    "city", "province", "provinceCode", "country", "countryCodeV2",
+                    "zip", "phone"):
+            address.setdefault(key, None)
+        if address.get("countryCode") and not address["countryCodeV2"]:
+            address["countryCodeV2"] = address.pop("countryCode")
+        address.setdefault("name", " ".join(
+            p for p in (address["firstName"], address["lastName"]) if p) or None)
+        address.setdefault("id", f"gid://shopify/MailingAddress/{uuid.uuid4().int % 10**12}")
+        return address
+
+    def _customer(self, customer, email):
+        customer = dict(customer or {})
+        number = customer.get("number") or self.store.next_id()
+        customer.setdefault("email", email)
+        customer.setdefault("firstName", None)
+        customer.setdefault("lastName", None)
+        customer.setdefault("phone", None)
+        customer.update(number=number, id=state.gid("Customer", number),
+                        legacyResourceId=str(number))
+        customer.setdefault("displayName", " ".join(
+            p for p in (customer["firstName"], customer["lastName"]) if p) or email)
+        return customer
+
+    # -- webhooks ---------------------------------------------------------------------
+
+    def _emit(self, shop, topic, payload):
+        event_id = str(uuid.uuid4())
+        for subscription in list(shop.webhooks.values()):
+            if subscription.topic == topic:
+                self.webhooks.enqueue(shop, subscription, topic, payload, event_id,
+                                      drop=self._drop_webhook())
+
+    def _drop_webhook(self):
+        if self.faults["drop_next_webhooks"] > 0:
+            self.faults["drop_next_webhooks"] -= 1
+            return True
+        return self.random.random() < self.faults["drop_webhooks_rate"]
+
+    def deliveries(self):
+        with self.lock:
+            return list(self.webhooks.deliveries)
+
+    def wait_for_deliveries(self, timeout=10.0):
+        return self.webhooks.wait_idle(timeout)
+
+    def set_webhook_retry(self, schedule=None, timeout=None):
+        if schedule is not None:
+            self.webhooks.retry_schedule = tuple(schedule)
+        if timeout is not None:
+            self.webhooks.timeout = timeout
+
+    # -- faults, bucket, log -------------------------------------------------------
+
+    def set_faults(self, **faults):
+        """Merge fault settings (see ``DEFAULT_FAULTS``); ``seed`` reseeds."""
+        with self.lock:
+            unknown = set(faults) - set(DEFAULT_FAULTS)
+            if unknown:
+                raise ValueError(f"unknown faults {sorted(unknown)}")
+            for kind in faults.get("fail_next", []):
+                if kind not in FAULT_KINDS:
+                    raise ValueError(f"unknown fault kind {kind!r}")
+            self.faults.update(faults)
+            if "seed" in faults:
+                self.random.seed(faults["seed"])
+            return dict(self.faults)
+
+    def fail_next(self, kind, count=1):
+        """Queue ``count`` faults of ``kind`` for the next GraphQL requests."""
+        with self.lock:
+            return self.set_faults(fail_next=self.faults["fail_next"] + [kind] * count)
+
+    def clear_faults(self):
+        with self.lock:
+            self.faults = json.loads(json.dumps(DEFAULT_FAULTS))
+            self.random.seed(0)
+
+    def set_bucket(self, maximum=None, restore_rate=None, shop=None):
+        with self.lock:
+            if maximum is not None:
+                self.bucket_size = maximum
+            if restore_rate is not None:
+                self.restore_rate = restore_rate
+            shops = [self.store.shop(shop)] if shop else self.store.shops.values()
+            for each in shops:
+                each.bucket = Bucket(self.bucket_size, self.restore_rate)
+
+    def clear_log(self):
+        with self.lock:
+            self.log.clear()
+
+    def draw_fault(self):
+        """The fault for the next GraphQL request (None most of the time)."""
+        with self.lock:
+            faults = self.faults
+            if faults["fail_next"]:
+                return faults["fail_next"].pop(0)
+            draw = self.random.random
+            for kind, rate in (("429", faults["error_429_rate"]),
+                               (str(faults["error_5xx_status"]),
+                                faults["error_5xx_rate"]),
+                               ("drop", faults["drop_rate"]),
+                               ("drop_after_apply", faults["drop_after_apply_rate"])):
+                if rate and draw() < rate:
+                    return kind
+            return None
+
+    def latency(self):
+        with self.lock:
+            return self.faults["latency"] + (
+                self.random.random() * self.faults["latency_jitter"])
+
+    def record(self, **entry):
+        with self.lock:
+            entry.setdefault("time", time.time())
+            self.log.append(entry)
+            return entry
+
+    # -- GraphQL ----------------------------------------------------------------------
+
+    def handle_graphql(self, shop, version, body):
+        """Run one GraphQL request; returns (payload, log entry fields)."""
+        entry = {"shop": shop.domain, "version": version, "operation_name": None,
+                 "root_fields": [], "mutation": False, "requested_cost": None,
+                 "actual_cost": None, "throttled": False, "quantities": 0,
+                 "idempotency_key": None, "errors": 0, "user_errors": 0}
+        query = body.get("query") if isinstance(body, dict) else None
+        if not isinstance(query, str):
+            return {"errors": [{"message": "Missing query"}]}, entry
+        try:
+            document = parse(query)
+        except GraphQLError as error:
+            return {"errors": [error.formatted]}, entry
+        errors = validate(SCHEMA, document)
+        if errors:
+            return {"errors": [e.formatted for e in errors]}, entry
+        operation = get_operation_ast(document, body.get("operationName"))
+        if operation is None:
+            return {"errors": [{"message": "An operation name is required"}]}, entry
+        fragments = {d.name.value: d for d in document.definitions
+                     if d.kind == "fragment_definition"}
+        variables = get_variable_values(SCHEMA, operation.variable_definitions or [],
+                                        body.get("variables") or {})
+        if isinstance(variables, list):
+            return {"errors": [e.formatted for e in variables]}, entry
+        entry.update(
+            operation_name=operation.name.value if operation.name else None,
+            mutation=operation.operation.value == "mutation",
+            root_fields=[f.name.value for f, _ in graphql_api._fields(
+                operation.selection_set, SCHEMA.query_type, fragments)])
+        requested = operation_cost(operation, fragments, variables)
+        entry["requested_cost"] = requested
+        with self.lock:
+            bucket = shop.bucket
+            bucket.refill()
+            if requested > graphql_api.MAX_QUERY_COST:
+                return self._cost_error(
+                    requested, bucket,
+                    f"Query cost is {requested}, which exceeds the single query max "
+                    f"cost limit ({graphql_api.MAX_QUERY_COST}).",
+                    "MAX_COST_EXCEEDED"), entry
+            if requested > bucket.available:
+                entry["throttled"] = True
+                return self._cost_error(requested, bucket, "Throttled",
+                                        "THROTTLED"), entry
+            bucket.available -= requested
+            context = Context(self, shop, version)
+            result = execute(SCHEMA, document, operation_name=body.get("operationName"),
+                             variable_values=body.get("variables") or {},
+                             context_value=context, field_resolver=default_resolver)
+            actual = requested if entry["mutation"] else operation_cost(
+                operation, fragments, variables, result.data, actual=True)
+            bucket.available = min(bucket.maximum,
+                                   bucket.available + requested - actual)
+            cost = {"requestedQueryCost": requested, "actualQueryCost": actual,
+                    "throttleStatus": bucket.status()}
+        entry.update(actual_cost=actual, quantities=context.quantities_written,
+                     idempotency_key=context.idempotency_key,
+                     errors=len(result.errors or []),
+                     user_errors=sum(len((v or {}).get("userErrors") or [])
+                                     for v in (result.data or {}).values()
+                                     if isinstance(v, dict)))
+        payload = {}
+        if result.errors:
+            payload["errors"] = [e.formatted for e in result.errors]
+        payload["data"] = result.data
+        payload["extensions"] = {"cost": cost}
+        return payload, entry
+
+    @staticmethod
+    def _cost_error(requested, bucket, message, code):
+        extensions = {"code": code,
+                      "documentation": "https://shopify.dev/api/usage/rate-limits"}
+        if code == "MAX_COST_EXCEEDED":
+            extensions.update(cost=requested, maxCost=graphql_api.MAX_QUERY_COST)
+        return {"errors": [{"message": message, "extensions": extensions}],
+                "extensions": {"cost": {"requestedQueryCost": requested,
+                                        "actualQueryCost": None,
+                                        "throttleStatus": bucket.status()}}}
+
+    # -- mutations (called by resolvers with the lock held) -------------------------
+
+    def apply_set_quantities(self, shop, data):
+        name, reason = data["name"], data["reason"]
+        reference = data.get("referenceDocumentUri")
+        errors = []
+
+        def error(code, field, message):
+            errors.append({"code": code, "field": field, "message": message})
+
+        if name not in ("available", "on_hand"):
+            error("INVALID_NAME", ["input", "name"],
+                  "The quantity name must be either 'available' or 'on_hand'.")
+        if reason not in INVENTORY_REASONS:
+            error("INVALID_REASON", ["input", "reason"],
+                  "The specified reason is invalid.")
+        if reference is not None and ":" not in reference.strip(":"):
+            error("INVALID_REFERENCE_DOCUMENT", ["input", "referenceDocumentUri"],
+                  "The specified reference document is invalid.")
+        planned, seen = [], set()
+        item_errors = self.faults["item_errors"]
+        for index, quantity in enumerate(data["quantities"]):
+            path = ["input", "quantities", str(index)]
+            item = typed_node(shop, quantity["inventoryItemId"], "InventoryItem")
+            location = typed_node(shop, quantity["locationId"], "Location")
+            if item is None:
+                error("INVALID_INVENTORY_ITEM", path + ["inventoryItemId"],
+                      "The specified inventory item could not be found.")
+                continue
+            if location is None:
+                error("INVALID_LOCATION", path + ["locationId"],
+                      "The specified location could not be found.")
+                continue
+            forced = item_errors.get(item.id) or item_errors.get(item.sku)
+            if forced:
+                error(forced, path + ["inventoryItemId"],
+                      f"Simulated failure ({forced}) for {item.sku}.")
+                continue
+            if (item.number, location.number) in seen:
+                error("NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR",
+                      path + ["inventoryItemId"],
+                      "The combination of inventoryItemId and locationId must be "
+                      "unique.")
+                continue
+            seen.add((item.number, location.number))
+            level = item.levels.get(location.number)
+            if level is None:
+                error("ITEM_NOT_STOCKED_AT_LOCATION", path + ["locationId"],
+                      "The specified inventory item is not stocked at the location.")
+                continue
+            target = quantity["quantity"]
+            if target > 1_000_000_000:
+                error("INVALID_QUANTITY_TOO_HIGH", path + ["quantity"],
+                      "The total quantity can't be higher than 1,000,000,000.")
+                continue
+            if target < -1_000_000_000:
+                error("INVALID_QUANTITY_TOO_LOW", path + ["quantity"],
+                      "The total quantity can't be lower than -1,000,000,000.")
+                continue
+            if name == "on_hand" and target < 0:
+                error("INVALID_QUANTITY_NEGATIVE", path + ["quantity"],
+                      "The quantity can't be negative.")
+                continue
+            expected = quantity["changeFromQuantity"]
+            if expected is not None and name in ("available", "on_hand") and (
+                    expected != level.quantity(name)):
+                error("CHANGE_FROM_QUANTITY_STALE", path + ["changeFromQuantity"],
+                      "The changeFromQuantity argument no longer matches the "
+                      "persisted quantity.")
+                continue
+            planned.append((level, target))
+        if errors:
+            return {"inventoryAdjustmentGroup": None, "userErrors": errors}
+        now = time.time()
+        changes = []
+        for level, target in planned:
+            delta = target - level.quantity(name)
+            if not delta:
+                continue
+            level.available += delta
+            level.updated_at = now
+            other = "on_hand" if name == "available" else "available"
+            for changed in (name, other):
+                changes.append(state.Change(
+                    name=changed, delta=delta, item=level.item,
+                    location=level.location,
+                    quantity_after_change=level.quantity(changed)))
+            self._emit(shop, "INVENTORY_LEVELS_UPDATE", level_payload(shop, level))
+        group = state.AdjustmentGroup(number=self.store.next_id(), reason=reason,
+                                      reference_document_uri=reference,
+                                      changes=changes, created_at=now)
+        shop.adjustment_groups[group.number] = group
+        return {"inventoryAdjustmentGroup": group, "userErrors": []}
+
+    def apply_activate(self, shop, item_id, location_id, available, on_hand):
+        item = typed_node(shop, item_id, "InventoryItem")
+        location = typed_node(shop, location_id, "Location")
+        if item is None:
+            return {"inventoryLevel": None, "userErrors": [
+                {"field": ["inventoryItemId"],
+                 "message": "Inventory item does not exist"}]}
+        if location is None:
+            return {"inventoryLevel": None, "userErrors": [
+                {"field": ["locationId"], "message": "Location does not exist"}]}
+        level = item.levels.get(location.number)
+        if level is not None:
+            if available is not None:
+                return {"inventoryLevel": None, "userErrors": [
+                    {"field": ["available"],
+                     "message": "Not allowed to set available quantity when the "
+                                "item is already active at the location."}]}
+            return {"inventoryLevel": level, "userErrors": []}
+        level = self.store.stock(shop, item, location,
+                                 available if available is not None else on_hand or 0)
+        return {"inventoryLevel": level, "userErrors": []}
+
+    def apply_webhook_create(self, shop, version, topic, data):
+        uri = data.get("uri") or data.get("callbackUrl")
+        if not uri:
+            return {"webhookSubscription": None, "userErrors": [
+                {"field": ["webhookSubscription", "uri"],
+                 "message": "Address can't be blank"}]}
+        for existing in shop.webhooks.values():
+            if existing.topic == topic and existing.uri == uri:
+                return {"webhookSubscription": None, "userErrors": [
+                    {"field": ["webhookSubscription", "callbackUrl"],
+                     "message": "Address for this topic has already been taken"}]}
+        now = time.time()
+        webhook = state.WebhookSubscription(
+            number=self.store.next_id(), topic=topic, uri=uri,
+            format=data.get("format") or "JSON",
+            include_fields=data.get("includeFields") or [],
+            filter=data.get("filter"), name=data.get("name"), api_version=version,
+            created_at=now, updated_at=now)
+        shop.webhooks[webhook.number] = webhook
+        return {"webhookSubscription": webhook, "userErrors": []}
+
+    def apply_bulk_run(self, shop, query):
+        from .bulk import run_bulk_query
+
+        for operation in shop.bulk_operations.values():
+            if operation.status in ("CREATED", "RUNNING"):
+                return {"bulkOperation": None, "userErrors": [{
+                    "code": "OPERATION_IN_PROGRESS", "field": None,
+                    "message": "A bulk query operation for this app and shop is "
+                               f"already in progress: {operation.id}."}]}
+        jsonl, roots, problem = run_bulk_query(self, shop, query)
+        if problem:
+            return {"bulkOperation": None, "userErrors": [
+                {"code": "INVALID", "field": ["query"], "message": problem}]}
+        operation = state.BulkOperation(
+            number=self.store.next_id(), query=query, status="CREATED",
+            created_at=time.time(), completed_at=None, jsonl=jsonl, polls=0,
+            object_count=jsonl.count("\n"), root_object_count=roots)
+        shop.bulk_operations[operation.number] = operation
+        return {"bulkOperation": operation, "userErrors": []}
+
+    def bulk_result(self, number):
+        with self.lock:
+            for shop in self.store.shops.values():
+                operation = shop.bulk_operations.get(number)
+                if operation is not None and operation.status == "COMPLETED":
+                    return operation.jsonl
+        return None

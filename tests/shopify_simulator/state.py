@@ -1,0 +1,344 @@
+"""In-memory Shopify store state: shops, locations, catalogue, levels, orders.
+
+Plain Python objects (``__slots__`` classes) rather than dicts so that the
+GraphQL layer can resolve most fields by attribute name and so that seeding
+50 000 variants stays fast.  Everything here is called with the simulator's
+single lock held; nothing in this module locks on its own.
+
+Identifiers are numeric and global across shops, like Shopify's: the GraphQL
+ID is ``gid://shopify/<Type>/<n>``.  An inventory level has no number of its
+own; as in Shopify its GID is ``gid://shopify/InventoryLevel/<location>?
+inventory_item_id=<item>``.
+
+Quantities: each level stores ``available`` and ``committed``; ``on_hand`` is
+always ``available + committed`` (the simulator has no reserved/damaged/...
+states), so the three names stay consistent by construction.
+"""
+
+import re
+import time
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+GID_RE = re.compile(r"^gid://shopify/([A-Za-z]+)/(\d+)(?:\?inventory_item_id=(\d+))?$")
+
+
+def gid(kind, number):
+    return f"gid://shopify/{kind}/{number}"
+
+
+def parse_gid(value):
+    """``gid://shopify/Location/1`` -> ("Location", 1, None); None if invalid."""
+    match = GID_RE.match(value or "")
+    if not match:
+        return None
+    extra = match.group(3)
+    return match.group(1), int(match.group(2)), int(extra) if extra else None
+
+
+def iso(ts):
+    """Epoch seconds -> Shopify GraphQL DateTime (UTC, second precision)."""
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def local_iso(ts, tz_name):
+    """Epoch seconds -> REST/webhook style timestamp in the shop's time zone."""
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, ZoneInfo(tz_name)).isoformat(timespec="seconds")
+
+
+class Record:
+    """Base for state objects: keyword construction of ``__slots__``."""
+
+    __slots__ = ()
+
+    def __init__(self, **values):
+        for name in self.__slots__:
+            setattr(self, name, values.pop(name, None))
+        if values:
+            raise TypeError(f"unknown fields {sorted(values)}")
+
+    @property
+    def legacy_resource_id(self):
+        return str(self.number)
+
+    @property
+    def id(self):
+        return gid(type(self).__name__, self.number)
+
+
+class Shop(Record):
+    __slots__ = ("number", "domain", "name", "token", "webhook_secret", "currency",
+                 "timezone", "email", "plan", "locations", "products", "variants",
+                 "items", "items_by_sku", "orders", "webhooks", "bulk_operations",
+                 "idempotency", "adjustment_groups", "bucket", "created_at")
+
+    def __init__(self, **values):
+        super().__init__(**values)
+        for name in ("locations", "products", "variants", "items", "items_by_sku",
+                     "orders", "webhooks", "bulk_operations", "idempotency",
+                     "adjustment_groups"):
+            setattr(self, name, {})
+
+    my_shopify_domain = property(lambda self: self.domain)
+
+    def location_named(self, name_or_id):
+        for location in self.locations.values():
+            if name_or_id in (location.name, location.id, location.number):
+                return location
+        raise KeyError(f"no location {name_or_id!r} in {self.domain}")
+
+    def item_for(self, sku_or_item):
+        """An inventory item from its SKU, GID or number."""
+        if isinstance(sku_or_item, InventoryItem):
+            return sku_or_item
+        if isinstance(sku_or_item, int):
+            return self.items[sku_or_item]
+        parsed = parse_gid(sku_or_item)
+        if parsed and parsed[0] == "InventoryItem":
+            return self.items[parsed[1]]
+        items = self.items_by_sku.get(sku_or_item)
+        if not items:
+            raise KeyError(f"no SKU {sku_or_item!r} in {self.domain}")
+        return items[0]
+
+
+class Location(Record):
+    __slots__ = ("number", "name", "is_active", "fulfills_online_orders", "address",
+                 "levels", "created_at", "updated_at")
+
+    def __init__(self, **values):
+        super().__init__(**values)
+        self.levels = {}  # item number -> Level
+
+    @property
+    def deactivated_at(self):
+        return None if self.is_active else iso(self.updated_at)
+
+    activatable = property(lambda self: not self.is_active)
+    deactivatable = property(lambda self: self.is_active)
+    deletable = property(lambda self: not self.is_active)
+    has_active_inventory = property(lambda self: bool(self.levels))
+    ships_inventory = property(lambda self: self.is_active)
+    is_fulfillment_service = False
+
+
+class Product(Record):
+    __slots__ = ("number", "title", "handle", "vendor", "product_type", "status",
+                 "variants", "created_at", "updated_at")
+
+    tracks_inventory = True
+
+
+class Variant(Record):
+    __slots__ = ("number", "product", "sku", "title", "price", "barcode", "item",
+                 "position", "created_at", "updated_at")
+
+    @property
+    def id(self):
+        return gid("ProductVariant", self.number)
+
+    @property
+    def display_name(self):
+        return f"{self.product.title} - {self.title}"
+
+    @property
+    def inventory_quantity(self):
+        return sum(level.available for level in self.item.levels.values())
+
+
+class InventoryItem(Record):
+    __slots__ = ("number", "sku", "tracked", "variant", "levels", "created_at",
+                 "updated_at")
+
+    def __init__(self, **values):
+        super().__init__(**values)
+        self.levels = {}  # location number -> Level
+
+    requires_shipping = True
+
+
+class Level(Record):
+    __slots__ = ("item", "location", "available", "committed", "created_at",
+                 "updated_at")
+
+    @property
+    def id(self):
+        return (f"gid://shopify/InventoryLevel/{self.location.number}"
+                f"?inventory_item_id={self.item.number}")
+
+    @property
+    def on_hand(self):
+        return self.available + self.committed
+
+    def quantity(self, name):
+        if name == "on_hand":
+            return self.on_hand
+        return getattr(self, name, 0) if name in ("available", "committed") else 0
+
+    def as_dict(self):
+        return {"available": self.available, "committed": self.committed,
+                "on_hand": self.on_hand}
+
+    is_active = True
+    can_deactivate = True
+
+
+class Order(Record):
+    __slots__ = ("number", "order_number", "email", "phone", "customer", "lines",
+                 "shipping_address", "currency", "created_at", "updated_at",
+                 "cancelled_at", "cancel_reason", "note", "tags")
+
+    @property
+    def name(self):
+        return f"#{self.order_number}"
+
+    @property
+    def total(self):
+        return sum(line.price * line.quantity for line in self.lines)
+
+
+class LineItem(Record):
+    __slots__ = ("number", "order", "variant", "quantity", "price", "location")
+
+    sku = property(lambda self: self.variant.sku)
+    title = property(lambda self: self.variant.product.title)
+    variant_title = property(lambda self: self.variant.title)
+    name = property(lambda self: self.variant.display_name)
+
+
+class WebhookSubscription(Record):
+    __slots__ = ("number", "topic", "uri", "format", "include_fields", "filter",
+                 "name", "api_version", "created_at", "updated_at")
+
+
+class BulkOperation(Record):
+    __slots__ = ("number", "query", "status", "created_at", "completed_at",
+                 "object_count", "root_object_count", "jsonl", "polls")
+
+
+class AdjustmentGroup(Record):
+    __slots__ = ("number", "reason", "reference_document_uri", "changes",
+                 "created_at")
+
+    @property
+    def id(self):
+        return gid("InventoryAdjustmentGroup", self.number)
+
+
+class Change(Record):
+    __slots__ = ("name", "delta", "quantity_after_change", "item", "location")
+
+    ledger_document_uri = None
+
+
+class Store:
+    """All shops of one simulator, plus the global ID counter."""
+
+    def __init__(self):
+        self.shops = {}
+        self.last_id = 0
+
+    def next_id(self):
+        self.last_id += 1
+        return self.last_id
+
+    def reserve_ids(self, above):
+        """Make sure later IDs are larger than ``above`` (fixtures pick IDs)."""
+        self.last_id = max(self.last_id, above)
+
+    def shop(self, domain_or_shop):
+        if isinstance(domain_or_shop, Shop):
+            return domain_or_shop
+        if domain_or_shop is None and len(self.shops) == 1:
+            return next(iter(self.shops.values()))
+        try:
+            return self.shops[domain_or_shop]
+        except KeyError:
+            raise KeyError(f"no shop {domain_or_shop!r}") from None
+
+    def shop_for_token(self, token):
+        for shop in self.shops.values():
+            if token and shop.token == token:
+                return shop
+        return None
+
+    # -- builders -----------------------------------------------------------------
+
+    def add_shop(self, domain, name=None, token=None, webhook_secret=None,
+                 currency="USD", timezone_name="UTC", email=None, plan="Basic"):
+        if domain in self.shops:
+            raise ValueError(f"shop {domain} exists")
+        now = time.time()
+        shop = Shop(number=self.next_id(), domain=domain, name=name or domain,
+                    token=token or f"shpat_{domain.split('.')[0]}",
+                    webhook_secret=webhook_secret or f"{domain}-secret",
+                    currency=currency, timezone=timezone_name,
+                    email=email or f"owner@{domain}", plan=plan, created_at=now)
+        self.shops[domain] = shop
+        return shop
+
+    def add_location(self, shop, name, number=None, is_active=True,
+                     fulfills_online_orders=True, address=None):
+        shop = self.shop(shop)
+        if number is None:
+            number = self.next_id()
+        else:
+            self.reserve_ids(number)
+        now = time.time()
+        address = dict(address or {})
+        for key in ("address1", "address2", "city", "province", "provinceCode",
+                    "country", "countryCode", "zip", "phone"):
+            address.setdefault(key, None)
+        location = Location(number=number, name=name, is_active=is_active,
+                            fulfills_online_orders=fulfills_online_orders,
+                            address=address, created_at=now, updated_at=now)
+        shop.locations[number] = location
+        return location
+
+    def add_product(self, shop, title, skus, price="25.00", vendor="Synco",
+                    product_type=""):
+        """A product with one variant per SKU; returns the product."""
+        shop = self.shop(shop)
+        now = time.time()
+        product = Product(number=self.next_id(), title=title, vendor=vendor,
+                          handle=re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-"),
+                          product_type=product_type, status="ACTIVE", variants=[],
+                          created_at=now, updated_at=now)
+        shop.products[product.number] = product
+        for position, sku in enumerate(skus, 1):
+            item = InventoryItem(number=self.next_id(), sku=sku, tracked=True,
+                                 created_at=now, updated_at=now)
+            title_ = sku if len(skus) > 1 else "Default Title"
+            variant = Variant(number=self.next_id(), product=product, sku=sku,
+                              title=title_, price=str(price), barcode=None,
+                              item=item, position=position, created_at=now,
+                              updated_at=now)
+            item.variant = variant
+            product.variants.append(variant)
+            shop.variants[variant.number] = variant
+            shop.items[item.number] = item
+            shop.items_by_sku.setdefault(sku, []).append(item)
+        return product
+
+    def stock(self, shop, item, location, available=0):
+        """Create (or return) the level of ``item`` at ``location``."""
+        level = item.levels.get(location.number)
+        if level is None:
+            now = time.time()
+            level = Level(item=item, location=location, available=available,
+                          committed=0, created_at=now, updated_at=now)
+            item.levels[location.number] = level
+            location.levels[item.number] = level
+        return level
+
+    def levels(self, shop):
+        shop = self.shop(shop)
+        result = {}
+        for item in shop.items.values():
+            for level in item.levels.values():
+                result[(item.sku, level.location.name)] = level.as_dict()
+        return result
