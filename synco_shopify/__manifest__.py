@@ -12,6 +12,17 @@
     "installable": True,
     "depends": ["stock", "sale_stock", "queue_job"],
     "external_dependencies": {"python": ["requests"]},
-    "data": [],
+    "data": [
+        "security/ir.model.access.csv",
+        "security/shopify_security.xml",
+        "wizards/shopify_config_transfer_views.xml",
+        "views/shopify_shop_views.xml",
+        "views/shopify_location_views.xml",
+        "views/shopify_product_binding_views.xml",
+        "views/shopify_location_mapping_views.xml",
+        "views/shopify_buffer_rule_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/synco_shopify_menus.xml",
+    ],
     "demo": [],
 }

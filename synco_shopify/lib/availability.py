@@ -1,0 +1,60 @@
+"""The arithmetic that turns Odoo stock into the number Shopify shows.
+
+Kept free of the ORM so that the rules can be read, and tested, on their own:
+
+1. per source (a warehouse, a set of bins, a drop-ship supplier):
+   free = Σ (quantity − reserved_quantity) over its counted quants;
+2. the sources of a mapping combined by its aggregation rule:
+   ``sum`` pools them (3PL nodes), ``max`` takes the best single source (drop-ship:
+   one order can't be split across suppliers), ``min`` the weakest;
+3. the safety buffer: first the percentage of that figure, then the units;
+4. floored to an integer and never below zero: Shopify must never be promised a
+   unit that isn't there.
+"""
+
+import math
+
+AGGREGATIONS = {
+    "sum": sum,
+    "max": max,
+    "min": min,
+}
+
+# quantities come from float columns: absorb their noise before flooring,
+# so that 100 × (1 − 5 %) is 95 and not 94.99999999999999 → 94
+_EPSILON = 1e-6
+
+
+def aggregate(values, rule):
+    """Combine the free quantities of a mapping's sources by ``rule``."""
+    values = list(values)
+    if not values:
+        return 0.0
+    try:
+        return AGGREGATIONS[rule](values)
+    except KeyError:
+        raise ValueError(f"unknown aggregation rule {rule!r}") from None
+
+
+def apply_buffer(quantity, percent=0.0, units=0.0):
+    """Withhold the safety buffer: the percentage first, then the units.
+
+    The percentage is taken of the aggregated quantity (only when positive: a
+    percentage of a deficit withholds nothing), then the units are subtracted.
+    """
+    if not 0 <= percent <= 100:
+        raise ValueError(f"buffer percentage {percent} is outside 0..100")
+    if units < 0:
+        raise ValueError(f"buffer units {units} is negative")
+    withheld = quantity * percent / 100.0 if quantity > 0 else 0.0
+    return quantity - withheld - units
+
+
+def to_shopify(quantity):
+    """Floor to a whole unit, never below zero."""
+    return max(0, math.floor(quantity + _EPSILON))
+
+
+def shopify_available(source_quantities, rule="sum", percent=0.0, units=0.0):
+    """The whole chain for one product at one Shopify location."""
+    return to_shopify(apply_buffer(aggregate(source_quantities, rule), percent, units))

@@ -1,0 +1,171 @@
+# Copyright 2026 Synco
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class ShopifyBufferRule(models.Model):
+    """Safety stock withheld from Shopify, as a percentage and/or units.
+
+    A rule applies to a shop, optionally narrowed to one mapping and to a
+    product category (and its sub-categories) or a single product.  For each
+    product at each mapping the most specific matching rule wins, and only
+    that one applies (rules never add up):
+
+    product > category (the nearest one) > shop-wide; on a tie, a rule naming
+    the mapping beats the one that does not.
+    """
+
+    _name = "shopify.buffer.rule"
+    _description = "Shopify Safety Buffer Rule"
+    _order = "shop_id, sequence, id"
+    _check_company_auto = True
+
+    shop_id = fields.Many2one(
+        "shopify.shop", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(related="shop_id.company_id", store=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    mapping_id = fields.Many2one(
+        "shopify.location.mapping",
+        ondelete="cascade",
+        domain="[('shop_id', '=', shop_id)]",
+        help="Leave empty to apply to every mapping of the shop.",
+    )
+    product_categ_id = fields.Many2one(
+        "product.category",
+        string="Product Category",
+        help="Applies to the category and its sub-categories.",
+    )
+    product_id = fields.Many2one("product.product", check_company=True)
+    buffer_percent = fields.Float(
+        string="Buffer (%)",
+        help="Share of the available quantity withheld, applied first.",
+    )
+    buffer_units = fields.Float(
+        string="Buffer (units)",
+        help="Units withheld after the percentage.",
+    )
+    level = fields.Selection(
+        [
+            ("shop", "Shop"),
+            ("mapping", "Mapping"),
+            ("category", "Product category"),
+            ("product", "Product"),
+        ],
+        compute="_compute_level",
+        store=True,
+    )
+
+    _scope_uniq = models.UniqueIndex(
+        "(shop_id, COALESCE(mapping_id, 0), COALESCE(product_categ_id, 0), "
+        "COALESCE(product_id, 0)) WHERE active",
+        "There is already an active buffer rule for this scope.",
+    )
+
+    @api.depends("mapping_id", "product_categ_id", "product_id")
+    def _compute_level(self):
+        for rule in self:
+            if rule.product_id:
+                rule.level = "product"
+            elif rule.product_categ_id:
+                rule.level = "category"
+            elif rule.mapping_id:
+                rule.level = "mapping"
+            else:
+                rule.level = "shop"
+
+    @api.depends("level", "buffer_percent", "buffer_units")
+    def _compute_display_name(self):
+        for rule in self:
+            scope = (
+                rule.product_id.display_name
+                or rule.product_categ_id.display_name
+                or rule.mapping_id.display_name
+                or rule.shop_id.display_name
+            )
+            rule.display_name = (
+                f"{scope}: {rule.buffer_percent:g} % + {rule.buffer_units:g}"
+            )
+
+    @api.constrains("buffer_percent", "buffer_units")
+    def _check_buffer(self):
+        for rule in self:
+            if not 0 <= rule.buffer_percent <= 100:
+                raise ValidationError(
+                    self.env._(
+                        "A buffer of %(percent)s %% is impossible: it must lie "
+                        "between 0 and 100 %%.",
+                        percent=rule.buffer_percent,
+                    )
+                )
+            if rule.buffer_units < 0:
+                raise ValidationError(
+                    self.env._("A buffer can't be a negative number of units.")
+                )
+
+    @api.constrains("mapping_id", "shop_id")
+    def _check_mapping_shop(self):
+        for rule in self:
+            if rule.mapping_id and rule.mapping_id.shop_id != rule.shop_id:
+                raise ValidationError(
+                    self.env._("The buffer's mapping belongs to another shop.")
+                )
+
+    def _specificity(self, categ_depth):
+        """Sort key: a higher tuple is a more specific rule."""
+        return (
+            bool(self.product_id),
+            categ_depth if self.product_categ_id else -1,
+            bool(self.mapping_id),
+        )
+
+    @api.model
+    def _get_buffers(self, mappings, products):
+        """{(mapping id, product id): (percent, units)} for every pair.
+
+        Rules are few, products many: the candidate rules are sorted once per
+        (mapping, category) and each product only looks up its own rule list.
+        """
+        rules = self.search([("shop_id", "in", mappings.shop_id.ids)])
+        result = {}
+        by_categ = {}
+        categ_chain = {}
+        for categ in products.categ_id:
+            # nearest category first: its depth in the tree is the specificity
+            chain = [int(x) for x in categ.parent_path.split("/") if x]
+            categ_chain[categ.id] = {cid: depth for depth, cid in enumerate(chain)}
+        for mapping in mappings:
+            shop_rules = rules.filtered(
+                lambda r, m=mapping: r.shop_id == m.shop_id
+                and (not r.mapping_id or r.mapping_id == m)
+            )
+            product_rules = {}
+            for rule in shop_rules.filtered("product_id"):
+                current = product_rules.get(rule.product_id.id)
+                if not current or rule._specificity(0) > current._specificity(0):
+                    product_rules[rule.product_id.id] = rule
+            general = shop_rules.filtered(lambda r: not r.product_id)
+            for product in products:
+                rule = product_rules.get(product.id)
+                if not rule:
+                    key = (mapping.id, product.categ_id.id)
+                    if key not in by_categ:
+                        depths = categ_chain.get(product.categ_id.id, {})
+                        candidates = [
+                            (r._specificity(depths.get(r.product_categ_id.id, -1)), r)
+                            for r in general
+                            if not r.product_categ_id
+                            or r.product_categ_id.id in depths
+                        ]
+                        by_categ[key] = (
+                            max(candidates, key=lambda c: c[0])[1]
+                            if candidates
+                            else None
+                        )
+                    rule = by_categ[key]
+                result[mapping.id, product.id] = (
+                    (rule.buffer_percent, rule.buffer_units) if rule else (0.0, 0.0)
+                )
+        return result

@@ -1,0 +1,295 @@
+# Copyright 2026 Synco
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from collections import defaultdict
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.fields import Domain
+
+from ..lib import availability
+from .shopify_location_mapping_source import COUNTED_USAGE
+
+
+def _in_subtree(location, ancestor):
+    """Whether ``location`` is ``ancestor`` or one of its descendants."""
+    return location.parent_path.startswith(ancestor.parent_path)
+
+
+class ShopifyLocationMapping(models.Model):
+    """Which Odoo stock feeds one Shopify location, and how it is combined.
+
+    One-to-one: one source, a warehouse's stock location.  One-to-many: several
+    bins of a warehouse, with quarantine or reserve zones excluded.
+    Many-to-one: several warehouses or suppliers combined by the aggregation
+    rule (``sum`` for a 3PL pool, ``max`` for drop-ship suppliers).
+    """
+
+    _name = "shopify.location.mapping"
+    _description = "Shopify Location Mapping"
+    _order = "shop_id, sequence, id"
+    _check_company_auto = True
+
+    name = fields.Char(compute="_compute_name", store=True, readonly=False)
+    sequence = fields.Integer(default=10)
+    shop_id = fields.Many2one(
+        "shopify.shop", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(related="shop_id.company_id", store=True)
+    shopify_location_id = fields.Many2one(
+        "shopify.location",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        domain="[('shop_id', '=', shop_id)]",
+    )
+    state = fields.Selection(
+        [("draft", "Draft"), ("active", "Active"), ("paused", "Paused")],
+        required=True,
+        default="draft",
+        copy=False,
+        help="Only active mappings push to Shopify. Drafts can be dry-run.",
+    )
+    source_ids = fields.One2many(
+        "shopify.location.mapping.source", "mapping_id", string="Sources", copy=True
+    )
+    excluded_location_ids = fields.Many2many(
+        "stock.location",
+        "shopify_mapping_excluded_location_rel",
+        "mapping_id",
+        "location_id",
+        string="Excluded Locations",
+        help="Subtrees that never count: quarantine, defective, safety reserve.",
+    )
+    aggregation = fields.Selection(
+        [
+            ("sum", "Sum (pooled stock)"),
+            ("max", "Largest single source (drop-ship)"),
+            ("min", "Smallest source"),
+        ],
+        required=True,
+        default="sum",
+        help="How the sources combine. Never sum drop-ship suppliers: an order "
+        "can't be split between them, so use the largest single source.",
+    )
+    drift_threshold = fields.Integer(
+        default=0,
+        help="Reconciliation leaves a Shopify level alone when it differs from "
+        "the expected one by at most this many units (0: exact).",
+    )
+    pattern = fields.Selection(
+        [
+            ("one_to_one", "One-to-one"),
+            ("one_to_many", "One-to-many"),
+            ("many_to_one", "Many-to-one"),
+        ],
+        compute="_compute_pattern",
+    )
+    shared_location_warning = fields.Text(compute="_compute_shared_location_warning")
+
+    _drift_threshold_positive = models.Constraint(
+        "CHECK (drift_threshold >= 0)", "The drift threshold can't be negative."
+    )
+
+    @api.depends("shopify_location_id.name")
+    def _compute_name(self):
+        for mapping in self:
+            if not mapping.name and mapping.shopify_location_id:
+                mapping.name = mapping.shopify_location_id.name
+
+    @api.depends("source_ids.location_id", "excluded_location_ids")
+    def _compute_pattern(self):
+        for mapping in self:
+            sources = mapping.source_ids.location_id
+            warehouses = sources.warehouse_id
+            if len(sources) > 1 and (
+                len(warehouses) > 1 or "supplier" in sources.mapped("usage")
+            ):
+                mapping.pattern = "many_to_one"
+            elif len(sources) > 1 or mapping.excluded_location_ids:
+                mapping.pattern = "one_to_many"
+            else:
+                mapping.pattern = "one_to_one"
+
+    @api.depends("source_ids.location_id", "excluded_location_ids", "state")
+    def _compute_shared_location_warning(self):
+        """Warn (without refusing) when stock is offered at two Shopify locations.
+
+        A shop may share a retail store's stock with its online location on
+        purpose, but the same units are then sold twice over: say so.
+        """
+        others = self.search(
+            [("state", "!=", "draft"), ("source_ids", "!=", False)]
+        )
+        counted = {m: m._get_counted_location_ids() for m in others | self}
+        for mapping in self:
+            lines = []
+            mine = counted[mapping]
+            for other in others - mapping._origin:
+                if mine & counted[other]:
+                    lines.append(
+                        self.env._(
+                            "Some stock counted here is also offered at "
+                            "%(location)s (%(shop)s): the same units can be sold "
+                            "twice.",
+                            location=other.shopify_location_id.name,
+                            shop=other.shop_id.name,
+                        )
+                    )
+            mapping.shared_location_warning = "\n".join(lines) or False
+
+    @api.constrains("source_ids", "excluded_location_ids", "state")
+    def _check_sources(self):
+        for mapping in self:
+            sources = mapping.source_ids.location_id
+            if not sources:
+                raise ValidationError(
+                    self.env._(
+                        "Mapping %(mapping)s has no source: add the warehouse, "
+                        "locations or suppliers whose stock feeds it.",
+                        mapping=mapping.display_name,
+                    )
+                )
+            for source in mapping.source_ids:
+                for other in mapping.source_ids - source:
+                    if _in_subtree(source.location_id, other.location_id):
+                        raise ValidationError(
+                            self.env._(
+                                "Mapping %(mapping)s would count %(location)s "
+                                "twice: it is a source and lies inside the "
+                                "source %(other)s.",
+                                mapping=mapping.display_name,
+                                location=source.location_id.display_name,
+                                other=other.location_id.display_name,
+                            )
+                        )
+            for excluded in mapping.excluded_location_ids:
+                parents = sources.filtered(lambda s, e=excluded: _in_subtree(e, s))
+                if not parents or excluded in sources:
+                    raise ValidationError(
+                        self.env._(
+                            "Mapping %(mapping)s excludes %(location)s, which is "
+                            "not inside any of its sources: only part of an "
+                            "included location can be excluded.",
+                            mapping=mapping.display_name,
+                            location=excluded.display_name,
+                        )
+                    )
+
+    @api.constrains("state", "shopify_location_id")
+    def _check_one_active_per_location(self):
+        for mapping in self.filtered(lambda m: m.state == "active"):
+            clash = self.search(
+                [
+                    ("id", "!=", mapping.id),
+                    ("state", "=", "active"),
+                    ("shopify_location_id", "=", mapping.shopify_location_id.id),
+                ],
+                limit=1,
+            )
+            if clash:
+                raise ValidationError(
+                    self.env._(
+                        "%(location)s already has an active mapping "
+                        "(%(other)s): a Shopify location shows one figure, so "
+                        "only one mapping can feed it.",
+                        location=mapping.shopify_location_id.display_name,
+                        other=clash.display_name,
+                    )
+                )
+
+    @api.constrains("shop_id", "shopify_location_id")
+    def _check_shop(self):
+        for mapping in self:
+            if mapping.shopify_location_id.shop_id != mapping.shop_id:
+                raise ValidationError(
+                    self.env._(
+                        "%(location)s belongs to another shop.",
+                        location=mapping.shopify_location_id.display_name,
+                    )
+                )
+
+    def action_activate(self):
+        self.state = "active"
+
+    def action_pause(self):
+        self.state = "paused"
+
+    def action_draft(self):
+        self.state = "draft"
+
+    # ------------------------------------------------------------ availability
+    def _get_source_location_ids(self):
+        """{source: set of counted stock.location ids} for this mapping.
+
+        Each source counts its subtree, restricted to the usage that holds
+        sellable stock (internal below a warehouse, supplier for drop-ship;
+        transit never), minus the excluded subtrees.
+        """
+        self.ensure_one()
+        Location = self.env["stock.location"].sudo().with_context(active_test=False)
+        excluded = set()
+        if self.excluded_location_ids:
+            excluded = set(
+                Location.search(
+                    [("id", "child_of", self.excluded_location_ids.ids)]
+                ).ids
+            )
+        result = {}
+        for source in self.source_ids:
+            location = source.location_id
+            usage = COUNTED_USAGE.get(location.usage)
+            ids = Location.search(
+                [("id", "child_of", location.id), ("usage", "=", usage)]
+            ).ids
+            result[source] = set(ids) - excluded
+        return result
+
+    def _get_counted_location_ids(self):
+        self.ensure_one()
+        return set().union(*self._get_source_location_ids().values())
+
+    def _compute_shopify_available(self, products):
+        """What each mapping should show in Shopify for each product.
+
+        :param products: product.product recordset (any size)
+        :return: {mapping: {product id: int}} — every product of ``products``
+            gets a figure, 0 when it has no stock in the mapping's sources.
+
+        One grouped read of stock.quant covers every mapping and product, so
+        reconciling a whole catalogue costs a handful of queries, not one per
+        product.
+        """
+        location_source = defaultdict(list)  # location id → [(mapping, source)]
+        for mapping in self:
+            for source, location_ids in mapping._get_source_location_ids().items():
+                for location_id in location_ids:
+                    location_source[location_id].append((mapping, source))
+        free = defaultdict(float)  # (mapping, source, product id) → free qty
+        if location_source and products:
+            groups = (
+                self.env["stock.quant"]
+                .sudo()
+                ._read_group(
+                    Domain("product_id", "in", products.ids)
+                    & Domain("location_id", "in", list(location_source)),
+                    ["product_id", "location_id"],
+                    ["quantity:sum", "reserved_quantity:sum"],
+                )
+            )
+            for product, location, quantity, reserved in groups:
+                for mapping, source in location_source[location.id]:
+                    free[mapping, source, product.id] += quantity - reserved
+        buffers = self.env["shopify.buffer.rule"]._get_buffers(self, products)
+        result = {}
+        for mapping in self:
+            per_product = {}
+            for product_id in products.ids:
+                percent, units = buffers[mapping.id, product_id]
+                per_product[product_id] = availability.shopify_available(
+                    [free[mapping, s, product_id] for s in mapping.source_ids],
+                    mapping.aggregation,
+                    percent,
+                    units,
+                )
+            result[mapping] = per_product
+        return result

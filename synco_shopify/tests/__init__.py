@@ -1,0 +1,2 @@
+from . import test_availability
+from . import test_configuration

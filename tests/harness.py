@@ -1,0 +1,450 @@
+#!/usr/bin/env python3
+"""Run the project's tests, demo and benchmarks on real Odoo 19.0 and PostgreSQL.
+
+Usage (from anywhere)::
+
+    python3 tests/harness.py test [PYTEST ARGS...]   # every test, fresh cluster and DB
+    python3 tests/harness.py demo                    # Odoo + demo data + Shopify simulator
+    python3 tests/harness.py bench NAME [ARGS...]    # a benchmark of tests/benchmarks/
+
+How Odoo is found: ``$ODOO_PATH`` when set (an Odoo 19.0 source checkout, put
+on ``PYTHONPATH``), otherwise the ``odoo`` package importable by the Python that
+runs this script (for example after ``pip install -e /path/to/odoo``).  Its
+``addons/`` folder (``stock``, ``sale_stock`` ...) is found next to the package
+by Odoo itself; ``queue_job`` comes from PyPI.
+
+PostgreSQL is private to each run: ``initdb`` into a folder of our own, a server
+on a free loopback port and a Unix socket in that folder, stopped on the way
+out whatever happens.  The server refuses to run as root, so as root the
+cluster belongs to the ``postgres`` system user.
+"""
+
+import argparse
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+STATE = REPO / ".synco"
+DB_USER = "synco"
+REQUIREMENTS = REPO / "tests" / "requirements.txt"
+
+
+def log(msg):
+    print(f"[synco] {msg}", flush=True)
+
+
+def die(msg, code=2):
+    print(f"[synco] ERROR: {msg}", file=sys.stderr, flush=True)
+    sys.exit(code)
+
+
+# --------------------------------------------------------------------------- Odoo
+def odoo_env():
+    """Environment for child processes, with ``$ODOO_PATH`` on PYTHONPATH."""
+    env = dict(os.environ)
+    paths = [str(REPO)]
+    if os.environ.get("ODOO_PATH"):
+        paths.insert(0, os.environ["ODOO_PATH"])
+    if env.get("PYTHONPATH"):
+        paths.append(env["PYTHONPATH"])
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    return env
+
+
+def check_odoo():
+    """Stop at once, saying where we looked, when Odoo 19.0 can't be imported."""
+    probe = (
+        "import odoo.release as r, odoo.addons as a, os;"
+        "print(r.serie, next((p for p in a.__path__ if os.path.exists("
+        "os.path.join(p, 'stock', '__manifest__.py'))), '-'))"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", probe], env=odoo_env(), capture_output=True, text=True
+    )
+    where = (
+        f"ODOO_PATH={os.environ['ODOO_PATH']!r}"
+        if os.environ.get("ODOO_PATH")
+        else f"the Python packages of {sys.executable} (ODOO_PATH is not set)"
+    )
+    if res.returncode != 0:
+        die(
+            "Odoo 19.0 cannot be imported. Looked in "
+            f"{where}.\nInstall Odoo 19.0 first (see README.rst, 'Prerequisites'): "
+            "'pip install -e /path/to/odoo' or set ODOO_PATH to its source folder."
+            f"\nPython said: {res.stderr.strip().splitlines()[-1:]}",
+        )
+    serie, root = res.stdout.split()
+    if serie != "19.0":
+        die(f"Found Odoo {serie} in {where}; this addon needs Odoo 19.0.")
+    if root == "-":
+        die(
+            f"Odoo 19.0 found in {where}, but none of its addons folders has the "
+            "'stock' module: use a full Odoo source checkout."
+        )
+    log(f"Odoo {serie}, addons in {root}")
+    return root
+
+
+def ensure_python_deps():
+    """Install the project's own Python dependencies (no-op when present)."""
+    log(f"checking Python dependencies ({REQUIREMENTS.relative_to(REPO)})")
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+            str(REQUIREMENTS),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if res.returncode != 0:
+        die(f"pip could not install {REQUIREMENTS}:\n{res.stdout}{res.stderr}")
+
+
+def ensure_browser():
+    """Odoo's browser tests need Chromium; without it they would silently skip."""
+    if shutil.which("chromium") or shutil.which("google-chrome"):
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        log("installing Debian's chromium for the browser tests")
+        subprocess.run(["apt-get", "update", "-qq"], check=False)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "chromium"],
+            check=True,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
+    if not shutil.which("chromium"):
+        die("Chromium is needed for the browser tests: apt-get install chromium")
+
+
+# --------------------------------------------------------------------- PostgreSQL
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pg_bindir():
+    for cand in [os.environ.get("PG_BINDIR")]:
+        if cand and Path(cand, "initdb").exists():
+            return Path(cand)
+    if shutil.which("pg_config"):
+        out = subprocess.run(
+            ["pg_config", "--bindir"], capture_output=True, text=True
+        ).stdout.strip()
+        if Path(out, "initdb").exists():
+            return Path(out)
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if found:
+        return found[-1].parent
+    die("PostgreSQL server binaries (initdb, pg_ctl) not found: install postgresql")
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster in a folder of ours, on a free loopback port."""
+
+    def __init__(self, datadir, port=None):
+        self.datadir = Path(datadir)
+        self.port = port or free_port()
+        self.bindir = pg_bindir()
+        self.as_root = os.geteuid() == 0
+
+    def _run(self, *cmd, **kw):
+        if self.as_root:
+            cmd = ("runuser", "-u", "postgres", "--", *cmd)
+        return subprocess.run(cmd, check=True, **kw)
+
+    def start(self):
+        if not (self.datadir / "PG_VERSION").exists():
+            self.datadir.mkdir(parents=True, exist_ok=True)
+            if self.as_root:
+                shutil.chown(self.datadir, "postgres", "postgres")
+            self._run(
+                str(self.bindir / "initdb"),
+                "-D",
+                str(self.datadir),
+                "-U",
+                DB_USER,
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C",
+                stdout=subprocess.DEVNULL,
+            )
+        opts = (
+            f"-p {self.port} -k {self.datadir} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            "-c max_connections=200"
+        )
+        self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.datadir),
+            "-o",
+            opts,
+            "-l",
+            str(self.datadir / "server.log"),
+            "-w",
+            "start",
+            stdout=subprocess.DEVNULL,
+        )
+        log(f"PostgreSQL {self.datadir} on 127.0.0.1:{self.port}")
+        return self
+
+    def stop(self):
+        with contextlib.suppress(Exception):
+            self._run(
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(self.datadir),
+                "-m",
+                "fast",
+                "-w",
+                "stop",
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            log("PostgreSQL stopped")
+
+
+def write_odoo_conf(path, pg, db_name, data_dir, **extra):
+    lines = [
+        "[options]",
+        f"addons_path = {REPO}",
+        f"data_dir = {data_dir}",
+        "db_host = 127.0.0.1",
+        f"db_port = {pg.port}",
+        f"db_user = {DB_USER}",
+        f"db_name = {db_name}",
+        f"dbfilter = ^{db_name}$",
+        "list_db = False",
+        "admin_passwd = synco-admin",
+        "max_cron_threads = 0",
+        "http_interface = 127.0.0.1",
+    ]
+    lines += [f"{k} = {v}" for k, v in extra.items()]
+    Path(path).write_text("\n".join(lines) + "\n")
+    return path
+
+
+def odoo_cmd(conf, *args):
+    return [sys.executable, "-m", "odoo", "-c", str(conf), *args]
+
+
+def install_addon(conf, db_name, demo=False):
+    log(f"creating database {db_name} and installing synco_shopify (about 2 min)")
+    t0 = time.time()
+    args = ["-d", db_name, "-i", "synco_shopify", "--stop-after-init"]
+    args += ["--with-demo"] if demo else ["--without-demo"]
+    res = subprocess.run(odoo_cmd(conf, *args, "--log-level=warn"), env=odoo_env())
+    if res.returncode != 0:
+        die("installing synco_shopify failed (see the log above)", res.returncode)
+    log(f"installed in {time.time() - t0:.0f} s")
+
+
+@contextlib.contextmanager
+def private_stack(workdir, db_name, demo=False, reuse=False, **conf_extra):
+    """PostgreSQL running, Odoo config written, addon installed; stops PG after."""
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    pg = PrivatePostgres(workdir / "pg")
+    pg.start()
+    try:
+        conf = write_odoo_conf(
+            workdir / "odoo.conf", pg, db_name, workdir / "data", **conf_extra
+        )
+        exists = subprocess.run(
+            [
+                str(pg.bindir / "psql"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(pg.port),
+                "-U",
+                DB_USER,
+                "-d",
+                "postgres",
+                "-tAc",
+                f"SELECT 1 FROM pg_database WHERE datname='{db_name}'",
+            ],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        if not exists:
+            install_addon(conf, db_name, demo=demo)
+        elif reuse:
+            log(f"reusing database {db_name}: updating synco_shopify")
+            res = subprocess.run(
+                odoo_cmd(
+                    conf,
+                    "-d",
+                    db_name,
+                    "-u",
+                    "synco_shopify",
+                    "--stop-after-init",
+                    "--log-level=warn",
+                ),
+                env=odoo_env(),
+            )
+            if res.returncode:
+                die("updating synco_shopify failed", res.returncode)
+        yield pg, conf
+    finally:
+        pg.stop()
+
+
+# -------------------------------------------------------------------- commands
+def cmd_test(args):
+    check_odoo()
+    ensure_python_deps()
+    ensure_browser()
+    if args.reuse:
+        workdir = STATE / "test"
+    else:
+        workdir = Path(tempfile.mkdtemp(prefix="synco-test-"))
+        os.chmod(workdir, 0o755)
+    db_name = "synco_test"
+    try:
+        with private_stack(workdir, db_name, reuse=args.reuse) as (pg, conf):
+            env = odoo_env()
+            env["SYNCO_ODOO_CONF"] = str(conf)
+            env["SYNCO_PG_PORT"] = str(pg.port)
+            pytest_args = args.pytest_args or ["synco_shopify/tests", "tests"]
+            cmd = [
+                sys.executable,
+                "-m",
+                "pytest",
+                f"--odoo-config={conf}",
+                f"--odoo-database={db_name}",
+                "--odoo-http",
+                "-p",
+                "tests.strict_skips",
+                "-p",
+                "no:cacheprovider",
+                "-ra",
+                *pytest_args,
+            ]
+            log(" ".join(cmd))
+            rc = subprocess.run(cmd, cwd=REPO, env=env).returncode
+    finally:
+        if not args.reuse:
+            shutil.rmtree(workdir, ignore_errors=True)
+    if rc == 5:
+        log("pytest collected no test: that is a failure")
+        rc = 1
+    sys.exit(rc)
+
+
+def cmd_demo(args):
+    check_odoo()
+    ensure_python_deps()
+    workdir = STATE / "demo"
+    http_port = args.port
+    sim_port = args.simulator_port
+    with private_stack(
+        workdir,
+        "synco_demo",
+        demo=True,
+        http_port=http_port,
+        workers=2,
+        max_cron_threads=1,
+        server_wide_modules="web,queue_job",
+        limit_time_real=600,
+    ) as (_pg, conf):
+        procs = []
+        try:
+            sim = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "tests.shopify_simulator",
+                    "--port",
+                    str(sim_port),
+                    "--fixture",
+                    "demo",
+                ],
+                cwd=REPO,
+                env=odoo_env(),
+            )
+            procs.append(sim)
+            odoo = subprocess.Popen(
+                odoo_cmd(conf, "-d", "synco_demo", "--log-level=info"),
+                env=odoo_env(),
+            )
+            procs.append(odoo)
+            log(
+                f"Odoo on http://127.0.0.1:{http_port} (login admin / admin), "
+                f"Shopify simulator on http://127.0.0.1:{sim_port}. Ctrl-C stops all."
+            )
+            while all(p.poll() is None for p in procs):
+                time.sleep(1)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for p in procs:
+                with contextlib.suppress(Exception):
+                    p.send_signal(signal.SIGINT)
+            for p in procs:
+                with contextlib.suppress(Exception):
+                    p.wait(10)
+
+
+def cmd_bench(args):
+    check_odoo()
+    ensure_python_deps()
+    script = REPO / "tests" / "benchmarks" / f"bench_{args.name}.py"
+    if not script.exists():
+        names = sorted(p.stem[6:] for p in script.parent.glob("bench_*.py"))
+        die(f"no benchmark {args.name!r}; available: {', '.join(names)}")
+    workdir = Path(tempfile.mkdtemp(prefix="synco-bench-"))
+    os.chmod(workdir, 0o755)
+    try:
+        with private_stack(workdir, "synco_bench") as (pg, conf):
+            env = odoo_env()
+            env["SYNCO_ODOO_CONF"] = str(conf)
+            env["SYNCO_PG_PORT"] = str(pg.port)
+            rc = subprocess.run(
+                [sys.executable, str(script), *args.bench_args], cwd=REPO, env=env
+            ).returncode
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    sys.exit(rc)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_test = sub.add_parser("test", help="run every test on a fresh database")
+    p_test.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the cluster and database in .synco/test between runs (faster)",
+    )
+    p_test.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    p_test.set_defaults(func=cmd_test)
+    p_demo = sub.add_parser("demo", help="Odoo with demo data and the simulator")
+    p_demo.add_argument("--port", type=int, default=8069)
+    p_demo.add_argument("--simulator-port", type=int, default=8765)
+    p_demo.set_defaults(func=cmd_demo)
+    p_bench = sub.add_parser("bench", help="run a benchmark of tests/benchmarks")
+    p_bench.add_argument("name")
+    p_bench.add_argument("bench_args", nargs=argparse.REMAINDER)
+    p_bench.set_defaults(func=cmd_bench)
+    args = parser.parse_args()
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()
