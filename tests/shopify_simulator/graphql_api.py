@@ -111,6 +111,8 @@ TYPE_NAMES = {
     state.WebhookSubscription: "WebhookSubscription",
     state.BulkOperation: "BulkOperation",
     state.AdjustmentGroup: "InventoryAdjustmentGroup",
+    state.FulfillmentOrder: "FulfillmentOrder",
+    state.FulfillmentOrderLineItem: "FulfillmentOrderLineItem",
 }
 
 
@@ -141,6 +143,7 @@ def find_node(shop, node_id):
         "WebhookSubscription": shop.webhooks,
         "BulkOperation": shop.bulk_operations,
         "InventoryAdjustmentGroup": shop.adjustment_groups,
+        "FulfillmentOrder": shop.fulfillment_orders,
     }.get(kind)
     if kind == "Shop":
         return shop if number == shop.number else None
@@ -395,6 +398,15 @@ def _product_variants(_root, info, **args):
     return connection(info, items, args, _sort_key(args.get("sortKey"), VARIANT_SORT))
 
 
+@resolver("QueryRoot", "productVariantsCount")
+def _product_variants_count(_root, info, query=None, limit=10000):
+    count = len(search_filter(list(info.context.shop.variants.values()), query,
+                              VARIANT_FIELDS, ["sku", "title", "product_title"]))
+    if limit is not None and count > limit:
+        return {"count": limit, "precision": "AT_LEAST"}
+    return {"count": count, "precision": "EXACT"}
+
+
 @resolver("QueryRoot", "productVariant")
 def _product_variant(_root, info, id):
     return typed_node(info.context.shop, id, "ProductVariant")
@@ -504,7 +516,7 @@ def _datetime_fields(type_name):
 
 for _type_name in ("Location", "Product", "ProductVariant", "InventoryItem",
                    "InventoryLevel", "Order", "WebhookSubscription", "BulkOperation",
-                   "InventoryAdjustmentGroup"):
+                   "InventoryAdjustmentGroup", "FulfillmentOrder"):
     _datetime_fields(_type_name)
 
 
@@ -640,6 +652,16 @@ def _order_currency(order, _info):
 @resolver("Order", "lineItems")
 def _order_lines(order, info, **args):
     return connection(info, order.lines, args)
+
+
+@resolver("Order", "fulfillmentOrders")
+def _order_fulfillment_orders(order, info, **args):
+    return connection(info, order.fulfillment_orders, args)
+
+
+@resolver("FulfillmentOrder", "lineItems")
+def _fulfillment_order_lines(fulfillment_order, info, **args):
+    return connection(info, fulfillment_order.lines, args)
 
 
 @resolver("Order", "shippingAddress")

@@ -58,6 +58,7 @@ KEEP = {
         "orders",
         "productVariant",
         "productVariants",
+        "productVariantsCount",
         "shop",
         "webhookSubscription",
         "webhookSubscriptions",
@@ -204,6 +205,7 @@ KEEP = {
         "displayFinancialStatus",
         "displayFulfillmentStatus",
         "email",
+        "fulfillmentOrders",
         "id",
         "legacyResourceId",
         "lineItems",
@@ -264,6 +266,42 @@ KEEP = {
         "legacyResourceId",
         "phone",
     ],
+    "FulfillmentOrder": [
+        "assignedLocation",
+        "createdAt",
+        "id",
+        "lineItems",
+        "order",
+        "orderId",
+        "orderName",
+        "status",
+        "updatedAt",
+    ],
+    "FulfillmentOrderAssignedLocation": [
+        "address1",
+        "address2",
+        "city",
+        "countryCode",
+        "location",
+        "name",
+        "phone",
+        "province",
+        "zip",
+    ],
+    "FulfillmentOrderLineItem": [
+        "id",
+        "inventoryItemId",
+        "lineItem",
+        "productTitle",
+        "remainingQuantity",
+        "requiresShipping",
+        "sku",
+        "totalQuantity",
+        "variant",
+        "variantTitle",
+        "vendor",
+    ],
+    "Count": ["count", "precision"],
     "MoneyBag": ["presentmentMoney", "shopMoney"],
     "MoneyV2": ["amount", "currencyCode"],
     "WebhookSubscription": [
@@ -303,7 +341,8 @@ KEEP = {
     "PageInfo": ["endCursor", "hasNextPage", "hasPreviousPage", "startCursor"],
 }
 for _node in ("Location", "InventoryItem", "InventoryLevel", "Order", "LineItem",
-              "ProductVariant", "Product", "WebhookSubscription"):
+              "ProductVariant", "Product", "WebhookSubscription",
+              "FulfillmentOrder", "FulfillmentOrderLineItem"):
     KEEP[_node + "Connection"] = CONNECTION
     KEEP[_node + "Edge"] = EDGE
 

@@ -236,7 +236,8 @@ class Simulator:
             number = self.store.next_id()
             order = state.Order(
                 number=number, order_number=1001 + len(shop.orders), email=email,
-                phone=None, lines=[], currency=shop.currency, created_at=now,
+                phone=None, lines=[], fulfillment_orders=[], currency=shop.currency,
+                created_at=now,
                 updated_at=now, cancelled_at=None, cancel_reason=None, note=None,
                 tags=[], shipping_address=self._mailing_address(shipping_address),
                 customer=self._customer(customer, email))
@@ -253,10 +254,23 @@ class Simulator:
                     quantity=quantity, price=Decimal(item.variant.price),
                     location=level.location))
             shop.orders[number] = order
+            self._assign_fulfillment_orders(shop, order)
             self._emit(shop, "ORDERS_CREATE", order_payload(shop, order))
             for level in dict.fromkeys(touched):
                 self._emit(shop, "INVENTORY_LEVELS_UPDATE", level_payload(shop, level))
             return order
+
+    def _assign_fulfillment_orders(self, shop, order):
+        by_location = {}
+        for line in order.lines:
+            by_location.setdefault(line.location.number, []).append(line)
+        for lines in by_location.values():
+            fulfillment_order = state.FulfillmentOrder(
+                number=self.store.next_id(), order=order, location=lines[0].location,
+                lines=[state.FulfillmentOrderLineItem(number=self.store.next_id(),
+                                                      line=line) for line in lines])
+            order.fulfillment_orders.append(fulfillment_order)
+            shop.fulfillment_orders[fulfillment_order.number] = fulfillment_order
 
     def cancel_order(self, order_id, reason="CUSTOMER"):
         """Cancel with restock: committed -> available; marks ``cancelledAt``."""

@@ -73,13 +73,14 @@ class Record:
 class Shop(Record):
     __slots__ = ("number", "domain", "name", "token", "webhook_secret", "currency",
                  "timezone", "email", "plan", "locations", "products", "variants",
-                 "items", "items_by_sku", "orders", "webhooks", "bulk_operations",
+                 "items", "items_by_sku", "orders", "fulfillment_orders", "webhooks",
+                 "bulk_operations",
                  "idempotency", "adjustment_groups", "bucket", "created_at")
 
     def __init__(self, **values):
         super().__init__(**values)
         for name in ("locations", "products", "variants", "items", "items_by_sku",
-                     "orders", "webhooks", "bulk_operations", "idempotency",
+                     "orders", "fulfillment_orders", "webhooks", "bulk_operations", "idempotency",
                      "adjustment_groups"):
             setattr(self, name, {})
 
@@ -189,7 +190,7 @@ class Level(Record):
 
 class Order(Record):
     __slots__ = ("number", "order_number", "email", "phone", "customer", "lines",
-                 "shipping_address", "currency", "created_at", "updated_at",
+                 "fulfillment_orders", "shipping_address", "currency", "created_at", "updated_at",
                  "cancelled_at", "cancel_reason", "note", "tags")
 
     @property
@@ -208,6 +209,47 @@ class LineItem(Record):
     title = property(lambda self: self.variant.product.title)
     variant_title = property(lambda self: self.variant.title)
     name = property(lambda self: self.variant.display_name)
+
+
+class FulfillmentOrder(Record):
+    """The lines of an order assigned to one location."""
+
+    __slots__ = ("number", "order", "location", "lines")
+
+    created_at = property(lambda self: self.order.created_at)
+    updated_at = property(lambda self: self.order.updated_at)
+    order_id = property(lambda self: self.order.id)
+    order_name = property(lambda self: self.order.name)
+
+    @property
+    def status(self):
+        return "CLOSED" if self.order.cancelled_at else "OPEN"
+
+    @property
+    def assigned_location(self):
+        address = self.location.address
+        return {"location": self.location, "name": self.location.name,
+                "countryCode": address.get("countryCode"), **{
+                    key: address.get(key) for key in (
+                        "address1", "address2", "city", "province", "zip", "phone")}}
+
+
+class FulfillmentOrderLineItem(Record):
+    __slots__ = ("number", "line")
+
+    line_item = property(lambda self: self.line)
+    sku = property(lambda self: self.line.sku)
+    variant = property(lambda self: self.line.variant)
+    variant_title = property(lambda self: self.line.variant_title)
+    product_title = property(lambda self: self.line.title)
+    vendor = property(lambda self: self.line.variant.product.vendor)
+    inventory_item_id = property(lambda self: self.line.variant.item.id)
+    total_quantity = property(lambda self: self.line.quantity)
+    requires_shipping = True
+
+    @property
+    def remaining_quantity(self):
+        return 0 if self.line.order.cancelled_at else self.line.quantity
 
 
 class WebhookSubscription(Record):
