@@ -92,14 +92,33 @@ def ok(data, **cost_kwargs):
     )
 
 
+class FakeClock:
+    """Time that only moves when someone sleeps: fast and deterministic."""
+
+    def __init__(self):
+        self.now = 1_000_000.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
 def make_client(handler, **kwargs):
     session = FakeSession(handler)
-    throttle = CostThrottle(MemoryThrottleStore(), sleep=lambda s: None)
+    clock = FakeClock()
+    throttle = CostThrottle(MemoryThrottleStore(), clock=clock, sleep=clock.sleep)
     client = ShopifyClient(
         SHOP, TOKEN, session=session, throttle=throttle, backoff_base=0.01, **kwargs
     )
     client.sleeps = []
-    client.sleep = client.sleeps.append
+
+    def sleep(seconds):
+        client.sleeps.append(seconds)
+        clock.sleep(seconds)
+
+    client.sleep = sleep
     return client, session
 
 

@@ -686,9 +686,16 @@ class ShopifyClient:
         if location_ids is not None:
             wanted = [to_gid("Location", loc) for loc in location_ids]
         if method == "auto":
-            data = self.execute(docs.CATALOGUE_SIZE, {"limit": bulk_threshold}).data
-            count = (data.get("productVariantsCount") or {}).get("count") or 0
-            method = "bulk" if count >= bulk_threshold else "paginated"
+            method = "paginated"
+            try:
+                data = self.execute(docs.CATALOGUE_SIZE, {"limit": bulk_threshold}).data
+            except ShopifyQueryError as exc:
+                # the count is only a hint: never let it block the read
+                _logger.warning("%s: cannot count variants (%s)", self.shop_domain, exc)
+            else:
+                count = (data.get("productVariantsCount") or {}).get("count") or 0
+                if count >= bulk_threshold:
+                    method = "bulk"
         if method == "bulk":
             try:
                 return self._read_levels_bulk(wanted, poll_interval, bulk_timeout)
@@ -1106,7 +1113,7 @@ class ShopifyClient:
     # orders
     # ------------------------------------------------------------------
 
-    def iter_orders(self, updated_since=None, *, page_size=25, line_items_first=50):
+    def iter_orders(self, updated_since=None, *, page_size=10, line_items_first=20):
         """Yield orders updated after ``updated_since`` (datetime or ISO text).
 
         Nodes are Shopify's order objects (see ``graphql/orders.graphql``);
