@@ -1113,7 +1113,7 @@ class ShopifyClient:
     # orders
     # ------------------------------------------------------------------
 
-    def iter_orders(self, updated_since=None, *, page_size=10, line_items_first=20):
+    def iter_orders(self, updated_since=None, *, page_size=10, line_items_first=15):
         """Yield orders updated after ``updated_since`` (datetime or ISO text).
 
         Nodes are Shopify's order objects (see ``graphql/orders.graphql``);
