@@ -439,10 +439,14 @@ def strip_descriptions(type_):
     type_.description = None
 
 
-def generate(schema_dir):
-    schemas = [
-        build_schema((Path(schema_dir) / f"{v}.graphql").read_text()) for v in VERSIONS
-    ]
+def load_real_schemas(schema_dir):
+    """The real schemas, newest first (the order ``generate`` expects)."""
+    return [build_schema((Path(schema_dir) / f"{v}.graphql").read_text())
+            for v in VERSIONS]
+
+
+def generate(schemas):
+    """The subset SDL text from the real ``schemas`` (newest first)."""
     extractor = Extractor(schemas)
     extractor.add("QueryRoot")
     extractor.add("Mutation")
@@ -476,7 +480,7 @@ def generate(schema_dir):
 
 def main(argv):
     schema_dir = argv[1] if len(argv) > 1 else DEFAULT_SCHEMA_DIR
-    OUTPUT.write_text(generate(schema_dir))
+    OUTPUT.write_text(generate(load_real_schemas(schema_dir)))
     print(f"wrote {OUTPUT} ({len(OUTPUT.read_text().splitlines())} lines)")
 
 
