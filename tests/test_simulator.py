@@ -155,7 +155,8 @@ def test_locations_pagination_and_addresses(sim):
 
 def test_variants_by_sku_search_and_nodes(sim):
     query = """query($q: String!) { productVariants(first: 10, query: $q) {
-      nodes { id sku title product { id title } inventoryItem { id tracked sku } } } }"""
+      nodes { id sku title product { id title }
+              inventoryItem { id tracked sku } } } }"""
     nodes = data(sim, query, {"q": 'sku:"SYN-TEE-BLK-S" OR sku:SYN-MUG-001'})[
         "productVariants"]["nodes"]
     assert sorted(n["sku"] for n in nodes) == ["SYN-MUG-001", "SYN-TEE-BLK-S"]
@@ -287,9 +288,10 @@ def test_missing_change_from_quantity_is_rejected(sim):
     assert "changeFromQuantity" in body["errors"][0]["message"]
     assert sim.level(DEMO, "SYN-MUG-001", "New Jersey Warehouse")["available"] == 50
     inline = """mutation { inventorySetQuantities(input: {name: "available",
-      reason: "correction", quantities: [{inventoryItemId: "%s",
-      locationId: "%s", quantity: 1}]}) @idempotent(key: "k-inline") {
-      userErrors { code } } }""" % (item_id(sim, "SYN-MUG-001"), NJ)
+      reason: "correction", quantities: [{inventoryItemId: "ITEM",
+      locationId: "LOCATION", quantity: 1}]}) @idempotent(key: "k-inline") {
+      userErrors { code } } }""".replace("ITEM", item_id(sim, "SYN-MUG-001")).replace(
+        "LOCATION", NJ)
     assert "changeFromQuantity" in gql(sim, inline).json()["errors"][0]["message"]
     removed = inline.replace("quantity: 1}", "quantity: 1, compareQuantity: 50}")
     assert "compareQuantity" in gql(sim, removed).json()["errors"][0]["message"]
@@ -325,7 +327,7 @@ def test_not_stocked_then_activate(sim):
     assert sim.level(DEMO, "SYN-PIN", "New Jersey Warehouse")["available"] == 5
 
 
-# -- cost and throttling -----------------------------------------------------------------
+# -- cost and throttling ---------------------------------------------------------------
 
 
 def test_cost_extension_requested_and_actual(sim):
@@ -364,7 +366,7 @@ def test_single_query_cost_cap(sim):
     assert body["errors"][0]["extensions"]["code"] == "MAX_COST_EXCEEDED"
 
 
-# -- faults ------------------------------------------------------------------------------
+# -- faults ----------------------------------------------------------------------------
 
 
 def test_fail_next_http_errors(sim):
@@ -422,7 +424,7 @@ def test_forced_item_error(sim):
     assert sim.level(DEMO, "SYN-MUG-001", "New Jersey Warehouse")["available"] == 50
 
 
-# -- orders and webhooks -------------------------------------------------------------------
+# -- orders and webhooks ---------------------------------------------------------------
 
 
 class Receiver:
@@ -461,7 +463,8 @@ def receiver():
 
 
 def subscribe(sim, topic, uri):
-    create = """mutation($topic: WebhookSubscriptionTopic!, $sub: WebhookSubscriptionInput!) {
+    create = """mutation($topic: WebhookSubscriptionTopic!,
+                         $sub: WebhookSubscriptionInput!) {
       webhookSubscriptionCreate(topic: $topic, webhookSubscription: $sub) {
         webhookSubscription { id topic uri format } userErrors { field message } } }"""
     result = data(sim, create, {"topic": topic, "sub": {"uri": uri, "format": "JSON"}})
@@ -571,13 +574,14 @@ def test_webhook_subscriptions_list_and_delete(sim, receiver):
     assert listed["webhookSubscriptions"]["nodes"] == [
         {"id": created["id"], "topic": "ORDERS_UPDATED", "uri": receiver.url}]
     deleted = data(sim, """mutation($id: ID!) { webhookSubscriptionDelete(id: $id) {
-        deletedWebhookSubscriptionId userErrors { message } } }""", {"id": created["id"]})
+        deletedWebhookSubscriptionId userErrors { message } } }""",
+                   {"id": created["id"]})
     assert deleted["webhookSubscriptionDelete"]["deletedWebhookSubscriptionId"] == (
         created["id"])
     assert sim.shop(DEMO).webhooks == {}
 
 
-# -- bulk operations --------------------------------------------------------------------
+# -- bulk operations -------------------------------------------------------------------
 
 BULK = """{ inventoryItems { edges { node { id sku inventoryLevels { edges { node {
   id location { id } quantities(names: ["available"]) { name quantity } } } } } } } }"""
@@ -589,7 +593,8 @@ POLL = """query($id: ID!) { bulkOperation(id: $id) { id status url objectCount
 
 def test_bulk_operation_jsonl(sim):
     started = data(sim, RUN, {"q": BULK})["bulkOperationRunQuery"]
-    assert started["userErrors"] == [] and started["bulkOperation"]["status"] == "CREATED"
+    assert started["userErrors"] == []
+    assert started["bulkOperation"]["status"] == "CREATED"
     busy = data(sim, RUN, {"q": BULK})["bulkOperationRunQuery"]
     assert busy["userErrors"][0]["code"] == "OPERATION_IN_PROGRESS"
     operation_id = started["bulkOperation"]["id"]
@@ -627,7 +632,7 @@ def test_bulk_query_rules(sim):
     assert invalid["bulkOperationRunQuery"]["userErrors"][0]["field"] == ["query"]
 
 
-# -- control API, state and process -----------------------------------------------------
+# -- control API, state and process ----------------------------------------------------
 
 
 def test_control_http_api(sim):

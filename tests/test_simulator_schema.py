@@ -31,7 +31,7 @@ needs_real_schema = pytest.mark.skipif(
 )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def real_schema(version):
     return build_schema((SCHEMA_DIR / f"{version}.graphql").read_text())
 

@@ -107,7 +107,8 @@ def run_bulk_query(sim, shop, query):
     problem = _check(operations[0].selection_set, SCHEMA.query_type, fragments, 0,
                      connections)
     if problem is None and len(connections) > MAX_CONNECTIONS:
-        problem = f"Bulk queries cannot contain more than {MAX_CONNECTIONS} connections."
+        problem = (f"Bulk queries cannot contain more than {MAX_CONNECTIONS} "
+                   "connections.")
     if problem:
         return None, 0, problem
     result = execute(SCHEMA, document, context_value=Context(sim, shop, "bulk",

@@ -28,7 +28,7 @@ import bisect
 import json
 import re
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -160,7 +160,7 @@ def typed_node(shop, node_id, kind):
 TOKEN_RE = re.compile(
     r"""\(|\)|-?[A-Za-z_.]+:(?:[<>]=?)?(?:"[^"]*"|'[^']*'|[^\s()]+)|"[^"]*"|[^\s()]+"""
 )
-TERM_RE = re.compile(r"^(-?)([A-Za-z_.]+):([<>]=?)?(.*)$", re.S)
+TERM_RE = re.compile(r"^(-?)([A-Za-z_.]+):([<>]=?)?(.*)$", re.DOTALL)
 
 
 def parse_search(query):
@@ -189,7 +189,7 @@ def _as_epoch(value):
         text = text[:-1] + "+00:00"
     parsed = datetime.fromisoformat(text)
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return parsed.timestamp()
 
 
@@ -338,7 +338,7 @@ def connection(info, items, args, key=lambda item: (item.number,)):
     page = [nodes[i] for i in window]
     cursors = [encode_cursor(keys[i]) for i in window]
     return {
-        "edges": [{"cursor": c, "node": n} for c, n in zip(cursors, page)],
+        "edges": [{"cursor": c, "node": n} for c, n in zip(cursors, page, strict=True)],
         "nodes": page,
         "pageInfo": {
             "hasNextPage": bool(window) and window[-1] + 1 < len(nodes),
@@ -960,7 +960,7 @@ def _connection_cost(node, field, connection_type, fragments, variables, value,
     node_type = get_named_type(connection_type.fields["nodes"].type)
     edge_type = get_named_type(connection_type.fields["edges"].type)
     selections = []  # (selection_set, key path) of one node
-    for child, owner in _fields(node.selection_set, connection_type, fragments):
+    for child, _ in _fields(node.selection_set, connection_type, fragments):
         child_key = child.alias.value if child.alias else child.name.value
         if child.name.value == "nodes":
             selections.append((child.selection_set, child_key, None))

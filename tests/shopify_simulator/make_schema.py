@@ -416,7 +416,8 @@ class Extractor:
             for other in others:
                 theirs = other.fields.get(field_name)
                 if theirs is None or signature(theirs) != signature(field):
-                    raise SystemExit(f"{main.name}.{field_name} differs between versions")
+                    raise SystemExit(
+                        f"{main.name}.{field_name} differs between versions")
             fields[field_name] = field
             self.add(get_named_type(field.type).name)
             for arg in field.args.values():

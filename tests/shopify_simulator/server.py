@@ -28,6 +28,7 @@ Control API (JSON in, JSON out; ``shop`` defaults to the only shop):
 ==========================================  =====================================
 """
 
+import contextlib
 import json
 import re
 import socket
@@ -73,10 +74,8 @@ class Handler(BaseHTTPRequestHandler):
     def _drop(self):
         """Close the socket without any answer (a lost response)."""
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
     def do_GET(self):
         self._dispatch("GET")

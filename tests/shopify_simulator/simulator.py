@@ -333,7 +333,7 @@ class Simulator:
             address["countryCodeV2"] = address.pop("countryCode")
         address.setdefault("name", " ".join(
             p for p in (address["firstName"], address["lastName"]) if p) or None)
-        address.setdefault("id", f"gid://shopify/MailingAddress/{uuid.uuid4().int % 10**12}")
+        address.setdefault("id", state.gid("MailingAddress", uuid.uuid4().int % 10**12))
         return address
 
     def _customer(self, customer, email):

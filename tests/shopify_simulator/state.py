@@ -17,7 +17,7 @@ states), so the three names stay consistent by construction.
 
 import re
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 GID_RE = re.compile(r"^gid://shopify/([A-Za-z]+)/(\d+)(?:\?inventory_item_id=(\d+))?$")
@@ -40,7 +40,7 @@ def iso(ts):
     """Epoch seconds -> Shopify GraphQL DateTime (UTC, second precision)."""
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def local_iso(ts, tz_name):
@@ -71,20 +71,37 @@ class Record:
 
 
 class Shop(Record):
-    __slots__ = ("number", "domain", "name", "token", "webhook_secret", "currency",
-                 "timezone", "email", "plan", "locations", "products", "variants",
-                 "items", "items_by_sku", "orders", "fulfillment_orders", "webhooks",
-                 "bulk_operations",
-                 "idempotency", "adjustment_groups", "bucket", "created_at")
+    __slots__ = (
+        "adjustment_groups",
+        "bucket",
+        "bulk_operations",
+        "created_at",
+        "currency",
+        "domain",
+        "email",
+        "fulfillment_orders",
+        "idempotency",
+        "items",
+        "items_by_sku",
+        "locations",
+        "name",
+        "number",
+        "orders",
+        "plan",
+        "products",
+        "timezone",
+        "token",
+        "variants",
+        "webhook_secret",
+        "webhooks",
+    )
 
     def __init__(self, **values):
         super().__init__(**values)
         for name in ("locations", "products", "variants", "items", "items_by_sku",
-                     "orders", "fulfillment_orders", "webhooks", "bulk_operations", "idempotency",
-                     "adjustment_groups"):
+                     "orders", "fulfillment_orders", "webhooks", "bulk_operations",
+                     "idempotency", "adjustment_groups"):
             setattr(self, name, {})
-
-    my_shopify_domain = property(lambda self: self.domain)
 
     def location_named(self, name_or_id):
         for location in self.locations.values():
@@ -108,8 +125,16 @@ class Shop(Record):
 
 
 class Location(Record):
-    __slots__ = ("number", "name", "is_active", "fulfills_online_orders", "address",
-                 "levels", "created_at", "updated_at")
+    __slots__ = (
+        "address",
+        "created_at",
+        "fulfills_online_orders",
+        "is_active",
+        "levels",
+        "name",
+        "number",
+        "updated_at",
+    )
 
     def __init__(self, **values):
         super().__init__(**values)
@@ -128,15 +153,34 @@ class Location(Record):
 
 
 class Product(Record):
-    __slots__ = ("number", "title", "handle", "vendor", "product_type", "status",
-                 "variants", "created_at", "updated_at")
+    __slots__ = (
+        "created_at",
+        "handle",
+        "number",
+        "product_type",
+        "status",
+        "title",
+        "updated_at",
+        "variants",
+        "vendor",
+    )
 
     tracks_inventory = True
 
 
 class Variant(Record):
-    __slots__ = ("number", "product", "sku", "title", "price", "barcode", "item",
-                 "position", "created_at", "updated_at")
+    __slots__ = (
+        "barcode",
+        "created_at",
+        "item",
+        "number",
+        "position",
+        "price",
+        "product",
+        "sku",
+        "title",
+        "updated_at",
+    )
 
     @property
     def id(self):
@@ -152,8 +196,15 @@ class Variant(Record):
 
 
 class InventoryItem(Record):
-    __slots__ = ("number", "sku", "tracked", "variant", "levels", "created_at",
-                 "updated_at")
+    __slots__ = (
+        "created_at",
+        "levels",
+        "number",
+        "sku",
+        "tracked",
+        "updated_at",
+        "variant",
+    )
 
     def __init__(self, **values):
         super().__init__(**values)
@@ -163,8 +214,14 @@ class InventoryItem(Record):
 
 
 class Level(Record):
-    __slots__ = ("item", "location", "available", "committed", "created_at",
-                 "updated_at")
+    __slots__ = (
+        "available",
+        "committed",
+        "created_at",
+        "item",
+        "location",
+        "updated_at",
+    )
 
     @property
     def id(self):
@@ -189,9 +246,23 @@ class Level(Record):
 
 
 class Order(Record):
-    __slots__ = ("number", "order_number", "email", "phone", "customer", "lines",
-                 "fulfillment_orders", "shipping_address", "currency", "created_at", "updated_at",
-                 "cancelled_at", "cancel_reason", "note", "tags")
+    __slots__ = (
+        "cancel_reason",
+        "cancelled_at",
+        "created_at",
+        "currency",
+        "customer",
+        "email",
+        "fulfillment_orders",
+        "lines",
+        "note",
+        "number",
+        "order_number",
+        "phone",
+        "shipping_address",
+        "tags",
+        "updated_at",
+    )
 
     @property
     def name(self):
@@ -203,7 +274,7 @@ class Order(Record):
 
 
 class LineItem(Record):
-    __slots__ = ("number", "order", "variant", "quantity", "price", "location")
+    __slots__ = ("location", "number", "order", "price", "quantity", "variant")
 
     sku = property(lambda self: self.variant.sku)
     title = property(lambda self: self.variant.product.title)
@@ -214,7 +285,7 @@ class LineItem(Record):
 class FulfillmentOrder(Record):
     """The lines of an order assigned to one location."""
 
-    __slots__ = ("number", "order", "location", "lines")
+    __slots__ = ("lines", "location", "number", "order")
 
     created_at = property(lambda self: self.order.created_at)
     updated_at = property(lambda self: self.order.updated_at)
@@ -235,7 +306,7 @@ class FulfillmentOrder(Record):
 
 
 class FulfillmentOrderLineItem(Record):
-    __slots__ = ("number", "line")
+    __slots__ = ("line", "number")
 
     line_item = property(lambda self: self.line)
     sku = property(lambda self: self.line.sku)
@@ -253,18 +324,42 @@ class FulfillmentOrderLineItem(Record):
 
 
 class WebhookSubscription(Record):
-    __slots__ = ("number", "topic", "uri", "format", "include_fields", "filter",
-                 "name", "api_version", "created_at", "updated_at")
+    __slots__ = (
+        "api_version",
+        "created_at",
+        "filter",
+        "format",
+        "include_fields",
+        "name",
+        "number",
+        "topic",
+        "updated_at",
+        "uri",
+    )
 
 
 class BulkOperation(Record):
-    __slots__ = ("number", "query", "status", "created_at", "completed_at",
-                 "object_count", "root_object_count", "jsonl", "polls")
+    __slots__ = (
+        "completed_at",
+        "created_at",
+        "jsonl",
+        "number",
+        "object_count",
+        "polls",
+        "query",
+        "root_object_count",
+        "status",
+    )
 
 
 class AdjustmentGroup(Record):
-    __slots__ = ("number", "reason", "reference_document_uri", "changes",
-                 "created_at")
+    __slots__ = (
+        "changes",
+        "created_at",
+        "number",
+        "reason",
+        "reference_document_uri",
+    )
 
     @property
     def id(self):
@@ -272,7 +367,7 @@ class AdjustmentGroup(Record):
 
 
 class Change(Record):
-    __slots__ = ("name", "delta", "quantity_after_change", "item", "location")
+    __slots__ = ("delta", "item", "location", "name", "quantity_after_change")
 
     ledger_document_uri = None
 
