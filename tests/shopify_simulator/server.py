@@ -114,40 +114,37 @@ class Handler(BaseHTTPRequestHandler):
                        mutation=False, root_fields=[], throttled=False)
             self._send(401, {"errors": INVALID_TOKEN})
             return
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            sim.record(shop=shop.domain, version=version, http_status=400,
+                       fault=None, mutation=None, root_fields=[], throttled=False)
+            self._send(400, {"errors": "Invalid JSON in request body"})
+            return
+        entry, request = sim.prepare(shop, version, body)
         delay = sim.latency()
         if delay:
             time.sleep(delay)
         fault = sim.draw_fault()
-        base = {"shop": shop.domain, "version": version, "fault": fault,
-                "time": started}
-        if fault in ("429",):
-            retry_after = sim.faults["retry_after"]
-            sim.record(**base, http_status=429, throttled=True, mutation=None,
-                       root_fields=[])
+        entry.update(fault=fault, time=started)
+        if fault == "429":
+            sim.record(**entry, http_status=429)
             self._send(429, {"errors": "Exceeded 2 calls per second for api client. "
                                        "Reduce request rates to resume "
                                        "uninterrupted service."},
-                       headers={"Retry-After": f"{retry_after:.1f}"})
+                       headers={"Retry-After": f"{sim.faults['retry_after']:.1f}"})
             return
         if fault and fault.isdigit():
-            sim.record(**base, http_status=int(fault), throttled=False, mutation=None,
-                       root_fields=[])
+            sim.record(**entry, http_status=int(fault))
             self._send(int(fault), {"errors": "Internal Server Error"})
             return
         if fault == "drop":
-            sim.record(**base, http_status=None, throttled=False, mutation=None,
-                       root_fields=[])
+            sim.record(**entry, http_status=None)
             self._drop()
             return
-        try:
-            body = json.loads(raw or b"{}")
-        except ValueError:
-            sim.record(**base, http_status=400, throttled=False, mutation=None,
-                       root_fields=[])
-            self._send(400, {"errors": "Invalid JSON in request body"})
-            return
-        payload, entry = sim.handle_graphql(shop, version, body)
-        entry.update(base, duration=time.time() - started)
+        payload = request if isinstance(request, dict) else sim.run(
+            shop, version, request, entry)
+        entry["duration"] = time.time() - started
         if fault == "drop_after_apply":
             sim.record(**entry, http_status=None)
             self._drop()

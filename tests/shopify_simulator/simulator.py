@@ -26,7 +26,11 @@ from pathlib import Path
 from threading import RLock
 
 from graphql import GraphQLError, execute, parse, validate
-from graphql.execution.values import get_variable_values
+from graphql.execution.values import (
+    get_argument_values,
+    get_directive_values,
+    get_variable_values,
+)
 from graphql.utilities import get_operation_ast
 
 from . import fixtures, graphql_api, state
@@ -78,6 +82,39 @@ class Bucket:
         return {"maximumAvailable": self.maximum,
                 "currentlyAvailable": int(self.available),
                 "restoreRate": self.rate}
+
+
+class Request:
+    """A parsed, validated GraphQL request (one operation, coerced variables)."""
+
+    def __init__(self, document, operation, variables, body):
+        self.document, self.operation = document, operation
+        self.variables, self.body = variables, body
+        self.mutation = operation.operation.value == "mutation"
+        self.fragments = {d.name.value: d for d in document.definitions
+                          if d.kind == "fragment_definition"}
+
+    def describe(self):
+        """Root fields, quantities sent and idempotency key, for the log."""
+        root = SCHEMA.mutation_type if self.mutation else SCHEMA.query_type
+        fields, quantities, key = [], 0, None
+        for node, _ in graphql_api._fields(self.operation.selection_set, root,
+                                           self.fragments):
+            name = node.name.value
+            fields.append(name)
+            if name not in root.fields:
+                continue
+            try:
+                args = get_argument_values(root.fields[name], node, self.variables)
+                directive = get_directive_values(graphql_api.IDEMPOTENT, node,
+                                                 self.variables)
+            except GraphQLError:
+                continue
+            if name == "inventorySetQuantities":
+                quantities += len(args["input"]["quantities"])
+            key = (directive or {}).get("key", key)
+        return {"root_fields": fields, "quantities": quantities,
+                "idempotency_key": key}
 
 
 class Simulator:
@@ -446,37 +483,44 @@ class Simulator:
 
     # -- GraphQL ----------------------------------------------------------------------
 
-    def handle_graphql(self, shop, version, body):
-        """Run one GraphQL request; returns (payload, log entry fields)."""
+    def prepare(self, shop, version, body):
+        """Parse, validate and describe a request without running it.
+
+        Returns ``(entry, request)``: the log entry (operation, root fields,
+        quantities sent, idempotency key) and either a ``Request`` ready for
+        ``run`` or the error payload Shopify would answer.
+        """
         entry = {"shop": shop.domain, "version": version, "operation_name": None,
                  "root_fields": [], "mutation": False, "requested_cost": None,
                  "actual_cost": None, "throttled": False, "quantities": 0,
-                 "idempotency_key": None, "errors": 0, "user_errors": 0}
+                 "idempotency_key": None, "idempotent_replay": False, "errors": 0,
+                 "user_errors": 0}
         query = body.get("query") if isinstance(body, dict) else None
         if not isinstance(query, str):
-            return {"errors": [{"message": "Missing query"}]}, entry
+            return entry, {"errors": [{"message": "Missing query"}]}
         try:
             document = parse(query)
         except GraphQLError as error:
-            return {"errors": [error.formatted]}, entry
+            return entry, {"errors": [error.formatted]}
         errors = validate(SCHEMA, document)
         if errors:
-            return {"errors": [e.formatted for e in errors]}, entry
+            return entry, {"errors": [e.formatted for e in errors]}
         operation = get_operation_ast(document, body.get("operationName"))
         if operation is None:
-            return {"errors": [{"message": "An operation name is required"}]}, entry
-        fragments = {d.name.value: d for d in document.definitions
-                     if d.kind == "fragment_definition"}
+            return entry, {"errors": [{"message": "An operation name is required"}]}
         variables = get_variable_values(SCHEMA, operation.variable_definitions or [],
                                         body.get("variables") or {})
         if isinstance(variables, list):
-            return {"errors": [e.formatted for e in variables]}, entry
-        entry.update(
-            operation_name=operation.name.value if operation.name else None,
-            mutation=operation.operation.value == "mutation",
-            root_fields=[f.name.value for f, _ in graphql_api._fields(
-                operation.selection_set, SCHEMA.query_type, fragments)])
-        requested = operation_cost(operation, fragments, variables)
+            return entry, {"errors": [e.formatted for e in variables]}
+        request = Request(document, operation, variables, body)
+        entry.update(operation_name=operation.name.value if operation.name else None,
+                     mutation=request.mutation, **request.describe())
+        return entry, request
+
+    def run(self, shop, version, request, entry):
+        """Execute a prepared request under the rate limit; returns the payload."""
+        requested = operation_cost(request.operation, request.fragments,
+                                   request.variables)
         entry["requested_cost"] = requested
         with self.lock:
             bucket = shop.bucket
@@ -486,24 +530,24 @@ class Simulator:
                     requested, bucket,
                     f"Query cost is {requested}, which exceeds the single query max "
                     f"cost limit ({graphql_api.MAX_QUERY_COST}).",
-                    "MAX_COST_EXCEEDED"), entry
+                    "MAX_COST_EXCEEDED")
             if requested > bucket.available:
                 entry["throttled"] = True
-                return self._cost_error(requested, bucket, "Throttled",
-                                        "THROTTLED"), entry
+                return self._cost_error(requested, bucket, "Throttled", "THROTTLED")
             bucket.available -= requested
             context = Context(self, shop, version)
-            result = execute(SCHEMA, document, operation_name=body.get("operationName"),
-                             variable_values=body.get("variables") or {},
+            result = execute(SCHEMA, request.document,
+                             operation_name=request.body.get("operationName"),
+                             variable_values=request.body.get("variables") or {},
                              context_value=context, field_resolver=default_resolver)
-            actual = requested if entry["mutation"] else operation_cost(
-                operation, fragments, variables, result.data, actual=True)
+            actual = requested if request.mutation else operation_cost(
+                request.operation, request.fragments, request.variables, result.data,
+                actual=True)
             bucket.available = min(bucket.maximum,
                                    bucket.available + requested - actual)
             cost = {"requestedQueryCost": requested, "actualQueryCost": actual,
                     "throttleStatus": bucket.status()}
-        entry.update(actual_cost=actual, quantities=context.quantities_written,
-                     idempotency_key=context.idempotency_key,
+        entry.update(actual_cost=actual, idempotent_replay=context.replayed,
                      errors=len(result.errors or []),
                      user_errors=sum(len((v or {}).get("userErrors") or [])
                                      for v in (result.data or {}).values()
@@ -513,7 +557,14 @@ class Simulator:
             payload["errors"] = [e.formatted for e in result.errors]
         payload["data"] = result.data
         payload["extensions"] = {"cost": cost}
-        return payload, entry
+        return payload
+
+    def handle_graphql(self, shop, version, body):
+        """Prepare and run one request; returns (payload, log entry fields)."""
+        entry, request = self.prepare(shop, version, body)
+        if isinstance(request, dict):
+            return request, entry
+        return self.run(shop, version, request, entry), entry
 
     @staticmethod
     def _cost_error(requested, bucket, message, code):

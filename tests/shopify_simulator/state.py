@@ -118,7 +118,7 @@ class Shop(Record):
         parsed = parse_gid(sku_or_item)
         if parsed and parsed[0] == "InventoryItem":
             return self.items[parsed[1]]
-        items = self.items_by_sku.get(sku_or_item)
+        items = self.items_by_sku.get(sku_or_item.lower())
         if not items:
             raise KeyError(f"no SKU {sku_or_item!r} in {self.domain}")
         return items[0]
@@ -458,7 +458,7 @@ class Store:
             product.variants.append(variant)
             shop.variants[variant.number] = variant
             shop.items[item.number] = item
-            shop.items_by_sku.setdefault(sku, []).append(item)
+            shop.items_by_sku.setdefault(sku.lower(), []).append(item)
         return product
 
     def stock(self, shop, item, location, available=0):

@@ -86,6 +86,7 @@ def order_payload(shop, order):
         "total_tax": "0.00",
         "financial_status": "voided" if order.cancelled_at else "paid",
         "fulfillment_status": None,
+        "location_id": None,
         "test": False,
         "source_name": "web",
         "tags": ", ".join(order.tags or []),
@@ -118,7 +119,6 @@ def order_payload(shop, order):
                 "requires_shipping": True,
                 "fulfillment_service": "manual",
                 "fulfillment_status": None,
-                "location_id": line.location.number,
             }
             for line in order.lines
         ],
