@@ -605,10 +605,11 @@ def test_bulk_operation_jsonl(sim):
     busy = data(sim, RUN, {"q": BULK})["bulkOperationRunQuery"]
     assert busy["userErrors"][0]["code"] == "OPERATION_IN_PROGRESS"
     operation_id = started["bulkOperation"]["id"]
-    statuses = [data(sim, POLL, {"id": operation_id})["bulkOperation"]
-                for _ in range(2)]
-    assert [s["status"] for s in statuses] == ["RUNNING", "COMPLETED"]
-    done = statuses[-1]
+    running = data(sim, POLL, {"id": operation_id})["bulkOperation"]
+    assert running["status"] == "RUNNING" and running["url"] is None
+    assert sim.wait_for_bulk(10)
+    done = data(sim, POLL, {"id": operation_id})["bulkOperation"]
+    assert done["status"] == "COMPLETED"
     assert done["url"].startswith(f"{sim.base_url}/_sim/bulk/")
     assert (done["objectCount"], done["rootObjectCount"]) == ("48", "8")
     lines = [json.loads(line) for line in requests.get(done["url"]).text.splitlines()]

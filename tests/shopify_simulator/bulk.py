@@ -9,9 +9,14 @@ wrappers disappear.  Shopify's documented limits are enforced: the root field
 must be a connection, at most 5 connections, at most 2 levels of nesting, and a
 node holding a nested connection must select ``id``.
 
-The operation runs synchronously when created; reading it (``bulkOperation``,
-``currentBulkOperation``, ``node``) moves it CREATED -> RUNNING -> COMPLETED,
-so clients exercise their polling loop.
+The query is checked when the operation is created (problems are
+``userErrors``) and then runs on a background thread *without* the simulator
+lock, like Shopify's asynchronous jobs: a 250 000-level export takes seconds
+and must not stall other requests (it is not a consistent snapshot either,
+which matches Shopify).  Reading the operation (``bulkOperation``,
+``currentBulkOperation``, ``node``) moves it CREATED -> RUNNING, and RUNNING ->
+COMPLETED (or FAILED) once the thread has finished, so clients always exercise
+their polling loop.
 """
 
 import json
@@ -84,41 +89,44 @@ def _flatten(obj, parent_id, lines):
             _flatten(node, obj.get("id"), lines)
 
 
-def run_bulk_query(sim, shop, query):
-    """Execute ``query`` in bulk mode -> (jsonl text, root count, problem)."""
+def check_bulk_query(query):
+    """Parse and statically check a bulk query -> (document, problem)."""
     try:
         document = parse(query)
     except GraphQLError as error:
-        return None, 0, f"Invalid bulk query: {error.message}"
+        return None, f"Invalid bulk query: {error.message}"
     errors = validate(SCHEMA, document)
     if errors:
-        return None, 0, f"Invalid bulk query: {errors[0].message}"
+        return None, f"Invalid bulk query: {errors[0].message}"
     operations = [d for d in document.definitions if d.kind == "operation_definition"]
     if len(operations) != 1 or operations[0].operation.value != "query":
-        return None, 0, "Bulk queries must contain exactly one query operation."
+        return None, "Bulk queries must contain exactly one query operation."
     fragments = {d.name.value: d for d in document.definitions
                  if d.kind == "fragment_definition"}
     roots = list(_fields(operations[0].selection_set, SCHEMA.query_type, fragments))
     if len(roots) != 1 or not get_named_type(
             SCHEMA.query_type.fields[roots[0][0].name.value].type
     ).name.endswith("Connection"):
-        return None, 0, "Bulk queries must have exactly one top-level connection field."
+        return None, "Bulk queries must have exactly one top-level connection field."
     connections = []
     problem = _check(operations[0].selection_set, SCHEMA.query_type, fragments, 0,
                      connections)
     if problem is None and len(connections) > MAX_CONNECTIONS:
         problem = (f"Bulk queries cannot contain more than {MAX_CONNECTIONS} "
                    "connections.")
-    if problem:
-        return None, 0, problem
+    return (None, problem) if problem else (document, None)
+
+
+def execute_bulk_query(sim, shop, document):
+    """Run a checked bulk query -> (jsonl text, root object count, error)."""
     result = execute(SCHEMA, document, context_value=Context(sim, shop, "bulk",
                                                              bulk=True),
                      field_resolver=default_resolver)
     if result.errors:
-        return None, 0, f"Bulk query failed: {result.errors[0].message}"
-    root_key = roots[0][0].alias.value if roots[0][0].alias else roots[0][0].name.value
+        return None, 0, result.errors[0].message
+    root = next(iter(result.data.values()))
     lines = []
-    nodes = _connection_nodes(result.data[root_key])
+    nodes = _connection_nodes(root)
     for node in nodes:
         _flatten(node, None, lines)
     return "".join(line + "\n" for line in lines), len(nodes), None

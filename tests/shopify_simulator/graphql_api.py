@@ -346,18 +346,20 @@ def connection(info, items, args, key=lambda item: (item.number,)):
                 raise GraphQLError(
                     f"The `{name}` argument must be between 0 and {MAX_PAGE}."
                 )
-    decorated = sorted(((list(key(item)), item) for item in items),
-                       key=lambda pair: pair[0])
-    keys = [pair[0] for pair in decorated]
-    nodes = [pair[1] for pair in decorated]
-    if args.get("reverse"):
+    nodes = list(items)
+    keys = [key(item) for item in nodes]
+    if any(keys[i] > keys[i + 1] for i in range(len(keys) - 1)):
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+        keys = [keys[i] for i in order]
+        nodes = [nodes[i] for i in order]
+    ascending = not args.get("reverse")
+    if not ascending:
         keys.reverse()
         nodes.reverse()
     start, end = 0, len(nodes)
-    ascending = not args.get("reverse")
 
     def position(cursor):
-        wanted = list(decode_cursor(cursor))
+        wanted = decode_cursor(cursor)
         if ascending:
             return bisect.bisect_right(keys, wanted)
         return len(keys) - bisect.bisect_left(keys[::-1], wanted)
@@ -513,13 +515,13 @@ def _webhook_subscription(_root, info, id):
 
 
 def _poll(node):
-    """Reading a bulk operation is what moves it CREATED -> RUNNING -> COMPLETED."""
+    """Reading a bulk operation moves it CREATED -> RUNNING -> COMPLETED/FAILED."""
     if isinstance(node, state.BulkOperation):
         node.polls += 1
         if node.status == "CREATED":
             node.status = "RUNNING"
-        elif node.status == "RUNNING":
-            node.status = "COMPLETED"
+        elif node.status == "RUNNING" and node.finished:
+            node.status = "FAILED" if node.error_code else "COMPLETED"
             node.completed_at = time.time()
     return node
 
@@ -803,11 +805,6 @@ def _webhook_version(webhook, _info):
 @resolver("BulkOperation", "type")
 def _bulk_type(_operation, _info):
     return "QUERY"
-
-
-@resolver("BulkOperation", "errorCode")
-def _bulk_error(_operation, _info):
-    return None
 
 
 @resolver("BulkOperation", "url")

@@ -19,6 +19,7 @@ whether its mutation landed, which is what idempotency keys are for.
 import json
 import pickle
 import random
+import threading
 import time
 import uuid
 from decimal import Decimal
@@ -33,7 +34,7 @@ from graphql.execution.values import (
 )
 from graphql.utilities import get_operation_ast
 
-from . import fixtures, graphql_api, state
+from . import bulk, fixtures, graphql_api, state
 from .graphql_api import SCHEMA, Context, default_resolver, operation_cost, typed_node
 from .webhooks import FAST_RETRY_SCHEDULE, WebhookSender, level_payload, order_payload
 
@@ -715,24 +716,45 @@ class Simulator:
         return {"webhookSubscription": webhook, "userErrors": []}
 
     def apply_bulk_run(self, shop, query):
-        from .bulk import run_bulk_query
-
         for operation in shop.bulk_operations.values():
             if operation.status in ("CREATED", "RUNNING"):
                 return {"bulkOperation": None, "userErrors": [{
                     "code": "OPERATION_IN_PROGRESS", "field": None,
                     "message": "A bulk query operation for this app and shop is "
                                f"already in progress: {operation.id}."}]}
-        jsonl, roots, problem = run_bulk_query(self, shop, query)
+        document, problem = bulk.check_bulk_query(query)
         if problem:
             return {"bulkOperation": None, "userErrors": [
                 {"code": "INVALID", "field": ["query"], "message": problem}]}
         operation = state.BulkOperation(
             number=self.store.next_id(), query=query, status="CREATED",
-            created_at=time.time(), completed_at=None, jsonl=jsonl, polls=0,
-            object_count=jsonl.count("\n"), root_object_count=roots)
+            created_at=time.time(), completed_at=None, jsonl=None, polls=0,
+            object_count=0, root_object_count=0, finished=False, error_code=None)
         shop.bulk_operations[operation.number] = operation
+        threading.Thread(target=self._bulk_job, args=(shop, operation, document),
+                         name=f"sim-bulk-{operation.number}", daemon=True).start()
         return {"bulkOperation": operation, "userErrors": []}
+
+    def _bulk_job(self, shop, operation, document):
+        jsonl, roots, error = bulk.execute_bulk_query(self, shop, document)
+        with self.lock:
+            if error:
+                operation.error_code = "INTERNAL_SERVER_ERROR"
+            else:
+                operation.jsonl, operation.root_object_count = jsonl, roots
+                operation.object_count = jsonl.count("\n")
+            operation.finished = True
+
+    def wait_for_bulk(self, timeout=60.0):
+        """Block until every started bulk operation has finished running."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if all(op.finished for shop in self.store.shops.values()
+                       for op in shop.bulk_operations.values()):
+                    return True
+            time.sleep(0.01)
+        return False
 
     def bulk_result(self, number):
         with self.lock:

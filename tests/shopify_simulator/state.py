@@ -342,6 +342,8 @@ class BulkOperation(Record):
     __slots__ = (
         "completed_at",
         "created_at",
+        "error_code",
+        "finished",
         "jsonl",
         "number",
         "object_count",
