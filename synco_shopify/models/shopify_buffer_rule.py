@@ -132,8 +132,13 @@ class ShopifyBufferRule(models.Model):
         result = {}
         by_categ = {}
         categ_chain = {}
-        for categ in products.categ_id:
-            # nearest category first: its depth in the tree is the specificity
+        # categ_id is related through the template: read both stored columns
+        # in two queries instead of computing the related field per product
+        products.fetch(["product_tmpl_id"])
+        products.product_tmpl_id.fetch(["categ_id"])
+        product_categ = {p.id: p.product_tmpl_id.categ_id for p in products}
+        for categ in set(product_categ.values()) - {self.env["product.category"]}:
+            # a category's depth in the tree is its specificity: nearest wins
             chain = [int(x) for x in categ.parent_path.split("/") if x]
             categ_chain[categ.id] = {cid: depth for depth, cid in enumerate(chain)}
         for mapping in mappings:
@@ -150,9 +155,10 @@ class ShopifyBufferRule(models.Model):
             for product in products:
                 rule = product_rules.get(product.id)
                 if not rule:
-                    key = (mapping.id, product.categ_id.id)
+                    categ = product_categ[product.id]
+                    key = (mapping.id, categ.id)
                     if key not in by_categ:
-                        depths = categ_chain.get(product.categ_id.id, {})
+                        depths = categ_chain.get(categ.id, {})
                         candidates = [
                             (r._specificity(depths.get(r.product_categ_id.id, -1)), r)
                             for r in general
