@@ -24,5 +24,5 @@
         "views/res_config_settings_views.xml",
         "views/synco_shopify_menus.xml",
     ],
-    "demo": [],
+    "demo": ["demo/synco_shopify_demo.xml"],
 }

@@ -3,9 +3,9 @@
 
 Usage (from anywhere)::
 
-    python3 tests/harness.py test [PYTEST ARGS...]   # every test, fresh cluster and DB
-    python3 tests/harness.py demo                    # Odoo + demo data + Shopify simulator
-    python3 tests/harness.py bench NAME [ARGS...]    # a benchmark of tests/benchmarks/
+    python3 tests/harness.py test [PYTEST ARGS...]  # every test, fresh cluster
+    python3 tests/harness.py demo                   # Odoo, demo data, simulator
+    python3 tests/harness.py bench NAME [ARGS...]   # one of tests/benchmarks/
 
 How Odoo is found: ``$ODOO_PATH`` when set (an Odoo 19.0 source checkout, put
 on ``PYTHONPATH``), otherwise the ``odoo`` package importable by the Python that
@@ -67,7 +67,11 @@ def check_odoo():
         "os.path.join(p, 'stock', '__manifest__.py'))), '-'))"
     )
     res = subprocess.run(
-        [sys.executable, "-c", probe], env=odoo_env(), capture_output=True, text=True
+        [sys.executable, "-c", probe],
+        check=False,
+        env=odoo_env(),
+        capture_output=True,
+        text=True,
     )
     where = (
         f"ODOO_PATH={os.environ['ODOO_PATH']!r}"
@@ -107,6 +111,7 @@ def ensure_python_deps():
             "-r",
             str(REQUIREMENTS),
         ],
+        check=False,
         capture_output=True,
         text=True,
     )
@@ -143,7 +148,7 @@ def pg_bindir():
             return Path(cand)
     if shutil.which("pg_config"):
         out = subprocess.run(
-            ["pg_config", "--bindir"], capture_output=True, text=True
+            ["pg_config", "--bindir"], check=False, capture_output=True, text=True
         ).stdout.strip()
         if Path(out, "initdb").exists():
             return Path(out)
@@ -243,14 +248,48 @@ def odoo_cmd(conf, *args):
     return [sys.executable, "-m", "odoo", "-c", str(conf), *args]
 
 
+def psql(conf, db_name, query):
+    """One value from a query, through psql on the private cluster."""
+    options = dict(
+        line.split(" = ", 1) for line in Path(conf).read_text().splitlines()[1:]
+    )
+    return subprocess.run(
+        [
+            str(pg_bindir() / "psql"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            options["db_port"],
+            "-U",
+            DB_USER,
+            "-d",
+            db_name,
+            "-tAc",
+            query,
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+
+
 def install_addon(conf, db_name, demo=False):
     log(f"creating database {db_name} and installing synco_shopify (about 2 min)")
     t0 = time.time()
     args = ["-d", db_name, "-i", "synco_shopify", "--stop-after-init"]
     args += ["--with-demo"] if demo else ["--without-demo"]
-    res = subprocess.run(odoo_cmd(conf, *args, "--log-level=warn"), env=odoo_env())
+    res = subprocess.run(
+        odoo_cmd(conf, *args, "--log-level=warn"), check=False, env=odoo_env()
+    )
     if res.returncode != 0:
         die("installing synco_shopify failed (see the log above)", res.returncode)
+    if demo and not psql(
+        conf,
+        db_name,
+        "SELECT 1 FROM ir_model_data WHERE module='synco_shopify' AND name='demo_shop'",
+    ):
+        # Odoo only warns when demo data fails and installs the module anyway
+        die("the demo data of synco_shopify failed to load (see the log above)")
     log(f"installed in {time.time() - t0:.0f} s")
 
 
@@ -265,23 +304,11 @@ def private_stack(workdir, db_name, demo=False, reuse=False, **conf_extra):
         conf = write_odoo_conf(
             workdir / "odoo.conf", pg, db_name, workdir / "data", **conf_extra
         )
-        exists = subprocess.run(
-            [
-                str(pg.bindir / "psql"),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(pg.port),
-                "-U",
-                DB_USER,
-                "-d",
-                "postgres",
-                "-tAc",
-                f"SELECT 1 FROM pg_database WHERE datname='{db_name}'",
-            ],
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
+        exists = psql(
+            conf,
+            "postgres",
+            f"SELECT 1 FROM pg_database WHERE datname='{db_name}'",
+        )
         if not exists:
             install_addon(conf, db_name, demo=demo)
         elif reuse:
@@ -296,6 +323,7 @@ def private_stack(workdir, db_name, demo=False, reuse=False, **conf_extra):
                     "--stop-after-init",
                     "--log-level=warn",
                 ),
+                check=False,
                 env=odoo_env(),
             )
             if res.returncode:
@@ -337,7 +365,7 @@ def cmd_test(args):
                 *pytest_args,
             ]
             log(" ".join(cmd))
-            rc = subprocess.run(cmd, cwd=REPO, env=env).returncode
+            rc = subprocess.run(cmd, check=False, cwd=REPO, env=env).returncode
     finally:
         if not args.reuse:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -416,7 +444,10 @@ def cmd_bench(args):
             env["SYNCO_ODOO_CONF"] = str(conf)
             env["SYNCO_PG_PORT"] = str(pg.port)
             rc = subprocess.run(
-                [sys.executable, str(script), *args.bench_args], cwd=REPO, env=env
+                [sys.executable, str(script), *args.bench_args],
+                check=False,
+                cwd=REPO,
+                env=env,
             ).returncode
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -143,8 +143,9 @@ class ShopifyBufferRule(models.Model):
             categ_chain[categ.id] = {cid: depth for depth, cid in enumerate(chain)}
         for mapping in mappings:
             shop_rules = rules.filtered(
-                lambda r, m=mapping: r.shop_id == m.shop_id
-                and (not r.mapping_id or r.mapping_id == m)
+                lambda r, m=mapping: (
+                    r.shop_id == m.shop_id and (not r.mapping_id or r.mapping_id == m)
+                )
             )
             product_rules = {}
             for rule in shop_rules.filtered("product_id"):
@@ -162,8 +163,7 @@ class ShopifyBufferRule(models.Model):
                         candidates = [
                             (r._specificity(depths.get(r.product_categ_id.id, -1)), r)
                             for r in general
-                            if not r.product_categ_id
-                            or r.product_categ_id.id in depths
+                            if not r.product_categ_id or r.product_categ_id.id in depths
                         ]
                         by_categ[key] = (
                             max(candidates, key=lambda c: c[0])[1]

@@ -117,9 +117,7 @@ class ShopifyLocationMapping(models.Model):
         A shop may share a retail store's stock with its online location on
         purpose, but the same units are then sold twice over: say so.
         """
-        others = self.search(
-            [("state", "!=", "draft"), ("source_ids", "!=", False)]
-        )
+        others = self.search([("state", "!=", "draft"), ("source_ids", "!=", False)])
         counted = {m: m._get_counted_location_ids() for m in others | self}
         for mapping in self:
             lines = []

@@ -32,6 +32,15 @@ class ShopifyLocationMappingSource(models.Model):
     )
     location_usage = fields.Selection(related="location_id.usage")
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        # a warehouse alone stands for its stock location (imports, RPC, demo)
+        for vals in vals_list:
+            if vals.get("warehouse_id") and not vals.get("location_id"):
+                warehouse = self.env["stock.warehouse"].browse(vals["warehouse_id"])
+                vals["location_id"] = warehouse.lot_stock_id.id
+        return super().create(vals_list)
+
     @api.onchange("warehouse_id")
     def _onchange_warehouse_id(self):
         if self.warehouse_id:

@@ -212,3 +212,20 @@ class ShopifyShop(models.Model):
             "reservation": self.policy_reservation,
             "in_transit_visibility": "exclude_from_shopify",
         }
+
+    @api.model
+    def _demo_set_stock(self, rows):
+        """Demo data: put stock in place without an inventory adjustment.
+
+        :param rows: [(product xml id, location or warehouse xml id, quantity)]
+            (a warehouse stands for its stock location).  Drop-ship supplier
+            locations can't be counted by an inventory adjustment, hence the
+            quant-level call a supplier stock feed would also use.
+        """
+        Quant = self.env["stock.quant"].sudo()
+        for product_xmlid, location_xmlid, quantity in rows:
+            product = self.env.ref(f"synco_shopify.{product_xmlid}")
+            location = self.env.ref(f"synco_shopify.{location_xmlid}")
+            if location._name == "stock.warehouse":
+                location = location.lot_stock_id
+            Quant._update_available_quantity(product, location, quantity)

@@ -168,9 +168,7 @@ class TestBuffers(SyncoCase):
         self._rule(product_id=self.tee.id, buffer_units=1)
         self.assertEqual(self._available(self.mapping, self.tee), 99)
         self.assertEqual(self._available(self.other, self.tee), 99)
-        self._rule(
-            product_id=self.tee.id, mapping_id=self.other.id, buffer_percent=50
-        )
+        self._rule(product_id=self.tee.id, mapping_id=self.other.id, buffer_percent=50)
         self.assertEqual(self._available(self.other, self.tee), 50)
         self.assertEqual(self._available(self.mapping, self.tee), 99)
 

@@ -52,8 +52,12 @@ class TestMisconfiguration(SyncoCase):
             )
         with self.assertRaisesRegex(ValidationError, "negative"):
             self.env["shopify.buffer.rule"].create(
-                {"shop_id": self.shop.id, "mapping_id": False, "buffer_units": -1,
-                 "product_id": self.tee.id}
+                {
+                    "shop_id": self.shop.id,
+                    "mapping_id": False,
+                    "buffer_units": -1,
+                    "product_id": self.tee.id,
+                }
             )
 
     def test_old_api_version_refused(self):
@@ -154,7 +158,9 @@ class TestConfigTransfer(SyncoCase):
             lambda m: m.shopify_location_id == self.loc_pool
         )
         self.assertEqual((pool.state, pool.drift_threshold), ("draft", 2))
-        self.assertEqual(pool.source_ids.location_id.warehouse_id.mapped("code"), ["SEA", "SWE"])
+        self.assertEqual(
+            pool.source_ids.location_id.warehouse_id.mapped("code"), ["SEA", "SWE"]
+        )
 
     def test_import_as_drafts(self):
         self._import(self._export(), as_draft=True)

@@ -91,9 +91,7 @@ class ShopifyConfigTransfer(models.TransientModel):
                     "state": m.state,
                     "aggregation": m.aggregation,
                     "drift_threshold": m.drift_threshold,
-                    "sources": [
-                        s.location_id.complete_name for s in m.source_ids
-                    ],
+                    "sources": [s.location_id.complete_name for s in m.source_ids],
                     "excluded_locations": m.excluded_location_ids.mapped(
                         "complete_name"
                     ),

@@ -111,7 +111,10 @@ def build(env, n_products):
     naive_locations = {
         mappings[0]: warehouses["BNJ"].lot_stock_id.ids,
         mappings[1]: tx_bins.ids,
-        mappings[2]: [warehouses["BEA"].lot_stock_id.id, warehouses["BWE"].lot_stock_id.id],
+        mappings[2]: [
+            warehouses["BEA"].lot_stock_id.id,
+            warehouses["BWE"].lot_stock_id.id,
+        ],
     }
     return products, mappings, naive_locations
 
@@ -184,9 +187,14 @@ def main():
         speedup = (naive_s / naive_pairs) / (engine_s / pairs)
         print(
             f"speed-up: {speedup:.1f}x per product-mapping pair (goal >= 20x)"
-            + (f"; naive measured on {naive_pairs} pairs" if naive_pairs != pairs else "")
+            + (
+                f"; naive measured on {naive_pairs} pairs"
+                if naive_pairs != pairs
+                else ""
+            )
         )
         print(f"figures that differ from the engine's: {mismatches} of {naive_pairs}")
+
 
 if __name__ == "__main__":
     main()
