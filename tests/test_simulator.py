@@ -164,6 +164,12 @@ def test_variants_by_sku_search_and_nodes(sim):
     assert tee["product"]["title"] == "Synco Tee Black"
     assert tee["inventoryItem"] == {"id": item_id(sim, "SYN-TEE-BLK-S"),
                                     "tracked": True, "sku": "SYN-TEE-BLK-S"}
+    odd = 'ODD "QUOTED" \\ SKU:1 (X) OR'
+    sim.add_product(DEMO, "Odd", [odd])
+    escaped = odd.replace("\\", "\\\\").replace('"', '\\"')
+    found = data(sim, query, {"q": f'sku:"{escaped}" OR sku:SYN-CAP-RED'})
+    assert sorted(n["sku"] for n in found["productVariants"]["nodes"]) == [
+        odd, "SYN-CAP-RED"]
     items = data(sim, '{ inventoryItems(first: 5, query: "sku:SYN-CAP-RED") '
                       '{ nodes { sku } } }')["inventoryItems"]["nodes"]
     assert items == [{"sku": "SYN-CAP-RED"}]

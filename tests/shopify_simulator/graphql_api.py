@@ -156,10 +156,18 @@ def typed_node(shop, node_id, kind):
 
 # -- search --------------------------------------------------------------------------
 
+QUOTED = r""""(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'"""
 TOKEN_RE = re.compile(
-    r"""\(|\)|-?[A-Za-z_.]+:(?:[<>]=?)?(?:"[^"]*"|'[^']*'|[^\s()]+)|"[^"]*"|[^\s()]+"""
+    rf"""\(|\)|-?[A-Za-z_.]+:(?:[<>]=?)?(?:{QUOTED}|[^\s()]+)|{QUOTED}|[^\s()]+"""
 )
 TERM_RE = re.compile(r"^(-?)([A-Za-z_.]+):([<>]=?)?(.*)$", re.DOTALL)
+
+
+def _unquote(value):
+    """Strip search quotes; inside them ``\\"`` and ``\\\\`` are escapes."""
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return re.sub(r"\\(.)", r"\1", value[1:-1])
+    return value
 
 
 def parse_search(query):
@@ -174,9 +182,9 @@ def parse_search(query):
         match = TERM_RE.match(token)
         if match:
             negate, field, op, value = match.groups()
-            groups[-1].append((field.lower(), op or "", value.strip("\"'"), negate))
+            groups[-1].append((field.lower(), op or "", _unquote(value), negate))
         else:
-            groups[-1].append((None, "", token.strip("\"'"), ""))
+            groups[-1].append((None, "", _unquote(token), ""))
     return [group for group in groups if group]
 
 
