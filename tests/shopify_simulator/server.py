@@ -165,70 +165,78 @@ class Handler(BaseHTTPRequestHandler):
             return
         body = self._json_body() if method == "POST" else {}
         shop = body.pop("shop", None) or (query.get("shop") or [None])[0]
-        with sim.lock:
-            result = self._control_locked(method, path, body, shop)
-        if result is None:
-            self._send(404, {"error": f"unknown control endpoint {method} {path}"})
-        else:
-            self._send(200, result)
+        for verb, pattern, action in CONTROL_ROUTES:
+            match = re.fullmatch(pattern, path)
+            if verb == method and match:
+                with sim.lock:
+                    result = action(sim, body, shop, *match.groups())
+                self._send(200, result)
+                return
+        self._send(404, {"error": f"unknown control endpoint {method} {path}"})
 
-    def _control_locked(self, method, path, body, shop):
-        sim = self.sim
-        order_cancel = re.match(r"^orders/(.+)/cancel$", path)
-        if method == "POST" and path == "reset":
-            sim.reset(body.get("fixture"))
-            return {"ok": True}
-        if method == "POST" and path == "fixture":
-            sim.load_fixture(body["name"])
-            return {"ok": True}
-        if path == "faults":
-            if method == "POST":
-                return sim.set_faults(**body)
-            if method == "DELETE":
-                sim.clear_faults()
-            return sim.faults
-        if method == "POST" and path == "bucket":
-            sim.set_bucket(body.get("maximum"), body.get("restore_rate"), shop)
-            return {"maximum": sim.bucket_size, "restore_rate": sim.restore_rate}
-        if method == "POST" and path == "orders":
-            order = sim.create_order(
-                shop, [tuple(line) for line in body.pop("lines")], **body)
-            return {"id": order.id, "number": order.number, "name": order.name}
-        if method == "POST" and order_cancel:
-            order = sim.cancel_order(order_cancel.group(1), **body)
-            return {"id": order.id, "cancelled": True}
-        if path == "levels" and method == "POST":
-            return sim.set_available(shop, body["sku"], body["location"],
-                                     body["available"])
-        if path == "levels" and method == "GET":
-            return [dict(sku=sku, location=location, **values)
-                    for (sku, location), values in sorted(sim.levels(shop).items())]
-        if method == "POST" and path == "products":
-            product = sim.add_product(shop, body["title"], body["skus"],
-                                      stock=body.get("stock"))
-            return {"id": product.id}
-        if method == "POST" and path == "seed":
-            skus = sim.seed_catalogue(shop, body["n_variants"], body.get("locations"))
-            return {"count": len(skus)}
-        if path == "log":
-            if method == "DELETE":
-                sim.clear_log()
-            return sim.log
-        if method == "GET" and path == "deliveries":
-            return [{k: v for k, v in d.items() if k != "headers"}
-                    for d in sim.deliveries()]
-        if method == "POST" and path == "webhooks":
-            sim.set_webhook_retry(body.get("retry_schedule"), body.get("timeout"))
-            return {"retry_schedule": sim.webhooks.retry_schedule,
-                    "timeout": sim.webhooks.timeout}
-        if method == "GET" and path == "shops":
-            return [{"domain": s.domain, "name": s.name, "token": s.token,
-                     "webhook_secret": s.webhook_secret, "currency": s.currency,
-                     "timezone": s.timezone} for s in sim.store.shops.values()]
-        if method == "POST" and path == "save":
-            sim.save()
-            return {"ok": True}
-        return None
+
+def _ok(_result=None):
+    return {"ok": True}
+
+
+def _create_order(sim, body, shop):
+    order = sim.create_order(shop, [tuple(line) for line in body.pop("lines")], **body)
+    return {"id": order.id, "number": order.number, "name": order.name}
+
+
+def _cancel_order(sim, body, _shop, order_id):
+    return {"id": sim.cancel_order(order_id, **body).id, "cancelled": True}
+
+
+def _read_levels(sim, _body, shop):
+    return [dict(sku=sku, location=location, **values)
+            for (sku, location), values in sorted(sim.levels(shop).items())]
+
+
+def _set_bucket(sim, body, shop):
+    sim.set_bucket(body.get("maximum"), body.get("restore_rate"), shop)
+    return {"maximum": sim.bucket_size, "restore_rate": sim.restore_rate}
+
+
+def _set_webhooks(sim, body, _shop):
+    sim.set_webhook_retry(body.get("retry_schedule"), body.get("timeout"))
+    return {"retry_schedule": sim.webhooks.retry_schedule,
+            "timeout": sim.webhooks.timeout}
+
+
+def _deliveries(sim, _body, _shop):
+    return [{k: v for k, v in d.items() if k != "headers"} for d in sim.deliveries()]
+
+
+def _shops(sim, _body, _shop):
+    return [{"domain": s.domain, "name": s.name, "token": s.token,
+             "webhook_secret": s.webhook_secret, "currency": s.currency,
+             "timezone": s.timezone} for s in sim.store.shops.values()]
+
+
+CONTROL_ROUTES = [
+    ("POST", "reset", lambda sim, body, _s: _ok(sim.reset(body.get("fixture")))),
+    ("POST", "fixture", lambda sim, body, _s: _ok(sim.load_fixture(body["name"]))),
+    ("GET", "faults", lambda sim, _b, _s: sim.faults),
+    ("POST", "faults", lambda sim, body, _s: sim.set_faults(**body)),
+    ("DELETE", "faults", lambda sim, _b, _s: sim.clear_faults() or sim.faults),
+    ("POST", "bucket", _set_bucket),
+    ("POST", "orders", _create_order),
+    ("POST", r"orders/(.+)/cancel", _cancel_order),
+    ("GET", "levels", _read_levels),
+    ("POST", "levels", lambda sim, body, shop: sim.set_available(
+        shop, body["sku"], body["location"], body["available"])),
+    ("POST", "products", lambda sim, body, shop: {"id": sim.add_product(
+        shop, body["title"], body["skus"], stock=body.get("stock")).id}),
+    ("POST", "seed", lambda sim, body, shop: {"count": len(sim.seed_catalogue(
+        shop, body["n_variants"], body.get("locations")))}),
+    ("GET", "log", lambda sim, _b, _s: sim.log),
+    ("DELETE", "log", lambda sim, _b, _s: sim.clear_log() or sim.log),
+    ("GET", "deliveries", _deliveries),
+    ("POST", "webhooks", _set_webhooks),
+    ("GET", "shops", _shops),
+    ("POST", "save", lambda sim, _b, _s: _ok(sim.save())),
+]
 
 
 def serve(sim, host, port):

@@ -64,6 +64,10 @@ DEFAULT_FAULTS = {
 FAULT_KINDS = {"429", "500", "502", "503", "504", "drop", "drop_after_apply"}
 
 
+def _user_error(code, field, message):
+    return {"code": code, "field": field, "message": message}
+
+
 class Bucket:
     """Shopify's leaky bucket: ``maximum`` points, refilled at ``rate``/s."""
 
@@ -581,74 +585,30 @@ class Simulator:
     # -- mutations (called by resolvers with the lock held) -------------------------
 
     def apply_set_quantities(self, shop, data):
+        """``inventorySetQuantities``: all-or-nothing compare-and-set."""
         name, reason = data["name"], data["reason"]
         reference = data.get("referenceDocumentUri")
         errors = []
-
-        def error(code, field, message):
-            errors.append({"code": code, "field": field, "message": message})
-
         if name not in ("available", "on_hand"):
-            error("INVALID_NAME", ["input", "name"],
-                  "The quantity name must be either 'available' or 'on_hand'.")
+            errors.append(_user_error(
+                "INVALID_NAME", ["input", "name"],
+                "The quantity name must be either 'available' or 'on_hand'."))
         if reason not in INVENTORY_REASONS:
-            error("INVALID_REASON", ["input", "reason"],
-                  "The specified reason is invalid.")
+            errors.append(_user_error("INVALID_REASON", ["input", "reason"],
+                                      "The specified reason is invalid."))
         if reference is not None and ":" not in reference.strip(":"):
-            error("INVALID_REFERENCE_DOCUMENT", ["input", "referenceDocumentUri"],
-                  "The specified reference document is invalid.")
+            errors.append(_user_error(
+                "INVALID_REFERENCE_DOCUMENT", ["input", "referenceDocumentUri"],
+                "The specified reference document is invalid."))
         planned, seen = [], set()
-        item_errors = self.faults["item_errors"]
         for index, quantity in enumerate(data["quantities"]):
-            path = ["input", "quantities", str(index)]
-            item = typed_node(shop, quantity["inventoryItemId"], "InventoryItem")
-            location = typed_node(shop, quantity["locationId"], "Location")
-            if item is None:
-                error("INVALID_INVENTORY_ITEM", path + ["inventoryItemId"],
-                      "The specified inventory item could not be found.")
-                continue
-            if location is None:
-                error("INVALID_LOCATION", path + ["locationId"],
-                      "The specified location could not be found.")
-                continue
-            forced = item_errors.get(item.id) or item_errors.get(item.sku)
-            if forced:
-                error(forced, path + ["inventoryItemId"],
-                      f"Simulated failure ({forced}) for {item.sku}.")
-                continue
-            if (item.number, location.number) in seen:
-                error("NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR",
-                      path + ["inventoryItemId"],
-                      "The combination of inventoryItemId and locationId must be "
-                      "unique.")
-                continue
-            seen.add((item.number, location.number))
-            level = item.levels.get(location.number)
-            if level is None:
-                error("ITEM_NOT_STOCKED_AT_LOCATION", path + ["locationId"],
-                      "The specified inventory item is not stocked at the location.")
-                continue
-            target = quantity["quantity"]
-            if target > 1_000_000_000:
-                error("INVALID_QUANTITY_TOO_HIGH", path + ["quantity"],
-                      "The total quantity can't be higher than 1,000,000,000.")
-                continue
-            if target < -1_000_000_000:
-                error("INVALID_QUANTITY_TOO_LOW", path + ["quantity"],
-                      "The total quantity can't be lower than -1,000,000,000.")
-                continue
-            if name == "on_hand" and target < 0:
-                error("INVALID_QUANTITY_NEGATIVE", path + ["quantity"],
-                      "The quantity can't be negative.")
-                continue
-            expected = quantity["changeFromQuantity"]
-            if expected is not None and name in ("available", "on_hand") and (
-                    expected != level.quantity(name)):
-                error("CHANGE_FROM_QUANTITY_STALE", path + ["changeFromQuantity"],
-                      "The changeFromQuantity argument no longer matches the "
-                      "persisted quantity.")
-                continue
-            planned.append((level, target))
+            level, problem = self._check_quantity(shop, name, quantity, seen)
+            if problem:
+                code, field, message = problem
+                errors.append(_user_error(
+                    code, ["input", "quantities", str(index), field], message))
+            else:
+                planned.append((level, quantity["quantity"]))
         if errors:
             return {"inventoryAdjustmentGroup": None, "userErrors": errors}
         now = time.time()
@@ -671,6 +631,49 @@ class Simulator:
                                       changes=changes, created_at=now)
         shop.adjustment_groups[group.number] = group
         return {"inventoryAdjustmentGroup": group, "userErrors": []}
+
+    def _check_quantity(self, shop, name, quantity, seen):
+        """(level, None) or (None, (code, input field, message)) for one entry."""
+        item = typed_node(shop, quantity["inventoryItemId"], "InventoryItem")
+        location = typed_node(shop, quantity["locationId"], "Location")
+        if item is None:
+            return None, ("INVALID_INVENTORY_ITEM", "inventoryItemId",
+                          "The specified inventory item could not be found.")
+        if location is None:
+            return None, ("INVALID_LOCATION", "locationId",
+                          "The specified location could not be found.")
+        item_errors = self.faults["item_errors"]
+        forced = item_errors.get(item.id) or item_errors.get(item.sku)
+        if forced:
+            return None, (forced, "inventoryItemId",
+                          f"Simulated failure ({forced}) for {item.sku}.")
+        if (item.number, location.number) in seen:
+            return None, ("NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR",
+                          "inventoryItemId",
+                          ("The combination of inventoryItemId and locationId "
+                           "must be unique."))
+        seen.add((item.number, location.number))
+        level = item.levels.get(location.number)
+        if level is None:
+            return None, ("ITEM_NOT_STOCKED_AT_LOCATION", "locationId",
+                          ("The specified inventory item is not stocked at the "
+                           "location."))
+        target = quantity["quantity"]
+        if target > 1_000_000_000:
+            return None, ("INVALID_QUANTITY_TOO_HIGH", "quantity",
+                          "The total quantity can't be higher than 1,000,000,000.")
+        if target < -1_000_000_000:
+            return None, ("INVALID_QUANTITY_TOO_LOW", "quantity",
+                          "The total quantity can't be lower than -1,000,000,000.")
+        if name == "on_hand" and target < 0:
+            return None, ("INVALID_QUANTITY_NEGATIVE", "quantity",
+                          "The quantity can't be negative.")
+        expected = quantity["changeFromQuantity"]
+        if expected is not None and expected != level.quantity(name):
+            return None, ("CHANGE_FROM_QUANTITY_STALE", "changeFromQuantity",
+                          ("The changeFromQuantity argument no longer matches "
+                           "the persisted quantity."))
+        return level, None
 
     def apply_activate(self, shop, item_id, location_id, available, on_hand):
         item = typed_node(shop, item_id, "InventoryItem")

@@ -17,7 +17,7 @@ states), so the three names stay consistent by construction.
 
 import re
 import time
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 GID_RE = re.compile(r"^gid://shopify/([A-Za-z]+)/(\d+)(?:\?inventory_item_id=(\d+))?$")
@@ -40,7 +40,7 @@ def iso(ts):
     """Epoch seconds -> Shopify GraphQL DateTime (UTC, second precision)."""
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def local_iso(ts, tz_name):

@@ -18,7 +18,7 @@ import json
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 import requests
 
@@ -168,7 +168,7 @@ class WebhookSender:
             "created_at": time.time(),
             "delivered_at": None,
         }
-        triggered = datetime.now(UTC).isoformat(timespec="milliseconds")
+        triggered = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
         delivery["headers"] = {
             "Content-Type": "application/json",
             "User-Agent": "Shopify-Captain-Hook",
