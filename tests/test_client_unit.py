@@ -10,6 +10,8 @@ import json
 
 import pytest
 import requests
+from requests.structures import CaseInsensitiveDict
+
 from odoo.addons.synco_shopify.lib.shopify import (
     USER_AGENT,
     CostThrottle,
@@ -28,7 +30,6 @@ from odoo.addons.synco_shopify.lib.shopify import (
     search_quote,
     to_gid,
 )
-from requests.structures import CaseInsensitiveDict
 
 SHOP = "unit-test.myshopify.com"
 TOKEN = "shpat_unit"

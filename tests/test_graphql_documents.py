@@ -20,6 +20,7 @@ from graphql import (
     specified_rules,
     validate,
 )
+
 from odoo.addons.synco_shopify.lib.shopify import documents
 
 from tests.conftest import REPO_ROOT, SCHEMA_DIR

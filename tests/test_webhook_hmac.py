@@ -11,6 +11,7 @@ import hmac
 import json
 
 import pytest
+
 from odoo.addons.synco_shopify.lib.shopify.webhook import sign, verify_hmac
 
 SECRET = "shpss_0123456789abcdef"

@@ -466,6 +466,18 @@ class ShopifyClient:
         text = f"{operation} on {self.shop_domain}: {message}"
         if "THROTTLED" in codes:
             self.stats.throttled += 1
+            bucket = cost.get("throttleStatus") or {}
+            requested = cost.get("requestedQueryCost")
+            maximum = bucket.get("maximumAvailable")
+            if requested and maximum and requested > maximum:
+                # waiting cannot help: the bucket never holds that much
+                raise ShopifyQueryError(
+                    f"{text}: the query costs {requested} points, more than the "
+                    f"bucket's {maximum}; use smaller pages",
+                    errors=errors,
+                    status=status,
+                    operation=operation,
+                )
             raise ShopifyThrottledError(
                 text,
                 retry_after=_throttle_delay(cost),
@@ -620,7 +632,9 @@ class ShopifyClient:
             return result
         wanted = set(locations)
         levels_first = min(250, max(5, len(locations) + 2))
-        per_call = max(1, min(100, 250 // levels_first))
+        # a level costs ~3 points (node, location, quantities): keep the
+        # requested cost of a call near 500, half Shopify's single-query cap
+        per_call = max(1, min(100, 500 // (3 + 3 * levels_first)))
         for batch in _chunks(items, per_call):
             data = self.execute(
                 docs.INVENTORY_LEVELS_BY_ITEM,
@@ -909,61 +923,32 @@ class ShopifyClient:
     def _set_batch(
         self, items, reason, reference_uri, on_stale, max_rounds, outcomes, result
     ):
+        """Send one batch (<= 250) until every item has an outcome."""
         key = str(uuid.uuid4())
         stale_rounds = 0
-        concurrent_waits = 0
+        key_retries = 0
         while items:
-            variables = {
-                "idempotencyKey": key,
-                "input": {
-                    "name": "available",
-                    "reason": reason,
-                    "referenceDocumentUri": reference_uri,
-                    "quantities": [
-                        {
-                            "inventoryItemId": p.change.inventory_item_id,
-                            "locationId": p.change.location_id,
-                            "quantity": p.quantity,
-                            "changeFromQuantity": p.change_from,
-                        }
-                        for p in items
-                    ],
-                },
-            }
-            data = self.execute(
-                docs.INVENTORY_SET_QUANTITIES, variables, size=len(items)
-            ).data
-            payload = data.get("inventorySetQuantities") or {}
+            payload = self._send_quantities(items, reason, reference_uri, key)
             errors = [
                 UserError.from_payload(e, "quantities")
                 for e in payload.get("userErrors") or ()
             ]
-            if not errors:
-                for p in items:
-                    self._outcome(outcomes, p, Outcome.APPLIED)
-                return
-            general = [e for e in errors if e.item_index is None]
-            per_item = {}
-            for error in errors:
-                if error.item_index is not None and 0 <= error.item_index < len(items):
-                    per_item.setdefault(error.item_index, error)
-                elif error.item_index is not None:
-                    general.append(error)
+            general, per_item = _split_user_errors(errors, len(items))
             codes = {e.code for e in general}
-            if IDEMPOTENCY_CONCURRENT in codes and concurrent_waits < self.max_retries:
+            if IDEMPOTENCY_CONCURRENT in codes and key_retries < self.max_retries:
                 # an earlier attempt with this key is still being processed
-                concurrent_waits += 1
-                self.sleep(self._backoff(concurrent_waits))
+                key_retries += 1
+                self.sleep(self._backoff(key_retries))
                 continue
-            if IDEMPOTENCY_PREVIOUS_FAILED in codes and concurrent_waits < 1:
+            if IDEMPOTENCY_PREVIOUS_FAILED in codes and not key_retries:
                 # the earlier attempt failed as a whole: nothing applied, new key
-                concurrent_waits += 1
+                key_retries += 1
                 key = str(uuid.uuid4())
                 continue
-            if payload.get("inventoryAdjustmentGroup") is not None:
-                # Shopify applied the call despite errors: only the named
-                # items failed (not how inventorySetQuantities behaves today,
-                # handled so a partial success is never reported as failed)
+            if not errors or payload.get("inventoryAdjustmentGroup") is not None:
+                # Applied.  Errors alongside an adjustment group would mean a
+                # partial success (not how inventorySetQuantities behaves
+                # today): only the named items are reported as failed.
                 for i, p in enumerate(items):
                     if i in per_item:
                         self._fail(outcomes, p, per_item[i])
@@ -974,16 +959,13 @@ class ShopifyClient:
                 for p in items:
                     self._fail(outcomes, p, general[0] if general else errors[0])
                 return
-            retry = []
+            retry = [p for i, p in enumerate(items) if i not in per_item]
             stale = []
-            for i, p in enumerate(items):
-                error = per_item.get(i)
-                if error is None:
-                    retry.append(p)
-                elif error.code == STALE:
-                    stale.append((p, error))
+            for i, error in per_item.items():
+                if error.code == STALE:
+                    stale.append((items[i], error))
                 else:
-                    self._fail(outcomes, p, error)
+                    self._fail(outcomes, items[i], error)
             if stale:
                 stale_rounds += 1
                 result.stale_rounds += 1
@@ -994,6 +976,29 @@ class ShopifyClient:
                     retry.extend(self._resolve_stale(stale, on_stale, outcomes))
             items = sorted(retry, key=lambda p: p.index)
             key = str(uuid.uuid4())  # the input changed: a new key
+
+    def _send_quantities(self, items, reason, reference_uri, key):
+        variables = {
+            "idempotencyKey": key,
+            "input": {
+                "name": "available",
+                "reason": reason,
+                "referenceDocumentUri": reference_uri,
+                "quantities": [
+                    {
+                        "inventoryItemId": p.change.inventory_item_id,
+                        "locationId": p.change.location_id,
+                        "quantity": p.quantity,
+                        "changeFromQuantity": p.change_from,
+                    }
+                    for p in items
+                ],
+            },
+        }
+        data = self.execute(
+            docs.INVENTORY_SET_QUANTITIES, variables, size=len(items)
+        ).data
+        return data.get("inventorySetQuantities") or {}
 
     def _resolve_stale(self, stale, on_stale, outcomes):
         """Re-read stale items and compute their new target (see set_available)."""
@@ -1169,6 +1174,18 @@ class _BulkBusy(ShopifyError):
         self.user_errors = user_errors
 
 
+def _split_user_errors(errors, count):
+    """(errors about the whole call, {item position: first error of that item})."""
+    general = []
+    per_item = {}
+    for error in errors:
+        if error.item_index is not None and 0 <= error.item_index < count:
+            per_item.setdefault(error.item_index, error)
+        else:
+            general.append(error)
+    return general, per_item
+
+
 def _retry_after(value, default=None):
     if value is None:
         return default
@@ -1192,8 +1209,8 @@ def _throttle_delay(cost):
 def _iso_utc(value):
     if isinstance(value, datetime.datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=datetime.UTC)
-        value = value.astimezone(datetime.UTC).replace(microsecond=0)
+            value = value.replace(tzinfo=datetime.timezone.utc)
+        value = value.astimezone(datetime.timezone.utc).replace(microsecond=0)
         return value.strftime("%Y-%m-%dT%H:%M:%SZ")
     if isinstance(value, datetime.date):
         return f"{value.isoformat()}T00:00:00Z"

@@ -23,8 +23,13 @@ How the estimate stays on the safe side of the real bucket:
   other's requests before Shopify does.
 * The estimated cost of a document is the last ``requestedQueryCost`` seen for
   its operation name (scaled up when more input items are sent than last
-  time).  A document never seen costs a full bucket: the first call waits for
-  a full bucket once, instead of risking a ``THROTTLED`` answer.
+  time); the costs are kept in the store, so each document is learnt once per
+  shop, not once per process.  The first call of a document never seen
+  reserves everything the bucket holds (one such probe per document at a
+  time), so concurrent calls cannot overdraw meanwhile; if the document
+  costs more than that, the one ``THROTTLED`` answer teaches its cost and the
+  client waits exactly the missing points.  (Waiting for a full bucket
+  instead would cost up to 20 s per new document on a standard plan.)
 * An answer's ``currentlyAvailable`` replaces the estimate only when no other
   request is in flight and nothing newer was observed; otherwise the estimate
   may only go *down* to ``currentlyAvailable`` minus the other requests still
@@ -165,7 +170,7 @@ class CostThrottle:
         self.clock = clock
         self.sleep = sleep
         self.reservation_ttl = reservation_ttl
-        # None: a never-seen document waits for a full bucket (see module doc)
+        # None: a never-seen document probes with what the bucket holds
         self.unknown_cost = unknown_cost
         self.waited = 0.0  # seconds this process spent waiting, for stats
 
@@ -208,6 +213,7 @@ class CostThrottle:
                 if not wait:
                     level = self._level(state, now)
                     cost = self.estimate_cost(state, operation, size)
+                    probe = False
                     if level is None:
                         # Nothing known about this shop: one probe at a time.
                         if inflight:
@@ -215,17 +221,28 @@ class CostThrottle:
                         else:
                             cost = cost or 0.0
                     else:
+                        probe = cost is None and not self.unknown_cost
                         if cost is None:
-                            cost = self.unknown_cost or state["max"]
+                            cost = self.unknown_cost or max(1.0, level)
                         cost = min(cost, state["max"])
-                        if level + 1e-9 >= cost:
+                        if probe and any(
+                            v[3] == operation and v[4] for v in inflight.values()
+                        ):
+                            wait = PROBE_POLL  # this document is being probed
+                        elif level + 1e-9 >= cost:
                             state["available"] = level - cost
                             state["at"] = now
                         else:
                             wait = (cost - level) / state["rate"]
                 if not wait:
                     res = Reservation(key, operation, float(cost), size, now)
-                    inflight[res.id] = [res.cost, now + self.reservation_ttl, now]
+                    inflight[res.id] = [
+                        res.cost,
+                        now + self.reservation_ttl,
+                        now,
+                        operation,
+                        level is None or probe,
+                    ]
                     return res
             wait = min(wait, MAX_SLEEP_SLICE) + 0.001
             self.waited += wait
