@@ -666,6 +666,8 @@ def test_control_http_api(sim):
     assert gql(sim, "{ shop { name } }").status_code == 500
     log = requests.get(f"{base}/log").json()
     assert log[-1]["http_status"] == 500 and log[-1]["fault"] == "500"
+    tail = requests.get(f"{base}/log", params={"since": len(log) - 1}).json()
+    assert tail == log[-1:]
     assert requests.delete(f"{base}/log").json() == []
     requests.post(f"{base}/bucket", json={"maximum": 10, "restore_rate": 1})
     throttled = gql(sim, "{ locations(first: 10) { nodes { id } } }").json()

@@ -50,7 +50,7 @@ DEMO_ODD_LEVELS = {("SYN-MUG-001", "UK Warehouse"): 0,
 def demo(sim):
     shop = sim.add_shop(DEMO_DOMAIN, name="Synco Demo Store", token=DEMO_TOKEN,
                         webhook_secret=DEMO_WEBHOOK_SECRET, currency="USD",
-                        timezone_name="America/New_York",
+                        timezone="America/New_York",
                         email="owner@synco-demo.example")
     for number, name, online, address in DEMO_LOCATIONS:
         sim.add_location(shop, name, number=number, fulfills_online_orders=online,

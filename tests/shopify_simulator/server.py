@@ -19,7 +19,7 @@ Control API (JSON in, JSON out; ``shop`` defaults to the only shop):
 ``GET /_sim/levels?shop=``                    ``[{sku, location, available, ...}]``
 ``POST /_sim/products``                       ``{shop?, title, skus, stock?}``
 ``POST /_sim/seed``                           ``{shop?, n_variants, locations?}``
-``GET|DELETE /_sim/log``                      request log / clear it
+``GET|DELETE /_sim/log?since=N``              request log (from entry N) / clear
 ``GET /_sim/deliveries``                      webhook deliveries
 ``POST /_sim/webhooks``                       ``{retry_schedule?, timeout?}``
 ``GET /_sim/shops``                           shops with tokens and secrets
@@ -34,6 +34,7 @@ import re
 import socket
 import threading
 import time
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
@@ -150,7 +151,8 @@ class Handler(BaseHTTPRequestHandler):
             self._drop()
             return
         sim.record(**entry, http_status=200)
-        self._send(200, payload)
+        self._send(200, payload, headers={"X-Request-Id": str(uuid.uuid4()),
+                                          "X-Shopify-API-Version": version})
 
     # -- control API -------------------------------------------------------------------
 
@@ -163,8 +165,9 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 self._send(200, jsonl.encode(), content_type="application/jsonl")
             return
-        body = self._json_body() if method == "POST" else {}
-        shop = body.pop("shop", None) or (query.get("shop") or [None])[0]
+        body = self._json_body() if method == "POST" else {
+            name: values[0] for name, values in query.items()}
+        shop = body.pop("shop", None)
         for verb, pattern, action in CONTROL_ROUTES:
             match = re.fullmatch(pattern, path)
             if verb == method and match:
@@ -230,7 +233,7 @@ CONTROL_ROUTES = [
         shop, body["title"], body["skus"], stock=body.get("stock")).id}),
     ("POST", "seed", lambda sim, body, shop: {"count": len(sim.seed_catalogue(
         shop, body["n_variants"], body.get("locations")))}),
-    ("GET", "log", lambda sim, _b, _s: sim.log),
+    ("GET", "log", lambda sim, body, _s: sim.log[int(body.get("since", 0)):]),
     ("DELETE", "log", lambda sim, _b, _s: sim.clear_log() or sim.log),
     ("GET", "deliveries", _deliveries),
     ("POST", "webhooks", _set_webhooks),

@@ -1,9 +1,19 @@
 """The ``Simulator``: state, rate limiting, faults, request log and domain actions.
 
 One ``threading.RLock`` guards everything (store, buckets, log, faults); the
-HTTP layer (``server.py``) only parses requests and calls ``handle_graphql``
-or the control methods.  Artificial latency is slept *outside* the lock so a
-slow request does not stall the others.
+HTTP layer (``server.py``) calls ``prepare`` (parse, validate, describe for the
+log), applies faults, then ``run`` (rate limit and execution under the lock).
+Artificial latency is slept *outside* the lock so a slow request does not
+stall the others; bulk queries also run outside it (see ``bulk.py``).
+
+Both supported versions (2026-04, 2026-07) share one schema and the 2026-04+
+rules: ``inventorySetQuantities``/``inventoryActivate`` need ``@idempotent``
+(missing: a top-level ``BAD_REQUEST`` error) and every quantity must carry
+``changeFromQuantity`` (Int, or explicit null to skip the check; missing: a
+top-level error, as Shopify's changelog describes a runtime error).  Keys are
+remembered per shop: a repeat with the same input replays the stored answer
+without applying anything, other input gets the ``userError``
+``IDEMPOTENCY_KEY_PARAMETER_MISMATCH``.
 
 Rate limiting is Shopify's leaky bucket per shop, in real time: a request
 whose requested cost exceeds what is left is answered ``Throttled``; after
@@ -58,7 +68,7 @@ DEFAULT_FAULTS = {
     "drop_after_apply_rate": 0.0,
     "fail_next": [],
     "item_errors": {},
-    "drop_webhooks_rate": 0.0,
+    "drop_webhooks": 0.0,
     "drop_next_webhooks": 0,
 }
 FAULT_KINDS = {"429", "500", "502", "503", "504", "drop", "drop_after_apply"}
@@ -196,9 +206,12 @@ class Simulator:
     def shop(self, domain=None):
         return self.store.shop(domain)
 
-    def add_shop(self, domain, **kwargs):
+    def add_shop(self, domain, name=None, token=None, webhook_secret=None,
+                 currency="USD", timezone="UTC", email=None, plan="Basic"):
+        """A shop; its token (unique) is how requests select it."""
         with self.lock:
-            shop = self.store.add_shop(domain, **kwargs)
+            shop = self.store.add_shop(domain, name, token, webhook_secret, currency,
+                                       timezone, email, plan)
             shop.bucket = Bucket(self.bucket_size, self.restore_rate)
             return shop
 
@@ -404,7 +417,7 @@ class Simulator:
         if self.faults["drop_next_webhooks"] > 0:
             self.faults["drop_next_webhooks"] -= 1
             return True
-        return self.random.random() < self.faults["drop_webhooks_rate"]
+        return self.random.random() < self.faults["drop_webhooks"]
 
     def deliveries(self):
         with self.lock:
