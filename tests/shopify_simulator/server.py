@@ -48,19 +48,15 @@ INVALID_TOKEN = ("[API] Invalid API key or access token (unrecognized login or "
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     sim = None  # set on the subclass built by ``serve``
+    raw = b""  # request body, read by ``_dispatch``
 
     def log_message(self, *_args):
         """Silence the default stderr access log (the sim keeps its own)."""
 
     # -- plumbing ---------------------------------------------------------------------
 
-    def _body(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
     def _json_body(self):
-        raw = self._body()
-        return json.loads(raw) if raw else {}
+        return json.loads(self.raw) if self.raw else {}
 
     def _send(self, status, payload, headers=None, content_type="application/json"):
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
@@ -88,6 +84,9 @@ class Handler(BaseHTTPRequestHandler):
         self._dispatch("DELETE")
 
     def _dispatch(self, method):
+        # read the whole body first so a keep-alive connection stays in sync
+        length = int(self.headers.get("Content-Length") or 0)
+        self.raw = self.rfile.read(length) if length else b""
         url = urlparse(self.path)
         match = GRAPHQL_PATH.match(url.path)
         try:
@@ -105,7 +104,6 @@ class Handler(BaseHTTPRequestHandler):
     def _graphql(self, version):
         sim = self.sim
         started = time.time()
-        raw = self._body()
         if version not in SUPPORTED_VERSIONS:
             self._send(404, {"errors": "Not Found"})
             return
@@ -116,7 +114,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send(401, {"errors": INVALID_TOKEN})
             return
         try:
-            body = json.loads(raw or b"{}")
+            body = json.loads(self.raw or b"{}")
         except ValueError:
             sim.record(shop=shop.domain, version=version, http_status=400,
                        fault=None, mutation=None, root_fields=[], throttled=False)
