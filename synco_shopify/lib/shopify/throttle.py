@@ -271,7 +271,7 @@ class CostThrottle:
                 return
             state["max"], state["rate"] = float(maximum), float(rate)
             others = sum(v[0] for v in inflight.values())
-            newest = reservation.sent_at >= state.get("observed_at", 0.0)
+            newest = reservation.sent_at > state.get("observed_at", 0.0)
             if first or (not others and newest):
                 state["available"] = observed
             else:
