@@ -5,3 +5,7 @@ from . import shopify_location_mapping
 from . import shopify_location_mapping_source
 from . import shopify_buffer_rule
 from . import res_config_settings
+from . import shopify_inventory_level
+from . import stock_quant
+from . import stock_move
+from . import stock_location

@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from collections import defaultdict
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 from odoo.fields import Domain
 
@@ -206,6 +206,22 @@ class ShopifyLocationMapping(models.Model):
                     )
                 )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        mappings = super().create(vals_list)
+        self._invalidate_location_index()
+        return mappings
+
+    def write(self, vals):
+        res = super().write(vals)
+        self._invalidate_location_index()
+        return res
+
+    def unlink(self):
+        res = super().unlink()
+        self._invalidate_location_index()
+        return res
+
     def action_activate(self):
         self.state = "active"
 
@@ -214,6 +230,29 @@ class ShopifyLocationMapping(models.Model):
 
     def action_draft(self):
         self.state = "draft"
+
+    # ---------------------------------------------------------- change index
+    @api.model
+    @tools.ormcache()
+    def _get_location_index(self):
+        """{stock.location id: shop ids whose active mappings count it}.
+
+        Consulted at the end of every transaction that moved stock, so it is
+        cached per registry and dropped whenever mappings, their sources or
+        the location tree change.
+        """
+        index = {}
+        mappings = self.sudo().search(
+            [("state", "=", "active"), ("shop_id.active", "=", True)]
+        )
+        for mapping in mappings:
+            for location_id in mapping._get_counted_location_ids():
+                index.setdefault(location_id, set()).add(mapping.shop_id.id)
+        return {loc: frozenset(shops) for loc, shops in index.items()}
+
+    @api.model
+    def _invalidate_location_index(self):
+        self.env.registry.clear_cache()
 
     # ------------------------------------------------------------ availability
     def _get_source_location_ids(self):

@@ -39,7 +39,19 @@ class ShopifyLocationMappingSource(models.Model):
             if vals.get("warehouse_id") and not vals.get("location_id"):
                 warehouse = self.env["stock.warehouse"].browse(vals["warehouse_id"])
                 vals["location_id"] = warehouse.lot_stock_id.id
-        return super().create(vals_list)
+        sources = super().create(vals_list)
+        self.env["shopify.location.mapping"]._invalidate_location_index()
+        return sources
+
+    def write(self, vals):
+        res = super().write(vals)
+        self.env["shopify.location.mapping"]._invalidate_location_index()
+        return res
+
+    def unlink(self):
+        res = super().unlink()
+        self.env["shopify.location.mapping"]._invalidate_location_index()
+        return res
 
     @api.onchange("warehouse_id")
     def _onchange_warehouse_id(self):

@@ -1,9 +1,25 @@
 # Copyright 2026 Synco
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import contextlib
+import logging
 import re
+from dataclasses import dataclass, field
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
+
+from odoo.addons.queue_job.exception import RetryableJobError
+
+from ..lib.shopify import (
+    Outcome,
+    QuantityChange,
+    ShopifyClient,
+    ShopifyError,
+    ShopifyRetryableError,
+    ShopifyUserErrors,
+)
+
+_logger = logging.getLogger(__name__)
 
 DEFAULT_API_VERSION = "2026-07"
 # 2026-04 made @idempotent keys and changeFromQuantity mandatory on inventory
@@ -114,7 +130,7 @@ class ShopifyShop(models.Model):
         )
 
     def _compute_counts(self):
-        for field, model in (
+        for fname, model in (
             ("location_count", "shopify.location"),
             ("mapping_count", "shopify.location.mapping"),
             ("binding_count", "shopify.product.binding"),
@@ -125,7 +141,7 @@ class ShopifyShop(models.Model):
                 )
             )
             for shop in self:
-                shop[field] = counts.get(shop, 0)
+                shop[fname] = counts.get(shop, 0)
 
     @api.constrains("api_version")
     def _check_api_version(self):
@@ -204,6 +220,288 @@ class ShopifyShop(models.Model):
             "shopify.product.binding", self.env._("Product Bindings")
         )
 
+    # ------------------------------------------------------------ connection
+    def _get_client(self):
+        """The one adapter between the models and the plain-Python client."""
+        self.ensure_one()
+        shop = self.sudo()
+        if not shop.access_token:
+            raise UserError(
+                self.env._(
+                    "Shop %(shop)s has no access token: paste the Admin API "
+                    "token of its custom app first.",
+                    shop=shop.name,
+                )
+            )
+        return ShopifyClient(
+            shop.shop_domain,
+            shop.access_token,
+            shop.api_version,
+            base_url=shop.api_base_url or None,
+        )
+
+    @contextlib.contextmanager
+    def _user_api_errors(self):
+        """Buttons: an API failure becomes a message the user can act on."""
+        try:
+            yield
+        except ShopifyError as exc:
+            raise UserError(
+                self.env._(
+                    "Shopify answered with an error for %(shop)s: %(error)s",
+                    shop=self.name,
+                    error=exc,
+                )
+            ) from exc
+
+    def _job_channel(self):
+        return f"root.synco_shopify.shop_{self.id}"
+
+    def action_test_connection(self):
+        self.ensure_one()
+        with self._user_api_errors():
+            info = self._get_client().shop_info()
+        throttle = info["throttle"]
+        return self._notify(
+            self.env._("Connected to %(name)s", name=info["name"]),
+            self.env._(
+                "%(domain)s, API %(version)s, currency %(currency)s; query "
+                "budget %(max)s points restoring %(rate)s/s.",
+                domain=info["myshopify_domain"],
+                version=info["api_version"],
+                currency=info["currency"],
+                max=throttle["maximum_available"],
+                rate=throttle["restore_rate"],
+            ),
+        )
+
+    def action_import_locations(self):
+        """Create or update the shop's Shopify locations (never deletes)."""
+        self.ensure_one()
+        with self._user_api_errors():
+            nodes = list(self._get_client().iter_locations(include_inactive=True))
+        Location = self.env["shopify.location"].with_context(active_test=False)
+        existing = {
+            loc.shopify_gid: loc
+            for loc in self.with_context(active_test=False).location_ids
+        }
+        created = 0
+        for node in nodes:
+            address = node.get("address") or {}
+            vals = {
+                "name": node["name"],
+                "shopify_active": node.get("isActive", True),
+                "fulfills_online_orders": node.get("fulfillsOnlineOrders", False),
+                "address": ", ".join(
+                    p for p in (address.get("address1"), address.get("city")) if p
+                ),
+                "country_code": address.get("countryCode"),
+                "province_code": address.get("provinceCode"),
+                "zip": address.get("zip"),
+            }
+            if node["id"] in existing:
+                existing[node["id"]].write(vals)
+            else:
+                Location.create({**vals, "shop_id": self.id, "shopify_gid": node["id"]})
+                created += 1
+        return self._notify(
+            self.env._("Locations imported"),
+            self.env._(
+                "%(count)s locations read, %(created)s new.",
+                count=len(nodes),
+                created=created,
+            ),
+        )
+
+    def action_bind_products(self):
+        """Bind Odoo variants to Shopify variants with the same SKU."""
+        self.ensure_one()
+        products = self.env["product.product"].search(
+            [
+                ("default_code", "!=", False),
+                ("is_storable", "=", True),
+                ("company_id", "in", (False, self.company_id.id)),
+            ]
+        )
+        by_sku = {p.default_code: p for p in products}
+        with self._user_api_errors():
+            found = self._get_client().find_variants_by_sku(list(by_sku))
+        Binding = self.env["shopify.product.binding"].with_context(active_test=False)
+        bound = {
+            b.product_id: b for b in self.with_context(active_test=False).binding_ids
+        }
+        created = 0
+        for sku, variant in found.items():
+            product = by_sku.get(sku)
+            if not product:
+                continue
+            vals = {
+                "sku": sku,
+                "shopify_variant_gid": variant["variant_id"],
+                "shopify_inventory_item_gid": variant["inventory_item_id"],
+            }
+            if product in bound:
+                bound[product].write(vals)
+            else:
+                Binding.create({**vals, "shop_id": self.id, "product_id": product.id})
+                created += 1
+        return self._notify(
+            self.env._("Products bound"),
+            self.env._(
+                "%(found)s of %(asked)s SKUs found in Shopify, %(created)s new "
+                "bindings.",
+                found=len(found),
+                asked=len(by_sku),
+                created=created,
+            ),
+        )
+
+    def _notify(self, title, message, kind="success"):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": title,
+                "message": message,
+                "type": kind,
+                "sticky": False,
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    # ---------------------------------------------------------------- pushing
+    def _push_levels(self, targets, reason="correction"):
+        """Write Odoo's figures to Shopify, compare-and-set, in calls of ≤ 250.
+
+        :param targets: {binding: {shopify.location: quantity}}
+        :return: a :class:`PushResult`
+
+        Levels Shopify already holds (per our last confirmed write or read)
+        are skipped; levels never seen are read first, so even the first
+        write is a compare-and-set.  A concurrent change in Shopify
+        (``CHANGE_FROM_QUANTITY_STALE``) keeps the units that left Shopify's
+        pool (a sale Odoo will reserve when the order arrives) but never adds
+        units Odoo doesn't have: Odoo owns quantities.
+        """
+        self.ensure_one()
+        result = PushResult()
+        if not targets:
+            return result
+        Level = self.env["shopify.inventory.level"].sudo()
+        bindings = self.env["shopify.product.binding"].union(*targets)
+        levels = {
+            (lvl.binding_id, lvl.shopify_location_id): lvl
+            for lvl in Level.search([("binding_id", "in", bindings.ids)])
+        }
+        missing = [
+            {"binding_id": b.id, "shopify_location_id": loc.id}
+            for b, per_location in targets.items()
+            for loc in per_location
+            if (b, loc) not in levels
+        ]
+        for lvl in Level.create(missing):
+            levels[lvl.binding_id, lvl.shopify_location_id] = lvl
+        client = self._get_client()
+        try:
+            self._read_unknown_levels(client, targets, levels)
+            pending = {}
+            for binding, per_location in targets.items():
+                for location, quantity in per_location.items():
+                    level = levels[binding, location]
+                    level.expected_qty = quantity
+                    if level.shopify_known and level.shopify_available == quantity:
+                        result.unchanged += 1
+                        continue
+                    key = (binding.shopify_inventory_item_gid, location.shopify_gid)
+                    pending[key] = level
+            if not pending:
+                return result
+            changes = [
+                QuantityChange(
+                    item,
+                    loc,
+                    lvl.expected_qty,
+                    lvl.shopify_available if lvl.shopify_known else None,
+                )
+                for (item, loc), lvl in pending.items()
+            ]
+            outcome = client.set_available(
+                changes,
+                reason=reason,
+                reference_uri=self._reference_uri(bindings),
+                on_stale=_keep_shopify_sales,
+            )
+            result.calls += outcome.calls
+            result.cost += outcome.actual_cost
+            now = fields.Datetime.now()
+            for item in outcome.outcomes:
+                level = pending[item.change.inventory_item_id, item.change.location_id]
+                vals = {
+                    "last_push_date": now,
+                    "last_outcome": item.status,
+                    "last_message": item.message or False,
+                }
+                if item.ok:
+                    vals.update(shopify_available=item.quantity, shopify_known=True)
+                    result.pushed += 1
+                elif item.status == Outcome.NOT_STOCKED:
+                    vals.update(self._activate(client, item.change, level))
+                    result.pushed += vals["last_outcome"] == "activated"
+                    result.failed += vals["last_outcome"] != "activated"
+                elif item.status == Outcome.DROPPED:
+                    vals["last_outcome"] = "unchanged"
+                else:
+                    result.failed += 1
+                level.write(vals)
+        except ShopifyRetryableError as exc:
+            raise RetryableJobError(
+                str(exc), seconds=int(getattr(exc, "retry_after", 0) or 30)
+            ) from exc
+        return result
+
+    def _read_unknown_levels(self, client, targets, levels):
+        unknown = [
+            (b, loc)
+            for b, per_location in targets.items()
+            for loc in per_location
+            if not levels[b, loc].shopify_known
+        ]
+        if not unknown:
+            return
+        current = client.read_available(
+            list({b.shopify_inventory_item_gid for b, _loc in unknown}),
+            list({loc.shopify_gid for _b, loc in unknown}),
+        )
+        for binding, location in unknown:
+            value = current.get(
+                (binding.shopify_inventory_item_gid, location.shopify_gid)
+            )
+            if value is not None:
+                levels[binding, location].write(
+                    {"shopify_available": value, "shopify_known": True}
+                )
+
+    def _activate(self, client, change, level):
+        """The mapping says the item belongs here: stock it, with Odoo's figure."""
+        try:
+            client.activate(
+                change.inventory_item_id, change.location_id, available=change.quantity
+            )
+        except ShopifyUserErrors as exc:
+            return {"last_outcome": "not_stocked", "last_message": str(exc)[:250]}
+        return {
+            "last_outcome": "activated",
+            "shopify_available": change.quantity,
+            "shopify_known": True,
+        }
+
+    def _reference_uri(self, bindings):
+        """Where Shopify's inventory history points back to in Odoo."""
+        base = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
+        if len(bindings) == 1:
+            return f"{base}/odoo/shopify.product.binding/{bindings.id}"
+        return f"{base}/odoo/shopify.shop/{self.id}"
+
     def _sync_policy(self):
         """The sync-direction policy as the guide writes it down."""
         self.ensure_one()
@@ -229,3 +527,31 @@ class ShopifyShop(models.Model):
             if location._name == "stock.warehouse":
                 location = location.lot_stock_id
             Quant._update_available_quantity(product, location, quantity)
+
+
+def _keep_shopify_sales(change, current):
+    """Target after a compare-and-set conflict.
+
+    Shopify's level moved from ``change.change_from`` to ``current`` since we
+    last saw it.  Units that left its pool (an order, most likely) are kept
+    out: Odoo will reserve them when the order arrives.  Units that appeared
+    there are ignored: Odoo owns quantities.
+    """
+    drift = current - change.change_from
+    return max(0, change.quantity + min(0, drift))
+
+
+@dataclass
+class PushResult:
+    pushed: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    calls: int = 0
+    cost: float = 0.0
+    messages: list = field(default_factory=list)
+
+    def summary(self):
+        return (
+            f"{self.pushed} level(s) pushed, {self.unchanged} unchanged, "
+            f"{self.failed} failed; {self.calls} call(s), cost {self.cost:g}"
+        )
