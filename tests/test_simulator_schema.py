@@ -5,6 +5,8 @@ Every type, field, argument (type and default), input field and enum value of
 supported versions, and the committed file must be what ``make_schema``
 generates today.  The real schemas live outside the repository
 (``../shared/shopify-admin-schema``); without them these checks are skipped.
+Every GraphQL document of the connector's client must also validate against
+the subset, so a document using a field the simulator lacks fails here.
 """
 
 import functools
@@ -17,10 +19,13 @@ from graphql import (
     GraphQLObjectType,
     GraphQLScalarType,
     build_schema,
+    get_named_type,
+    parse,
+    validate,
 )
 
-from tests.conftest import SCHEMA_DIR
-from tests.shopify_simulator import make_schema
+from tests.conftest import REPO_ROOT, SCHEMA_DIR
+from tests.shopify_simulator import bulk, make_schema
 from tests.shopify_simulator.graphql_api import SCHEMA
 
 VERSIONS = ("2026-04", "2026-07")
@@ -104,3 +109,24 @@ def test_subset_is_small_and_has_the_supported_roots():
         SCHEMA.mutation_type.fields)
     fields = SCHEMA.get_type("InventoryQuantityInput").fields
     assert "changeFromQuantity" in fields and "compareQuantity" not in fields
+
+
+DOCUMENTS = sorted((REPO_ROOT / "synco_shopify" / "lib" / "shopify" / "graphql")
+                   .glob("*.graphql"))
+
+
+@pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.stem)
+def test_client_documents_run_on_the_simulator(path):
+    """Every document of the connector's client is valid against the subset."""
+    document = parse(path.read_text())
+    assert [e.message for e in validate(SCHEMA, document)] == []
+    operation = document.definitions[0]
+    roots = operation.selection_set.selections
+    unpaged = all(
+        get_named_type(SCHEMA.query_type.fields[r.name.value].type).name.endswith(
+            "Connection")
+        and not {a.name.value for a in r.arguments} & {"first", "last"}
+        for r in roots if r.name.value in SCHEMA.query_type.fields
+    )
+    if operation.operation.value == "query" and unpaged:  # a bulk query
+        assert bulk.check_bulk_query(path.read_text())[1] is None
