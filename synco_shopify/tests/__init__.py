@@ -1,2 +1,3 @@
 from . import test_availability
 from . import test_configuration
+from . import test_push_events
