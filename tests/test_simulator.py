@@ -555,6 +555,24 @@ def test_cancel_releases_stock_and_orders_query(sim, receiver):
     assert data(sim, query, {"q": f"updated_at:>'{future}'"})["orders"]["nodes"] == []
 
 
+def test_order_routing(sim):
+    sim.set_available(DEMO, "SYN-MUG-001", "New Jersey Warehouse", 5)
+    sim.set_available(DEMO, "SYN-MUG-001", "Texas Warehouse", 0)
+    # UK holds 0 of this SKU and the 3PL pool does not fulfil online orders
+    order = sim.create_order(DEMO, [("SYN-MUG-001", 7), ("SYN-CAP-RED", 1)])
+    assert [line.location.name for line in order.lines] == [
+        "Drop-ship Suppliers", "New Jersey Warehouse"]
+    assert len(order.fulfillment_orders) == 2
+    sim.set_available(DEMO, "SYN-MUG-001", "Drop-ship Suppliers", 0)
+    sim.set_available(DEMO, "SYN-MUG-001", "3PL Pool", 0)
+    oversold = sim.create_order(DEMO, [("SYN-MUG-001", 9)])
+    assert oversold.lines[0].location.name == "New Jersey Warehouse"
+    assert sim.level(DEMO, "SYN-MUG-001", "New Jersey Warehouse") == {
+        "available": -4, "committed": 9, "on_hand": 5}
+    with pytest.raises(ValueError):
+        sim.cancel_order(sim.cancel_order(oversold))
+
+
 def test_webhook_retries_and_dropped_deliveries(sim):
     flaky = Receiver(statuses=[500, 502])
     try:

@@ -284,7 +284,14 @@ class Simulator:
 
     def create_order(self, shop, lines, shipping_address=None, location=None,
                      email="customer@example.com", customer=None):
-        """A customer buys ``lines`` [(sku, qty)]: available -> committed."""
+        """A customer buys ``lines`` [(sku, qty)]: available -> committed.
+
+        Each line is taken from ``location`` (a name or GID) when given, else
+        routed like Shopify's default: the first active location (by ID) that
+        fulfills online orders and has the units, then any active location
+        with them, else the first stocked one (overselling).  Sends
+        ``orders/create`` and ``inventory_levels/update`` webhooks.
+        """
         with self.lock:
             shop = self.store.shop(shop)
             now = time.time()
@@ -372,7 +379,11 @@ class Simulator:
                    if item.levels[n].location.is_active]
         if not stocked:
             raise ValueError(f"{item.sku} is not stocked at any active location")
-        for level in stocked:
+        # Shopify's default routing: a location fulfilling online orders that
+        # has the stock, then any location with stock, else oversell the first
+        preferred = sorted(stocked,
+                           key=lambda lv: not lv.location.fulfills_online_orders)
+        for level in preferred:
             if level.available >= quantity:
                 return level
         return stocked[0]
