@@ -776,3 +776,66 @@ def test_webhook_topic_normalised_and_uri_sent():
     variables = session.requests[0]["body"]["variables"]
     assert variables["topic"] == "INVENTORY_LEVELS_UPDATE"
     assert variables["webhookSubscription"]["uri"] == "https://x/y"
+
+
+def test_idempotency_concurrent_request_retried_with_same_key():
+    """Shopify still processes an earlier attempt: wait, resend the same key."""
+    answers = [
+        ok(
+            {
+                "inventorySetQuantities": {
+                    "inventoryAdjustmentGroup": None,
+                    "userErrors": [
+                        {
+                            "field": None,
+                            "code": "IDEMPOTENCY_CONCURRENT_REQUEST",
+                            "message": "in progress",
+                        }
+                    ],
+                }
+            }
+        ),
+        ok(
+            {
+                "inventorySetQuantities": {
+                    "inventoryAdjustmentGroup": {"id": "g"},
+                    "userErrors": [],
+                }
+            }
+        ),
+    ]
+    client, session = make_client(lambda r: answers.pop(0))
+    result = client.set_available(
+        [QuantityChange("1", "1", 4, 2)], reference_uri="u://x"
+    )
+    assert result.outcomes[0].status == Outcome.APPLIED
+    keys = [_set_payload(r)["idempotencyKey"] for r in session.requests]
+    assert len(keys) == 2 and keys[0] == keys[1]
+    assert len(client.sleeps) == 1
+
+
+def test_failure_mid_way_keeps_partial_result():
+    """Batch 1 lands, batch 2 fails for good: the exception says what landed."""
+    calls = []
+
+    def handler(request):
+        calls.append(request)
+        if len(calls) == 1:
+            return ok(
+                {
+                    "inventorySetQuantities": {
+                        "inventoryAdjustmentGroup": {"id": "g"},
+                        "userErrors": [],
+                    }
+                }
+            )
+        return FakeResponse(503, None)
+
+    client, _ = make_client(handler, max_retries=1)
+    changes = [QuantityChange(str(i), "1", 1, 0) for i in range(1, 301)]
+    with pytest.raises(ShopifyRetryableError) as info:
+        client.set_available(changes, reference_uri="u://x")
+    partial = info.value.partial_result
+    assert len(partial.applied) == 250
+    assert partial.outcomes[-1].change is changes[249]
+    assert partial.calls == 3

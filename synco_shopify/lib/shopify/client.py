@@ -876,7 +876,8 @@ class ShopifyClient:
         Returns a :class:`SetQuantitiesResult` with one :class:`ItemOutcome`
         per change, in input order.  Retryable transport errors that outlast
         the retries propagate as :class:`ShopifyRetryableError` (the
-        remaining batches are then not sent; re-running the job re-reads).
+        remaining batches are then not sent; re-running the job re-reads);
+        the exception's ``partial_result`` holds the outcomes settled so far.
         """
         if not reference_uri:
             raise ValueError("reference_uri is required (audit trail in Shopify)")
@@ -901,19 +902,27 @@ class ShopifyClient:
         result = SetQuantitiesResult()
         outcomes = {}
         before = dataclasses.replace(self.stats)
-        for batch in _chunks(pending, MAX_QUANTITIES_PER_CALL):
-            self._set_batch(
-                list(batch),
-                reason,
-                reference_uri,
-                on_stale,
-                max_stale_rounds,
-                outcomes,
-                result,
-            )
+        try:
+            for batch in _chunks(pending, MAX_QUANTITIES_PER_CALL):
+                self._set_batch(
+                    list(batch),
+                    reason,
+                    reference_uri,
+                    on_stale,
+                    max_stale_rounds,
+                    outcomes,
+                    result,
+                )
+        except ShopifyError as exc:
+            # what was settled before the failure, for logs and the job layer
+            exc.partial_result = self._finish(result, outcomes, changes, before)
+            raise
+        return self._finish(result, outcomes, changes, before)
+
+    def _finish(self, result, outcomes, changes, before):
         result.outcomes = [
-            dataclasses.replace(outcomes[p.index], change=changes[p.index])
-            for p in pending
+            dataclasses.replace(outcome, change=changes[index])
+            for index, outcome in sorted(outcomes.items())
         ]
         result.calls = self.stats.calls - before.calls
         result.requested_cost = self.stats.requested_cost - before.requested_cost
@@ -995,9 +1004,8 @@ class ShopifyClient:
                 ],
             },
         }
-        data = self.execute(
-            docs.INVENTORY_SET_QUANTITIES, variables, size=len(items)
-        ).data
+        # no size hint: a mutation costs the same whatever its input size
+        data = self.execute(docs.INVENTORY_SET_QUANTITIES, variables).data
         return data.get("inventorySetQuantities") or {}
 
     def _resolve_stale(self, stale, on_stale, outcomes):

@@ -52,8 +52,9 @@ from dataclasses import dataclass, field
 
 DEFAULT_DIRECTORY_ENV = "SYNCO_SHOPIFY_THROTTLE_DIR"
 
-# A reservation whose process died without settling is forgotten after this.
-DEFAULT_RESERVATION_TTL = 120.0
+# A reservation whose process died without settling is forgotten after this;
+# longer than any request can last with the client's (5, 30) s timeout.
+DEFAULT_RESERVATION_TTL = 60.0
 # Re-read the shared state at least this often while waiting.
 MAX_SLEEP_SLICE = 1.0
 # While the first request for a shop probes the bucket, others poll this often.
