@@ -348,6 +348,19 @@ def test_cost_extension_requested_and_actual(sim):
     assert 1977 <= status["currentlyAvailable"] <= 2000
 
 
+def test_cost_of_fragments_on_an_interface(sim):
+    query = """query($ids: [ID!]!) { nodes(ids: $ids) { id
+      ... on InventoryItem { inventoryLevels(first: 5) { nodes { id location { id } } }
+      }
+      ... on Location { address { zip } } } }"""
+    body = gql(sim, query, {"ids": [item_id(sim, "SYN-MUG-001"), NJ]}).json()
+    cost = body["extensions"]["cost"]
+    # per id the dearer type: item 1 + levels (2 + 5 x 2) = 13
+    assert cost["requestedQueryCost"] == 2 * 13
+    # returned: item 1 + 2 + 5 x 2 and location 1 + address 1
+    assert cost["actualQueryCost"] == 13 + 2
+
+
 def test_throttled_when_bucket_is_empty(sim):
     sim.set_bucket(maximum=20, restore_rate=1)
     query = "{ locations(first: 5) { nodes { id address { zip } } } }"  # cost 12

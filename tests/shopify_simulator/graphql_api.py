@@ -41,7 +41,9 @@ from graphql import (
     InlineFragmentNode,
     build_schema,
     get_named_type,
+    is_abstract_type,
     is_leaf_type,
+    is_object_type,
 )
 from graphql.execution.values import get_argument_values, get_directive_values
 
@@ -962,12 +964,25 @@ def _is_list(type_):
     return isinstance(type_, GraphQLList)
 
 
-def selection_cost(selection_set, parent_type, fragments, variables, data, actual):
-    """Shopify-style cost of a selection; ``actual`` walks the returned ``data``."""
+def selection_cost(selection_set, parent_type, fragments, variables, data, actual,
+                   concrete=None):
+    """Shopify-style cost of a selection; ``actual`` walks the returned ``data``.
+
+    On an interface the requested cost is that of the most expensive possible
+    type (fragments on other types are exclusive); the actual cost only
+    counts the fields present in ``data``.
+    """
+    if is_abstract_type(parent_type) and not actual and concrete is None:
+        return max((selection_cost(selection_set, parent_type, fragments, variables,
+                                   None, False, concrete=possible)
+                    for possible in SCHEMA.get_possible_types(parent_type)),
+                   default=0)
     total = 0
     for node, owner in _fields(selection_set, parent_type, fragments):
         name = node.name.value
         if name.startswith("__"):
+            continue
+        if concrete is not None and is_object_type(owner) and owner is not concrete:
             continue
         field = owner.fields[name]
         named = get_named_type(field.type)
