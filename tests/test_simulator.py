@@ -147,6 +147,16 @@ def test_locations_pagination_and_addresses(sim):
     everything = data(sim, "{ locations(first: 10, includeInactive: true) "
                            "{ nodes { name isActive } } }")["locations"]["nodes"]
     assert {"name": "Closed Store", "isActive": False} in everything
+    backwards = data(sim, """query($before: String) { locations(last: 2,
+        before: $before, reverse: true) { nodes { name } pageInfo {
+        hasNextPage hasPreviousPage } } }""", {"before": None})["locations"]
+    # reverse: true sorts by name descending; last: 2 takes its tail
+    assert [n["name"] for n in backwards["nodes"]] == names[:2][::-1]
+    assert backwards["pageInfo"] == {"hasNextPage": False, "hasPreviousPage": True}
+    wrong_sort = gql(sim, """query($after: String) { locations(first: 2, after: $after,
+        sortKey: ID) { nodes { id } } }""", {"after": after}).json()
+    assert wrong_sort["errors"][0]["message"] == (
+        "Invalid cursor for current pagination sort.")
     too_many = gql(sim, "{ locations(first: 251) { nodes { id } } }").json()
     assert "250" in too_many["errors"][0]["message"]
     unsized = gql(sim, "{ locations { nodes { id } } }").json()

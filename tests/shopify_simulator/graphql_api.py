@@ -118,8 +118,6 @@ TYPE_NAMES = {
 
 
 def resolve_type(obj, _info, _type):
-    if isinstance(obj, dict):
-        return obj["__typename"]
     return TYPE_NAMES[type(obj)]
 
 
@@ -370,9 +368,12 @@ def connection(info, items, args, key=lambda item: (item.number,)):
 
     def position(cursor):
         wanted = decode_cursor(cursor)
-        if ascending:
-            return bisect.bisect_right(keys, wanted)
-        return len(keys) - bisect.bisect_left(keys[::-1], wanted)
+        try:
+            if ascending:
+                return bisect.bisect_right(keys, wanted)
+            return len(keys) - bisect.bisect_left(keys[::-1], wanted)
+        except TypeError:  # a cursor made for another sort key
+            raise GraphQLError("Invalid cursor for current pagination sort.") from None
 
     if args.get("after"):
         start = position(args["after"])
@@ -391,8 +392,8 @@ def connection(info, items, args, key=lambda item: (item.number,)):
         "edges": [{"cursor": c, "node": n} for c, n in zip(cursors, page, strict=True)],
         "nodes": page,
         "pageInfo": {
-            "hasNextPage": bool(window) and window[-1] + 1 < len(nodes),
-            "hasPreviousPage": bool(window) and window[0] > 0,
+            "hasNextPage": window.stop < len(nodes),
+            "hasPreviousPage": window.start > 0,
             "startCursor": cursors[0] if cursors else None,
             "endCursor": cursors[-1] if cursors else None,
         },
