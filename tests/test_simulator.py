@@ -521,6 +521,9 @@ def test_order_commits_stock_and_sends_signed_webhook(sim, receiver):
     assert levels["quantities"] == [{"name": "available", "quantity": 48},
                                     {"name": "committed", "quantity": 2},
                                     {"name": "on_hand", "quantity": 50}]
+    bad = gql(sim, LEVEL.replace('"committed"', '"commited"'), {
+        "item": item_id(sim, "SYN-TEE-BLK-M"), "location": TX}).json()
+    assert "commited" in bad["errors"][0]["message"]
     assert sim.wait_for_deliveries(5)
     (headers, body), = receiver.requests
     expected = base64.b64encode(hmac.new(DEMO_WEBHOOK_SECRET.encode(), body,

@@ -654,8 +654,16 @@ def _product_total(product, _info):
     return sum(v.inventory_quantity for v in product.variants)
 
 
+QUANTITY_NAMES = ("available", "committed", "damaged", "incoming", "on_hand",
+                  "quality_control", "reserved", "safety_stock")
+
+
 @resolver("InventoryLevel", "quantities")
 def _level_quantities(level, _info, names):
+    unknown = [name for name in names if name not in QUANTITY_NAMES]
+    if unknown:
+        raise GraphQLError(f"Invalid quantity names: {', '.join(unknown)}. Valid "
+                           f"names are: {', '.join(QUANTITY_NAMES)}.")
     return [{"id": f"gid://shopify/InventoryQuantity/{level.location.number}"
                    f"?inventory_item_id={level.item.number}&name={name}",
              "name": name, "quantity": level.quantity(name),

@@ -233,9 +233,10 @@ class Level(Record):
         return self.available + self.committed
 
     def quantity(self, name):
+        """A named quantity; the states the simulator does not model are 0."""
         if name == "on_hand":
             return self.on_hand
-        return getattr(self, name, 0) if name in ("available", "committed") else 0
+        return getattr(self, name) if name in ("available", "committed") else 0
 
     def as_dict(self):
         return {"available": self.available, "committed": self.committed,
@@ -267,6 +268,10 @@ class Order(Record):
     @property
     def name(self):
         return f"#{self.order_number}"
+
+    @property
+    def closed_at(self):
+        return self.cancelled_at  # cancelling closes an order
 
     @property
     def total(self):
