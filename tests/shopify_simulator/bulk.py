@@ -23,7 +23,7 @@ import json
 
 from graphql import GraphQLError, execute, get_named_type, parse, validate
 
-from .graphql_api import SCHEMA, Context, _fields, default_resolver
+from .graphql_api import SCHEMA, Context, default_resolver, selected_fields
 
 MAX_CONNECTIONS = 5
 MAX_DEPTH = 2
@@ -31,7 +31,7 @@ MAX_DEPTH = 2
 
 def _check(selection_set, parent_type, fragments, depth, counter):
     """Shopify's static bulk-query rules; returns a problem string or None."""
-    fields = list(_fields(selection_set, parent_type, fragments))
+    fields = list(selected_fields(selection_set, parent_type, fragments))
     for node, owner in fields:
         if node.name.value.startswith("__"):
             continue
@@ -45,11 +45,11 @@ def _check(selection_set, parent_type, fragments, depth, counter):
                 return (f"The parent of the nested connection '{node.name.value}' "
                         "must select the 'id' field.")
             node_type = get_named_type(named.fields["nodes"].type)
-            for child, _ in _fields(node.selection_set, named, fragments):
+            for child, _ in selected_fields(node.selection_set, named, fragments):
                 inner = child.selection_set
                 if child.name.value == "edges":
                     edge_type = get_named_type(named.fields["edges"].type)
-                    inner = next((g.selection_set for g, _ in _fields(
+                    inner = next((g.selection_set for g, _ in selected_fields(
                         child.selection_set, edge_type, fragments)
                         if g.name.value == "node"), None)
                 if child.name.value in ("edges", "nodes") and inner is not None:
@@ -103,7 +103,8 @@ def check_bulk_query(query):
         return None, "Bulk queries must contain exactly one query operation."
     fragments = {d.name.value: d for d in document.definitions
                  if d.kind == "fragment_definition"}
-    roots = list(_fields(operations[0].selection_set, SCHEMA.query_type, fragments))
+    roots = list(selected_fields(operations[0].selection_set, SCHEMA.query_type,
+                                 fragments))
     if len(roots) != 1 or not get_named_type(
             SCHEMA.query_type.fields[roots[0][0].name.value].type
     ).name.endswith("Connection"):

@@ -52,6 +52,7 @@ from .state import iso, parse_gid
 
 SCHEMA = build_schema((Path(__file__).with_name("schema.graphql")).read_text())
 IDEMPOTENT = SCHEMA.get_directive("idempotent")
+SUPPORTED_VERSIONS = ("2026-04", "2026-07")
 MAX_PAGE = 250
 MAX_QUERY_COST = 1000
 MUTATION_COST = 10
@@ -948,7 +949,7 @@ _install_resolvers()
 # -- cost ---------------------------------------------------------------------------
 
 
-def _fields(selection_set, parent_type, fragments):
+def selected_fields(selection_set, parent_type, fragments):
     """(FieldNode, owner type) pairs of a selection set, fragments flattened."""
     for selection in selection_set.selections if selection_set else ():
         if isinstance(selection, FieldNode):
@@ -964,7 +965,7 @@ def _fields(selection_set, parent_type, fragments):
         else:
             continue
         owner = SCHEMA.get_type(condition.name.value) if condition else parent_type
-        yield from _fields(inner, owner, fragments)
+        yield from selected_fields(inner, owner, fragments)
 
 
 def _is_list(type_):
@@ -987,7 +988,7 @@ def selection_cost(selection_set, parent_type, fragments, variables, data, actua
                     for possible in SCHEMA.get_possible_types(parent_type)),
                    default=0)
     total = 0
-    for node, owner in _fields(selection_set, parent_type, fragments):
+    for node, owner in selected_fields(selection_set, parent_type, fragments):
         name = node.name.value
         if name.startswith("__"):
             continue
@@ -1023,12 +1024,13 @@ def _connection_cost(node, field, connection_type, fragments, variables, value,
     node_type = get_named_type(connection_type.fields["nodes"].type)
     edge_type = get_named_type(connection_type.fields["edges"].type)
     selections = []  # (selection_set, key path) of one node
-    for child, _ in _fields(node.selection_set, connection_type, fragments):
+    for child, _ in selected_fields(node.selection_set, connection_type, fragments):
         child_key = child.alias.value if child.alias else child.name.value
         if child.name.value == "nodes":
             selections.append((child.selection_set, child_key, None))
         elif child.name.value == "edges":
-            for grandchild, _ in _fields(child.selection_set, edge_type, fragments):
+            for grandchild, _ in selected_fields(child.selection_set, edge_type,
+                                                 fragments):
                 if grandchild.name.value == "node":
                     grand_key = (grandchild.alias.value if grandchild.alias
                                  else "node")
@@ -1053,7 +1055,7 @@ def operation_cost(operation, fragments, variables, data=None, actual=False):
     root = SCHEMA.mutation_type if operation.operation.value == "mutation" else (
         SCHEMA.query_type)
     if root is SCHEMA.mutation_type:
-        return MUTATION_COST * sum(1 for _ in _fields(operation.selection_set, root,
-                                                      fragments))
+        roots = selected_fields(operation.selection_set, root, fragments)
+        return MUTATION_COST * sum(1 for _ in roots)
     return selection_cost(operation.selection_set, root, fragments, variables, data,
                           actual)

@@ -38,7 +38,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
-from .simulator import SUPPORTED_VERSIONS
+from .graphql_api import SUPPORTED_VERSIONS
 
 GRAPHQL_PATH = re.compile(r"^/admin/api/([^/]+)/graphql\.json$")
 INVALID_TOKEN = ("[API] Invalid API key or access token (unrecognized login or "

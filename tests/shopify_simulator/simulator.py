@@ -46,9 +46,9 @@ from graphql.utilities import get_operation_ast
 
 from . import bulk, fixtures, graphql_api, state
 from .graphql_api import SCHEMA, Context, default_resolver, operation_cost, typed_node
+from .server import serve
 from .webhooks import FAST_RETRY_SCHEDULE, WebhookSender, level_payload, order_payload
 
-SUPPORTED_VERSIONS = ("2026-04", "2026-07")
 INVENTORY_REASONS = {
     "correction", "cycle_count_available", "damaged", "movement_created",
     "movement_updated", "movement_received", "movement_canceled", "other",
@@ -113,7 +113,7 @@ class Request:
         """Root fields, quantities sent and idempotency key, for the log."""
         root = SCHEMA.mutation_type if self.mutation else SCHEMA.query_type
         fields, quantities, key = [], 0, None
-        for node, _ in graphql_api._fields(self.operation.selection_set, root,
+        for node, _ in graphql_api.selected_fields(self.operation.selection_set, root,
                                            self.fragments):
             name = node.name.value
             fields.append(name)
@@ -159,8 +159,6 @@ class Simulator:
     # -- lifecycle -------------------------------------------------------------------
 
     def start(self):
-        from .server import serve
-
         self.server = serve(self, self.host, self.port)
         self.port = self.server.server_address[1]
         self.base_url = f"http://{self.host}:{self.port}"
