@@ -511,8 +511,8 @@ def subscribe(sim, topic, uri):
 def test_order_commits_stock_and_sends_signed_webhook(sim, receiver):
     subscribe(sim, "ORDERS_CREATE", receiver.url)
     order = sim.create_order(DEMO, [("SYN-TEE-BLK-M", 2)], shipping_address={
-        "firstName": "Ada", "lastName": "Lovelace", "address1": "1 Main St",
-        "city": "Austin", "provinceCode": "TX", "countryCodeV2": "US",
+        "first_name": "Ada", "last_name": "Lovelace", "address1": "1 Main St",
+        "city": "Austin", "province_code": "TX", "country_code": "US",
         "zip": "73301"}, location="Texas Warehouse")
     assert sim.level(DEMO, "SYN-TEE-BLK-M", "Texas Warehouse") == {
         "available": 48, "committed": 2, "on_hand": 50}
@@ -541,6 +541,12 @@ def test_order_commits_stock_and_sends_signed_webhook(sim, receiver):
     assert payload["total_price"] == "48.00"
     assert payload["shipping_address"]["province_code"] == "TX"
     assert payload["shipping_address"]["country_code"] == "US"
+    assert payload["shipping_address"]["name"] == "Ada Lovelace"
+    shipping = data(sim, """query($id: ID!) { order(id: $id) { shippingAddress {
+        firstName provinceCode countryCodeV2 zip } } }""", {"id": order.id})
+    assert shipping["order"]["shippingAddress"] == {
+        "firstName": "Ada", "provinceCode": "TX", "countryCodeV2": "US",
+        "zip": "73301"}
     line, = payload["line_items"]
     assert (line["sku"], line["quantity"], line["price"]) == ("SYN-TEE-BLK-M", 2,
                                                               "24.00")

@@ -29,6 +29,7 @@ whether its mutation landed, which is what idempotency keys are for.
 import json
 import pickle
 import random
+import re
 import threading
 import time
 import uuid
@@ -72,6 +73,12 @@ DEFAULT_FAULTS = {
     "drop_next_webhooks": 0,
 }
 FAULT_KINDS = {"429", "500", "502", "503", "504", "drop", "drop_after_apply"}
+
+
+def _camel_keys(values):
+    """``{"first_name": ..}`` -> ``{"firstName": ..}`` (REST keys accepted too)."""
+    return {re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), key): value
+            for key, value in (values or {}).items()}
 
 
 def _user_error(code, field, message):
@@ -388,20 +395,21 @@ class Simulator:
 
     @staticmethod
     def _mailing_address(address):
-        address = dict(address or {})
+        """A MailingAddress dict from GraphQL-style or REST-style keys."""
+        address = _camel_keys(address)
+        if "countryCode" in address:
+            address.setdefault("countryCodeV2", address.pop("countryCode"))
         for key in ("firstName", "lastName", "company", "address1", "address2",
                     "city", "province", "provinceCode", "country", "countryCodeV2",
                     "zip", "phone"):
             address.setdefault(key, None)
-        if address.get("countryCode") and not address["countryCodeV2"]:
-            address["countryCodeV2"] = address.pop("countryCode")
         address.setdefault("name", " ".join(
             p for p in (address["firstName"], address["lastName"]) if p) or None)
         address.setdefault("id", state.gid("MailingAddress", uuid.uuid4().int % 10**12))
         return address
 
     def _customer(self, customer, email):
-        customer = dict(customer or {})
+        customer = _camel_keys(customer)
         number = customer.get("number") or self.store.next_id()
         customer.setdefault("email", email)
         customer.setdefault("firstName", None)
