@@ -322,7 +322,8 @@ def test_more_than_250_quantities_is_an_error(sim):
     assert ok.json()["data"]["inventorySetQuantities"]["userErrors"] == []
 
 
-def test_not_stocked_then_activate(sim):
+def test_not_stocked_then_activate(sim, receiver):
+    subscribe(sim, "INVENTORY_LEVELS_CONNECT", receiver.url)
     sim.add_product(DEMO, "Synco Pin", ["SYN-PIN"])
     first = set_quantities(sim, [quantity(sim, "SYN-PIN", NJ, 5, None)]).json()
     assert first["data"]["inventorySetQuantities"]["userErrors"] == [{
@@ -338,6 +339,13 @@ def test_not_stocked_then_activate(sim):
                                  "key": "activate-1"})["inventoryActivate"]
     assert level["userErrors"] == []
     assert level["inventoryLevel"]["quantities"] == [{"quantity": 4}]
+    again = data(sim, activate, {"item": item_id(sim, "SYN-PIN"), "loc": NJ,
+                                 "key": "activate-2"})["inventoryActivate"]
+    assert again["userErrors"][0]["field"] == ["available"]  # already stocked
+    assert sim.wait_for_deliveries(5)
+    (headers, body), = receiver.requests
+    assert headers["X-Shopify-Topic"] == "inventory_levels/connect"
+    assert json.loads(body)["available"] == 4
     second = set_quantities(sim, [quantity(sim, "SYN-PIN", NJ, 5, 4)]).json()
     assert second["data"]["inventorySetQuantities"]["userErrors"] == []
     assert sim.level(DEMO, "SYN-PIN", "New Jersey Warehouse")["available"] == 5

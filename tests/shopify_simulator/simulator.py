@@ -725,6 +725,7 @@ class Simulator:
             return {"inventoryLevel": level, "userErrors": []}
         level = self.store.stock(shop, item, location,
                                  available if available is not None else on_hand or 0)
+        self._emit(shop, "INVENTORY_LEVELS_CONNECT", level_payload(shop, level))
         return {"inventoryLevel": level, "userErrors": []}
 
     def apply_webhook_create(self, shop, version, topic, data):
