@@ -20,9 +20,14 @@ import pytest
 import requests
 
 from tests.conftest import REPO_ROOT
-from tests.shopify_simulator import DEMO_TOKEN, DEMO_WEBHOOK_SECRET, Simulator
+from tests.shopify_simulator import (
+    DEMO_DOMAIN,
+    DEMO_TOKEN,
+    DEMO_WEBHOOK_SECRET,
+    Simulator,
+)
 
-DEMO = "synco-demo.myshopify.com"
+DEMO = DEMO_DOMAIN
 NJ = "gid://shopify/Location/1001"
 TX = "gid://shopify/Location/1002"
 
