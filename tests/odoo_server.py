@@ -1,0 +1,163 @@
+"""A real Odoo server process with the queue_job runner, for end-to-end tests.
+
+The harness installs the addon once and clones that database for these tests
+(``SYNCO_E2E_DB``); this module writes a server configuration next to the
+harness's one (prefork workers, ``server_wide_modules = web,queue_job``, a
+free HTTP port), starts ``python -m odoo`` in its own process group, and
+talks to it over XML-RPC like any external client would.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def harness_conf():
+    conf = os.environ.get("SYNCO_ODOO_CONF")
+    db_name = os.environ.get("SYNCO_E2E_DB")
+    if not conf or not db_name:
+        raise RuntimeError(
+            "end-to-end tests need the harness: python3 tests/harness.py test"
+        )
+    return Path(conf), db_name
+
+
+class OdooServer:
+    """``python -m odoo`` with 2 workers and the job runner, on loopback."""
+
+    def __init__(self, name="e2e"):
+        base_conf, self.db_name = harness_conf()
+        self.port = free_port()
+        self.conf = base_conf.with_name(f"odoo-{name}.conf")
+        self.log_path = base_conf.with_name(f"odoo-{name}.log")
+        options = dict(
+            line.split(" = ", 1)
+            for line in base_conf.read_text().splitlines()[1:]
+            if " = " in line
+        )
+        options.update(
+            db_name=self.db_name,
+            dbfilter=f"^{self.db_name}$",
+            http_port=str(self.port),
+            gevent_port=str(free_port()),
+            workers="2",
+            max_cron_threads="0",
+            server_wide_modules="base,web,queue_job",
+            limit_time_real="120",
+            logfile=str(self.log_path),
+        )
+        lines = ["[options]", *(f"{k} = {v}" for k, v in options.items())]
+        lines += [
+            "[queue_job]",
+            "channels = root:2",
+            "host = 127.0.0.1",
+            f"port = {self.port}",
+        ]
+        self.conf.write_text("\n".join(lines) + "\n")
+        self.proc = None
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout=90):
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(REPO), env.get("PYTHONPATH")) if p
+        )
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "odoo", "-c", str(self.conf)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"Odoo exited; see {self.log_path}")
+            try:
+                self.uid = self._rpc(
+                    "common", "authenticate", self.db_name, "admin", "admin", {}
+                )
+                if self.uid:
+                    return self
+            except (requests.RequestException, RuntimeError):
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"Odoo did not answer within {timeout} s")
+
+    def kill(self):
+        """SIGKILL the whole process group: workers and runner die mid-job."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def _rpc(self, service, method, *args):
+        response = requests.post(
+            f"{self.url}/jsonrpc",
+            json={
+                "jsonrpc": "2.0",
+                "method": "call",
+                "params": {"service": service, "method": method, "args": args},
+            },
+            timeout=120,
+        )
+        response.raise_for_status()
+        body = response.json()
+        if "error" in body:
+            raise RuntimeError(body["error"]["data"].get("debug", body["error"]))
+        return body.get("result")  # None results are left out
+
+    def call(self, model, method, *args, **kwargs):
+        return self._rpc(
+            "object",
+            "execute_kw",
+            self.db_name,
+            self.uid,
+            "admin",
+            model,
+            method,
+            list(args),
+            kwargs,
+        )
+
+    def ref(self, xmlid):
+        module, name = xmlid.split(".")
+        return self.call(
+            "ir.model.data",
+            "search_read",
+            [("module", "=", module), ("name", "=", name)],
+            fields=["res_id"],
+        )[0]["res_id"]
+
+
+def wait_until(predicate, timeout, interval=0.25, what="condition"):
+    """Poll ``predicate`` until it returns a truthy value (bounded)."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"{what} not reached within {timeout} s (last: {last!r})")

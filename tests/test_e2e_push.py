@@ -1,0 +1,224 @@
+"""End to end: a real Odoo server, its job runner, PostgreSQL and the simulator.
+
+Stock changed over RPC (an inventory count, a delivery, a move into quarantine)
+reaches the simulator through the quant hooks, queue_job and the push job,
+with nothing polling.  Then the server is killed in the middle of a push and
+restarted: the job runs again (at least once) and the level converges, because
+pushes are compare-and-set and idempotent.
+"""
+
+import time
+
+import pytest
+
+from .odoo_server import OdooServer, wait_until
+from .shopify_simulator import DEMO_DOMAIN, DEMO_TOKEN, Simulator
+from .shopify_simulator.fixtures import DEMO_PRODUCTS
+
+SKUS = [sku for _title, skus, _price in DEMO_PRODUCTS for sku in skus]
+TEE = "SYN-TEE-BLK-M"
+MUG = "SYN-MUG-001"
+NJ = "New Jersey Warehouse"
+
+
+@pytest.fixture(scope="module")
+def sim():
+    simulator = Simulator(fixture="demo").start()
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture(scope="module")
+def odoo(sim):
+    server = OdooServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def setup(odoo, sim):
+    """Configure the shop over RPC, as an integrator would."""
+    products = {}
+    for sku in SKUS:
+        products[sku] = odoo.call(
+            "product.product",
+            "create",
+            {"name": sku, "default_code": sku, "is_storable": True},
+        )
+    shop = odoo.call(
+        "shopify.shop",
+        "create",
+        {
+            "name": "E2E",
+            "shop_domain": DEMO_DOMAIN,
+            "access_token": DEMO_TOKEN,
+            "api_base_url": sim.base_url,
+        },
+    )
+    odoo.call("shopify.shop", "action_import_locations", [shop])
+    odoo.call("shopify.shop", "action_bind_products", [shop])
+    warehouse = odoo.call("stock.warehouse", "search_read", [], fields=["lot_stock_id"])
+    stock_location = warehouse[0]["lot_stock_id"][0]
+    quarantine = odoo.call(
+        "stock.location",
+        "create",
+        {"name": "Quarantine", "location_id": stock_location},
+    )
+    nj = odoo.call(
+        "shopify.location",
+        "search",
+        [("shop_id", "=", shop), ("name", "=", NJ)],
+    )[0]
+    odoo.call(
+        "shopify.location.mapping",
+        "create",
+        {
+            "shop_id": shop,
+            "shopify_location_id": nj,
+            "state": "active",
+            "source_ids": [(0, 0, {"location_id": stock_location})],
+            "excluded_location_ids": [(6, 0, [quarantine])],
+        },
+    )
+    return {
+        "shop": shop,
+        "products": products,
+        "stock": stock_location,
+        "quarantine": quarantine,
+        "customers": odoo.ref("stock.stock_location_customers"),
+        "picking_types": odoo.call(
+            "stock.warehouse",
+            "read",
+            [warehouse[0]["id"]],
+            ["out_type_id", "int_type_id"],
+        )[0],
+    }
+
+
+def count_inventory(odoo, setup, sku, quantity):
+    quant = odoo.call(
+        "stock.quant",
+        "create",
+        {
+            "product_id": setup["products"][sku],
+            "location_id": setup["stock"],
+            "inventory_quantity": quantity,
+        },
+        context={"inventory_mode": True},
+    )
+    odoo.call("stock.quant", "action_apply_inventory", [quant])
+
+
+def transfer(odoo, setup, sku, quantity, dest, picking_type):
+    picking = odoo.call(
+        "stock.picking",
+        "create",
+        {
+            "picking_type_id": setup["picking_types"][picking_type][0],
+            "location_id": setup["stock"],
+            "location_dest_id": dest,
+            "move_ids": [
+                (
+                    0,
+                    0,
+                    {
+                        "product_id": setup["products"][sku],
+                        "product_uom_qty": quantity,
+                        "location_id": setup["stock"],
+                        "location_dest_id": dest,
+                    },
+                )
+            ],
+        },
+    )
+    odoo.call("stock.picking", "action_confirm", [picking])
+    odoo.call("stock.picking", "action_assign", [picking])
+    return picking
+
+
+def validate(odoo, picking):
+    moves = odoo.call("stock.move", "search", [("picking_id", "=", picking)])
+    odoo.call("stock.move", "write", moves, {"picked": True})
+    odoo.call("stock.picking", "button_validate", [picking])
+    state = odoo.call("stock.picking", "read", [picking], ["state"])[0]["state"]
+    assert state == "done"
+
+
+def shopify(sim, sku):
+    return sim.level(DEMO_DOMAIN, sku, NJ)["available"]
+
+
+def test_stock_changes_reach_shopify_without_polling(odoo, sim, setup):
+    count_inventory(odoo, setup, TEE, 40)
+    wait_until(lambda: shopify(sim, TEE) == 40, 60, what="count pushed")
+
+    delivery = transfer(odoo, setup, TEE, 5, setup["customers"], "out_type_id")
+    wait_until(lambda: shopify(sim, TEE) == 35, 60, what="reservation pushed")
+    validate(odoo, delivery)
+
+    to_quarantine = transfer(odoo, setup, TEE, 10, setup["quarantine"], "int_type_id")
+    validate(odoo, to_quarantine)
+    wait_until(lambda: shopify(sim, TEE) == 25, 60, what="quarantine pushed")
+
+    jobs = odoo.call(
+        "queue.job",
+        "search_read",
+        [("method_name", "=", "_push_inventory")],
+        fields=["state", "channel"],
+    )
+    assert jobs and all(j["channel"].startswith("root.synco_shopify") for j in jobs)
+    wait_until(
+        lambda: all(
+            j["state"] == "done"
+            for j in odoo.call(
+                "queue.job",
+                "search_read",
+                [("method_name", "=", "_push_inventory")],
+                fields=["state"],
+            )
+        ),
+        60,
+        what="every push job done",
+    )
+    # the untouched product was never pushed: its stale Shopify figure stays
+    assert shopify(sim, MUG) == 50
+
+
+def test_killed_mid_job_converges_after_restart(odoo, sim, setup):
+    sim.set_faults(latency=6.0)  # every Shopify call now hangs for 6 s
+    count_inventory(odoo, setup, MUG, 77)
+
+    def started():
+        return odoo.call(
+            "queue.job",
+            "search_read",
+            [("method_name", "=", "_push_inventory"), ("state", "=", "started")],
+            fields=["uuid", "date_enqueued"],
+        )
+
+    job = wait_until(started, 60, what="push job started")[0]
+    odoo.kill()  # workers and runner die with the job in flight
+    sim.clear_faults()
+    # the runner requeues a dead job 10 s after it was enqueued
+    time.sleep(11)
+    odoo.start()
+    wait_until(lambda: shopify(sim, MUG) == 77, 90, what="level converged")
+    final = wait_until(
+        lambda: odoo.call(
+            "queue.job",
+            "search_read",
+            [("uuid", "=", job["uuid"]), ("state", "=", "done")],
+            fields=["retry"],
+        ),
+        60,
+        what="interrupted job done",
+    )
+    assert final[0]["retry"] >= 1  # it did run a second time
+    writes = [
+        e
+        for e in sim.log
+        if "inventorySetQuantities" in e.get("root_fields", [])
+        and not e.get("idempotent_replay")
+    ]
+    assert writes, "the push reached the simulator"
+    assert shopify(sim, MUG) == 77
