@@ -760,6 +760,12 @@ class ShopifyClient:
                 operation="BulkOperationRunQuery",
             )
         operation = payload.get("bulkOperation") or {}
+        operation_id = operation.get("id")
+        if not operation_id:
+            raise ShopifyPermanentError(
+                "bulkOperationRunQuery returned no operation",
+                operation="BulkOperationRunQuery",
+            )
         deadline = time.monotonic() + timeout
         interval = poll_interval
         while True:
@@ -780,9 +786,7 @@ class ShopifyClient:
                 )
             self.sleep(interval)
             interval = min(interval * 1.5, 10.0)
-            data = self.execute(
-                docs.BULK_OPERATION_POLL, {"id": payload["bulkOperation"]["id"]}
-            ).data
+            data = self.execute(docs.BULK_OPERATION_POLL, {"id": operation_id}).data
             operation = data.get("bulkOperation") or {}
 
     def iter_jsonl(self, url):
