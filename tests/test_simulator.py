@@ -280,6 +280,25 @@ def test_idempotent_replay_is_applied_once(sim):
     assert sim.log[-1]["idempotency_key"] == key
 
 
+def test_retry_while_first_attempt_in_flight(sim):
+    key, quantities = str(uuid.uuid4()), [quantity(sim, "SYN-MUG-001", TX, 8, 50)]
+    sim.set_faults(latency=0.4)
+    first = {}
+    worker = threading.Thread(target=lambda: first.update(
+        set_quantities(sim, quantities, key=key).json()))
+    worker.start()
+    time.sleep(0.1)
+    early = set_quantities(sim, quantities, key=key).json()
+    worker.join()
+    assert early["data"]["inventorySetQuantities"]["userErrors"][0]["code"] == (
+        "IDEMPOTENCY_CONCURRENT_REQUEST")
+    assert first["data"]["inventorySetQuantities"]["userErrors"] == []
+    sim.clear_faults()
+    later = set_quantities(sim, quantities, key=key).json()
+    assert later["data"] == first["data"]  # replayed, not stale
+    assert sim.level(DEMO, "SYN-MUG-001", "Texas Warehouse")["available"] == 8
+
+
 def test_idempotency_key_reused_with_other_input(sim):
     key = str(uuid.uuid4())
     set_quantities(sim, [quantity(sim, "SYN-SOCKS-3PK", TX, 10, None)], key=key)

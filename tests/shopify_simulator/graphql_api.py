@@ -61,11 +61,12 @@ MUTATION_COST = 10
 class Context:
     """Per-request execution context handed to every resolver."""
 
-    def __init__(self, sim, shop, version, bulk=False):
+    def __init__(self, sim, shop, version, bulk=False, concurrent=False):
         self.sim = sim
         self.shop = shop
         self.version = version
         self.bulk = bulk
+        self.concurrent = concurrent  # same idempotency key already in flight
         self.replayed = False
 
 
@@ -878,6 +879,11 @@ def idempotent(function):
         key = idempotency_key(info)
         fingerprint = json.dumps([info.field_name, args], sort_keys=True, default=str)
         shop = info.context.shop
+        if info.context.concurrent:
+            return {"userErrors": [{
+                "code": "IDEMPOTENCY_CONCURRENT_REQUEST", "field": None,
+                "message": "This request is currently in progress, please try "
+                           "again."}]}
         seen = shop.idempotency.get(key)
         if seen is not None:
             if seen[0] != fingerprint:

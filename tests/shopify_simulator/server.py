@@ -121,36 +121,44 @@ class Handler(BaseHTTPRequestHandler):
             self._send(400, {"errors": "Invalid JSON in request body"})
             return
         entry, request = sim.prepare(shop, version, body)
+        entry["time"] = started
+        with sim.in_flight(shop, entry["idempotency_key"]) as concurrent:
+            status, payload, headers = self._faulted_or_run(
+                shop, version, request, entry, concurrent)
+        # answered only now, after the request has left the in-flight set
+        if status is None:
+            self._drop()
+        else:
+            self._send(status, payload, headers=headers)
+
+    def _faulted_or_run(self, shop, version, request, entry, concurrent):
+        """Apply faults or run: -> (status or None to drop, payload, headers)."""
+        sim = self.sim
         delay = sim.latency()
         if delay:
             time.sleep(delay)
-        fault = sim.draw_fault()
-        entry.update(fault=fault, time=started)
+        fault = entry["fault"] = sim.draw_fault()
         if fault == "429":
             sim.record(**entry, http_status=429)
-            self._send(429, {"errors": "Exceeded 2 calls per second for api client. "
-                                       "Reduce request rates to resume "
-                                       "uninterrupted service."},
-                       headers={"Retry-After": f"{sim.faults['retry_after']:.1f}"})
-            return
+            return 429, {"errors": "Exceeded 2 calls per second for api client. "
+                                   "Reduce request rates to resume uninterrupted "
+                                   "service."}, {
+                "Retry-After": f"{sim.faults['retry_after']:.1f}"}
         if fault and fault.isdigit():
             sim.record(**entry, http_status=int(fault))
-            self._send(int(fault), {"errors": "Internal Server Error"})
-            return
+            return int(fault), {"errors": "Internal Server Error"}, {}
         if fault == "drop":
             sim.record(**entry, http_status=None)
-            self._drop()
-            return
+            return None, None, None
         payload = request if isinstance(request, dict) else sim.run(
-            shop, version, request, entry)
-        entry["duration"] = time.time() - started
+            shop, version, request, entry, concurrent)
+        entry["duration"] = time.time() - entry["time"]
         if fault == "drop_after_apply":
             sim.record(**entry, http_status=None)
-            self._drop()
-            return
+            return None, None, None
         sim.record(**entry, http_status=200)
-        self._send(200, payload, headers={"X-Request-Id": str(uuid.uuid4()),
-                                          "X-Shopify-API-Version": version})
+        return 200, payload, {"X-Request-Id": str(uuid.uuid4()),
+                              "X-Shopify-API-Version": version}
 
     # -- control API -------------------------------------------------------------------
 

@@ -13,7 +13,9 @@ rules: ``inventorySetQuantities``/``inventoryActivate`` need ``@idempotent``
 top-level error, as Shopify's changelog describes a runtime error).  Keys are
 remembered per shop: a repeat with the same input replays the stored answer
 without applying anything, other input gets the ``userError``
-``IDEMPOTENCY_KEY_PARAMETER_MISMATCH``.
+``IDEMPOTENCY_KEY_PARAMETER_MISMATCH``, and a retry arriving while the first
+attempt is still in flight (e.g. under injected latency) gets
+``IDEMPOTENCY_CONCURRENT_REQUEST``.
 
 Rate limiting is Shopify's leaky bucket per shop, in real time: a request
 whose requested cost exceeds what is left is answered ``Throttled``; after
@@ -26,6 +28,8 @@ request and then closes the socket without an answer: the client cannot tell
 whether its mutation landed, which is what idempotency keys are for.
 """
 
+import collections
+import contextlib
 import json
 import pickle
 import random
@@ -151,6 +155,7 @@ class Simulator:
         self.lock = RLock()
         self.store = state.Store()
         self.log = []
+        self._in_flight = collections.Counter()
         self.faults = json.loads(json.dumps(DEFAULT_FAULTS))
         self.random = random.Random(0)
         self.webhooks = WebhookSender(webhook_retry_schedule, webhook_timeout)
@@ -552,7 +557,27 @@ class Simulator:
                      mutation=request.mutation, **request.describe())
         return entry, request
 
-    def run(self, shop, version, request, entry):
+    @contextlib.contextmanager
+    def in_flight(self, shop, key):
+        """Track a request carrying idempotency ``key`` from arrival to answer.
+
+        Yields True when another request with the same key was already in
+        flight (a client retrying before its first attempt was answered):
+        Shopify answers that one ``IDEMPOTENCY_CONCURRENT_REQUEST``.
+        """
+        if key is None:
+            yield False
+            return
+        with self.lock:
+            concurrent = self._in_flight[(shop.domain, key)] > 0
+            self._in_flight[(shop.domain, key)] += 1
+        try:
+            yield concurrent
+        finally:
+            with self.lock:
+                self._in_flight[(shop.domain, key)] -= 1
+
+    def run(self, shop, version, request, entry, concurrent=False):
         """Execute a prepared request under the rate limit; returns the payload."""
         requested = operation_cost(request.operation, request.fragments,
                                    request.variables)
@@ -570,7 +595,7 @@ class Simulator:
                 entry["throttled"] = True
                 return self._cost_error(requested, bucket, "Throttled", "THROTTLED")
             bucket.available -= requested
-            context = Context(self, shop, version)
+            context = Context(self, shop, version, concurrent=concurrent)
             result = execute(SCHEMA, request.document,
                              operation_name=request.body.get("operationName"),
                              variable_values=request.body.get("variables") or {},
