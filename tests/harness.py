@@ -21,6 +21,7 @@ cluster belongs to the ``postgres`` system user.
 
 import argparse
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -29,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -225,27 +227,47 @@ class PrivatePostgres:
 
 
 def write_odoo_conf(path, pg, db_name, data_dir, **extra):
-    lines = [
-        "[options]",
-        f"addons_path = {REPO}",
-        f"data_dir = {data_dir}",
-        "db_host = 127.0.0.1",
-        f"db_port = {pg.port}",
-        f"db_user = {DB_USER}",
-        f"db_name = {db_name}",
-        f"dbfilter = ^{db_name}$",
-        "list_db = False",
-        "admin_passwd = synco-admin",
-        "max_cron_threads = 0",
-        "http_interface = 127.0.0.1",
-    ]
-    lines += [f"{k} = {v}" for k, v in extra.items()]
+    options = {
+        "addons_path": REPO,
+        "data_dir": data_dir,
+        "db_host": "127.0.0.1",
+        "db_port": pg.port,
+        "db_user": DB_USER,
+        "db_name": db_name,
+        "dbfilter": f"^{db_name}$",
+        "list_db": False,
+        "admin_passwd": "synco-admin",
+        "max_cron_threads": 0,
+        "http_interface": "127.0.0.1",
+        **extra,
+    }
+    lines = ["[options]", *(f"{k} = {v}" for k, v in options.items())]
     Path(path).write_text("\n".join(lines) + "\n")
     return path
 
 
+def odoo_launcher():
+    """A script path for Odoo's server, not ``-m odoo``.
+
+    The prefork server re-executes ``sys.argv`` for its websocket process,
+    which fails when ``argv[0]`` is the package's ``__main__.py``.
+    """
+    probe = "import odoo, os; print(os.path.dirname(list(odoo.__path__)[0]))"
+    root = subprocess.run(
+        [sys.executable, "-c", probe],
+        check=True,
+        env=odoo_env(),
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    for script in (Path(root) / "odoo-bin", Path(sys.executable).parent / "odoo"):
+        if script.exists():
+            return [sys.executable, str(script)]
+    return [sys.executable, "-m", "odoo"]
+
+
 def odoo_cmd(conf, *args):
-    return [sys.executable, "-m", "odoo", "-c", str(conf), *args]
+    return [*odoo_launcher(), "-c", str(conf), *args]
 
 
 def read_conf(conf):
@@ -376,7 +398,10 @@ def cmd_test(args):
             env["SYNCO_ODOO_CONF"] = str(conf)
             env["SYNCO_PG_PORT"] = str(pg.port)
             env["SYNCO_E2E_DB"] = clone_database(conf, db_name, "synco_e2e")
-            pytest_args = args.pytest_args or ["synco_shopify/tests", "tests"]
+            env["SYNCO_ODOO_LAUNCHER"] = json.dumps(odoo_launcher())
+            pytest_args = list(args.pytest_args)
+            if not [a for a in pytest_args if not a.startswith("-")]:
+                pytest_args += ["synco_shopify/tests", "tests"]
             cmd = [
                 sys.executable,
                 "-m",
@@ -436,9 +461,10 @@ def cmd_demo(args):
             procs.append(sim)
             odoo = subprocess.Popen(
                 odoo_cmd(conf, "-d", "synco_demo", "--log-level=info"),
-                env=odoo_env(),
+                env={**odoo_env(), "ODOO_QUEUE_JOB_CHANNELS": "root:2"},
             )
             procs.append(odoo)
+            connect_demo_shop(http_port, odoo, sim_port)
             log(
                 f"Odoo on http://127.0.0.1:{http_port} (login admin / admin), "
                 f"Shopify simulator on http://127.0.0.1:{sim_port}. Ctrl-C stops all."
@@ -454,6 +480,73 @@ def cmd_demo(args):
             for p in procs:
                 with contextlib.suppress(Exception):
                     p.wait(10)
+
+
+def json_rpc(port, service, method, *args):
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/jsonrpc",
+        data=json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "method": "call",
+                "params": {"service": service, "method": method, "args": args},
+            }
+        ).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=120) as response:
+        body = json.load(response)
+    if "error" in body:
+        raise RuntimeError(body["error"]["data"].get("message", body["error"]))
+    return body.get("result")
+
+
+def connect_demo_shop(port, odoo, sim_port, timeout=120):
+    """Connect the demo shop to the simulator, as a user would from its form."""
+    deadline = time.monotonic() + timeout
+    uid = None
+    while not uid:
+        if odoo.poll() is not None or time.monotonic() > deadline:
+            die("Odoo did not start (see its log above)")
+        with contextlib.suppress(OSError, RuntimeError):
+            uid = json_rpc(
+                port, "common", "authenticate", "synco_demo", "admin", "admin", {}
+            )
+        time.sleep(1)
+
+    def call(model, method, *args):
+        return json_rpc(
+            port,
+            "object",
+            "execute_kw",
+            "synco_demo",
+            uid,
+            "admin",
+            model,
+            method,
+            list(args),
+            {},
+        )
+
+    shop = call(
+        "ir.model.data",
+        "search_read",
+        [("module", "=", "synco_shopify"), ("name", "=", "demo_shop")],
+        ["res_id"],
+    )[0]["res_id"]
+    call(
+        "shopify.shop",
+        "write",
+        [shop],
+        {"api_base_url": f"http://127.0.0.1:{sim_port}"},
+    )
+    for action in (
+        "action_import_locations",
+        "action_bind_products",
+        "action_push_all",
+    ):
+        result = call("shopify.shop", action, [shop])
+        log(f"demo shop: {result['params']['message']}")
 
 
 def cmd_bench(args):
@@ -500,7 +593,11 @@ def main():
     p_bench.add_argument("name")
     p_bench.add_argument("bench_args", nargs=argparse.REMAINDER)
     p_bench.set_defaults(func=cmd_bench)
-    args = parser.parse_args()
+    args, unknown = parser.parse_known_args()
+    if unknown and args.command != "test":
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if args.command == "test":
+        args.pytest_args = unknown + args.pytest_args  # options for pytest
     args.func(args)
 
 

@@ -7,6 +7,7 @@ free HTTP port), starts ``python -m odoo`` in its own process group, and
 talks to it over XML-RPC like any external client would.
 """
 
+import json
 import os
 import signal
 import socket
@@ -76,8 +77,13 @@ class OdooServer:
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(REPO), env.get("PYTHONPATH")) if p
         )
+        launcher = json.loads(os.environ.get("SYNCO_ODOO_LAUNCHER", "null")) or [
+            sys.executable,
+            "-m",
+            "odoo",
+        ]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "odoo", "-c", str(self.conf)],
+            [*launcher, "-c", str(self.conf)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -356,6 +356,19 @@ class ShopifyShop(models.Model):
             ),
         )
 
+    def action_push_all(self):
+        """Enqueue a push of every bound product (e.g. right after binding)."""
+        self.ensure_one()
+        if self.sync_frozen:
+            raise UserError(self.env._("The shop is frozen: resume it first."))
+        bindings = self.binding_ids
+        for binding in bindings:
+            binding._delay_push()
+        return self._notify(
+            self.env._("Pushes enqueued"),
+            self.env._("%(count)s products will be pushed.", count=len(bindings)),
+        )
+
     def _notify(self, title, message, kind="success"):
         return {
             "type": "ir.actions.client",
