@@ -27,4 +27,9 @@
         "views/synco_shopify_menus.xml",
     ],
     "demo": ["demo/synco_shopify_demo.xml"],
+    "assets": {
+        "web.assets_tests": [
+            "synco_shopify/static/tests/tours/*.js",
+        ],
+    },
 }

@@ -56,8 +56,8 @@ class ShopifyProductBinding(models.Model):
         lines over 300 products gives 300 jobs, and a transaction that rolls
         back enqueues nothing (its precommit hooks are dropped with it).
         """
-        if not pairs:
-            return
+        if not pairs or self.env.context.get("synco_shopify_no_tracking"):
+            return  # the context switch is for benchmarks and bulk loads
         precommit = self.env.cr.precommit
         if PRECOMMIT_KEY not in precommit.data:
             precommit.data[PRECOMMIT_KEY] = set()
