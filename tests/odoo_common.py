@@ -80,6 +80,12 @@ class SimulatorCase(TransactionCase):
         )
         cls.bindings = {b.sku: b for b in cls.shop.binding_ids}
 
+    def setUp(self):
+        super().setUp()
+        # Odoo rolls back after each test; the simulator must start over too
+        # (a fresh store gives the fixture the same GIDs)
+        self.sim.reset("demo")
+
     def stock(self, sku, location, quantity):
         self.env["stock.quant"]._update_available_quantity(
             self.products[sku], location, quantity
@@ -87,6 +93,15 @@ class SimulatorCase(TransactionCase):
 
     def shopify(self, sku, location_name):
         return self.sim.level(DEMO_DOMAIN, sku, location_name)["available"]
+
+    def unstock(self, sku, location_name):
+        """The item is not stocked at that Shopify location any more."""
+        with self.sim.lock:
+            shop = self.sim.store.shop(DEMO_DOMAIN)
+            item = shop.item_for(sku)
+            location = shop.location_named(location_name)
+            item.levels.pop(location.number)
+            location.levels.pop(item.number)
 
     def writes(self):
         """inventorySetQuantities calls the simulator answered so far."""

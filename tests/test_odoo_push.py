@@ -101,10 +101,7 @@ class TestPushJob(SimulatorCase):
         self.assertEqual(self.shopify(TEE, "New Jersey Warehouse"), 31)
 
     def test_item_not_stocked_is_activated(self):
-        with self.sim.lock:
-            shop = self.sim.store.shop(DEMO_DOMAIN)
-            item = shop.item_for(TEE)
-            item.levels.pop(shop.location_named("Texas Warehouse").number)
+        self.unstock(TEE, "Texas Warehouse")
         self.stock(TEE, self.bin_b1, 9)
         self.bindings[TEE]._push_inventory()
         self.assertEqual(self.shopify(TEE, "Texas Warehouse"), 9)

@@ -9,3 +9,5 @@ from . import shopify_inventory_level
 from . import stock_quant
 from . import stock_move
 from . import stock_location
+from . import shopify_reconciliation
+from . import shopify_shop_reconciliation

@@ -383,10 +383,13 @@ class ShopifyShop(models.Model):
         }
 
     # ---------------------------------------------------------------- pushing
-    def _push_levels(self, targets, reason="correction"):
+    def _push_levels(self, targets, reason="correction", known=None):
         """Write Odoo's figures to Shopify, compare-and-set, in calls of ≤ 250.
 
         :param targets: {binding: {shopify.location: quantity}}
+        :param known: {(binding, shopify.location): Shopify's current value,
+            None when not stocked} when the caller has just read them
+            (reconciliation), so they are not read again
         :return: a :class:`PushResult`
 
         Levels Shopify already holds (per our last confirmed write or read)
@@ -414,9 +417,14 @@ class ShopifyShop(models.Model):
         ]
         for lvl in Level.create(missing):
             levels[lvl.binding_id, lvl.shopify_location_id] = lvl
+        for (binding, location), value in (known or {}).items():
+            if value is not None:
+                levels[binding, location].write(
+                    {"shopify_available": value, "shopify_known": True}
+                )
         client = self._get_client()
         try:
-            self._read_unknown_levels(client, targets, levels)
+            self._read_unknown_levels(client, targets, levels, skip=known or {})
             pending = {}
             for binding, per_location in targets.items():
                 for location, quantity in per_location.items():
@@ -424,9 +432,10 @@ class ShopifyShop(models.Model):
                     level.expected_qty = quantity
                     if level.shopify_known and level.shopify_available == quantity:
                         result.unchanged += 1
+                        result.outcomes[binding, location] = ("unchanged", None)
                         continue
                     key = (binding.shopify_inventory_item_gid, location.shopify_gid)
-                    pending[key] = level
+                    pending[key] = (binding, location, level)
             if not pending:
                 return result
             changes = [
@@ -436,7 +445,7 @@ class ShopifyShop(models.Model):
                     lvl.expected_qty,
                     lvl.shopify_available if lvl.shopify_known else None,
                 )
-                for (item, loc), lvl in pending.items()
+                for (item, loc), (_b, _l, lvl) in pending.items()
             ]
             outcome = client.set_available(
                 changes,
@@ -448,7 +457,9 @@ class ShopifyShop(models.Model):
             result.cost += outcome.actual_cost
             now = fields.Datetime.now()
             for item in outcome.outcomes:
-                level = pending[item.change.inventory_item_id, item.change.location_id]
+                binding, location, level = pending[
+                    item.change.inventory_item_id, item.change.location_id
+                ]
                 vals = {
                     "last_push_date": now,
                     "last_outcome": item.status,
@@ -466,18 +477,22 @@ class ShopifyShop(models.Model):
                 else:
                     result.failed += 1
                 level.write(vals)
+                result.outcomes[binding, location] = (
+                    vals["last_outcome"],
+                    vals["last_message"] or None,
+                )
         except ShopifyRetryableError as exc:
             raise RetryableJobError(
                 str(exc), seconds=int(getattr(exc, "retry_after", 0) or 30)
             ) from exc
         return result
 
-    def _read_unknown_levels(self, client, targets, levels):
+    def _read_unknown_levels(self, client, targets, levels, skip=()):
         unknown = [
             (b, loc)
             for b, per_location in targets.items()
             for loc in per_location
-            if not levels[b, loc].shopify_known
+            if not levels[b, loc].shopify_known and (b, loc) not in skip
         ]
         if not unknown:
             return
@@ -561,7 +576,8 @@ class PushResult:
     failed: int = 0
     calls: int = 0
     cost: float = 0.0
-    messages: list = field(default_factory=list)
+    # {(binding, shopify.location): (outcome, message)} for every target
+    outcomes: dict = field(default_factory=dict)
 
     def summary(self):
         return (

@@ -1,0 +1,209 @@
+"""Scheduled reconciliation, dry runs and the migration path, against the simulator."""
+
+from unittest.mock import patch
+
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.tests.common import trap_jobs
+from odoo.addons.synco_shopify.lib.shopify import ShopifyClient
+
+from .odoo_common import SKUS, SimulatorCase
+from .shopify_simulator import DEMO_DOMAIN
+
+TEE = "SYN-TEE-BLK-M"
+MUG = "SYN-MUG-001"
+NJ, TX, POOL = "New Jersey Warehouse", "Texas Warehouse", "3PL Pool"
+
+
+@tagged("post_install", "-at_install")
+class TestReconciliation(SimulatorCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.map_pool.drift_threshold = 2
+        for index, sku in enumerate(SKUS):
+            cls.env["stock.quant"]._update_available_quantity(
+                cls.products[sku], cls.wh_nj.lot_stock_id, 10 + index
+            )
+            cls.env["stock.quant"]._update_available_quantity(
+                cls.products[sku], cls.wh_east.lot_stock_id, 30
+            )
+
+    def run_once(self, **vals):
+        run = self.shop._create_run(**vals)
+        run._job_run()
+        return run
+
+    def line(self, run, sku, location):
+        return run.line_ids.filtered(
+            lambda l: l.sku == sku and l.shopify_location_id.name == location
+        )
+
+    def mutations(self):
+        return [e for e in self.sim.log if e.get("mutation")]
+
+    def test_drift_is_corrected(self):
+        first = self.run_once()
+        self.assertEqual(first.state, "done")
+        self.assertEqual(self.shopify(TEE, NJ), 10 + SKUS.index(TEE))
+        self.assertEqual(self.shopify(TEE, POOL), 30)
+        # levels of the unmapped UK location are reported, never written
+        self.assertEqual(self.shopify(TEE, "UK Warehouse"), 50)
+        self.assertEqual(self.line(first, TEE, "UK Warehouse").action, "unmapped")
+        self.assertEqual(first.checked_count, 3 * len(SKUS))
+        # someone edits Shopify by hand
+        self.sim.set_available(DEMO_DOMAIN, TEE, NJ, 99)
+        second = self.run_once()
+        self.assertEqual(self.shopify(TEE, NJ), 10 + SKUS.index(TEE))
+        line = self.line(second, TEE, NJ)
+        self.assertEqual((line.shopify_before, line.delta), (99, -89 + SKUS.index(TEE)))
+        self.assertEqual((line.action, line.outcome), ("push", "applied"))
+        self.assertEqual((second.drifted_count, second.pushed_count), (1, 1))
+        self.assertAlmostEqual(second.drift_percent, 100 / (3 * len(SKUS)), 2)
+        self.assertIn("1 drifted", second.message)
+
+    def test_drift_within_threshold_is_left_alone(self):
+        self.run_once()
+        self.sim.set_available(DEMO_DOMAIN, MUG, POOL, 32)  # expected 30, limit 2
+        self.sim.clear_log()
+        run = self.run_once()
+        line = self.line(run, MUG, POOL)
+        self.assertEqual((line.action, line.delta), ("within_threshold", -2))
+        self.assertEqual(self.shopify(MUG, POOL), 32)
+        self.assertEqual(self.mutations(), [])
+
+    def test_sale_between_read_and_write_is_not_overwritten(self):
+        self.run_once()
+        self.sim.set_available(DEMO_DOMAIN, TEE, NJ, 80)  # drift to correct
+        read = ShopifyClient.read_all_levels
+
+        def read_then_sell(client, *args, **kwargs):
+            levels = read(client, *args, **kwargs)
+            self.sim.create_order(DEMO_DOMAIN, [(TEE, 3)], location=NJ)
+            return levels
+
+        with patch.object(ShopifyClient, "read_all_levels", read_then_sell):
+            run = self.run_once()
+        expected = 10 + SKUS.index(TEE)
+        self.assertEqual(self.shopify(TEE, NJ), expected - 3)
+        self.assertEqual(self.line(run, TEE, NJ).outcome, "stale_resolved")
+
+    def test_dry_run_only_reads(self):
+        self.sim.clear_log()
+        run = self.run_once(dry_run=True)
+        self.assertEqual(self.mutations(), [])
+        self.assertTrue(self.sim.log)
+        line = self.line(run, TEE, NJ)
+        self.assertEqual((line.action, line.outcome), ("push", "dry_run"))
+        self.assertEqual(self.shopify(TEE, NJ), 50)
+        self.assertEqual(run.pushed_count, 0)
+        self.assertGreater(run.drifted_count, 0)
+
+    def test_frozen_shop_writes_nothing(self):
+        self.shop.action_freeze()
+        with self.assertRaisesRegex(UserError, "frozen"):
+            self.shop.action_reconcile()
+        self.sim.clear_log()
+        run = self.run_once()
+        self.assertEqual(self.mutations(), [])
+        self.assertEqual(self.line(run, TEE, NJ).action, "frozen")
+
+    def test_not_stocked_is_reported_then_activated(self):
+        self.unstock(MUG, TX)
+        dry = self.run_once(dry_run=True)
+        self.assertEqual(self.line(dry, MUG, TX).action, "not_stocked")
+        run = self.run_once()
+        self.assertEqual(self.line(run, MUG, TX).outcome, "activated")
+        self.assertEqual(self.shopify(MUG, TX), 0)
+
+    def test_interrupted_run_runs_again_and_converges(self):
+        self.sim.fail_next("503", count=40)
+        run = self.shop._create_run()
+        with self.assertRaises(RetryableJobError):
+            run._job_run()
+        self.sim.clear_faults()
+        run._job_run()  # what queue_job's retry does
+        self.assertEqual(run.state, "done")
+        for sku in SKUS:
+            self.assertEqual(self.shopify(sku, NJ), 10 + SKUS.index(sku))
+
+    def test_alert_on_big_drift(self):
+        self.shop.write({"drift_alert_percent": 5, "alert_user_id": self.env.uid})
+        run = self.run_once(dry_run=True)
+        self.assertGreater(run.drift_percent, 5)
+        activity = self.shop.activity_ids
+        self.assertEqual(len(activity), 1)
+        self.assertIn("drifted", activity.note)
+
+
+@tagged("post_install", "-at_install")
+class TestScheduleAndMigration(SimulatorCase):
+    def test_cron_enqueues_one_job_per_shop_per_day(self):
+        self.shop.write({"reconcile_hour": 0.0, "tz": "UTC"})
+        other = self.env["shopify.shop"].create(
+            {
+                "name": "Frozen",
+                "shop_domain": "frozen.myshopify.com",
+                "sync_frozen": True,
+                "reconcile_hour": 0.0,
+            }
+        )
+        with trap_jobs() as trap:
+            self.env["shopify.shop"]._cron_schedule_reconciliations()
+            self.env["shopify.shop"]._cron_schedule_reconciliations()
+        jobs = [j for j in trap.enqueued_jobs if j.method_name == "_job_run"]
+        self.assertEqual(len(jobs), 1)
+        self.assertEqual(jobs[0].recordset.shop_id, self.shop)
+        self.assertEqual(jobs[0].recordset.trigger, "cron")
+        self.assertFalse(other.reconciliation_ids)
+
+    def test_cron_waits_for_the_local_hour(self):
+        self.shop.write({"reconcile_hour": 23.99, "tz": "Pacific/Kiritimati"})
+        with trap_jobs() as trap:
+            self.env["shopify.shop"]._cron_schedule_reconciliations()
+        # runs only when the shop's local clock has passed 23:59
+        self.assertLessEqual(len(trap.enqueued_jobs), 1)
+
+    def test_migration_path(self):
+        self.env["stock.quant"]._update_available_quantity(
+            self.products[TEE], self.bin_b1, 12
+        )
+        snapshot = self.shop.action_migration_freeze()
+        self.assertTrue(self.shop.sync_frozen)
+        run = self.env["shopify.reconciliation"].browse(snapshot["res_id"])
+        self.assertEqual(run.mode, "snapshot")
+        self.assertEqual(len(run.line_ids), 5 * len(SKUS))
+        self.assertEqual(set(run.line_ids.mapped("shopify_before")), {0, 7, 50})
+        # step 2: the new UK mapping as a draft
+        uk = self.shop.location_ids.filtered(lambda l: l.name == "UK Warehouse")
+        wh_uk = self.env["stock.warehouse"].create({"name": "Sim UK", "code": "QUK"})
+        draft = self.env["shopify.location.mapping"].create(
+            {
+                "shop_id": self.shop.id,
+                "shopify_location_id": uk.id,
+                "source_ids": [(0, 0, {"warehouse_id": wh_uk.id})],
+            }
+        )
+        self.sim.clear_log()
+        dry = self.env["shopify.reconciliation"].browse(
+            self.shop.action_migration_dry_run()["res_id"]
+        )
+        self.assertEqual([e for e in self.sim.log if e.get("mutation")], [])
+        self.assertIn(draft, dry.mapping_ids)
+        self.assertEqual(
+            dry.line_ids.filtered(
+                lambda l: l.sku == TEE and l.shopify_location_id == uk
+            ).expected,
+            0,
+        )
+        with trap_jobs() as trap:
+            self.shop.action_migration_activate()
+        self.assertEqual(draft.state, "active")
+        self.assertFalse(self.shop.sync_frozen)
+        self.assertEqual(self.shop.migration_state, "activated")
+        self.assertEqual(len(trap.enqueued_jobs), 1)
+        trap.perform_enqueued_jobs()
+        self.assertEqual(self.shopify(TEE, "UK Warehouse"), 0)
+        self.assertEqual(self.shopify(TEE, TX), 12)
