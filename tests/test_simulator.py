@@ -70,8 +70,11 @@ def fresh(sim):
 
 def gql(sim, query, variables=None, version="2026-07", token=DEMO_TOKEN):
     response = requests.post(
-        sim.graphql_url(version), json={"query": query, "variables": variables or {}},
-        headers={"X-Shopify-Access-Token": token}, timeout=10)
+        sim.graphql_url(version),
+        json={"query": query, "variables": variables or {}},
+        headers={"X-Shopify-Access-Token": token},
+        timeout=10,
+    )
     return response
 
 
@@ -86,14 +89,24 @@ def item_id(sim, sku):
 
 
 def quantity(sim, sku, location_gid, value, change_from):
-    return {"inventoryItemId": item_id(sim, sku), "locationId": location_gid,
-            "quantity": value, "changeFromQuantity": change_from}
+    return {
+        "inventoryItemId": item_id(sim, sku),
+        "locationId": location_gid,
+        "quantity": value,
+        "changeFromQuantity": change_from,
+    }
 
 
 def set_quantities(sim, quantities, key=None, name="available", **kwargs):
-    variables = {"key": key or str(uuid.uuid4()), "input": {
-        "name": name, "reason": "correction",
-        "referenceDocumentUri": "gid://synco/SyncRun/1", "quantities": quantities}}
+    variables = {
+        "key": key or str(uuid.uuid4()),
+        "input": {
+            "name": name,
+            "reason": "correction",
+            "referenceDocumentUri": "gid://synco/SyncRun/1",
+            "quantities": quantities,
+        },
+    }
     return gql(sim, SET_QUANTITIES, variables, **kwargs)
 
 
@@ -103,16 +116,24 @@ def set_quantities(sim, quantities, key=None, name="available", **kwargs):
 def test_auth_versions_and_validation(sim):
     bad = gql(sim, "{ shop { name } }", token="shpat_wrong")
     assert bad.status_code == 401
-    assert bad.json() == {"errors": "[API] Invalid API key or access token "
-                                    "(unrecognized login or wrong password)"}
+    assert bad.json() == {
+        "errors": "[API] Invalid API key or access token "
+        "(unrecognized login or wrong password)"
+    }
     assert gql(sim, "{ shop { name } }", version="2025-01").status_code == 404
     for version in ("2026-04", "2026-07"):
-        shop = data(sim, "{ shop { name myshopifyDomain currencyCode ianaTimezone "
-                         "plan { displayName } } }", version=version)["shop"]
+        shop = data(
+            sim,
+            "{ shop { name myshopifyDomain currencyCode ianaTimezone "
+            "plan { displayName } } }",
+            version=version,
+        )["shop"]
         assert shop["name"] == "Synco Demo Store"
         assert shop["myshopifyDomain"] == DEMO
-        assert (shop["currencyCode"], shop["ianaTimezone"]) == ("USD",
-                                                                "America/New_York")
+        assert (shop["currencyCode"], shop["ianaTimezone"]) == (
+            "USD",
+            "America/New_York",
+        )
     invalid = gql(sim, "{ shop { name notAField } }")
     assert invalid.status_code == 200
     assert "notAField" in invalid.json()["errors"][0]["message"]
@@ -122,8 +143,9 @@ def test_auth_versions_and_validation(sim):
 def test_token_selects_the_shop(sim):
     other = sim.add_shop("other.myshopify.com", token="shpat_other")
     sim.add_location(other, "Only Depot")
-    names = data(sim, "{ locations(first: 10) { nodes { name } } }",
-                 token="shpat_other")["locations"]["nodes"]
+    names = data(
+        sim, "{ locations(first: 10) { nodes { name } } }", token="shpat_other"
+    )["locations"]["nodes"]
     assert names == [{"name": "Only Depot"}]
 
 
@@ -149,19 +171,30 @@ def test_locations_pagination_and_addresses(sim):
     assert "Closed Store" not in names and len(names) == 5
     nj = next(node for node in seen if node["id"] == NJ)
     assert nj["address"] == {"countryCode": "US", "provinceCode": "NJ", "zip": "07001"}
-    everything = data(sim, "{ locations(first: 10, includeInactive: true) "
-                           "{ nodes { name isActive } } }")["locations"]["nodes"]
+    everything = data(
+        sim,
+        "{ locations(first: 10, includeInactive: true) { nodes { name isActive } } }",
+    )["locations"]["nodes"]
     assert {"name": "Closed Store", "isActive": False} in everything
-    backwards = data(sim, """query($before: String) { locations(last: 2,
+    backwards = data(
+        sim,
+        """query($before: String) { locations(last: 2,
         before: $before, reverse: true) { nodes { name } pageInfo {
-        hasNextPage hasPreviousPage } } }""", {"before": None})["locations"]
+        hasNextPage hasPreviousPage } } }""",
+        {"before": None},
+    )["locations"]
     # reverse: true sorts by name descending; last: 2 takes its tail
     assert [n["name"] for n in backwards["nodes"]] == names[:2][::-1]
     assert backwards["pageInfo"] == {"hasNextPage": False, "hasPreviousPage": True}
-    wrong_sort = gql(sim, """query($after: String) { locations(first: 2, after: $after,
-        sortKey: ID) { nodes { id } } }""", {"after": after}).json()
+    wrong_sort = gql(
+        sim,
+        """query($after: String) { locations(first: 2, after: $after,
+        sortKey: ID) { nodes { id } } }""",
+        {"after": after},
+    ).json()
     assert wrong_sort["errors"][0]["message"] == (
-        "Invalid cursor for current pagination sort.")
+        "Invalid cursor for current pagination sort."
+    )
     too_many = gql(sim, "{ locations(first: 251) { nodes { id } } }").json()
     assert "250" in too_many["errors"][0]["message"]
     unsized = gql(sim, "{ locations { nodes { id } } }").json()
@@ -173,27 +206,39 @@ def test_variants_by_sku_search_and_nodes(sim):
       nodes { id sku title product { id title }
               inventoryItem { id tracked sku } } } }"""
     nodes = data(sim, query, {"q": 'sku:"SYN-TEE-BLK-S" OR sku:SYN-MUG-001'})[
-        "productVariants"]["nodes"]
+        "productVariants"
+    ]["nodes"]
     assert sorted(n["sku"] for n in nodes) == ["SYN-MUG-001", "SYN-TEE-BLK-S"]
     tee = next(n for n in nodes if n["sku"] == "SYN-TEE-BLK-S")
     assert tee["product"]["title"] == "Synco Tee Black"
-    assert tee["inventoryItem"] == {"id": item_id(sim, "SYN-TEE-BLK-S"),
-                                    "tracked": True, "sku": "SYN-TEE-BLK-S"}
+    assert tee["inventoryItem"] == {
+        "id": item_id(sim, "SYN-TEE-BLK-S"),
+        "tracked": True,
+        "sku": "SYN-TEE-BLK-S",
+    }
     odd = 'ODD "QUOTED" \\ SKU:1 (X) OR'
     sim.add_product(DEMO, "Odd", [odd])
     escaped = odd.replace("\\", "\\\\").replace('"', '\\"')
     found = data(sim, query, {"q": f'sku:"{escaped}" OR sku:SYN-CAP-RED'})
     assert sorted(n["sku"] for n in found["productVariants"]["nodes"]) == [
-        odd, "SYN-CAP-RED"]
-    items = data(sim, '{ inventoryItems(first: 5, query: "sku:SYN-CAP-RED") '
-                      '{ nodes { sku } } }')["inventoryItems"]["nodes"]
+        odd,
+        "SYN-CAP-RED",
+    ]
+    items = data(
+        sim, '{ inventoryItems(first: 5, query: "sku:SYN-CAP-RED") { nodes { sku } } }'
+    )["inventoryItems"]["nodes"]
     assert items == [{"sku": "SYN-CAP-RED"}]
-    nodes = data(sim, """query($ids: [ID!]!) { nodes(ids: $ids) { __typename id
+    nodes = data(
+        sim,
+        """query($ids: [ID!]!) { nodes(ids: $ids) { __typename id
         ... on Location { name } ... on InventoryItem { sku } } }""",
-                 {"ids": [NJ, item_id(sim, "SYN-CAP-RED"),
-                          "gid://shopify/Location/999999"]})["nodes"]
-    assert nodes[0] == {"__typename": "Location", "id": NJ,
-                        "name": "New Jersey Warehouse"}
+        {"ids": [NJ, item_id(sim, "SYN-CAP-RED"), "gid://shopify/Location/999999"]},
+    )["nodes"]
+    assert nodes[0] == {
+        "__typename": "Location",
+        "id": NJ,
+        "name": "New Jersey Warehouse",
+    }
     assert nodes[1]["sku"] == "SYN-CAP-RED" and nodes[2] is None
 
 
@@ -206,7 +251,8 @@ def test_inventory_item_levels_pagination(sim):
     item, after, locations = item_id(sim, "SYN-HOODIE-GRY"), None, []
     while True:
         page = data(sim, query, {"id": item, "after": after})["inventoryItem"][
-            "inventoryLevels"]
+            "inventoryLevels"
+        ]
         for node in page["nodes"]:
             assert node["item"]["id"] == item
             assert node["quantities"] == [{"name": "available", "quantity": 50}]
@@ -221,20 +267,31 @@ def test_inventory_item_levels_pagination(sim):
 
 
 def test_set_quantities_applies_and_reports_changes(sim):
-    response = set_quantities(sim, [quantity(sim, "SYN-MUG-001", NJ, 12, 50),
-                                    quantity(sim, "SYN-MUG-001", TX, 60, None)])
+    response = set_quantities(
+        sim,
+        [
+            quantity(sim, "SYN-MUG-001", NJ, 12, 50),
+            quantity(sim, "SYN-MUG-001", TX, 60, None),
+        ],
+    )
     payload = response.json()["data"]["inventorySetQuantities"]
     assert payload["userErrors"] == []
     group = payload["inventoryAdjustmentGroup"]
     assert group["id"].startswith("gid://shopify/InventoryAdjustmentGroup/")
     assert (group["reason"], group["referenceDocumentUri"]) == (
-        "correction", "gid://synco/SyncRun/1")
+        "correction",
+        "gid://synco/SyncRun/1",
+    )
     available = [c for c in group["changes"] if c["name"] == "available"]
-    assert [(c["delta"], c["quantityAfterChange"], c["location"]["id"])
-            for c in available] == [(-38, 12, NJ), (10, 60, TX)]
+    assert [
+        (c["delta"], c["quantityAfterChange"], c["location"]["id"]) for c in available
+    ] == [(-38, 12, NJ), (10, 60, TX)]
     assert {c["name"] for c in group["changes"]} == {"available", "on_hand"}
     assert sim.level(DEMO, "SYN-MUG-001", "New Jersey Warehouse") == {
-        "available": 12, "committed": 0, "on_hand": 12}
+        "available": 12,
+        "committed": 0,
+        "on_hand": 12,
+    }
     entry = sim.log[-1]
     assert entry["mutation"] and entry["quantities"] == 2
     assert entry["root_fields"] == ["inventorySetQuantities"]
@@ -242,39 +299,51 @@ def test_set_quantities_applies_and_reports_changes(sim):
 
 
 def test_stale_change_from_quantity_fails_the_whole_call(sim):
-    quantities = [quantity(sim, sku, NJ, 5, 50) for sku in
-                  ("SYN-TEE-BLK-S", "SYN-TEE-BLK-M", "SYN-TEE-BLK-L")]
+    quantities = [
+        quantity(sim, sku, NJ, 5, 50)
+        for sku in ("SYN-TEE-BLK-S", "SYN-TEE-BLK-M", "SYN-TEE-BLK-L")
+    ]
     quantities.append(quantity(sim, "SYN-MUG-001", NJ, 5, 49))  # really 50
     payload = set_quantities(sim, quantities).json()["data"]["inventorySetQuantities"]
     assert payload["inventoryAdjustmentGroup"] is None
-    assert payload["userErrors"] == [{
-        "field": ["input", "quantities", "3", "changeFromQuantity"],
-        "message": "The changeFromQuantity argument no longer matches the persisted "
-                   "quantity.",
-        "code": "CHANGE_FROM_QUANTITY_STALE"}]
+    assert payload["userErrors"] == [
+        {
+            "field": ["input", "quantities", "3", "changeFromQuantity"],
+            "message": "The changeFromQuantity argument no longer matches the "
+            "persisted quantity.",
+            "code": "CHANGE_FROM_QUANTITY_STALE",
+        }
+    ]
     for sku in ("SYN-TEE-BLK-S", "SYN-TEE-BLK-M", "SYN-TEE-BLK-L", "SYN-MUG-001"):
         assert sim.level(DEMO, sku, "New Jersey Warehouse")["available"] == 50
 
 
 def test_on_hand_compare_and_set(sim):
     sim.create_order(DEMO, [("SYN-CAP-RED", 3)], location="New Jersey Warehouse")
-    stale = set_quantities(sim, [quantity(sim, "SYN-CAP-RED", NJ, 40, 47)],
-                           name="on_hand").json()["data"]["inventorySetQuantities"]
+    stale = set_quantities(
+        sim, [quantity(sim, "SYN-CAP-RED", NJ, 40, 47)], name="on_hand"
+    ).json()["data"]["inventorySetQuantities"]
     assert stale["userErrors"][0]["code"] == "CHANGE_FROM_QUANTITY_STALE"
-    ok = set_quantities(sim, [quantity(sim, "SYN-CAP-RED", NJ, 40, 50)],
-                        name="on_hand").json()["data"]["inventorySetQuantities"]
+    ok = set_quantities(
+        sim, [quantity(sim, "SYN-CAP-RED", NJ, 40, 50)], name="on_hand"
+    ).json()["data"]["inventorySetQuantities"]
     assert ok["userErrors"] == []
     assert sim.level(DEMO, "SYN-CAP-RED", "New Jersey Warehouse") == {
-        "available": 37, "committed": 3, "on_hand": 40}
+        "available": 37,
+        "committed": 3,
+        "on_hand": 40,
+    }
 
 
 def test_idempotent_replay_is_applied_once(sim):
     key = str(uuid.uuid4())
-    first = set_quantities(sim, [quantity(sim, "SYN-SOCKS-3PK", TX, 10, None)],
-                           key=key).json()
+    first = set_quantities(
+        sim, [quantity(sim, "SYN-SOCKS-3PK", TX, 10, None)], key=key
+    ).json()
     sim.set_available(DEMO, "SYN-SOCKS-3PK", "Texas Warehouse", 3)  # merchant edit
-    again = set_quantities(sim, [quantity(sim, "SYN-SOCKS-3PK", TX, 10, None)],
-                           key=key).json()
+    again = set_quantities(
+        sim, [quantity(sim, "SYN-SOCKS-3PK", TX, 10, None)], key=key
+    ).json()
     assert again["data"] == first["data"]
     assert sim.level(DEMO, "SYN-SOCKS-3PK", "Texas Warehouse")["available"] == 3
     assert sim.log[-1]["idempotency_key"] == key
@@ -284,14 +353,16 @@ def test_retry_while_first_attempt_in_flight(sim):
     key, quantities = str(uuid.uuid4()), [quantity(sim, "SYN-MUG-001", TX, 8, 50)]
     sim.set_faults(latency=0.4)
     first = {}
-    worker = threading.Thread(target=lambda: first.update(
-        set_quantities(sim, quantities, key=key).json()))
+    worker = threading.Thread(
+        target=lambda: first.update(set_quantities(sim, quantities, key=key).json())
+    )
     worker.start()
     time.sleep(0.1)
     early = set_quantities(sim, quantities, key=key).json()
     worker.join()
     assert early["data"]["inventorySetQuantities"]["userErrors"][0]["code"] == (
-        "IDEMPOTENCY_CONCURRENT_REQUEST")
+        "IDEMPOTENCY_CONCURRENT_REQUEST"
+    )
     assert first["data"]["inventorySetQuantities"]["userErrors"] == []
     sim.clear_faults()
     later = set_quantities(sim, quantities, key=key).json()
@@ -302,8 +373,9 @@ def test_retry_while_first_attempt_in_flight(sim):
 def test_idempotency_key_reused_with_other_input(sim):
     key = str(uuid.uuid4())
     set_quantities(sim, [quantity(sim, "SYN-SOCKS-3PK", TX, 10, None)], key=key)
-    other = set_quantities(sim, [quantity(sim, "SYN-SOCKS-3PK", TX, 11, None)],
-                           key=key).json()["data"]["inventorySetQuantities"]
+    other = set_quantities(
+        sim, [quantity(sim, "SYN-SOCKS-3PK", TX, 11, None)], key=key
+    ).json()["data"]["inventorySetQuantities"]
     assert other["inventoryAdjustmentGroup"] is None
     assert other["userErrors"][0]["code"] == "IDEMPOTENCY_KEY_PARAMETER_MISMATCH"
     assert sim.level(DEMO, "SYN-SOCKS-3PK", "Texas Warehouse")["available"] == 10
@@ -311,10 +383,19 @@ def test_idempotency_key_reused_with_other_input(sim):
 
 def test_missing_idempotent_directive_is_rejected(sim):
     document = SET_QUANTITIES.replace(" @idempotent(key: $key)", "").replace(
-        ", $key: String!", "")
-    body = gql(sim, document, {"input": {
-        "name": "available", "reason": "correction",
-        "quantities": [quantity(sim, "SYN-MUG-001", NJ, 1, None)]}}).json()
+        ", $key: String!", ""
+    )
+    body = gql(
+        sim,
+        document,
+        {
+            "input": {
+                "name": "available",
+                "reason": "correction",
+                "quantities": [quantity(sim, "SYN-MUG-001", NJ, 1, None)],
+            }
+        },
+    ).json()
     assert body["data"] == {"inventorySetQuantities": None}
     assert "@idempotent" in body["errors"][0]["message"]
     assert sim.level(DEMO, "SYN-MUG-001", "New Jersey Warehouse")["available"] == 50
@@ -331,7 +412,8 @@ def test_missing_change_from_quantity_is_rejected(sim):
       reason: "correction", quantities: [{inventoryItemId: "ITEM",
       locationId: "LOCATION", quantity: 1}]}) @idempotent(key: "k-inline") {
       userErrors { code } } }""".replace("ITEM", item_id(sim, "SYN-MUG-001")).replace(
-        "LOCATION", NJ)
+        "LOCATION", NJ
+    )
     assert "changeFromQuantity" in gql(sim, inline).json()["errors"][0]["message"]
     removed = inline.replace("quantity: 1}", "quantity: 1, compareQuantity: 50}")
     assert "compareQuantity" in gql(sim, removed).json()["errors"][0]["message"]
@@ -350,24 +432,29 @@ def test_not_stocked_then_activate(sim, receiver):
     subscribe(sim, "INVENTORY_LEVELS_CONNECT", receiver.url)
     sim.add_product(DEMO, "Synco Pin", ["SYN-PIN"])
     first = set_quantities(sim, [quantity(sim, "SYN-PIN", NJ, 5, None)]).json()
-    assert first["data"]["inventorySetQuantities"]["userErrors"] == [{
-        "field": ["input", "quantities", "0", "locationId"],
-        "message": "The specified inventory item is not stocked at the location.",
-        "code": "ITEM_NOT_STOCKED_AT_LOCATION"}]
+    assert first["data"]["inventorySetQuantities"]["userErrors"] == [
+        {
+            "field": ["input", "quantities", "0", "locationId"],
+            "message": "The specified inventory item is not stocked at the location.",
+            "code": "ITEM_NOT_STOCKED_AT_LOCATION",
+        }
+    ]
     activate = """mutation($item: ID!, $loc: ID!, $key: String!) {
       inventoryActivate(inventoryItemId: $item, locationId: $loc, available: 4)
         @idempotent(key: $key) {
         inventoryLevel { id quantities(names: ["available"]) { quantity } }
         userErrors { field message } } }"""
-    level = data(sim, activate, {"item": item_id(sim, "SYN-PIN"), "loc": NJ,
-                                 "key": "activate-1"})["inventoryActivate"]
+    level = data(
+        sim, activate, {"item": item_id(sim, "SYN-PIN"), "loc": NJ, "key": "activate-1"}
+    )["inventoryActivate"]
     assert level["userErrors"] == []
     assert level["inventoryLevel"]["quantities"] == [{"quantity": 4}]
-    again = data(sim, activate, {"item": item_id(sim, "SYN-PIN"), "loc": NJ,
-                                 "key": "activate-2"})["inventoryActivate"]
+    again = data(
+        sim, activate, {"item": item_id(sim, "SYN-PIN"), "loc": NJ, "key": "activate-2"}
+    )["inventoryActivate"]
     assert again["userErrors"][0]["field"] == ["available"]  # already stocked
     assert sim.wait_for_deliveries(5)
-    (headers, body), = receiver.requests
+    ((headers, body),) = receiver.requests
     assert headers["X-Shopify-Topic"] == "inventory_levels/connect"
     assert json.loads(body)["available"] == 4
     second = set_quantities(sim, [quantity(sim, "SYN-PIN", NJ, 5, 4)]).json()
@@ -379,8 +466,9 @@ def test_not_stocked_then_activate(sim, receiver):
 
 
 def test_cost_extension_requested_and_actual(sim):
-    body = gql(sim, "{ shop { name } locations(first: 10) { nodes { id address "
-                    "{ zip } } } }").json()
+    body = gql(
+        sim, "{ shop { name } locations(first: 10) { nodes { id address { zip } } } }"
+    ).json()
     cost = body["extensions"]["cost"]
     # shop 1 + locations 2 + 10 x (location 1 + address 1); 5 locations returned
     assert cost["requestedQueryCost"] == 23
@@ -422,8 +510,11 @@ def test_throttled_when_bucket_is_empty(sim):
 
 
 def test_single_query_cost_cap(sim):
-    body = gql(sim, "{ locations(first: 250) { nodes { inventoryLevels(first: 250) "
-                    "{ nodes { id } } } } }").json()
+    body = gql(
+        sim,
+        "{ locations(first: 250) { nodes { inventoryLevels(first: 250) "
+        "{ nodes { id } } } } }",
+    ).json()
     assert body["errors"][0]["extensions"]["code"] == "MAX_COST_EXCEEDED"
 
 
@@ -436,7 +527,10 @@ def test_fail_next_http_errors(sim):
     first = gql(sim, "{ shop { name } }")
     assert first.status_code == 429 and first.headers["Retry-After"] == "1.0"
     assert [gql(sim, "{ shop { name } }").status_code for _ in range(3)] == [
-        503, 503, 200]
+        503,
+        503,
+        200,
+    ]
     assert [e["http_status"] for e in sim.log[-4:]] == [429, 503, 503, 200]
     assert all(e["root_fields"] == ["shop"] for e in sim.log[-4:])
 
@@ -459,7 +553,8 @@ def test_dropped_connection_after_apply_then_idempotent_retry(sim):
         set_quantities(sim, quantities, key=key)
     assert sim.level(DEMO, "SYN-BOTTLE-750", "New Jersey Warehouse")["available"] == 20
     retry = set_quantities(sim, quantities, key=key).json()["data"][
-        "inventorySetQuantities"]
+        "inventorySetQuantities"
+    ]
     assert retry["userErrors"] == []  # not CHANGE_FROM_QUANTITY_STALE: replayed
     assert retry["inventoryAdjustmentGroup"]["changes"][0]["quantityAfterChange"] == 20
     assert sim.level(DEMO, "SYN-BOTTLE-750", "New Jersey Warehouse")["available"] == 20
@@ -468,7 +563,9 @@ def test_dropped_connection_after_apply_then_idempotent_retry(sim):
     assert dropped["idempotency_key"] == replayed["idempotency_key"] == key
     assert dropped["quantities"] == replayed["quantities"] == 1
     assert (dropped["idempotent_replay"], replayed["idempotent_replay"]) == (
-        False, True)
+        False,
+        True,
+    )
 
 
 def test_dropped_connection_before_apply_and_latency(sim):
@@ -484,11 +581,17 @@ def test_dropped_connection_before_apply_and_latency(sim):
 
 def test_forced_item_error(sim):
     sim.set_faults(item_errors={"SYN-CAP-RED": "NON_MUTABLE_INVENTORY_ITEM"})
-    payload = set_quantities(sim, [quantity(sim, "SYN-MUG-001", NJ, 1, None),
-                                   quantity(sim, "SYN-CAP-RED", NJ, 1, None)]).json()
+    payload = set_quantities(
+        sim,
+        [
+            quantity(sim, "SYN-MUG-001", NJ, 1, None),
+            quantity(sim, "SYN-CAP-RED", NJ, 1, None),
+        ],
+    ).json()
     errors = payload["data"]["inventorySetQuantities"]["userErrors"]
     assert [(e["code"], e["field"]) for e in errors] == [
-        ("NON_MUTABLE_INVENTORY_ITEM", ["input", "quantities", "1", "inventoryItemId"])]
+        ("NON_MUTABLE_INVENTORY_ITEM", ["input", "quantities", "1", "inventoryItemId"])
+    ]
     assert sim.level(DEMO, "SYN-MUG-001", "New Jersey Warehouse")["available"] == 50
 
 
@@ -542,24 +645,44 @@ def subscribe(sim, topic, uri):
 
 def test_order_commits_stock_and_sends_signed_webhook(sim, receiver):
     subscribe(sim, "ORDERS_CREATE", receiver.url)
-    order = sim.create_order(DEMO, [("SYN-TEE-BLK-M", 2)], shipping_address={
-        "first_name": "Ada", "last_name": "Lovelace", "address1": "1 Main St",
-        "city": "Austin", "province_code": "TX", "country_code": "US",
-        "zip": "73301"}, location="Texas Warehouse")
+    order = sim.create_order(
+        DEMO,
+        [("SYN-TEE-BLK-M", 2)],
+        shipping_address={
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "address1": "1 Main St",
+            "city": "Austin",
+            "province_code": "TX",
+            "country_code": "US",
+            "zip": "73301",
+        },
+        location="Texas Warehouse",
+    )
     assert sim.level(DEMO, "SYN-TEE-BLK-M", "Texas Warehouse") == {
-        "available": 48, "committed": 2, "on_hand": 50}
-    levels = data(sim, LEVEL, {"item": item_id(sim, "SYN-TEE-BLK-M"),
-                               "location": TX})["inventoryItem"]["inventoryLevel"]
-    assert levels["quantities"] == [{"name": "available", "quantity": 48},
-                                    {"name": "committed", "quantity": 2},
-                                    {"name": "on_hand", "quantity": 50}]
-    bad = gql(sim, LEVEL.replace('"committed"', '"commited"'), {
-        "item": item_id(sim, "SYN-TEE-BLK-M"), "location": TX}).json()
+        "available": 48,
+        "committed": 2,
+        "on_hand": 50,
+    }
+    levels = data(sim, LEVEL, {"item": item_id(sim, "SYN-TEE-BLK-M"), "location": TX})[
+        "inventoryItem"
+    ]["inventoryLevel"]
+    assert levels["quantities"] == [
+        {"name": "available", "quantity": 48},
+        {"name": "committed", "quantity": 2},
+        {"name": "on_hand", "quantity": 50},
+    ]
+    bad = gql(
+        sim,
+        LEVEL.replace('"committed"', '"commited"'),
+        {"item": item_id(sim, "SYN-TEE-BLK-M"), "location": TX},
+    ).json()
     assert "commited" in bad["errors"][0]["message"]
     assert sim.wait_for_deliveries(5)
-    (headers, body), = receiver.requests
-    expected = base64.b64encode(hmac.new(DEMO_WEBHOOK_SECRET.encode(), body,
-                                         hashlib.sha256).digest()).decode()
+    ((headers, body),) = receiver.requests
+    expected = base64.b64encode(
+        hmac.new(DEMO_WEBHOOK_SECRET.encode(), body, hashlib.sha256).digest()
+    ).decode()
     assert hmac.compare_digest(headers["X-Shopify-Hmac-Sha256"], expected)
     assert headers["X-Shopify-Topic"] == "orders/create"
     assert headers["X-Shopify-Shop-Domain"] == DEMO
@@ -574,14 +697,24 @@ def test_order_commits_stock_and_sends_signed_webhook(sim, receiver):
     assert payload["shipping_address"]["province_code"] == "TX"
     assert payload["shipping_address"]["country_code"] == "US"
     assert payload["shipping_address"]["name"] == "Ada Lovelace"
-    shipping = data(sim, """query($id: ID!) { order(id: $id) { shippingAddress {
-        firstName provinceCode countryCodeV2 zip } } }""", {"id": order.id})
+    shipping = data(
+        sim,
+        """query($id: ID!) { order(id: $id) { shippingAddress {
+        firstName provinceCode countryCodeV2 zip } } }""",
+        {"id": order.id},
+    )
     assert shipping["order"]["shippingAddress"] == {
-        "firstName": "Ada", "provinceCode": "TX", "countryCodeV2": "US",
-        "zip": "73301"}
-    line, = payload["line_items"]
-    assert (line["sku"], line["quantity"], line["price"]) == ("SYN-TEE-BLK-M", 2,
-                                                              "24.00")
+        "firstName": "Ada",
+        "provinceCode": "TX",
+        "countryCodeV2": "US",
+        "zip": "73301",
+    }
+    (line,) = payload["line_items"]
+    assert (line["sku"], line["quantity"], line["price"]) == (
+        "SYN-TEE-BLK-M",
+        2,
+        "24.00",
+    )
     assert line["variant_id"] == sim.shop(DEMO).item_for("SYN-TEE-BLK-M").variant.number
     assert payload["location_id"] is None  # online order: see fulfillment orders
     assert sim.deliveries()[0]["status"] == "delivered"
@@ -595,7 +728,10 @@ def test_cancel_releases_stock_and_orders_query(sim, receiver):
     assert sim.level(DEMO, "SYN-MUG-001", "New Jersey Warehouse")["committed"] == 5
     sim.cancel_order(order.id)
     assert sim.level(DEMO, "SYN-MUG-001", "New Jersey Warehouse") == {
-        "available": 50, "committed": 0, "on_hand": 50}
+        "available": 50,
+        "committed": 0,
+        "on_hand": 50,
+    }
     assert sim.wait_for_deliveries(5)
     topics = [h["X-Shopify-Topic"] for h, _ in receiver.requests]
     assert topics.count("inventory_levels/update") == 2
@@ -612,9 +748,13 @@ def test_cancel_releases_stock_and_orders_query(sim, receiver):
     orders = data(sim, query, {"q": f"updated_at:>'{stamp}'"})["orders"]["nodes"]
     assert [o["id"] for o in orders] == [order.id] and orders[0]["cancelledAt"]
     assert orders[0]["lineItems"]["nodes"][0]["originalUnitPriceSet"]["shopMoney"] == {
-        "amount": "14.00", "currencyCode": "USD"}
-    assert orders[0]["fulfillmentOrders"]["nodes"][0]["assignedLocation"][
-        "location"]["id"] == NJ
+        "amount": "14.00",
+        "currencyCode": "USD",
+    }
+    assert (
+        orders[0]["fulfillmentOrders"]["nodes"][0]["assignedLocation"]["location"]["id"]
+        == NJ
+    )
     future = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 60))
     assert data(sim, query, {"q": f"updated_at:>'{future}'"})["orders"]["nodes"] == []
 
@@ -625,14 +765,19 @@ def test_order_routing(sim):
     # UK holds 0 of this SKU and the 3PL pool does not fulfil online orders
     order = sim.create_order(DEMO, [("SYN-MUG-001", 7), ("SYN-CAP-RED", 1)])
     assert [line.location.name for line in order.lines] == [
-        "Drop-ship Suppliers", "New Jersey Warehouse"]
+        "Drop-ship Suppliers",
+        "New Jersey Warehouse",
+    ]
     assert len(order.fulfillment_orders) == 2
     sim.set_available(DEMO, "SYN-MUG-001", "Drop-ship Suppliers", 0)
     sim.set_available(DEMO, "SYN-MUG-001", "3PL Pool", 0)
     oversold = sim.create_order(DEMO, [("SYN-MUG-001", 9)])
     assert oversold.lines[0].location.name == "New Jersey Warehouse"
     assert sim.level(DEMO, "SYN-MUG-001", "New Jersey Warehouse") == {
-        "available": -4, "committed": 9, "on_hand": 5}
+        "available": -4,
+        "committed": 9,
+        "on_hand": 5,
+    }
     with pytest.raises(ValueError):
         sim.cancel_order(sim.cancel_order(oversold))
 
@@ -643,7 +788,7 @@ def test_webhook_retries_and_dropped_deliveries(sim):
         subscribe(sim, "INVENTORY_LEVELS_UPDATE", flaky.url)
         sim.set_available(DEMO, "SYN-CAP-RED", "UK Warehouse", 9)
         assert sim.wait_for_deliveries(5)
-        delivery, = sim.deliveries()
+        (delivery,) = sim.deliveries()
         assert delivery["status"] == "delivered"
         assert delivery["attempts"] == 3 and delivery["responses"] == [500, 502, 200]
         ids = {h["X-Shopify-Webhook-Id"] for h, _ in flaky.requests}
@@ -667,12 +812,18 @@ def test_webhook_subscriptions_list_and_delete(sim, receiver):
     created = subscribe(sim, "ORDERS_UPDATED", receiver.url)
     listed = data(sim, "{ webhookSubscriptions(first: 10) { nodes { id topic uri } } }")
     assert listed["webhookSubscriptions"]["nodes"] == [
-        {"id": created["id"], "topic": "ORDERS_UPDATED", "uri": receiver.url}]
-    deleted = data(sim, """mutation($id: ID!) { webhookSubscriptionDelete(id: $id) {
+        {"id": created["id"], "topic": "ORDERS_UPDATED", "uri": receiver.url}
+    ]
+    deleted = data(
+        sim,
+        """mutation($id: ID!) { webhookSubscriptionDelete(id: $id) {
         deletedWebhookSubscriptionId userErrors { message } } }""",
-                   {"id": created["id"]})
-    assert deleted["webhookSubscriptionDelete"]["deletedWebhookSubscriptionId"] == (
-        created["id"])
+        {"id": created["id"]},
+    )
+    assert (
+        deleted["webhookSubscriptionDelete"]["deletedWebhookSubscriptionId"]
+        == (created["id"])
+    )
     assert sim.shop(DEMO).webhooks == {}
 
 
@@ -711,12 +862,14 @@ def test_bulk_operation_jsonl(sim):
         else:
             assert line["__parentId"] == parent
             assert line["id"].startswith("gid://shopify/InventoryLevel/")
-            assert line["quantities"] == [{"name": "available",
-                                           "quantity": line["quantities"][0][
-                                               "quantity"]}]
+            assert line["quantities"] == [
+                {"name": "available", "quantity": line["quantities"][0]["quantity"]}
+            ]
     current = data(sim, "{ currentBulkOperation { id status } }")
-    assert current["currentBulkOperation"] == {"id": operation_id,
-                                               "status": "COMPLETED"}
+    assert current["currentBulkOperation"] == {
+        "id": operation_id,
+        "status": "COMPLETED",
+    }
 
 
 def test_bulk_query_rules(sim):
@@ -733,15 +886,20 @@ def test_bulk_query_rules(sim):
 
 def test_control_http_api(sim):
     base = sim.base_url + "/_sim"
-    created = requests.post(f"{base}/orders", json={
-        "lines": [["SYN-HOODIE-GRY", 4]], "location": "UK Warehouse"}).json()
-    levels = {(r["sku"], r["location"]): r
-              for r in requests.get(f"{base}/levels").json()}
+    created = requests.post(
+        f"{base}/orders",
+        json={"lines": [["SYN-HOODIE-GRY", 4]], "location": "UK Warehouse"},
+    ).json()
+    levels = {
+        (r["sku"], r["location"]): r for r in requests.get(f"{base}/levels").json()
+    }
     assert levels[("SYN-HOODIE-GRY", "UK Warehouse")]["committed"] == 4
     requests.post(f"{base}/orders/{created['number']}/cancel", json={})
     assert sim.level(DEMO, "SYN-HOODIE-GRY", "UK Warehouse")["committed"] == 0
-    requests.post(f"{base}/levels", json={"sku": "SYN-HOODIE-GRY",
-                                          "location": "UK Warehouse", "available": 3})
+    requests.post(
+        f"{base}/levels",
+        json={"sku": "SYN-HOODIE-GRY", "location": "UK Warehouse", "available": 3},
+    )
     assert sim.level(DEMO, "SYN-HOODIE-GRY", "UK Warehouse")["available"] == 3
     faults = requests.post(f"{base}/faults", json={"fail_next": ["500"]}).json()
     assert faults["fail_next"] == ["500"]
@@ -757,7 +915,8 @@ def test_control_http_api(sim):
     shops = requests.get(f"{base}/shops").json()
     assert shops[0]["token"] == DEMO_TOKEN
     assert requests.post(f"{base}/reset", json={"fixture": "demo"}).json() == {
-        "ok": True}
+        "ok": True
+    }
     assert sim.level(DEMO, "SYN-HOODIE-GRY", "UK Warehouse")["available"] == 50
     assert requests.get(f"{base}/nope").status_code == 404
 
@@ -769,8 +928,11 @@ def test_seed_catalogue_is_fast_and_pages(sim):
     assert len(skus) == 50_000
     count = data(sim, "{ productVariantsCount(limit: null) { count precision } }")
     assert count["productVariantsCount"] == {"count": 50_008, "precision": "EXACT"}
-    page = data(sim, '{ productVariants(first: 250, query: "sku:BENCH-0*") '
-                     '{ nodes { sku } pageInfo { hasNextPage } } }')["productVariants"]
+    page = data(
+        sim,
+        '{ productVariants(first: 250, query: "sku:BENCH-0*") '
+        "{ nodes { sku } pageInfo { hasNextPage } } }",
+    )["productVariants"]
     assert len(page["nodes"]) == 250 and page["pageInfo"]["hasNextPage"]
 
 
@@ -791,18 +953,35 @@ def test_command_line_process():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.shopify_simulator", "--port", str(port),
-         "--fixture", "demo", "--bucket-size", "500", "--restore-rate", "50"],
-        cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "tests.shopify_simulator",
+            "--port",
+            str(port),
+            "--fixture",
+            "demo",
+            "--bucket-size",
+            "500",
+            "--restore-rate",
+            "50",
+        ],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert "Shopify simulator on" in process.stdout.readline()
         response = requests.post(
             f"http://127.0.0.1:{port}/admin/api/2026-04/graphql.json",
             json={"query": "{ shop { name } }"},
-            headers={"X-Shopify-Access-Token": DEMO_TOKEN}, timeout=5).json()
+            headers={"X-Shopify-Access-Token": DEMO_TOKEN},
+            timeout=5,
+        ).json()
         assert response["data"]["shop"]["name"] == "Synco Demo Store"
-        assert response["extensions"]["cost"]["throttleStatus"][
-            "maximumAvailable"] == 500
+        assert (
+            response["extensions"]["cost"]["throttleStatus"]["maximumAvailable"] == 500
+        )
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -42,8 +42,10 @@ def real_schema(version):
 
 
 def _args(field):
-    return {name: (str(arg.type), repr(arg.default_value))
-            for name, arg in (getattr(field, "args", None) or {}).items()}
+    return {
+        name: (str(arg.type), repr(arg.default_value))
+        for name, arg in (getattr(field, "args", None) or {}).items()
+    }
 
 
 @needs_real_schema
@@ -68,9 +70,11 @@ def test_subset_exists_identically_in_real_schema(version):
             assert {i.name for i in mine.interfaces} <= real_interfaces, name
         elif isinstance(mine, GraphQLInputObjectType):
             assert {n: str(f.type) for n, f in mine.fields.items()} == {
-                n: str(f.type) for n, f in theirs.fields.items()}, name
+                n: str(f.type) for n, f in theirs.fields.items()
+            }, name
             assert {n: repr(f.default_value) for n, f in mine.fields.items()} == {
-                n: repr(f.default_value) for n, f in theirs.fields.items()}, name
+                n: repr(f.default_value) for n, f in theirs.fields.items()
+            }, name
         elif isinstance(mine, GraphQLEnumType):
             assert set(mine.values) <= set(theirs.values), name
         else:
@@ -78,7 +82,8 @@ def test_subset_exists_identically_in_real_schema(version):
     assert checked > 200
     directive = real.get_directive("idempotent")
     assert {n: str(a.type) for n, a in directive.args.items()} == {
-        n: str(a.type) for n, a in SCHEMA.get_directive("idempotent").args.items()}
+        n: str(a.type) for n, a in SCHEMA.get_directive("idempotent").args.items()
+    }
 
 
 @needs_real_schema
@@ -104,15 +109,20 @@ def test_version_differences_are_handled():
 def test_subset_is_small_and_has_the_supported_roots():
     assert len(make_schema.OUTPUT.read_text().splitlines()) < 3000
     assert set(make_schema.KEEP["QueryRoot"]) == set(SCHEMA.query_type.fields)
-    assert {"inventorySetQuantities", "inventoryActivate", "bulkOperationRunQuery",
-            "webhookSubscriptionCreate", "webhookSubscriptionDelete"} == set(
-        SCHEMA.mutation_type.fields)
+    assert {
+        "inventorySetQuantities",
+        "inventoryActivate",
+        "bulkOperationRunQuery",
+        "webhookSubscriptionCreate",
+        "webhookSubscriptionDelete",
+    } == set(SCHEMA.mutation_type.fields)
     fields = SCHEMA.get_type("InventoryQuantityInput").fields
     assert "changeFromQuantity" in fields and "compareQuantity" not in fields
 
 
-DOCUMENTS = sorted((REPO_ROOT / "synco_shopify" / "lib" / "shopify" / "graphql")
-                   .glob("*.graphql"))
+DOCUMENTS = sorted(
+    (REPO_ROOT / "synco_shopify" / "lib" / "shopify" / "graphql").glob("*.graphql")
+)
 
 
 @pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.stem)
@@ -124,9 +134,11 @@ def test_client_documents_run_on_the_simulator(path):
     roots = operation.selection_set.selections
     unpaged = all(
         get_named_type(SCHEMA.query_type.fields[r.name.value].type).name.endswith(
-            "Connection")
+            "Connection"
+        )
         and not {a.name.value for a in r.arguments} & {"first", "last"}
-        for r in roots if r.name.value in SCHEMA.query_type.fields
+        for r in roots
+        if r.name.value in SCHEMA.query_type.fields
     )
     if operation.operation.value == "query" and unpaged:  # a bulk query
         assert bulk.check_bulk_query(path.read_text())[1] is None

@@ -14,28 +14,43 @@ from .webhooks import FAST_RETRY_SCHEDULE, SHOPIFY_RETRY_SCHEDULE
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python3 -m tests.shopify_simulator",
-                                     description="Shopify Admin GraphQL simulator")
+    parser = argparse.ArgumentParser(
+        prog="python3 -m tests.shopify_simulator",
+        description="Shopify Admin GraphQL simulator",
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--fixture", choices=sorted(FIXTURES), default=None)
     parser.add_argument("--bucket-size", type=float, default=2000)
     parser.add_argument("--restore-rate", type=float, default=100)
     parser.add_argument("--state-file", default=None)
-    parser.add_argument("--shopify-webhook-retries", action="store_true",
-                        help="retry webhooks on Shopify's 4-hour schedule "
-                             "instead of the fast test schedule")
+    parser.add_argument(
+        "--shopify-webhook-retries",
+        action="store_true",
+        help="retry webhooks on Shopify's 4-hour schedule "
+        "instead of the fast test schedule",
+    )
     args = parser.parse_args(argv)
-    schedule = (SHOPIFY_RETRY_SCHEDULE if args.shopify_webhook_retries
-                else FAST_RETRY_SCHEDULE)
-    sim = Simulator(host=args.host, port=args.port, fixture=args.fixture,
-                    bucket_size=args.bucket_size, restore_rate=args.restore_rate,
-                    state_file=args.state_file, webhook_retry_schedule=schedule)
+    schedule = (
+        SHOPIFY_RETRY_SCHEDULE if args.shopify_webhook_retries else FAST_RETRY_SCHEDULE
+    )
+    sim = Simulator(
+        host=args.host,
+        port=args.port,
+        fixture=args.fixture,
+        bucket_size=args.bucket_size,
+        restore_rate=args.restore_rate,
+        state_file=args.state_file,
+        webhook_retry_schedule=schedule,
+    )
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     sim.start()
-    print(f"Shopify simulator on {sim.base_url} "
-          f"(shops: {', '.join(sim.store.shops) or 'none'})", flush=True)
+    print(
+        f"Shopify simulator on {sim.base_url} "
+        f"(shops: {', '.join(sim.store.shops) or 'none'})",
+        flush=True,
+    )
     try:
         stopped.wait()
     except KeyboardInterrupt:

@@ -39,19 +39,30 @@ def _check(selection_set, parent_type, fragments, depth, counter):
         if named.name.endswith("Connection"):
             counter.append(node.name.value)
             if depth > MAX_DEPTH:
-                return f"Bulk queries cannot contain connections with a nesting " \
-                       f"depth greater than {MAX_DEPTH}."
+                return (
+                    f"Bulk queries cannot contain connections with a nesting "
+                    f"depth greater than {MAX_DEPTH}."
+                )
             if depth > 0 and not any(n.name.value == "id" for n, _ in fields):
-                return (f"The parent of the nested connection '{node.name.value}' "
-                        "must select the 'id' field.")
+                return (
+                    f"The parent of the nested connection '{node.name.value}' "
+                    "must select the 'id' field."
+                )
             node_type = get_named_type(named.fields["nodes"].type)
             for child, _ in selected_fields(node.selection_set, named, fragments):
                 inner = child.selection_set
                 if child.name.value == "edges":
                     edge_type = get_named_type(named.fields["edges"].type)
-                    inner = next((g.selection_set for g, _ in selected_fields(
-                        child.selection_set, edge_type, fragments)
-                        if g.name.value == "node"), None)
+                    inner = next(
+                        (
+                            g.selection_set
+                            for g, _ in selected_fields(
+                                child.selection_set, edge_type, fragments
+                            )
+                            if g.name.value == "node"
+                        ),
+                        None,
+                    )
                 if child.name.value in ("edges", "nodes") and inner is not None:
                     problem = _check(inner, node_type, fragments, depth + 1, counter)
                     if problem:
@@ -64,8 +75,11 @@ def _check(selection_set, parent_type, fragments, depth, counter):
 
 
 def _is_connection(value):
-    return isinstance(value, dict) and ("edges" in value or "nodes" in value) and (
-        set(value) <= {"edges", "nodes", "pageInfo"})
+    return (
+        isinstance(value, dict)
+        and ("edges" in value or "nodes" in value)
+        and (set(value) <= {"edges", "nodes", "pageInfo"})
+    )
 
 
 def _connection_nodes(value):
@@ -101,28 +115,35 @@ def check_bulk_query(query):
     operations = [d for d in document.definitions if d.kind == "operation_definition"]
     if len(operations) != 1 or operations[0].operation.value != "query":
         return None, "Bulk queries must contain exactly one query operation."
-    fragments = {d.name.value: d for d in document.definitions
-                 if d.kind == "fragment_definition"}
-    roots = list(selected_fields(operations[0].selection_set, SCHEMA.query_type,
-                                 fragments))
+    fragments = {
+        d.name.value: d for d in document.definitions if d.kind == "fragment_definition"
+    }
+    roots = list(
+        selected_fields(operations[0].selection_set, SCHEMA.query_type, fragments)
+    )
     if len(roots) != 1 or not get_named_type(
-            SCHEMA.query_type.fields[roots[0][0].name.value].type
+        SCHEMA.query_type.fields[roots[0][0].name.value].type
     ).name.endswith("Connection"):
         return None, "Bulk queries must have exactly one top-level connection field."
     connections = []
-    problem = _check(operations[0].selection_set, SCHEMA.query_type, fragments, 0,
-                     connections)
+    problem = _check(
+        operations[0].selection_set, SCHEMA.query_type, fragments, 0, connections
+    )
     if problem is None and len(connections) > MAX_CONNECTIONS:
-        problem = (f"Bulk queries cannot contain more than {MAX_CONNECTIONS} "
-                   "connections.")
+        problem = (
+            f"Bulk queries cannot contain more than {MAX_CONNECTIONS} connections."
+        )
     return (None, problem) if problem else (document, None)
 
 
 def execute_bulk_query(sim, shop, document):
     """Run a checked bulk query -> (jsonl text, root object count, error)."""
-    result = execute(SCHEMA, document, context_value=Context(sim, shop, "bulk",
-                                                             bulk=True),
-                     field_resolver=default_resolver)
+    result = execute(
+        SCHEMA,
+        document,
+        context_value=Context(sim, shop, "bulk", bulk=True),
+        field_resolver=default_resolver,
+    )
     if result.errors:
         return None, 0, result.errors[0].message
     root = next(iter(result.data.values()))

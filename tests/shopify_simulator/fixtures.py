@@ -11,26 +11,76 @@ DEMO_TOKEN = "shpat_synco_demo_token"
 DEMO_WEBHOOK_SECRET = "synco-demo-webhook-secret"
 
 DEMO_LOCATIONS = [
-    (1001, "New Jersey Warehouse", True, {
-        "address1": "100 Harbor Blvd", "city": "Elizabeth", "province": "New Jersey",
-        "provinceCode": "NJ", "country": "United States", "countryCode": "US",
-        "zip": "07001"}),
-    (1002, "Texas Warehouse", True, {
-        "address1": "2200 Logistics Way", "city": "Austin", "province": "Texas",
-        "provinceCode": "TX", "country": "United States", "countryCode": "US",
-        "zip": "73301"}),
-    (1003, "UK Warehouse", True, {
-        "address1": "1 Dockside Road", "city": "London", "province": "England",
-        "provinceCode": "ENG", "country": "United Kingdom", "countryCode": "GB",
-        "zip": "E16 1AA"}),
-    (1004, "3PL Pool", False, {
-        "address1": "55 Fulfillment Ave", "city": "Reno", "province": "Nevada",
-        "provinceCode": "NV", "country": "United States", "countryCode": "US",
-        "zip": "89501"}),
-    (1005, "Drop-ship Suppliers", True, {
-        "address1": "9 Supplier Park", "city": "Columbus", "province": "Ohio",
-        "provinceCode": "OH", "country": "United States", "countryCode": "US",
-        "zip": "43004"}),
+    (
+        1001,
+        "New Jersey Warehouse",
+        True,
+        {
+            "address1": "100 Harbor Blvd",
+            "city": "Elizabeth",
+            "province": "New Jersey",
+            "provinceCode": "NJ",
+            "country": "United States",
+            "countryCode": "US",
+            "zip": "07001",
+        },
+    ),
+    (
+        1002,
+        "Texas Warehouse",
+        True,
+        {
+            "address1": "2200 Logistics Way",
+            "city": "Austin",
+            "province": "Texas",
+            "provinceCode": "TX",
+            "country": "United States",
+            "countryCode": "US",
+            "zip": "73301",
+        },
+    ),
+    (
+        1003,
+        "UK Warehouse",
+        True,
+        {
+            "address1": "1 Dockside Road",
+            "city": "London",
+            "province": "England",
+            "provinceCode": "ENG",
+            "country": "United Kingdom",
+            "countryCode": "GB",
+            "zip": "E16 1AA",
+        },
+    ),
+    (
+        1004,
+        "3PL Pool",
+        False,
+        {
+            "address1": "55 Fulfillment Ave",
+            "city": "Reno",
+            "province": "Nevada",
+            "provinceCode": "NV",
+            "country": "United States",
+            "countryCode": "US",
+            "zip": "89501",
+        },
+    ),
+    (
+        1005,
+        "Drop-ship Suppliers",
+        True,
+        {
+            "address1": "9 Supplier Park",
+            "city": "Columbus",
+            "province": "Ohio",
+            "provinceCode": "OH",
+            "country": "United States",
+            "countryCode": "US",
+            "zip": "43004",
+        },
+    ),
 ]
 
 # (product title, SKUs, price); every SKU starts at 50 everywhere except a few
@@ -43,18 +93,26 @@ DEMO_PRODUCTS = [
     ("Synco Bottle 750ml", ["SYN-BOTTLE-750"], "22.00"),
     ("Synco Socks 3-pack", ["SYN-SOCKS-3PK"], "12.00"),
 ]
-DEMO_ODD_LEVELS = {("SYN-MUG-001", "UK Warehouse"): 0,
-                   ("SYN-CAP-RED", "Texas Warehouse"): 7}
+DEMO_ODD_LEVELS = {
+    ("SYN-MUG-001", "UK Warehouse"): 0,
+    ("SYN-CAP-RED", "Texas Warehouse"): 7,
+}
 
 
 def demo(sim):
-    shop = sim.add_shop(DEMO_DOMAIN, name="Synco Demo Store", token=DEMO_TOKEN,
-                        webhook_secret=DEMO_WEBHOOK_SECRET, currency="USD",
-                        timezone="America/New_York",
-                        email="owner@synco-demo.example")
+    shop = sim.add_shop(
+        DEMO_DOMAIN,
+        name="Synco Demo Store",
+        token=DEMO_TOKEN,
+        webhook_secret=DEMO_WEBHOOK_SECRET,
+        currency="USD",
+        timezone="America/New_York",
+        email="owner@synco-demo.example",
+    )
     for number, name, online, address in DEMO_LOCATIONS:
-        sim.add_location(shop, name, number=number, fulfills_online_orders=online,
-                         address=address)
+        sim.add_location(
+            shop, name, number=number, fulfills_online_orders=online, address=address
+        )
     for title, skus, price in DEMO_PRODUCTS:
         product = sim.add_product(shop, title, skus, price=price)
         for variant in product.variants:

@@ -218,8 +218,12 @@ def _compare(actual, op, wanted, is_date):
         if isinstance(actual, str) and wanted.endswith("*"):
             return actual.startswith(wanted[:-1])
         return actual == wanted
-    return {">": actual > wanted, ">=": actual >= wanted, "<": actual < wanted,
-            "<=": actual <= wanted}[op]
+    return {
+        ">": actual > wanted,
+        ">=": actual >= wanted,
+        "<": actual < wanted,
+        "<=": actual <= wanted,
+    }[op]
 
 
 def search_filter(items, query, fields, default_fields):
@@ -242,8 +246,11 @@ def search_filter(items, query, fields, default_fields):
                 hit = hit or _compare(candidate, op, value, is_date)
         return hit != bool(negate)
 
-    return [item for item in items
-            if any(all(term_matches(item, t) for t in group) for group in groups)]
+    return [
+        item
+        for item in items
+        if any(all(term_matches(item, t) for t in group) for group in groups)
+    ]
 
 
 def exact_skus(query):
@@ -254,8 +261,12 @@ def exact_skus(query):
     """
     groups = parse_search(query)
     if not groups or any(
-        len(group) != 1 or group[0][0] != "sku" or group[0][1] or group[0][3]
-        or group[0][2].endswith("*") for group in groups
+        len(group) != 1
+        or group[0][0] != "sku"
+        or group[0][1]
+        or group[0][3]
+        or group[0][2].endswith("*")
+        for group in groups
     ):
         return None
     return [group[0][2] for group in groups]
@@ -276,8 +287,12 @@ def items_for_search(shop, query):
 def variants_for_search(shop, query):
     if exact_skus(query) is not None:
         return [item.variant for item in items_for_search(shop, query)]
-    return search_filter(list(shop.variants.values()), query, VARIANT_FIELDS,
-                         ["sku", "title", "product_title"])
+    return search_filter(
+        list(shop.variants.values()),
+        query,
+        VARIANT_FIELDS,
+        ["sku", "title", "product_title"],
+    )
 
 
 def _id_getter(item):
@@ -315,8 +330,9 @@ ORDER_FIELDS = {
     "created_at": lambda o: o.created_at,
     "processed_at": lambda o: o.created_at,
     "updated_at": lambda o: o.updated_at,
-    "status": lambda o: ("any", "cancelled", "closed") if o.cancelled_at else (
-        "any", "open"),
+    "status": lambda o: (
+        ("any", "cancelled", "closed") if o.cancelled_at else ("any", "open")
+    ),
 }
 LEVEL_FIELDS = {
     "location_id": lambda lv: lv.location.number,
@@ -407,14 +423,21 @@ def _sort_key(sort_key, keys):
     return lambda item: (getter(item), item.number)
 
 
-VARIANT_SORT = {"ID": lambda v: v.number, "SKU": lambda v: v.sku or "",
-                "TITLE": lambda v: v.title, "NAME": lambda v: v.display_name,
-                "FULL_TITLE": lambda v: v.display_name,
-                "POSITION": lambda v: v.position}
-ORDER_SORT = {"ID": lambda o: o.number, "CREATED_AT": lambda o: o.created_at,
-              "PROCESSED_AT": lambda o: o.created_at,
-              "UPDATED_AT": lambda o: o.updated_at,
-              "ORDER_NUMBER": lambda o: o.order_number}
+VARIANT_SORT = {
+    "ID": lambda v: v.number,
+    "SKU": lambda v: v.sku or "",
+    "TITLE": lambda v: v.title,
+    "NAME": lambda v: v.display_name,
+    "FULL_TITLE": lambda v: v.display_name,
+    "POSITION": lambda v: v.position,
+}
+ORDER_SORT = {
+    "ID": lambda o: o.number,
+    "CREATED_AT": lambda o: o.created_at,
+    "PROCESSED_AT": lambda o: o.created_at,
+    "UPDATED_AT": lambda o: o.updated_at,
+    "ORDER_NUMBER": lambda o: o.order_number,
+}
 LOCATION_SORT = {"ID": lambda loc: loc.number, "NAME": lambda loc: loc.name.lower()}
 WEBHOOK_SORT = {"ID": lambda w: w.number, "CREATED_AT": lambda w: w.created_at}
 
@@ -465,8 +488,9 @@ def _product_variant(_root, info, id):
 
 @resolver("QueryRoot", "inventoryItems")
 def _inventory_items(_root, info, **args):
-    return connection(info, items_for_search(info.context.shop, args.get("query")),
-                      args)
+    return connection(
+        info, items_for_search(info.context.shop, args.get("query")), args
+    )
 
 
 @resolver("QueryRoot", "inventoryItem")
@@ -489,18 +513,23 @@ def _nodes(_root, info, ids):
     if len(ids) > MAX_PAGE:
         raise GraphQLError(
             f"The input array size of {len(ids)} is greater than the maximum "
-            f"allowed of {MAX_PAGE}.", extensions={"code": "MAX_INPUT_SIZE_EXCEEDED"}
+            f"allowed of {MAX_PAGE}.",
+            extensions={"code": "MAX_INPUT_SIZE_EXCEEDED"},
         )
     return [_poll(find_node(info.context.shop, node_id)) for node_id in ids]
 
 
 @resolver("QueryRoot", "orders")
 def _orders(_root, info, **args):
-    items = search_filter(list(info.context.shop.orders.values()), args.get("query"),
-                          ORDER_FIELDS, ["name", "email"])
-    return connection(info, items,
-                      args, _sort_key(args.get("sortKey") or "PROCESSED_AT",
-                                      ORDER_SORT))
+    items = search_filter(
+        list(info.context.shop.orders.values()),
+        args.get("query"),
+        ORDER_FIELDS,
+        ["name", "email"],
+    )
+    return connection(
+        info, items, args, _sort_key(args.get("sortKey") or "PROCESSED_AT", ORDER_SORT)
+    )
 
 
 @resolver("QueryRoot", "order")
@@ -556,17 +585,32 @@ def _current_bulk_operation(_root, info, type="QUERY"):
 
 
 def _datetime_fields(type_name):
-    for field in ("createdAt", "updatedAt", "completedAt", "cancelledAt",
-                  "processedAt", "closedAt"):
+    for field in (
+        "createdAt",
+        "updatedAt",
+        "completedAt",
+        "cancelledAt",
+        "processedAt",
+        "closedAt",
+    ):
         attribute = "created_at" if field == "processedAt" else snake(field)
-        RESOLVERS[(type_name, field)] = (
-            lambda obj, _info, _a=attribute: iso(getattr(obj, _a, None))
+        RESOLVERS[(type_name, field)] = lambda obj, _info, _a=attribute: iso(
+            getattr(obj, _a, None)
         )
 
 
-for _type_name in ("Location", "Product", "ProductVariant", "InventoryItem",
-                   "InventoryLevel", "Order", "WebhookSubscription", "BulkOperation",
-                   "InventoryAdjustmentGroup", "FulfillmentOrder"):
+for _type_name in (
+    "Location",
+    "Product",
+    "ProductVariant",
+    "InventoryItem",
+    "InventoryLevel",
+    "Order",
+    "WebhookSubscription",
+    "BulkOperation",
+    "InventoryAdjustmentGroup",
+    "FulfillmentOrder",
+):
     _datetime_fields(_type_name)
 
 
@@ -597,16 +641,31 @@ def _shop_weight_unit(_shop, _info):
 
 @resolver("Shop", "plan")
 def _shop_plan(shop, _info):
-    return {"displayName": shop.plan, "publicDisplayName": shop.plan,
-            "partnerDevelopment": False, "shopifyPlus": shop.plan == "Shopify Plus"}
+    return {
+        "displayName": shop.plan,
+        "publicDisplayName": shop.plan,
+        "partnerDevelopment": False,
+        "shopifyPlus": shop.plan == "Shopify Plus",
+    }
 
 
 @resolver("LocationAddress", "formatted")
 def _address_formatted(address, _info):
-    city_line = " ".join(p for p in (address.get("city"), address.get("provinceCode"),
-                                     address.get("zip")) if p)
-    return [p for p in (address.get("address1"), address.get("address2"), city_line,
-                        address.get("country")) if p]
+    city_line = " ".join(
+        p
+        for p in (address.get("city"), address.get("provinceCode"), address.get("zip"))
+        if p
+    )
+    return [
+        p
+        for p in (
+            address.get("address1"),
+            address.get("address2"),
+            city_line,
+            address.get("country"),
+        )
+        if p
+    ]
 
 
 @resolver("Location", "inventoryLevel")
@@ -617,8 +676,9 @@ def _location_level(location, _info, inventoryItemId, includeInactive=False):
 
 @resolver("Location", "inventoryLevels")
 def _location_levels(location, info, **args):
-    items = search_filter(list(location.levels.values()), args.get("query"),
-                          LEVEL_FIELDS, [])
+    items = search_filter(
+        list(location.levels.values()), args.get("query"), LEVEL_FIELDS, []
+    )
     return connection(info, items, args, lambda lv: (lv.item.number,))
 
 
@@ -630,8 +690,9 @@ def _item_level(item, _info, locationId, includeInactive=False):
 
 @resolver("InventoryItem", "inventoryLevels")
 def _item_levels(item, info, **args):
-    items = search_filter(list(item.levels.values()), args.get("query"),
-                          LEVEL_FIELDS, [])
+    items = search_filter(
+        list(item.levels.values()), args.get("query"), LEVEL_FIELDS, []
+    )
     return connection(info, items, args, lambda lv: (lv.location.number,))
 
 
@@ -647,8 +708,12 @@ def _variant_item(variant, _info):
 
 @resolver("Product", "variants")
 def _product_variants_of(product, info, **args):
-    return connection(info, product.variants, args,
-                      _sort_key(args.get("sortKey") or "POSITION", VARIANT_SORT))
+    return connection(
+        info,
+        product.variants,
+        args,
+        _sort_key(args.get("sortKey") or "POSITION", VARIANT_SORT),
+    )
 
 
 @resolver("Product", "totalInventory")
@@ -656,25 +721,42 @@ def _product_total(product, _info):
     return sum(v.inventory_quantity for v in product.variants)
 
 
-QUANTITY_NAMES = ("available", "committed", "damaged", "incoming", "on_hand",
-                  "quality_control", "reserved", "safety_stock")
+QUANTITY_NAMES = (
+    "available",
+    "committed",
+    "damaged",
+    "incoming",
+    "on_hand",
+    "quality_control",
+    "reserved",
+    "safety_stock",
+)
 
 
 @resolver("InventoryLevel", "quantities")
 def _level_quantities(level, _info, names):
     unknown = [name for name in names if name not in QUANTITY_NAMES]
     if unknown:
-        raise GraphQLError(f"Invalid quantity names: {', '.join(unknown)}. Valid "
-                           f"names are: {', '.join(QUANTITY_NAMES)}.")
-    return [{"id": f"gid://shopify/InventoryQuantity/{level.location.number}"
-                   f"?inventory_item_id={level.item.number}&name={name}",
-             "name": name, "quantity": level.quantity(name),
-             "updatedAt": iso(level.updated_at)} for name in names]
+        raise GraphQLError(
+            f"Invalid quantity names: {', '.join(unknown)}. Valid "
+            f"names are: {', '.join(QUANTITY_NAMES)}."
+        )
+    return [
+        {
+            "id": f"gid://shopify/InventoryQuantity/{level.location.number}"
+            f"?inventory_item_id={level.item.number}&name={name}",
+            "name": name,
+            "quantity": level.quantity(name),
+            "updatedAt": iso(level.updated_at),
+        }
+        for name in names
+    ]
 
 
 @resolver("InventoryAdjustmentGroup", "changes")
-def _group_changes(group, _info, inventoryItemIds=None, locationIds=None,
-                   quantityNames=None):
+def _group_changes(
+    group, _info, inventoryItemIds=None, locationIds=None, quantityNames=None
+):
     changes = group.changes
     if inventoryItemIds is not None:
         changes = [c for c in changes if c.item.id in inventoryItemIds]
@@ -691,8 +773,9 @@ def _money(amount, currency):
 
 
 def _order_money(field, amount_of):
-    RESOLVERS[("Order", field)] = lambda order, _info: _money(amount_of(order),
-                                                              order.currency)
+    RESOLVERS[("Order", field)] = lambda order, _info: _money(
+        amount_of(order), order.currency
+    )
 
 
 _order_money("totalPriceSet", lambda o: o.total)
@@ -779,7 +862,8 @@ def _order_tags(order, _info):
 
 def _line_money(field, amount_of):
     RESOLVERS[("LineItem", field)] = lambda line, info: _money(
-        amount_of(line), info.context.shop.currency)
+        amount_of(line), info.context.shop.currency
+    )
 
 
 _line_money("originalUnitPriceSet", lambda line: line.price)
@@ -819,8 +903,11 @@ def _webhook_callback(webhook, _info):
 
 @resolver("WebhookSubscription", "apiVersion")
 def _webhook_version(webhook, _info):
-    return {"handle": webhook.api_version, "displayName": webhook.api_version,
-            "supported": True}
+    return {
+        "handle": webhook.api_version,
+        "displayName": webhook.api_version,
+        "supported": True,
+    }
 
 
 @resolver("BulkOperation", "type")
@@ -857,8 +944,10 @@ def _bulk_root_count(operation, _info):
 
 def idempotency_key(info):
     """The ``@idempotent`` key of this mutation field; required since 2026-04."""
-    values = get_directive_values(IDEMPOTENT, info.field_nodes[0],
-                                  info.variable_values) or {}
+    values = (
+        get_directive_values(IDEMPOTENT, info.field_nodes[0], info.variable_values)
+        or {}
+    )
     key = values.get("key")
     if key is None:
         raise GraphQLError(
@@ -867,8 +956,10 @@ def idempotency_key(info):
             extensions={"code": "BAD_REQUEST"},
         )
     if not key.strip():
-        raise GraphQLError("The idempotency key cannot be an empty string or "
-                           "whitespace only.", extensions={"code": "BAD_REQUEST"})
+        raise GraphQLError(
+            "The idempotency key cannot be an empty string or whitespace only.",
+            extensions={"code": "BAD_REQUEST"},
+        )
     return key
 
 
@@ -880,18 +971,29 @@ def idempotent(function):
         fingerprint = json.dumps([info.field_name, args], sort_keys=True, default=str)
         shop = info.context.shop
         if info.context.concurrent:
-            return {"userErrors": [{
-                "code": "IDEMPOTENCY_CONCURRENT_REQUEST", "field": None,
-                "message": "This request is currently in progress, please try "
-                           "again."}]}
+            return {
+                "userErrors": [
+                    {
+                        "code": "IDEMPOTENCY_CONCURRENT_REQUEST",
+                        "field": None,
+                        "message": "This request is currently in progress, please try "
+                        "again.",
+                    }
+                ]
+            }
         seen = shop.idempotency.get(key)
         if seen is not None:
             if seen[0] != fingerprint:
-                return {"userErrors": [{
-                    "code": "IDEMPOTENCY_KEY_PARAMETER_MISMATCH",
-                    "field": None,
-                    "message": "The same idempotency key cannot be used with "
-                               "different operation parameters."}]}
+                return {
+                    "userErrors": [
+                        {
+                            "code": "IDEMPOTENCY_KEY_PARAMETER_MISMATCH",
+                            "field": None,
+                            "message": "The same idempotency key cannot be used with "
+                            "different operation parameters.",
+                        }
+                    ]
+                }
             info.context.replayed = True
             return seen[1]
         result = function(root, info, **args)
@@ -908,23 +1010,34 @@ def _set_quantities(_root, info, input):
     if len(quantities) > MAX_PAGE:
         raise GraphQLError(
             f"The input array size of {len(quantities)} is greater than the maximum "
-            f"allowed of {MAX_PAGE}.", extensions={"code": "MAX_INPUT_SIZE_EXCEEDED"})
+            f"allowed of {MAX_PAGE}.",
+            extensions={"code": "MAX_INPUT_SIZE_EXCEEDED"},
+        )
     missing = [i for i, q in enumerate(quantities) if "changeFromQuantity" not in q]
     if missing:
         raise GraphQLError(
             "changeFromQuantity is required for every quantity since 2026-04: pass "
             "the expected current quantity, or null to skip the check "
             f"(missing at input.quantities {missing}).",
-            extensions={"code": "BAD_REQUEST"})
+            extensions={"code": "BAD_REQUEST"},
+        )
     return info.context.sim.apply_set_quantities(info.context.shop, input)
 
 
 @resolver("Mutation", "inventoryActivate")
 @idempotent
-def _activate(_root, info, inventoryItemId, locationId, available=None, onHand=None,
-              stockAtLegacyLocation=False):
-    return info.context.sim.apply_activate(info.context.shop, inventoryItemId,
-                                           locationId, available, onHand)
+def _activate(
+    _root,
+    info,
+    inventoryItemId,
+    locationId,
+    available=None,
+    onHand=None,
+    stockAtLegacyLocation=False,
+):
+    return info.context.sim.apply_activate(
+        info.context.shop, inventoryItemId, locationId, available, onHand
+    )
 
 
 @resolver("Mutation", "bulkOperationRunQuery")
@@ -935,7 +1048,8 @@ def _bulk_run(_root, info, query, groupObjects=False):
 @resolver("Mutation", "webhookSubscriptionCreate")
 def _webhook_create(_root, info, topic, webhookSubscription):
     return info.context.sim.apply_webhook_create(
-        info.context.shop, info.context.version, topic, webhookSubscription)
+        info.context.shop, info.context.version, topic, webhookSubscription
+    )
 
 
 @resolver("Mutation", "webhookSubscriptionDelete")
@@ -943,8 +1057,12 @@ def _webhook_delete(_root, info, id):
     shop = info.context.shop
     webhook = typed_node(shop, id, "WebhookSubscription")
     if webhook is None:
-        return {"deletedWebhookSubscriptionId": None, "userErrors": [
-            {"field": ["id"], "message": "Webhook subscription does not exist"}]}
+        return {
+            "deletedWebhookSubscriptionId": None,
+            "userErrors": [
+                {"field": ["id"], "message": "Webhook subscription does not exist"}
+            ],
+        }
     del shop.webhooks[webhook.number]
     return {"deletedWebhookSubscriptionId": webhook.id, "userErrors": []}
 
@@ -980,8 +1098,9 @@ def _is_list(type_):
     return isinstance(type_, GraphQLList)
 
 
-def selection_cost(selection_set, parent_type, fragments, variables, data, actual,
-                   concrete=None):
+def selection_cost(
+    selection_set, parent_type, fragments, variables, data, actual, concrete=None
+):
     """Shopify-style cost of a selection; ``actual`` walks the returned ``data``.
 
     On an interface the requested cost is that of the most expensive possible
@@ -989,10 +1108,21 @@ def selection_cost(selection_set, parent_type, fragments, variables, data, actua
     counts the fields present in ``data``.
     """
     if is_abstract_type(parent_type) and not actual and concrete is None:
-        return max((selection_cost(selection_set, parent_type, fragments, variables,
-                                   None, False, concrete=possible)
-                    for possible in SCHEMA.get_possible_types(parent_type)),
-                   default=0)
+        return max(
+            (
+                selection_cost(
+                    selection_set,
+                    parent_type,
+                    fragments,
+                    variables,
+                    None,
+                    False,
+                    concrete=possible,
+                )
+                for possible in SCHEMA.get_possible_types(parent_type)
+            ),
+            default=0,
+        )
     total = 0
     for node, owner in selected_fields(selection_set, parent_type, fragments):
         name = node.name.value
@@ -1009,24 +1139,26 @@ def selection_cost(selection_set, parent_type, fragments, variables, data, actua
         if actual and value is None:
             continue
         if named.name.endswith("Connection"):
-            total += 2 + _connection_cost(node, field, named, fragments, variables,
-                                          value, actual)
+            total += 2 + _connection_cost(
+                node, field, named, fragments, variables, value, actual
+            )
         elif _is_list(field.type):
             each = [value] if not actual else value
             if not actual and name == "nodes":
                 ids = get_argument_values(field, node, variables)["ids"]
                 each = [None] * len(ids)
             for item in each:
-                total += 1 + selection_cost(node.selection_set, named, fragments,
-                                            variables, item, actual)
+                total += 1 + selection_cost(
+                    node.selection_set, named, fragments, variables, item, actual
+                )
         else:
-            total += 1 + selection_cost(node.selection_set, named, fragments,
-                                        variables, value, actual)
+            total += 1 + selection_cost(
+                node.selection_set, named, fragments, variables, value, actual
+            )
     return total
 
 
-def _connection_cost(node, field, connection_type, fragments, variables, value,
-                     actual):
+def _connection_cost(node, field, connection_type, fragments, variables, value, actual):
     node_type = get_named_type(connection_type.fields["nodes"].type)
     edge_type = get_named_type(connection_type.fields["edges"].type)
     selections = []  # (selection_set, key path) of one node
@@ -1035,33 +1167,42 @@ def _connection_cost(node, field, connection_type, fragments, variables, value,
         if child.name.value == "nodes":
             selections.append((child.selection_set, child_key, None))
         elif child.name.value == "edges":
-            for grandchild, _ in selected_fields(child.selection_set, edge_type,
-                                                 fragments):
+            for grandchild, _ in selected_fields(
+                child.selection_set, edge_type, fragments
+            ):
                 if grandchild.name.value == "node":
-                    grand_key = (grandchild.alias.value if grandchild.alias
-                                 else "node")
-                    selections.append((grandchild.selection_set, child_key,
-                                       grand_key))
+                    grand_key = grandchild.alias.value if grandchild.alias else "node"
+                    selections.append((grandchild.selection_set, child_key, grand_key))
     if actual:
         total = 0
         for selection_set, list_key, item_key in selections:
             for item in value.get(list_key) or []:
                 item = item.get(item_key) if item_key else item
-                total += 1 + selection_cost(selection_set, node_type, fragments,
-                                            variables, item, True)
+                total += 1 + selection_cost(
+                    selection_set, node_type, fragments, variables, item, True
+                )
         return total
     args = get_argument_values(field, node, variables)
     size = args.get("first") or args.get("last") or 0
-    one = max((1 + selection_cost(s, node_type, fragments, variables, None, False)
-               for s, _, _ in selections), default=0)
+    one = max(
+        (
+            1 + selection_cost(s, node_type, fragments, variables, None, False)
+            for s, _, _ in selections
+        ),
+        default=0,
+    )
     return size * one
 
 
 def operation_cost(operation, fragments, variables, data=None, actual=False):
-    root = SCHEMA.mutation_type if operation.operation.value == "mutation" else (
-        SCHEMA.query_type)
+    root = (
+        SCHEMA.mutation_type
+        if operation.operation.value == "mutation"
+        else (SCHEMA.query_type)
+    )
     if root is SCHEMA.mutation_type:
         roots = selected_fields(operation.selection_set, root, fragments)
         return MUTATION_COST * sum(1 for _ in roots)
-    return selection_cost(operation.selection_set, root, fragments, variables, data,
-                          actual)
+    return selection_cost(
+        operation.selection_set, root, fragments, variables, data, actual
+    )

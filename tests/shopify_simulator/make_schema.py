@@ -84,8 +84,12 @@ KEEP = {
         "timezoneAbbreviation",
         "weightUnit",
     ],
-    "ShopPlan": ["displayName", "partnerDevelopment", "publicDisplayName",
-                 "shopifyPlus"],
+    "ShopPlan": [
+        "displayName",
+        "partnerDevelopment",
+        "publicDisplayName",
+        "shopifyPlus",
+    ],
     "Location": [
         "activatable",
         "address",
@@ -320,8 +324,7 @@ KEEP = {
     ],
     "ApiVersion": ["displayName", "handle", "supported"],
     "WebhookSubscriptionCreatePayload": ["userErrors", "webhookSubscription"],
-    "WebhookSubscriptionDeletePayload": ["deletedWebhookSubscriptionId",
-                                         "userErrors"],
+    "WebhookSubscriptionDeletePayload": ["deletedWebhookSubscriptionId", "userErrors"],
     "BulkOperation": [
         "completedAt",
         "createdAt",
@@ -340,9 +343,18 @@ KEEP = {
     "BulkOperationUserError": ["code", "field", "message"],
     "PageInfo": ["endCursor", "hasNextPage", "hasPreviousPage", "startCursor"],
 }
-for _node in ("Location", "InventoryItem", "InventoryLevel", "Order", "LineItem",
-              "ProductVariant", "Product", "WebhookSubscription",
-              "FulfillmentOrder", "FulfillmentOrderLineItem"):
+for _node in (
+    "Location",
+    "InventoryItem",
+    "InventoryLevel",
+    "Order",
+    "LineItem",
+    "ProductVariant",
+    "Product",
+    "WebhookSubscription",
+    "FulfillmentOrder",
+    "FulfillmentOrderLineItem",
+):
     KEEP[_node + "Connection"] = CONNECTION
     KEEP[_node + "Edge"] = EDGE
 
@@ -417,7 +429,8 @@ class Extractor:
                 theirs = other.fields.get(field_name)
                 if theirs is None or signature(theirs) != signature(field):
                     raise SystemExit(
-                        f"{main.name}.{field_name} differs between versions")
+                        f"{main.name}.{field_name} differs between versions"
+                    )
             fields[field_name] = field
             self.add(get_named_type(field.type).name)
             for arg in field.args.values():
@@ -442,8 +455,9 @@ def strip_descriptions(type_):
 
 def load_real_schemas(schema_dir):
     """The real schemas, newest first (the order ``generate`` expects)."""
-    return [build_schema((Path(schema_dir) / f"{v}.graphql").read_text())
-            for v in VERSIONS]
+    return [
+        build_schema((Path(schema_dir) / f"{v}.graphql").read_text()) for v in VERSIONS
+    ]
 
 
 def generate(schemas):

@@ -41,8 +41,9 @@ from urllib.parse import parse_qs, urlparse
 from .graphql_api import SUPPORTED_VERSIONS
 
 GRAPHQL_PATH = re.compile(r"^/admin/api/([^/]+)/graphql\.json$")
-INVALID_TOKEN = ("[API] Invalid API key or access token (unrecognized login or "
-                 "wrong password)")
+INVALID_TOKEN = (
+    "[API] Invalid API key or access token (unrecognized login or wrong password)"
+)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -93,7 +94,7 @@ class Handler(BaseHTTPRequestHandler):
             if match and method == "POST":
                 self._graphql(match.group(1))
             elif url.path.startswith("/_sim/"):
-                self._control(method, url.path[len("/_sim/"):], parse_qs(url.query))
+                self._control(method, url.path[len("/_sim/") :], parse_qs(url.query))
             else:
                 self._send(404, {"errors": "Not Found"})
         except (KeyError, ValueError, TypeError) as error:
@@ -109,22 +110,37 @@ class Handler(BaseHTTPRequestHandler):
             return
         shop = sim.store.shop_for_token(self.headers.get("X-Shopify-Access-Token"))
         if shop is None:
-            sim.record(shop=None, version=version, http_status=401, fault=None,
-                       mutation=False, root_fields=[], throttled=False)
+            sim.record(
+                shop=None,
+                version=version,
+                http_status=401,
+                fault=None,
+                mutation=False,
+                root_fields=[],
+                throttled=False,
+            )
             self._send(401, {"errors": INVALID_TOKEN})
             return
         try:
             body = json.loads(self.raw or b"{}")
         except ValueError:
-            sim.record(shop=shop.domain, version=version, http_status=400,
-                       fault=None, mutation=None, root_fields=[], throttled=False)
+            sim.record(
+                shop=shop.domain,
+                version=version,
+                http_status=400,
+                fault=None,
+                mutation=None,
+                root_fields=[],
+                throttled=False,
+            )
             self._send(400, {"errors": "Invalid JSON in request body"})
             return
         entry, request = sim.prepare(shop, version, body)
         entry["time"] = started
         with sim.in_flight(shop, entry["idempotency_key"]) as concurrent:
             status, payload, headers = self._faulted_or_run(
-                shop, version, request, entry, concurrent)
+                shop, version, request, entry, concurrent
+            )
         # answered only now, after the request has left the in-flight set
         if status is None:
             self._drop()
@@ -140,39 +156,53 @@ class Handler(BaseHTTPRequestHandler):
         fault = entry["fault"] = sim.draw_fault()
         if fault == "429":
             sim.record(**entry, http_status=429)
-            return 429, {"errors": "Exceeded 2 calls per second for api client. "
-                                   "Reduce request rates to resume uninterrupted "
-                                   "service."}, {
-                "Retry-After": f"{sim.faults['retry_after']:.1f}"}
+            return (
+                429,
+                {
+                    "errors": "Exceeded 2 calls per second for api client. "
+                    "Reduce request rates to resume uninterrupted "
+                    "service."
+                },
+                {"Retry-After": f"{sim.faults['retry_after']:.1f}"},
+            )
         if fault and fault.isdigit():
             sim.record(**entry, http_status=int(fault))
             return int(fault), {"errors": "Internal Server Error"}, {}
         if fault == "drop":
             sim.record(**entry, http_status=None)
             return None, None, None
-        payload = request if isinstance(request, dict) else sim.run(
-            shop, version, request, entry, concurrent)
+        payload = (
+            request
+            if isinstance(request, dict)
+            else sim.run(shop, version, request, entry, concurrent)
+        )
         entry["duration"] = time.time() - entry["time"]
         if fault == "drop_after_apply":
             sim.record(**entry, http_status=None)
             return None, None, None
         sim.record(**entry, http_status=200)
-        return 200, payload, {"X-Request-Id": str(uuid.uuid4()),
-                              "X-Shopify-API-Version": version}
+        return (
+            200,
+            payload,
+            {"X-Request-Id": str(uuid.uuid4()), "X-Shopify-API-Version": version},
+        )
 
     # -- control API -------------------------------------------------------------------
 
     def _control(self, method, path, query):
         sim = self.sim
         if method == "GET" and path.startswith("bulk/") and path.endswith(".jsonl"):
-            jsonl = sim.bulk_result(int(path[len("bulk/"):-len(".jsonl")]))
+            jsonl = sim.bulk_result(int(path[len("bulk/") : -len(".jsonl")]))
             if jsonl is None:
                 self._send(404, {"errors": "Not Found"})
             else:
                 self._send(200, jsonl.encode(), content_type="application/jsonl")
             return
-        body = self._json_body() if method == "POST" else {
-            name: values[0] for name, values in query.items()}
+        body = (
+            self._json_body()
+            if method == "POST"
+            else {name: values[0] for name, values in query.items()}
+        )
         shop = body.pop("shop", None)
         for verb, pattern, action in CONTROL_ROUTES:
             match = re.fullmatch(pattern, path)
@@ -198,8 +228,10 @@ def _cancel_order(sim, body, _shop, order_id):
 
 
 def _read_levels(sim, _body, shop):
-    return [dict(sku=sku, location=location, **values)
-            for (sku, location), values in sorted(sim.levels(shop).items())]
+    return [
+        dict(sku=sku, location=location, **values)
+        for (sku, location), values in sorted(sim.levels(shop).items())
+    ]
 
 
 def _set_bucket(sim, body, shop):
@@ -209,8 +241,10 @@ def _set_bucket(sim, body, shop):
 
 def _set_webhooks(sim, body, _shop):
     sim.set_webhook_retry(body.get("retry_schedule"), body.get("timeout"))
-    return {"retry_schedule": sim.webhooks.retry_schedule,
-            "timeout": sim.webhooks.timeout}
+    return {
+        "retry_schedule": sim.webhooks.retry_schedule,
+        "timeout": sim.webhooks.timeout,
+    }
 
 
 def _deliveries(sim, _body, _shop):
@@ -218,9 +252,17 @@ def _deliveries(sim, _body, _shop):
 
 
 def _shops(sim, _body, _shop):
-    return [{"domain": s.domain, "name": s.name, "token": s.token,
-             "webhook_secret": s.webhook_secret, "currency": s.currency,
-             "timezone": s.timezone} for s in sim.store.shops.values()]
+    return [
+        {
+            "domain": s.domain,
+            "name": s.name,
+            "token": s.token,
+            "webhook_secret": s.webhook_secret,
+            "currency": s.currency,
+            "timezone": s.timezone,
+        }
+        for s in sim.store.shops.values()
+    ]
 
 
 CONTROL_ROUTES = [
@@ -233,13 +275,32 @@ CONTROL_ROUTES = [
     ("POST", "orders", _create_order),
     ("POST", r"orders/(.+)/cancel", _cancel_order),
     ("GET", "levels", _read_levels),
-    ("POST", "levels", lambda sim, body, shop: sim.set_available(
-        shop, body["sku"], body["location"], body["available"])),
-    ("POST", "products", lambda sim, body, shop: {"id": sim.add_product(
-        shop, body["title"], body["skus"], stock=body.get("stock")).id}),
-    ("POST", "seed", lambda sim, body, shop: {"count": len(sim.seed_catalogue(
-        shop, body["n_variants"], body.get("locations")))}),
-    ("GET", "log", lambda sim, body, _s: sim.log[int(body.get("since", 0)):]),
+    (
+        "POST",
+        "levels",
+        lambda sim, body, shop: sim.set_available(
+            shop, body["sku"], body["location"], body["available"]
+        ),
+    ),
+    (
+        "POST",
+        "products",
+        lambda sim, body, shop: {
+            "id": sim.add_product(
+                shop, body["title"], body["skus"], stock=body.get("stock")
+            ).id
+        },
+    ),
+    (
+        "POST",
+        "seed",
+        lambda sim, body, shop: {
+            "count": len(
+                sim.seed_catalogue(shop, body["n_variants"], body.get("locations"))
+            )
+        },
+    ),
+    ("GET", "log", lambda sim, body, _s: sim.log[int(body.get("since", 0)) :]),
     ("DELETE", "log", lambda sim, _b, _s: sim.clear_log() or sim.log),
     ("GET", "deliveries", _deliveries),
     ("POST", "webhooks", _set_webhooks),
@@ -253,6 +314,5 @@ def serve(sim, host, port):
     handler = type("SimHandler", (Handler,), {"sim": sim})
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, name="sim-http",
-                     daemon=True).start()
+    threading.Thread(target=server.serve_forever, name="sim-http", daemon=True).start()
     return server

@@ -55,10 +55,22 @@ from .server import serve
 from .webhooks import FAST_RETRY_SCHEDULE, WebhookSender, level_payload, order_payload
 
 INVENTORY_REASONS = {
-    "correction", "cycle_count_available", "damaged", "movement_created",
-    "movement_updated", "movement_received", "movement_canceled", "other",
-    "promotion", "quality_control", "received", "reservation_created",
-    "reservation_deleted", "reservation_updated", "restock", "safety_stock",
+    "correction",
+    "cycle_count_available",
+    "damaged",
+    "movement_created",
+    "movement_updated",
+    "movement_received",
+    "movement_canceled",
+    "other",
+    "promotion",
+    "quality_control",
+    "received",
+    "reservation_created",
+    "reservation_deleted",
+    "reservation_updated",
+    "restock",
+    "safety_stock",
     "shrinkage",
 }
 DEFAULT_FAULTS = {
@@ -81,8 +93,10 @@ FAULT_KINDS = {"429", "500", "502", "503", "504", "drop", "drop_after_apply"}
 
 def _camel_keys(values):
     """``{"first_name": ..}`` -> ``{"firstName": ..}`` (REST keys accepted too)."""
-    return {re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), key): value
-            for key, value in (values or {}).items()}
+    return {
+        re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), key): value
+        for key, value in (values or {}).items()
+    }
 
 
 def _user_error(code, field, message):
@@ -100,14 +114,17 @@ class Bucket:
 
     def refill(self):
         now = time.monotonic()
-        self.available = min(self.maximum,
-                             self.available + (now - self.stamp) * self.rate)
+        self.available = min(
+            self.maximum, self.available + (now - self.stamp) * self.rate
+        )
         self.stamp = now
 
     def status(self):
-        return {"maximumAvailable": self.maximum,
-                "currentlyAvailable": int(self.available),
-                "restoreRate": self.rate}
+        return {
+            "maximumAvailable": self.maximum,
+            "currentlyAvailable": int(self.available),
+            "restoreRate": self.rate,
+        }
 
 
 class Request:
@@ -117,38 +134,50 @@ class Request:
         self.document, self.operation = document, operation
         self.variables, self.body = variables, body
         self.mutation = operation.operation.value == "mutation"
-        self.fragments = {d.name.value: d for d in document.definitions
-                          if d.kind == "fragment_definition"}
+        self.fragments = {
+            d.name.value: d
+            for d in document.definitions
+            if d.kind == "fragment_definition"
+        }
 
     def describe(self):
         """Root fields, quantities sent and idempotency key, for the log."""
         root = SCHEMA.mutation_type if self.mutation else SCHEMA.query_type
         fields, quantities, key = [], 0, None
-        for node, _ in graphql_api.selected_fields(self.operation.selection_set, root,
-                                           self.fragments):
+        for node, _ in graphql_api.selected_fields(
+            self.operation.selection_set, root, self.fragments
+        ):
             name = node.name.value
             fields.append(name)
             if name not in root.fields:
                 continue
             try:
                 args = get_argument_values(root.fields[name], node, self.variables)
-                directive = get_directive_values(graphql_api.IDEMPOTENT, node,
-                                                 self.variables)
+                directive = get_directive_values(
+                    graphql_api.IDEMPOTENT, node, self.variables
+                )
             except GraphQLError:
                 continue
             if name == "inventorySetQuantities":
                 quantities += len(args["input"]["quantities"])
             key = (directive or {}).get("key", key)
-        return {"root_fields": fields, "quantities": quantities,
-                "idempotency_key": key}
+        return {"root_fields": fields, "quantities": quantities, "idempotency_key": key}
 
 
 class Simulator:
     """A Shopify stand-in: ``Simulator().start()`` then talk to ``base_url``."""
 
-    def __init__(self, host="127.0.0.1", port=0, fixture=None, bucket_size=2000,
-                 restore_rate=100, state_file=None,
-                 webhook_retry_schedule=FAST_RETRY_SCHEDULE, webhook_timeout=5.0):
+    def __init__(
+        self,
+        host="127.0.0.1",
+        port=0,
+        fixture=None,
+        bucket_size=2000,
+        restore_rate=100,
+        state_file=None,
+        webhook_retry_schedule=FAST_RETRY_SCHEDULE,
+        webhook_timeout=5.0,
+    ):
         self.host, self.port = host, port
         self.bucket_size, self.restore_rate = bucket_size, restore_rate
         self.state_file = Path(state_file) if state_file else None
@@ -216,12 +245,22 @@ class Simulator:
     def shop(self, domain=None):
         return self.store.shop(domain)
 
-    def add_shop(self, domain, name=None, token=None, webhook_secret=None,
-                 currency="USD", timezone="UTC", email=None, plan="Basic"):
+    def add_shop(
+        self,
+        domain,
+        name=None,
+        token=None,
+        webhook_secret=None,
+        currency="USD",
+        timezone="UTC",
+        email=None,
+        plan="Basic",
+    ):
         """A shop; its token (unique) is how requests select it."""
         with self.lock:
-            shop = self.store.add_shop(domain, name, token, webhook_secret, currency,
-                                       timezone, email, plan)
+            shop = self.store.add_shop(
+                domain, name, token, webhook_secret, currency, timezone, email, plan
+            )
             shop.bucket = Bucket(self.bucket_size, self.restore_rate)
             return shop
 
@@ -240,8 +279,16 @@ class Simulator:
                     self.store.stock(shop, variant.item, location, available)
             return product
 
-    def seed_catalogue(self, shop, n_variants, locations=None, stocked=True,
-                       available=None, sku_prefix="BENCH-", per_product=10):
+    def seed_catalogue(
+        self,
+        shop,
+        n_variants,
+        locations=None,
+        stocked=True,
+        available=None,
+        sku_prefix="BENCH-",
+        per_product=10,
+    ):
         """Bulk-create ``n_variants`` SKUs (for benchmarks); returns the SKUs.
 
         ``available`` is an int or ``f(index, location) -> int``; by default a
@@ -249,11 +296,14 @@ class Simulator:
         """
         with self.lock:
             shop = self.store.shop(shop)
-            chosen = [shop.location_named(n) for n in locations] if locations else [
-                loc for loc in shop.locations.values() if loc.is_active]
+            chosen = (
+                [shop.location_named(n) for n in locations]
+                if locations
+                else [loc for loc in shop.locations.values() if loc.is_active]
+            )
             skus = [f"{sku_prefix}{i:06d}" for i in range(n_variants)]
             for start in range(0, n_variants, per_product):
-                batch = skus[start:start + per_product]
+                batch = skus[start : start + per_product]
                 product = self.store.add_product(shop, f"Bench product {start}", batch)
                 if not stocked:
                     continue
@@ -292,8 +342,15 @@ class Simulator:
             self._emit(shop, "INVENTORY_LEVELS_UPDATE", level_payload(shop, level))
             return level.as_dict()
 
-    def create_order(self, shop, lines, shipping_address=None, location=None,
-                     email="customer@example.com", customer=None):
+    def create_order(
+        self,
+        shop,
+        lines,
+        shipping_address=None,
+        location=None,
+        email="customer@example.com",
+        customer=None,
+    ):
         """A customer buys ``lines`` [(sku, qty)]: available -> committed.
 
         Each line is taken from ``location`` (a name or GID) when given, else
@@ -307,12 +364,22 @@ class Simulator:
             now = time.time()
             number = self.store.next_id()
             order = state.Order(
-                number=number, order_number=1001 + len(shop.orders), email=email,
-                phone=None, lines=[], fulfillment_orders=[], currency=shop.currency,
+                number=number,
+                order_number=1001 + len(shop.orders),
+                email=email,
+                phone=None,
+                lines=[],
+                fulfillment_orders=[],
+                currency=shop.currency,
                 created_at=now,
-                updated_at=now, cancelled_at=None, cancel_reason=None, note=None,
-                tags=[], shipping_address=self._mailing_address(shipping_address),
-                customer=self._customer(customer, email))
+                updated_at=now,
+                cancelled_at=None,
+                cancel_reason=None,
+                note=None,
+                tags=[],
+                shipping_address=self._mailing_address(shipping_address),
+                customer=self._customer(customer, email),
+            )
             touched = []
             for sku, quantity in lines:
                 item = shop.item_for(sku)
@@ -321,10 +388,16 @@ class Simulator:
                 level.committed += quantity
                 level.updated_at = now
                 touched.append(level)
-                order.lines.append(state.LineItem(
-                    number=self.store.next_id(), order=order, variant=item.variant,
-                    quantity=quantity, price=Decimal(item.variant.price),
-                    location=level.location))
+                order.lines.append(
+                    state.LineItem(
+                        number=self.store.next_id(),
+                        order=order,
+                        variant=item.variant,
+                        quantity=quantity,
+                        price=Decimal(item.variant.price),
+                        location=level.location,
+                    )
+                )
             shop.orders[number] = order
             self._assign_fulfillment_orders(shop, order)
             self._emit(shop, "ORDERS_CREATE", order_payload(shop, order))
@@ -338,9 +411,16 @@ class Simulator:
             by_location.setdefault(line.location.number, []).append(line)
         for lines in by_location.values():
             fulfillment_order = state.FulfillmentOrder(
-                number=self.store.next_id(), order=order, location=lines[0].location,
-                lines=[state.FulfillmentOrderLineItem(number=self.store.next_id(),
-                                                      line=line) for line in lines])
+                number=self.store.next_id(),
+                order=order,
+                location=lines[0].location,
+                lines=[
+                    state.FulfillmentOrderLineItem(
+                        number=self.store.next_id(), line=line
+                    )
+                    for line in lines
+                ],
+            )
             order.fulfillment_orders.append(fulfillment_order)
             shop.fulfillment_orders[fulfillment_order.number] = fulfillment_order
 
@@ -385,14 +465,18 @@ class Simulator:
             if level is None:
                 raise ValueError(f"{item.sku} is not stocked at {location.name}")
             return level
-        stocked = [item.levels[n] for n in sorted(item.levels)
-                   if item.levels[n].location.is_active]
+        stocked = [
+            item.levels[n]
+            for n in sorted(item.levels)
+            if item.levels[n].location.is_active
+        ]
         if not stocked:
             raise ValueError(f"{item.sku} is not stocked at any active location")
         # Shopify's default routing: a location fulfilling online orders that
         # has the stock, then any location with stock, else oversell the first
-        preferred = sorted(stocked,
-                           key=lambda lv: not lv.location.fulfills_online_orders)
+        preferred = sorted(
+            stocked, key=lambda lv: not lv.location.fulfills_online_orders
+        )
         for level in preferred:
             if level.available >= quantity:
                 return level
@@ -404,12 +488,26 @@ class Simulator:
         address = _camel_keys(address)
         if "countryCode" in address:
             address.setdefault("countryCodeV2", address.pop("countryCode"))
-        for key in ("firstName", "lastName", "company", "address1", "address2",
-                    "city", "province", "provinceCode", "country", "countryCodeV2",
-                    "zip", "phone"):
+        for key in (
+            "firstName",
+            "lastName",
+            "company",
+            "address1",
+            "address2",
+            "city",
+            "province",
+            "provinceCode",
+            "country",
+            "countryCodeV2",
+            "zip",
+            "phone",
+        ):
             address.setdefault(key, None)
-        address.setdefault("name", " ".join(
-            p for p in (address["firstName"], address["lastName"]) if p) or None)
+        address.setdefault(
+            "name",
+            " ".join(p for p in (address["firstName"], address["lastName"]) if p)
+            or None,
+        )
         address.setdefault("id", state.gid("MailingAddress", uuid.uuid4().int % 10**12))
         return address
 
@@ -420,10 +518,16 @@ class Simulator:
         customer.setdefault("firstName", None)
         customer.setdefault("lastName", None)
         customer.setdefault("phone", None)
-        customer.update(number=number, id=state.gid("Customer", number),
-                        legacyResourceId=str(number))
-        customer.setdefault("displayName", " ".join(
-            p for p in (customer["firstName"], customer["lastName"]) if p) or email)
+        customer.update(
+            number=number,
+            id=state.gid("Customer", number),
+            legacyResourceId=str(number),
+        )
+        customer.setdefault(
+            "displayName",
+            " ".join(p for p in (customer["firstName"], customer["lastName"]) if p)
+            or email,
+        )
         return customer
 
     # -- webhooks ---------------------------------------------------------------------
@@ -432,8 +536,14 @@ class Simulator:
         event_id = str(uuid.uuid4())
         for subscription in list(shop.webhooks.values()):
             if subscription.topic == topic:
-                self.webhooks.enqueue(shop, subscription, topic, payload, event_id,
-                                      drop=self._drop_webhook())
+                self.webhooks.enqueue(
+                    shop,
+                    subscription,
+                    topic,
+                    payload,
+                    event_id,
+                    drop=self._drop_webhook(),
+                )
 
     def _drop_webhook(self):
         if self.faults["drop_next_webhooks"] > 0:
@@ -501,11 +611,12 @@ class Simulator:
             if faults["fail_next"]:
                 return faults["fail_next"].pop(0)
             draw = self.random.random
-            for kind, rate in (("429", faults["error_429_rate"]),
-                               (str(faults["error_5xx_status"]),
-                                faults["error_5xx_rate"]),
-                               ("drop", faults["drop_rate"]),
-                               ("drop_after_apply", faults["drop_after_apply_rate"])):
+            for kind, rate in (
+                ("429", faults["error_429_rate"]),
+                (str(faults["error_5xx_status"]), faults["error_5xx_rate"]),
+                ("drop", faults["drop_rate"]),
+                ("drop_after_apply", faults["drop_after_apply_rate"]),
+            ):
                 if rate and draw() < rate:
                     return kind
             return None
@@ -513,7 +624,8 @@ class Simulator:
     def latency(self):
         with self.lock:
             return self.faults["latency"] + (
-                self.random.random() * self.faults["latency_jitter"])
+                self.random.random() * self.faults["latency_jitter"]
+            )
 
     def record(self, **entry):
         with self.lock:
@@ -530,11 +642,21 @@ class Simulator:
         quantities sent, idempotency key) and either a ``Request`` ready for
         ``run`` or the error payload Shopify would answer.
         """
-        entry = {"shop": shop.domain, "version": version, "operation_name": None,
-                 "root_fields": [], "mutation": False, "requested_cost": None,
-                 "actual_cost": None, "throttled": False, "quantities": 0,
-                 "idempotency_key": None, "idempotent_replay": False, "errors": 0,
-                 "user_errors": 0}
+        entry = {
+            "shop": shop.domain,
+            "version": version,
+            "operation_name": None,
+            "root_fields": [],
+            "mutation": False,
+            "requested_cost": None,
+            "actual_cost": None,
+            "throttled": False,
+            "quantities": 0,
+            "idempotency_key": None,
+            "idempotent_replay": False,
+            "errors": 0,
+            "user_errors": 0,
+        }
         query = body.get("query") if isinstance(body, dict) else None
         if not isinstance(query, str):
             return entry, {"errors": [{"message": "Missing query"}]}
@@ -548,13 +670,17 @@ class Simulator:
         operation = get_operation_ast(document, body.get("operationName"))
         if operation is None:
             return entry, {"errors": [{"message": "An operation name is required"}]}
-        variables = get_variable_values(SCHEMA, operation.variable_definitions or [],
-                                        body.get("variables") or {})
+        variables = get_variable_values(
+            SCHEMA, operation.variable_definitions or [], body.get("variables") or {}
+        )
         if isinstance(variables, list):
             return entry, {"errors": [e.formatted for e in variables]}
         request = Request(document, operation, variables, body)
-        entry.update(operation_name=operation.name.value if operation.name else None,
-                     mutation=request.mutation, **request.describe())
+        entry.update(
+            operation_name=operation.name.value if operation.name else None,
+            mutation=request.mutation,
+            **request.describe(),
+        )
         return entry, request
 
     @contextlib.contextmanager
@@ -579,39 +705,63 @@ class Simulator:
 
     def run(self, shop, version, request, entry, concurrent=False):
         """Execute a prepared request under the rate limit; returns the payload."""
-        requested = operation_cost(request.operation, request.fragments,
-                                   request.variables)
+        requested = operation_cost(
+            request.operation, request.fragments, request.variables
+        )
         entry["requested_cost"] = requested
         with self.lock:
             bucket = shop.bucket
             bucket.refill()
             if requested > graphql_api.MAX_QUERY_COST:
                 return self._cost_error(
-                    requested, bucket,
+                    requested,
+                    bucket,
                     f"Query cost is {requested}, which exceeds the single query max "
                     f"cost limit ({graphql_api.MAX_QUERY_COST}).",
-                    "MAX_COST_EXCEEDED")
+                    "MAX_COST_EXCEEDED",
+                )
             if requested > bucket.available:
                 entry["throttled"] = True
                 return self._cost_error(requested, bucket, "Throttled", "THROTTLED")
             bucket.available -= requested
             context = Context(self, shop, version, concurrent=concurrent)
-            result = execute(SCHEMA, request.document,
-                             operation_name=request.body.get("operationName"),
-                             variable_values=request.body.get("variables") or {},
-                             context_value=context, field_resolver=default_resolver)
-            actual = requested if request.mutation else operation_cost(
-                request.operation, request.fragments, request.variables, result.data,
-                actual=True)
-            bucket.available = min(bucket.maximum,
-                                   bucket.available + requested - actual)
-            cost = {"requestedQueryCost": requested, "actualQueryCost": actual,
-                    "throttleStatus": bucket.status()}
-        entry.update(actual_cost=actual, idempotent_replay=context.replayed,
-                     errors=len(result.errors or []),
-                     user_errors=sum(len((v or {}).get("userErrors") or [])
-                                     for v in (result.data or {}).values()
-                                     if isinstance(v, dict)))
+            result = execute(
+                SCHEMA,
+                request.document,
+                operation_name=request.body.get("operationName"),
+                variable_values=request.body.get("variables") or {},
+                context_value=context,
+                field_resolver=default_resolver,
+            )
+            actual = (
+                requested
+                if request.mutation
+                else operation_cost(
+                    request.operation,
+                    request.fragments,
+                    request.variables,
+                    result.data,
+                    actual=True,
+                )
+            )
+            bucket.available = min(
+                bucket.maximum, bucket.available + requested - actual
+            )
+            cost = {
+                "requestedQueryCost": requested,
+                "actualQueryCost": actual,
+                "throttleStatus": bucket.status(),
+            }
+        entry.update(
+            actual_cost=actual,
+            idempotent_replay=context.replayed,
+            errors=len(result.errors or []),
+            user_errors=sum(
+                len((v or {}).get("userErrors") or [])
+                for v in (result.data or {}).values()
+                if isinstance(v, dict)
+            ),
+        )
         payload = {}
         if result.errors:
             payload["errors"] = [e.formatted for e in result.errors]
@@ -628,14 +778,22 @@ class Simulator:
 
     @staticmethod
     def _cost_error(requested, bucket, message, code):
-        extensions = {"code": code,
-                      "documentation": "https://shopify.dev/api/usage/rate-limits"}
+        extensions = {
+            "code": code,
+            "documentation": "https://shopify.dev/api/usage/rate-limits",
+        }
         if code == "MAX_COST_EXCEEDED":
             extensions.update(cost=requested, maxCost=graphql_api.MAX_QUERY_COST)
-        return {"errors": [{"message": message, "extensions": extensions}],
-                "extensions": {"cost": {"requestedQueryCost": requested,
-                                        "actualQueryCost": None,
-                                        "throttleStatus": bucket.status()}}}
+        return {
+            "errors": [{"message": message, "extensions": extensions}],
+            "extensions": {
+                "cost": {
+                    "requestedQueryCost": requested,
+                    "actualQueryCost": None,
+                    "throttleStatus": bucket.status(),
+                }
+            },
+        }
 
     # -- mutations (called by resolvers with the lock held) -------------------------
 
@@ -645,23 +803,39 @@ class Simulator:
         reference = data.get("referenceDocumentUri")
         errors = []
         if name not in ("available", "on_hand"):
-            errors.append(_user_error(
-                "INVALID_NAME", ["input", "name"],
-                "The quantity name must be either 'available' or 'on_hand'."))
+            errors.append(
+                _user_error(
+                    "INVALID_NAME",
+                    ["input", "name"],
+                    "The quantity name must be either 'available' or 'on_hand'.",
+                )
+            )
         if reason not in INVENTORY_REASONS:
-            errors.append(_user_error("INVALID_REASON", ["input", "reason"],
-                                      "The specified reason is invalid."))
+            errors.append(
+                _user_error(
+                    "INVALID_REASON",
+                    ["input", "reason"],
+                    "The specified reason is invalid.",
+                )
+            )
         if reference is not None and ":" not in reference.strip(":"):
-            errors.append(_user_error(
-                "INVALID_REFERENCE_DOCUMENT", ["input", "referenceDocumentUri"],
-                "The specified reference document is invalid."))
+            errors.append(
+                _user_error(
+                    "INVALID_REFERENCE_DOCUMENT",
+                    ["input", "referenceDocumentUri"],
+                    "The specified reference document is invalid.",
+                )
+            )
         planned, seen = [], set()
         for index, quantity in enumerate(data["quantities"]):
             level, problem = self._check_quantity(shop, name, quantity, seen)
             if problem:
                 code, field, message = problem
-                errors.append(_user_error(
-                    code, ["input", "quantities", str(index), field], message))
+                errors.append(
+                    _user_error(
+                        code, ["input", "quantities", str(index), field], message
+                    )
+                )
             else:
                 planned.append((level, quantity["quantity"]))
         if errors:
@@ -676,14 +850,23 @@ class Simulator:
             level.updated_at = now
             other = "on_hand" if name == "available" else "available"
             for changed in (name, other):
-                changes.append(state.Change(
-                    name=changed, delta=delta, item=level.item,
-                    location=level.location,
-                    quantity_after_change=level.quantity(changed)))
+                changes.append(
+                    state.Change(
+                        name=changed,
+                        delta=delta,
+                        item=level.item,
+                        location=level.location,
+                        quantity_after_change=level.quantity(changed),
+                    )
+                )
             self._emit(shop, "INVENTORY_LEVELS_UPDATE", level_payload(shop, level))
-        group = state.AdjustmentGroup(number=self.store.next_id(), reason=reason,
-                                      reference_document_uri=reference,
-                                      changes=changes, created_at=now)
+        group = state.AdjustmentGroup(
+            number=self.store.next_id(),
+            reason=reason,
+            reference_document_uri=reference,
+            changes=changes,
+            created_at=now,
+        )
         shop.adjustment_groups[group.number] = group
         return {"inventoryAdjustmentGroup": group, "userErrors": []}
 
@@ -692,106 +875,191 @@ class Simulator:
         item = typed_node(shop, quantity["inventoryItemId"], "InventoryItem")
         location = typed_node(shop, quantity["locationId"], "Location")
         if item is None:
-            return None, ("INVALID_INVENTORY_ITEM", "inventoryItemId",
-                          "The specified inventory item could not be found.")
+            return None, (
+                "INVALID_INVENTORY_ITEM",
+                "inventoryItemId",
+                "The specified inventory item could not be found.",
+            )
         if location is None:
-            return None, ("INVALID_LOCATION", "locationId",
-                          "The specified location could not be found.")
+            return None, (
+                "INVALID_LOCATION",
+                "locationId",
+                "The specified location could not be found.",
+            )
         item_errors = self.faults["item_errors"]
         forced = item_errors.get(item.id) or item_errors.get(item.sku)
         if forced:
-            return None, (forced, "inventoryItemId",
-                          f"Simulated failure ({forced}) for {item.sku}.")
+            return None, (
+                forced,
+                "inventoryItemId",
+                f"Simulated failure ({forced}) for {item.sku}.",
+            )
         if (item.number, location.number) in seen:
-            return None, ("NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR",
-                          "inventoryItemId",
-                          ("The combination of inventoryItemId and locationId "
-                           "must be unique."))
+            return None, (
+                "NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR",
+                "inventoryItemId",
+                ("The combination of inventoryItemId and locationId must be unique."),
+            )
         seen.add((item.number, location.number))
         level = item.levels.get(location.number)
         if level is None:
-            return None, ("ITEM_NOT_STOCKED_AT_LOCATION", "locationId",
-                          ("The specified inventory item is not stocked at the "
-                           "location."))
+            return None, (
+                "ITEM_NOT_STOCKED_AT_LOCATION",
+                "locationId",
+                ("The specified inventory item is not stocked at the location."),
+            )
         target = quantity["quantity"]
         if target > 1_000_000_000:
-            return None, ("INVALID_QUANTITY_TOO_HIGH", "quantity",
-                          "The total quantity can't be higher than 1,000,000,000.")
+            return None, (
+                "INVALID_QUANTITY_TOO_HIGH",
+                "quantity",
+                "The total quantity can't be higher than 1,000,000,000.",
+            )
         if target < -1_000_000_000:
-            return None, ("INVALID_QUANTITY_TOO_LOW", "quantity",
-                          "The total quantity can't be lower than -1,000,000,000.")
+            return None, (
+                "INVALID_QUANTITY_TOO_LOW",
+                "quantity",
+                "The total quantity can't be lower than -1,000,000,000.",
+            )
         if name == "on_hand" and target < 0:
-            return None, ("INVALID_QUANTITY_NEGATIVE", "quantity",
-                          "The quantity can't be negative.")
+            return None, (
+                "INVALID_QUANTITY_NEGATIVE",
+                "quantity",
+                "The quantity can't be negative.",
+            )
         expected = quantity["changeFromQuantity"]
         if expected is not None and expected != level.quantity(name):
-            return None, ("CHANGE_FROM_QUANTITY_STALE", "changeFromQuantity",
-                          ("The changeFromQuantity argument no longer matches "
-                           "the persisted quantity."))
+            return None, (
+                "CHANGE_FROM_QUANTITY_STALE",
+                "changeFromQuantity",
+                (
+                    "The changeFromQuantity argument no longer matches "
+                    "the persisted quantity."
+                ),
+            )
         return level, None
 
     def apply_activate(self, shop, item_id, location_id, available, on_hand):
         item = typed_node(shop, item_id, "InventoryItem")
         location = typed_node(shop, location_id, "Location")
         if item is None:
-            return {"inventoryLevel": None, "userErrors": [
-                {"field": ["inventoryItemId"],
-                 "message": "Inventory item does not exist"}]}
+            return {
+                "inventoryLevel": None,
+                "userErrors": [
+                    {
+                        "field": ["inventoryItemId"],
+                        "message": "Inventory item does not exist",
+                    }
+                ],
+            }
         if location is None:
-            return {"inventoryLevel": None, "userErrors": [
-                {"field": ["locationId"], "message": "Location does not exist"}]}
+            return {
+                "inventoryLevel": None,
+                "userErrors": [
+                    {"field": ["locationId"], "message": "Location does not exist"}
+                ],
+            }
         level = item.levels.get(location.number)
         if level is not None:
             if available is not None:
-                return {"inventoryLevel": None, "userErrors": [
-                    {"field": ["available"],
-                     "message": "Not allowed to set available quantity when the "
-                                "item is already active at the location."}]}
+                return {
+                    "inventoryLevel": None,
+                    "userErrors": [
+                        {
+                            "field": ["available"],
+                            "message": "Not allowed to set available quantity when the "
+                            "item is already active at the location.",
+                        }
+                    ],
+                }
             return {"inventoryLevel": level, "userErrors": []}
-        level = self.store.stock(shop, item, location,
-                                 available if available is not None else on_hand or 0)
+        level = self.store.stock(
+            shop, item, location, available if available is not None else on_hand or 0
+        )
         self._emit(shop, "INVENTORY_LEVELS_CONNECT", level_payload(shop, level))
         return {"inventoryLevel": level, "userErrors": []}
 
     def apply_webhook_create(self, shop, version, topic, data):
         uri = data.get("uri") or data.get("callbackUrl")
         if not uri:
-            return {"webhookSubscription": None, "userErrors": [
-                {"field": ["webhookSubscription", "uri"],
-                 "message": "Address can't be blank"}]}
+            return {
+                "webhookSubscription": None,
+                "userErrors": [
+                    {
+                        "field": ["webhookSubscription", "uri"],
+                        "message": "Address can't be blank",
+                    }
+                ],
+            }
         for existing in shop.webhooks.values():
             if existing.topic == topic and existing.uri == uri:
-                return {"webhookSubscription": None, "userErrors": [
-                    {"field": ["webhookSubscription", "callbackUrl"],
-                     "message": "Address for this topic has already been taken"}]}
+                return {
+                    "webhookSubscription": None,
+                    "userErrors": [
+                        {
+                            "field": ["webhookSubscription", "callbackUrl"],
+                            "message": "Address for this topic has already been taken",
+                        }
+                    ],
+                }
         now = time.time()
         webhook = state.WebhookSubscription(
-            number=self.store.next_id(), topic=topic, uri=uri,
+            number=self.store.next_id(),
+            topic=topic,
+            uri=uri,
             format=data.get("format") or "JSON",
             include_fields=data.get("includeFields") or [],
-            filter=data.get("filter"), name=data.get("name"), api_version=version,
-            created_at=now, updated_at=now)
+            filter=data.get("filter"),
+            name=data.get("name"),
+            api_version=version,
+            created_at=now,
+            updated_at=now,
+        )
         shop.webhooks[webhook.number] = webhook
         return {"webhookSubscription": webhook, "userErrors": []}
 
     def apply_bulk_run(self, shop, query):
         for operation in shop.bulk_operations.values():
             if operation.status in ("CREATED", "RUNNING"):
-                return {"bulkOperation": None, "userErrors": [{
-                    "code": "OPERATION_IN_PROGRESS", "field": None,
-                    "message": "A bulk query operation for this app and shop is "
-                               f"already in progress: {operation.id}."}]}
+                return {
+                    "bulkOperation": None,
+                    "userErrors": [
+                        {
+                            "code": "OPERATION_IN_PROGRESS",
+                            "field": None,
+                            "message": "A bulk query operation for this app and "
+                            f"shop is already in progress: {operation.id}.",
+                        }
+                    ],
+                }
         document, problem = bulk.check_bulk_query(query)
         if problem:
-            return {"bulkOperation": None, "userErrors": [
-                {"code": "INVALID", "field": ["query"], "message": problem}]}
+            return {
+                "bulkOperation": None,
+                "userErrors": [
+                    {"code": "INVALID", "field": ["query"], "message": problem}
+                ],
+            }
         operation = state.BulkOperation(
-            number=self.store.next_id(), query=query, status="CREATED",
-            created_at=time.time(), completed_at=None, jsonl=None, polls=0,
-            object_count=0, root_object_count=0, finished=False, error_code=None)
+            number=self.store.next_id(),
+            query=query,
+            status="CREATED",
+            created_at=time.time(),
+            completed_at=None,
+            jsonl=None,
+            polls=0,
+            object_count=0,
+            root_object_count=0,
+            finished=False,
+            error_code=None,
+        )
         shop.bulk_operations[operation.number] = operation
-        threading.Thread(target=self._bulk_job, args=(shop, operation, document),
-                         name=f"sim-bulk-{operation.number}", daemon=True).start()
+        threading.Thread(
+            target=self._bulk_job,
+            args=(shop, operation, document),
+            name=f"sim-bulk-{operation.number}",
+            daemon=True,
+        ).start()
         return {"bulkOperation": operation, "userErrors": []}
 
     def _bulk_job(self, shop, operation, document):
@@ -809,8 +1077,11 @@ class Simulator:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self.lock:
-                if all(op.finished for shop in self.store.shops.values()
-                       for op in shop.bulk_operations.values()):
+                if all(
+                    op.finished
+                    for shop in self.store.shops.values()
+                    for op in shop.bulk_operations.values()
+                ):
                     return True
             time.sleep(0.01)
         return False

@@ -98,9 +98,19 @@ class Shop(Record):
 
     def __init__(self, **values):
         super().__init__(**values)
-        for name in ("locations", "products", "variants", "items", "items_by_sku",
-                     "orders", "fulfillment_orders", "webhooks", "bulk_operations",
-                     "idempotency", "adjustment_groups"):
+        for name in (
+            "locations",
+            "products",
+            "variants",
+            "items",
+            "items_by_sku",
+            "orders",
+            "fulfillment_orders",
+            "webhooks",
+            "bulk_operations",
+            "idempotency",
+            "adjustment_groups",
+        ):
             setattr(self, name, {})
 
     def location_named(self, name_or_id):
@@ -225,8 +235,10 @@ class Level(Record):
 
     @property
     def id(self):
-        return (f"gid://shopify/InventoryLevel/{self.location.number}"
-                f"?inventory_item_id={self.item.number}")
+        return (
+            f"gid://shopify/InventoryLevel/{self.location.number}"
+            f"?inventory_item_id={self.item.number}"
+        )
 
     @property
     def on_hand(self):
@@ -239,8 +251,11 @@ class Level(Record):
         return getattr(self, name) if name in ("available", "committed") else 0
 
     def as_dict(self):
-        return {"available": self.available, "committed": self.committed,
-                "on_hand": self.on_hand}
+        return {
+            "available": self.available,
+            "committed": self.committed,
+            "on_hand": self.on_hand,
+        }
 
     is_active = True
     can_deactivate = True
@@ -304,10 +319,15 @@ class FulfillmentOrder(Record):
     @property
     def assigned_location(self):
         address = self.location.address
-        return {"location": self.location, "name": self.location.name,
-                "countryCode": address.get("countryCode"), **{
-                    key: address.get(key) for key in (
-                        "address1", "address2", "city", "province", "zip", "phone")}}
+        return {
+            "location": self.location,
+            "name": self.location.name,
+            "countryCode": address.get("countryCode"),
+            **{
+                key: address.get(key)
+                for key in ("address1", "address2", "city", "province", "zip", "phone")
+            },
+        }
 
 
 class FulfillmentOrderLineItem(Record):
@@ -412,21 +432,44 @@ class Store:
 
     # -- builders -----------------------------------------------------------------
 
-    def add_shop(self, domain, name=None, token=None, webhook_secret=None,
-                 currency="USD", timezone_name="UTC", email=None, plan="Basic"):
+    def add_shop(
+        self,
+        domain,
+        name=None,
+        token=None,
+        webhook_secret=None,
+        currency="USD",
+        timezone_name="UTC",
+        email=None,
+        plan="Basic",
+    ):
         if domain in self.shops:
             raise ValueError(f"shop {domain} exists")
         now = time.time()
-        shop = Shop(number=self.next_id(), domain=domain, name=name or domain,
-                    token=token or f"shpat_{domain.split('.')[0]}",
-                    webhook_secret=webhook_secret or f"{domain}-secret",
-                    currency=currency, timezone=timezone_name,
-                    email=email or f"owner@{domain}", plan=plan, created_at=now)
+        shop = Shop(
+            number=self.next_id(),
+            domain=domain,
+            name=name or domain,
+            token=token or f"shpat_{domain.split('.')[0]}",
+            webhook_secret=webhook_secret or f"{domain}-secret",
+            currency=currency,
+            timezone=timezone_name,
+            email=email or f"owner@{domain}",
+            plan=plan,
+            created_at=now,
+        )
         self.shops[domain] = shop
         return shop
 
-    def add_location(self, shop, name, number=None, is_active=True,
-                     fulfills_online_orders=True, address=None):
+    def add_location(
+        self,
+        shop,
+        name,
+        number=None,
+        is_active=True,
+        fulfills_online_orders=True,
+        address=None,
+    ):
         shop = self.shop(shop)
         if number is None:
             number = self.next_id()
@@ -434,33 +477,69 @@ class Store:
             self.reserve_ids(number)
         now = time.time()
         address = dict(address or {})
-        for key in ("address1", "address2", "city", "province", "provinceCode",
-                    "country", "countryCode", "zip", "phone"):
+        for key in (
+            "address1",
+            "address2",
+            "city",
+            "province",
+            "provinceCode",
+            "country",
+            "countryCode",
+            "zip",
+            "phone",
+        ):
             address.setdefault(key, None)
-        location = Location(number=number, name=name, is_active=is_active,
-                            fulfills_online_orders=fulfills_online_orders,
-                            address=address, created_at=now, updated_at=now)
+        location = Location(
+            number=number,
+            name=name,
+            is_active=is_active,
+            fulfills_online_orders=fulfills_online_orders,
+            address=address,
+            created_at=now,
+            updated_at=now,
+        )
         shop.locations[number] = location
         return location
 
-    def add_product(self, shop, title, skus, price="25.00", vendor="Synco",
-                    product_type=""):
+    def add_product(
+        self, shop, title, skus, price="25.00", vendor="Synco", product_type=""
+    ):
         """A product with one variant per SKU; returns the product."""
         shop = self.shop(shop)
         now = time.time()
-        product = Product(number=self.next_id(), title=title, vendor=vendor,
-                          handle=re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-"),
-                          product_type=product_type, status="ACTIVE", variants=[],
-                          created_at=now, updated_at=now)
+        product = Product(
+            number=self.next_id(),
+            title=title,
+            vendor=vendor,
+            handle=re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-"),
+            product_type=product_type,
+            status="ACTIVE",
+            variants=[],
+            created_at=now,
+            updated_at=now,
+        )
         shop.products[product.number] = product
         for position, sku in enumerate(skus, 1):
-            item = InventoryItem(number=self.next_id(), sku=sku, tracked=True,
-                                 created_at=now, updated_at=now)
+            item = InventoryItem(
+                number=self.next_id(),
+                sku=sku,
+                tracked=True,
+                created_at=now,
+                updated_at=now,
+            )
             title_ = sku if len(skus) > 1 else "Default Title"
-            variant = Variant(number=self.next_id(), product=product, sku=sku,
-                              title=title_, price=str(price), barcode=None,
-                              item=item, position=position, created_at=now,
-                              updated_at=now)
+            variant = Variant(
+                number=self.next_id(),
+                product=product,
+                sku=sku,
+                title=title_,
+                price=str(price),
+                barcode=None,
+                item=item,
+                position=position,
+                created_at=now,
+                updated_at=now,
+            )
             item.variant = variant
             product.variants.append(variant)
             shop.variants[variant.number] = variant
@@ -473,8 +552,14 @@ class Store:
         level = item.levels.get(location.number)
         if level is None:
             now = time.time()
-            level = Level(item=item, location=location, available=available,
-                          committed=0, created_at=now, updated_at=now)
+            level = Level(
+                item=item,
+                location=location,
+                available=available,
+                committed=0,
+                created_at=now,
+                updated_at=now,
+            )
             item.levels[location.number] = level
             location.levels[item.number] = level
         return level

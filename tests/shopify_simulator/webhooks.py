@@ -98,7 +98,9 @@ def order_payload(shop, order):
             "first_name": customer.get("firstName"),
             "last_name": customer.get("lastName"),
             "phone": customer.get("phone"),
-        } if customer else None,
+        }
+        if customer
+        else None,
         "shipping_address": _address(order.shipping_address),
         "billing_address": _address(order.shipping_address),
         "line_items": [
@@ -148,8 +150,9 @@ class WebhookSender:
         self._cond = threading.Condition()
         self._stopping = False
         self._busy = 0
-        self._thread = threading.Thread(target=self._run, name="sim-webhooks",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name="sim-webhooks", daemon=True
+        )
         self._thread.start()
 
     def enqueue(self, shop, subscription, topic, payload, event_id, drop=False):
@@ -212,8 +215,12 @@ class WebhookSender:
     def _attempt(self, delivery, body):
         delivery["attempts"] += 1
         try:
-            response = requests.post(delivery["uri"], data=body,
-                                     headers=delivery["headers"], timeout=self.timeout)
+            response = requests.post(
+                delivery["uri"],
+                data=body,
+                headers=delivery["headers"],
+                timeout=self.timeout,
+            )
             code = response.status_code
         except requests.RequestException as exc:
             code = type(exc).__name__
