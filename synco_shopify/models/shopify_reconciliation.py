@@ -205,7 +205,12 @@ class ShopifyReconciliation(models.Model):
 
     def _execute(self):
         started = time.monotonic()
-        self.line_ids.unlink()
+        # a run restarted after an interruption starts over (bulk, like the
+        # insert: a catalogue run has hundreds of thousands of lines)
+        self.env.cr.execute(
+            SQL("DELETE FROM shopify_reconciliation_line WHERE run_id = %s", self.id)
+        )
+        self.invalidate_recordset(["line_ids"])
         self.write(
             {"state": "running", "date_start": fields.Datetime.now(), "message": False}
         )
