@@ -55,7 +55,11 @@ class TestReconciliation(SimulatorCase):
         self.assertEqual(first.checked_count, 3 * len(SKUS))
         # someone edits Shopify by hand
         self.sim.set_available(DEMO_DOMAIN, TEE, NJ, 99)
+        self.sim.clear_log()
         second = self.run_once()
+        # every request, reads and the write, is accounted on the run
+        self.assertEqual(second.api_calls, len(self.sim.log))
+        self.assertEqual(len(self.mutations()), 1)
         self.assertEqual(self.shopify(TEE, NJ), 10 + SKUS.index(TEE))
         line = self.line(second, TEE, NJ)
         self.assertEqual((line.shopify_before, line.delta), (99, -89 + SKUS.index(TEE)))

@@ -230,7 +230,7 @@ class ShopifyReconciliation(models.Model):
             rows, push, known = self._diff(shop, mappings, bindings, current)
         if push and not self.dry_run and not shop.sync_frozen:
             result = shop._push_levels(
-                push, reason="cycle_count_available", known=known
+                push, reason="cycle_count_available", known=known, client=client
             )
             self._apply_outcomes(rows, result)
         self._store_lines(rows)

@@ -383,13 +383,14 @@ class ShopifyShop(models.Model):
         }
 
     # ---------------------------------------------------------------- pushing
-    def _push_levels(self, targets, reason="correction", known=None):
+    def _push_levels(self, targets, reason="correction", known=None, client=None):
         """Write Odoo's figures to Shopify, compare-and-set, in calls of ≤ 250.
 
         :param targets: {binding: {shopify.location: quantity}}
         :param known: {(binding, shopify.location): Shopify's current value,
             None when not stocked} when the caller has just read them
             (reconciliation), so they are not read again
+        :param client: the caller's client, so its statistics add up
         :return: a :class:`PushResult`
 
         Levels Shopify already holds (per our last confirmed write or read)
@@ -422,7 +423,7 @@ class ShopifyShop(models.Model):
                 levels[binding, location].write(
                     {"shopify_available": value, "shopify_known": True}
                 )
-        client = self._get_client()
+        client = client or self._get_client()
         try:
             self._read_unknown_levels(client, targets, levels, skip=known or {})
             pending = {}
