@@ -157,8 +157,11 @@ class OdooServer:
         )[0]["res_id"]
 
 
-def wait_until(predicate, timeout, interval=0.25, what="condition"):
-    """Poll ``predicate`` until it returns a truthy value (bounded)."""
+def wait_until(predicate, timeout, interval=0.25, what="condition", explain=None):
+    """Poll ``predicate`` until it returns a truthy value (bounded).
+
+    ``explain`` returns extra context for the failure message.
+    """
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
@@ -166,4 +169,7 @@ def wait_until(predicate, timeout, interval=0.25, what="condition"):
         if last:
             return last
         time.sleep(interval)
-    raise AssertionError(f"{what} not reached within {timeout} s (last: {last!r})")
+    details = f"\n{explain()}" if explain else ""
+    raise AssertionError(
+        f"{what} not reached within {timeout} s (last: {last!r}){details}"
+    )

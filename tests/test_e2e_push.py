@@ -148,9 +148,37 @@ def shopify(sim, sku):
     return sim.level(DEMO_DOMAIN, sku, NJ)["available"]
 
 
+def diagnose(odoo, sim):
+    """What the jobs and the simulator say, for a failure message."""
+    jobs = odoo.call(
+        "queue.job",
+        "search_read",
+        [],
+        fields=["name", "state", "retry", "exc_info", "result", "date_started"],
+    )
+    levels = odoo.call(
+        "shopify.inventory.level",
+        "search_read",
+        [],
+        fields=["product_id", "shopify_location_id", "expected_qty", "last_outcome"],
+    )
+    shop = sim.store.shop(DEMO_DOMAIN)
+    item = shop.item_for(TEE)
+    return (
+        f"jobs: {jobs}\nlevels: {levels}\nsimulator {TEE} item {item.number}: "
+        f"{ {n: lvl.as_dict() for n, lvl in item.levels.items()} }\n"
+        f"simulator log: {sim.log[-5:]}"
+    )
+
+
 def test_stock_changes_reach_shopify_without_polling(odoo, sim, setup):
     count_inventory(odoo, setup, TEE, 40)
-    wait_until(lambda: shopify(sim, TEE) == 40, 60, what="count pushed")
+    wait_until(
+        lambda: shopify(sim, TEE) == 40,
+        60,
+        what="count pushed",
+        explain=lambda: diagnose(odoo, sim),
+    )
 
     delivery = transfer(odoo, setup, TEE, 5, setup["customers"], "out_type_id")
     wait_until(lambda: shopify(sim, TEE) == 35, 60, what="reservation pushed")
