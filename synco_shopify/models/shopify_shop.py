@@ -362,8 +362,7 @@ class ShopifyShop(models.Model):
         if self.sync_frozen:
             raise UserError(self.env._("The shop is frozen: resume it first."))
         bindings = self.binding_ids
-        for binding in bindings:
-            binding._delay_push()
+        bindings._delay_pushes()
         return self._notify(
             self.env._("Pushes enqueued"),
             self.env._("%(count)s products will be pushed.", count=len(bindings)),

@@ -50,7 +50,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 # isort: split
-from tests.shopify_simulator import DEMO_DOMAIN, DEMO_TOKEN, Simulator  # noqa: E402
+from tests.shopify_simulator import DEMO_DOMAIN, DEMO_TOKEN, Simulator
 
 NJ = "New Jersey Warehouse"
 SKU = "PUSH-"
