@@ -5,8 +5,11 @@ import logging
 import re
 from dataclasses import dataclass, field
 
+import psycopg2
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import mute_logger
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
@@ -411,7 +414,18 @@ class ShopifyShop(models.Model):
             for loc in per_location
             if (b, loc) not in levels
         ]
-        for lvl in Level.create(missing):
+        try:
+            with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
+                created = Level.create(missing)
+        except psycopg2.errors.UniqueViolation as exc:
+            # Another push of the same product, started before this one's
+            # snapshot could see its commit (two stock commits in a row: the
+            # first job was already running), created them: run again on
+            # fresh data rather than fail the job.
+            raise RetryableJobError(
+                "Levels created by a concurrent push; retrying.", seconds=1
+            ) from exc
+        for lvl in created:
             levels[lvl.binding_id, lvl.shopify_location_id] = lvl
         client = self._get_client()
         try:
