@@ -212,8 +212,10 @@ class TestPushEvents(SyncoCase):
         )
         commit_stock(self.tee, self.mug)  # both still pending: nothing new
         self.assertEqual(jobs(), stored)
-        tee_job.state = "done"
-        commit_stock(self.tee, self.mug)  # the tee's push ran: a new one
+        # the runner took the tee's job: it may read the stock before our
+        # commit, so the change needs a job of its own
+        tee_job.state = "enqueued"
+        commit_stock(self.tee, self.mug)
         self.assertEqual(len(jobs() - stored), 1)
         self.assertEqual((jobs() - stored).records, self.tee_binding)
 
