@@ -9,7 +9,7 @@ import psycopg2
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import mute_logger
+from odoo.tools import SQL, mute_logger
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
@@ -427,6 +427,7 @@ class ShopifyShop(models.Model):
             ) from exc
         for lvl in created:
             levels[lvl.binding_id, lvl.shopify_location_id] = lvl
+        self._lock_levels(Level.union(*levels.values()))
         client = self._get_client()
         try:
             self._read_unknown_levels(client, targets, levels)
@@ -484,6 +485,29 @@ class ShopifyShop(models.Model):
                 str(exc), seconds=int(getattr(exc, "retry_after", 0) or 30)
             ) from exc
         return result
+
+    def _lock_levels(self, levels):
+        """One push of a level at a time, each on data fresher than the last.
+
+        Two pushes of one product can overlap: a job runs, a stock change
+        enqueues another, the second worker starts it.  The later one,
+        holding our last write as it was before the earlier one committed,
+        would take the earlier write for a Shopify sale and subtract it
+        again (Odoo 6, Shopify 2).  Locking the levels stops it before any
+        call to Shopify: lock not available while the earlier one runs, a
+        serialization failure once it committed over our snapshot; queue_job
+        retries both, on fresh data.
+        """
+        if not levels:
+            return
+        with mute_logger("odoo.sql_db"):
+            self.env.cr.execute(
+                SQL(
+                    "SELECT id FROM shopify_inventory_level WHERE id IN %s "
+                    "FOR NO KEY UPDATE NOWAIT",
+                    tuple(levels.ids),
+                )
+            )
 
     def _read_unknown_levels(self, client, targets, levels):
         unknown = [
