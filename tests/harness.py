@@ -563,6 +563,9 @@ def cmd_bench(args):
             env = odoo_env()
             env["SYNCO_ODOO_CONF"] = str(conf)
             env["SYNCO_PG_PORT"] = str(pg.port)
+            # for benchmarks that start a real server (tests/odoo_server.py)
+            env["SYNCO_E2E_DB"] = clone_database(conf, "synco_bench", "synco_e2e")
+            env["SYNCO_ODOO_LAUNCHER"] = json.dumps(odoo_launcher())
             rc = subprocess.run(
                 [sys.executable, str(script), *args.bench_args],
                 check=False,

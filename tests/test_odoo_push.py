@@ -1,5 +1,7 @@
 """The push job against the simulator: values, skips, compare-and-set, faults."""
 
+from unittest.mock import patch
+
 from odoo.tests import tagged
 
 from odoo.addons.queue_job.exception import RetryableJobError
@@ -63,6 +65,22 @@ class TestPushJob(SimulatorCase):
         levels = self.bindings[TEE].level_ids
         self.assertEqual(set(levels.mapped("last_outcome")), {"applied"})
         self.assertEqual(sorted(levels.mapped("shopify_available")), [25, 40, 103])
+
+    def test_levels_created_by_a_concurrent_push_mean_a_retry(self):
+        """Two pushes of one product at once (two commits in a row): the one
+        whose snapshot missed the other's new level records retries."""
+        self.stock(TEE, self.wh_nj.lot_stock_id, 30)
+        self.bindings[TEE]._push_inventory()
+        levels = self.bindings[TEE].level_ids
+        self.assertEqual(len(levels), 3)
+        Level = type(self.env["shopify.inventory.level"])
+        with (
+            patch.object(Level, "search", lambda self, *a, **kw: self.browse()),
+            self.assertRaises(RetryableJobError),
+        ):
+            self.bindings[TEE]._push_inventory()
+        self.assertEqual(self.bindings[TEE].level_ids, levels)
+        self.assertEqual(self.shopify(TEE, "New Jersey Warehouse"), 30)
 
     def test_unchanged_total_pushes_nothing_new(self):
         self.stock(TEE, self.bin_b1, 20)

@@ -1,6 +1,13 @@
 # Copyright 2026 Synco
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import psycopg2
+
 from odoo import api, fields, models
+from odoo.tools import SQL, mute_logger
+
+from odoo.addons.queue_job import delay as queue_job_delay
+from odoo.addons.queue_job.job import PENDING, Job
+from odoo.addons.queue_job.utils import must_run_without_delay
 
 PRECOMMIT_KEY = "synco_shopify.changed_stock"
 
@@ -84,22 +91,86 @@ class ShopifyProductBinding(models.Model):
                 ("shop_id.policy_inventory", "=", "odoo_to_shopify"),
             ]
         )
-        for binding in bindings:
-            if (binding.shop_id.id, binding.product_id.id) in wanted:
-                binding._delay_push()
+        bindings.filtered(
+            lambda b: (b.shop_id.id, b.product_id.id) in wanted
+        )._delay_pushes()
 
     def _delay_push(self):
         """Enqueue the push of this product to its shop; collapses while pending."""
         self.ensure_one()
-        return self.with_delay(
-            channel=self.shop_id._job_channel(),
-            identity_key=f"synco_shopify.push:{self.id}",
-            description=self.env._(
+        return self.with_delay(**self._push_job_options())._push_inventory()
+
+    def _delay_pushes(self):
+        """Enqueue one push per binding, unless one will run after our commit.
+
+        A picking of 500 products enqueues 500 jobs at commit time; through
+        ``with_delay`` each costs three queries (pending identity, uuid,
+        insert), most of what the stock hooks added to validating the
+        picking.  Here the same jobs (queue_job's own ``Job``, same identity
+        key, channel and description) are checked against the pending ones
+        in one query and stored in one ``create``.
+        """
+        if must_run_without_delay(self.env) or queue_job_delay.Job is not Job:
+            # queue_job__no_delay runs the jobs at once, and trap_jobs()
+            # replaces delay.Job to record them: with_delay handles both
+            for binding in self:
+                binding._delay_push()
+            return
+        options = {binding: binding._push_job_options() for binding in self}
+        pending = self._lock_pending_pushes(
+            [opts["identity_key"] for opts in options.values()]
+        )
+        jobs = [
+            Job(binding._push_inventory, **opts)
+            for binding, opts in options.items()
+            if opts["identity_key"] not in pending
+        ]
+        if jobs:
+            JobModel = self.env["queue.job"]
+            JobModel.with_context(
+                _job_edit_sentinel=JobModel.EDIT_SENTINEL
+            ).sudo().create([job._store_values(create=True) for job in jobs])
+
+    @api.model
+    def _lock_pending_pushes(self, identity_keys):
+        """The keys among ``identity_keys`` whose job stays pending until we commit.
+
+        A change may only collapse into a job that reads the stock after the
+        change commits.  ``with_delay`` looks under this transaction's
+        snapshot, where a job the runner took meanwhile still looks pending,
+        and the change was lost until the next one (a count applied while
+        the push of its quant's creation ran).  Locking the pending rows
+        holds the runner's pending-to-enqueued update until our commit; a
+        row it already holds (skipped) or changed since our snapshot (a
+        serialization failure) gets a new job instead.
+        """
+        cr = self.env.cr
+        try:
+            with cr.savepoint(flush=False), mute_logger("odoo.sql_db"):
+                cr.execute(
+                    SQL(
+                        "SELECT identity_key FROM queue_job "
+                        "WHERE identity_key IN %s AND state = %s "
+                        "FOR NO KEY UPDATE SKIP LOCKED",
+                        tuple(identity_keys),
+                        PENDING,
+                    )
+                )
+                return {key for (key,) in cr.fetchall()}
+        except psycopg2.errors.SerializationFailure:
+            return set()
+
+    def _push_job_options(self):
+        self.ensure_one()
+        return {
+            "channel": self.shop_id._job_channel(),
+            "identity_key": f"synco_shopify.push:{self.id}",
+            "description": self.env._(
                 "Shopify push: %(sku)s to %(shop)s",
                 sku=self.sku or self.product_id.display_name,
                 shop=self.shop_id.name,
             ),
-        )._push_inventory()
+        }
 
     # --------------------------------------------------------------------- job
     def _push_inventory(self):

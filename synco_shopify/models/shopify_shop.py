@@ -5,8 +5,11 @@ import logging
 import re
 from dataclasses import dataclass, field
 
+import psycopg2
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL, mute_logger
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
@@ -362,8 +365,7 @@ class ShopifyShop(models.Model):
         if self.sync_frozen:
             raise UserError(self.env._("The shop is frozen: resume it first."))
         bindings = self.binding_ids
-        for binding in bindings:
-            binding._delay_push()
+        bindings._delay_pushes()
         return self._notify(
             self.env._("Pushes enqueued"),
             self.env._("%(count)s products will be pushed.", count=len(bindings)),
@@ -416,8 +418,20 @@ class ShopifyShop(models.Model):
             for loc in per_location
             if (b, loc) not in levels
         ]
-        for lvl in Level.create(missing):
+        try:
+            with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
+                created = Level.create(missing)
+        except psycopg2.errors.UniqueViolation as exc:
+            # Another push of the same product, started before this one's
+            # snapshot could see its commit (two stock commits in a row: the
+            # first job was already running), created them: run again on
+            # fresh data rather than fail the job.
+            raise RetryableJobError(
+                "Levels created by a concurrent push; retrying.", seconds=1
+            ) from exc
+        for lvl in created:
             levels[lvl.binding_id, lvl.shopify_location_id] = lvl
+        self._lock_levels(Level.union(*levels.values()))
         for (binding, location), value in (known or {}).items():
             if value is not None:
                 levels[binding, location].write(
@@ -487,6 +501,29 @@ class ShopifyShop(models.Model):
                 str(exc), seconds=int(getattr(exc, "retry_after", 0) or 30)
             ) from exc
         return result
+
+    def _lock_levels(self, levels):
+        """One push of a level at a time, each on data fresher than the last.
+
+        Two pushes of one product can overlap: a job runs, a stock change
+        enqueues another, the second worker starts it.  The later one,
+        holding our last write as it was before the earlier one committed,
+        would take the earlier write for a Shopify sale and subtract it
+        again (Odoo 6, Shopify 2).  Locking the levels stops it before any
+        call to Shopify: lock not available while the earlier one runs, a
+        serialization failure once it committed over our snapshot; queue_job
+        retries both, on fresh data.
+        """
+        if not levels:
+            return
+        with mute_logger("odoo.sql_db"):
+            self.env.cr.execute(
+                SQL(
+                    "SELECT id FROM shopify_inventory_level WHERE id IN %s "
+                    "FOR NO KEY UPDATE NOWAIT",
+                    tuple(levels.ids),
+                )
+            )
 
     def _read_unknown_levels(self, client, targets, levels, skip=()):
         unknown = [

@@ -178,6 +178,47 @@ class TestPushEvents(SyncoCase):
             self._jobs(lambda: self._stock(self.mug, new_bin, 2)), self.mug_binding
         )
 
+    def test_jobs_are_stored_in_bulk_and_collapse_while_pending(self):
+        """Untrapped: the commit stores real jobs, one per product, once."""
+
+        def jobs():
+            return self.env["queue.job"].search(
+                [("identity_key", "like", "synco_shopify.push:")]
+            )
+
+        def commit_stock(*products):
+            for product in products:
+                self._stock(product, self.bin_a1, 1)
+            self.env.cr.flush()  # runs the precommit hooks
+
+        commit_stock(self.tee, self.mug, self.tee)
+        stored = jobs()
+        self.assertEqual(len(stored), 2)
+        self.assertEqual(
+            {job.records for job in stored}, {self.tee_binding, self.mug_binding}
+        )
+        tee_job = stored.filtered(lambda j: j.records == self.tee_binding)
+        self.assertRecordValues(
+            tee_job,
+            [
+                {
+                    "state": "pending",
+                    "method_name": "_push_inventory",
+                    "channel": f"root.synco_shopify.shop_{self.shop.id}",
+                    "identity_key": f"synco_shopify.push:{self.tee_binding.id}",
+                    "name": "Shopify push: SYN-TEST-TEE to Test Shop",
+                }
+            ],
+        )
+        commit_stock(self.tee, self.mug)  # both still pending: nothing new
+        self.assertEqual(jobs(), stored)
+        # the runner took the tee's job: it may read the stock before our
+        # commit, so the change needs a job of its own
+        tee_job.state = "enqueued"
+        commit_stock(self.tee, self.mug)
+        self.assertEqual(len(jobs() - stored), 1)
+        self.assertEqual((jobs() - stored).records, self.tee_binding)
+
     def test_rolled_back_changes_enqueue_nothing(self):
         with trap_jobs() as trap:
             self._stock(self.tee, self.bin_a1, 7)

@@ -1,0 +1,110 @@
+"""Two pushes of one product that overlap, in two real transactions.
+
+A push job runs while a stock change enqueues another push of the same
+product, which the second worker starts before the first one commits.  The
+later push must not take the earlier one's write for a Shopify sale (it did:
+Odoo 6, Shopify 2); it must stop before calling Shopify and, retried on
+fresh data, set Odoo's figure.  It commits, on the test database, and
+deletes what it made; the simulator runs in this process.
+"""
+
+import contextlib
+
+import psycopg2
+import pytest
+
+import odoo
+from odoo.modules.registry import Registry
+
+from .shopify_simulator import Simulator
+
+DOMAIN = "synco-race.myshopify.com"
+TOKEN = "shpat_race"
+SKU = "SYN-RACE-001"
+WAREHOUSE = "Race Warehouse"
+
+
+@pytest.fixture(scope="module")
+def sim():
+    simulator = Simulator().start()
+    shop = simulator.add_shop(DOMAIN, token=TOKEN)
+    simulator.add_location(shop, WAREHOUSE)
+    simulator.add_product(shop, "Race", [SKU], stock={WAREHOUSE: 50})
+    yield simulator
+    simulator.stop()
+
+
+@contextlib.contextmanager
+def transaction(registry):
+    with registry.cursor() as cr:
+        yield odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+
+
+def shopify(sim):
+    return sim.level(DOMAIN, SKU, WAREHOUSE)["available"]
+
+
+@pytest.fixture
+def registry():
+    """The test database's registry, and a clean-up of what the test made."""
+    db_name = odoo.tools.config["db_name"]
+    registry = Registry(db_name[0] if isinstance(db_name, list) else db_name)
+    yield registry
+    with transaction(registry) as env:
+        env["shopify.shop"].search([("shop_domain", "=", DOMAIN)]).unlink()
+        env["product.product"].search([("default_code", "=", SKU)]).unlink()
+
+
+def test_overlapping_pushes_of_one_product_converge(sim, registry):
+    sim_shop = sim.shop(DOMAIN)
+    with transaction(registry) as env:
+        shop = env["shopify.shop"].create(
+            {
+                "name": "Race",
+                "shop_domain": DOMAIN,
+                "access_token": TOKEN,
+                "api_base_url": sim.base_url,
+            }
+        )
+        location = env["shopify.location"].create(
+            {
+                "name": WAREHOUSE,
+                "shop_id": shop.id,
+                "shopify_gid": sim_shop.location_named(WAREHOUSE).id,
+            }
+        )
+        product = env["product.product"].create(
+            {"name": "Race", "default_code": SKU, "is_storable": True}
+        )
+        binding = env["shopify.product.binding"].create(
+            {
+                "shop_id": shop.id,
+                "product_id": product.id,
+                "sku": SKU,
+                "shopify_inventory_item_gid": sim_shop.item_for(SKU).id,
+            }
+        )
+        shop._push_levels({binding: {location: 10}})
+        ids = shop.id, location.id, binding.id
+    assert shopify(sim) == 10
+
+    def push(env, quantity):
+        shop = env["shopify.shop"].browse(ids[0])
+        location = env["shopify.location"].browse(ids[1])
+        binding = env["shopify.product.binding"].browse(ids[2])
+        return shop._push_levels({binding: {location: quantity}})
+
+    with transaction(registry) as env_b:
+        env_b.cr.execute("SELECT 1")  # the later push's snapshot is taken
+        with transaction(registry) as env_a:
+            push(env_a, 7)  # the earlier push commits meanwhile
+        assert shopify(sim) == 7
+        sim.clear_log()
+        with pytest.raises(psycopg2.errors.SerializationFailure):
+            push(env_b, 6)
+        env_b.cr.rollback()
+    assert sim.log == [], "the stale push stopped before calling Shopify"
+    assert shopify(sim) == 7
+    with transaction(registry) as env_retry:  # queue_job's retry
+        push(env_retry, 6)
+    assert shopify(sim) == 6
