@@ -48,6 +48,9 @@ INVALID_TOKEN = (
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # headers and body go out in separate writes: with Nagle's algorithm and
+    # the client's delayed ACK, every kept-alive request would wait ~40 ms
+    disable_nagle_algorithm = True
     sim = None  # set on the subclass built by ``serve``
     raw = b""  # request body, read by ``_dispatch``
 
