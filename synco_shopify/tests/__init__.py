@@ -3,3 +3,4 @@ from . import test_configuration
 from . import test_push_events
 from . import test_ui
 from . import test_order_routing
+from . import test_order_import
