@@ -11,6 +11,8 @@ shop) and a queue job does the work after the 200.
 import json
 import logging
 
+from werkzeug.exceptions import RequestEntityTooLarge
+
 from odoo import SUPERUSER_ID, http
 from odoo.http import request
 
@@ -54,9 +56,13 @@ class ShopifyWebhookController(http.Controller):
                 shop_id,
             )
             return self._answer(404, "Unknown shop")
-        # bounded read: a chunked body without Content-Length can't exceed it
-        body = httprequest.stream.read(MAX_BODY_BYTES + 1)
-        if len(body) > MAX_BODY_BYTES:
+        # bounded read: a body without Content-Length can't grow over it
+        httprequest.max_content_length = MAX_BODY_BYTES
+        try:
+            body = httprequest.get_data(cache=False)
+        except RequestEntityTooLarge:
+            body = None
+        if body is None or len(body) > MAX_BODY_BYTES:
             _logger.warning(
                 "Shopify webhook for shop %s from %s refused: body over %s bytes (413)",
                 shop_id,
