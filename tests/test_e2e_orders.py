@@ -432,3 +432,21 @@ def test_poll_imports_an_order_whose_webhook_was_dropped(odoo, sim, setup):
         for so in sale_orders(odoo, [("shopify_shop_id", "=", setup["shop"])])
     ]
     assert len(gids) == len(set(gids))
+
+
+def test_every_event_processed_and_no_job_failed(odoo, sim, setup):
+    assert sim.wait_for_deliveries(30)
+
+    def settled():
+        return not odoo.call(
+            "queue.job",
+            "search_count",
+            [("state", "not in", ("done", "failed"))],
+        )
+
+    wait_until(settled, 90, what="every job finished")
+    assert odoo.call("queue.job", "search_count", [("state", "=", "failed")]) == 0
+    states = {e["state"] for e in events(odoo, [])}
+    assert states <= {"processed", "ignored"}, states
+    delivered = {d["event_id"] for d in sim.deliveries() if d["status"] == "delivered"}
+    assert delivered <= {e["event_id"] for e in events(odoo, [])}

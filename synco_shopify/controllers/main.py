@@ -56,10 +56,13 @@ class ShopifyWebhookController(http.Controller):
                 shop_id,
             )
             return self._answer(404, "Unknown shop")
-        # bounded read: a body without Content-Length can't grow over it
+        # bounded read: a body without Content-Length can't grow over it.
+        # Cached: when two deliveries of one event race, the second INSERT
+        # ... ON CONFLICT hits a serialization failure (repeatable read) and
+        # Odoo retries the whole request, which must read the body again.
         httprequest.max_content_length = MAX_BODY_BYTES
         try:
-            body = httprequest.get_data(cache=False)
+            body = httprequest.get_data()
         except RequestEntityTooLarge:
             body = None
         if body is None or len(body) > MAX_BODY_BYTES:

@@ -87,8 +87,9 @@ class ShopifyWebhookEvent(models.Model):
 
         ``INSERT ... ON CONFLICT DO NOTHING`` on the (shop, event id) unique
         constraint: two concurrent deliveries of one event (Shopify retries
-        after 5 s without an answer) store one row, without a failed
-        statement in the log; the second waits for the first to commit.
+        after 5 s without an answer) store one row.  The second waits for the
+        first to commit, then fails to serialize (repeatable read) and the
+        HTTP layer retries the request, which then finds the row.
         """
         event_id = (
             headers.get("X-Shopify-Event-Id")

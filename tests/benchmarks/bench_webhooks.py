@@ -335,6 +335,16 @@ def main():
             f"distinct imported: {len(set(order_ids))}; confirmed: "
             f"{sum(row['state'] == 'sale' for row in so_rows)})"
         )
+        log_lines = server.log_path.read_text(errors="replace").splitlines()
+        errors = [line for line in log_lines if " ERROR " in line]
+        retried = sum("serializ" in line.lower() for line in log_lines)
+        refused = sum("synco_shopify.controllers" in line for line in log_lines)
+        print(
+            f"server log: {len(errors)} ERROR lines, {retried} serialization "
+            f"retries logged, {refused} webhook refusals logged"
+        )
+        for line in errors[:5]:
+            print("  " + line[:200])
         problems = []
         if set(statuses) != {200}:
             problems.append(f"non-200 answers {statuses}")
