@@ -40,8 +40,9 @@ def harness_conf():
 class OdooServer:
     """``python -m odoo`` with 2 workers and the job runner, on loopback."""
 
-    def __init__(self, name="e2e", workers=2, channels="root:2"):
+    def __init__(self, name="e2e", workers=2, channels="root:2", db_name=None):
         base_conf, self.db_name = harness_conf()
+        self.db_name = db_name or self.db_name
         self.port = free_port()
         self.conf = base_conf.with_name(f"odoo-{name}.conf")
         self.log_path = base_conf.with_name(f"odoo-{name}.log")

@@ -8,8 +8,8 @@ a cancellation releases it; a duplicate delivery, a forged signature and a
 malformed body change nothing; an unknown SKU holds the order; and the poll
 imports an order whose webhook Shopify never delivered.
 
-The simulator shop is built here (not the demo fixture) with its own domain
-and SKUs, so this module shares the cloned database with test_e2e_push.
+The server runs on a copy of the harness's end-to-end database, dropped
+afterwards, so test_e2e_push still finds the database as installed.
 """
 
 import json
@@ -17,7 +17,8 @@ import json
 import pytest
 import requests
 
-from .odoo_server import OdooServer, wait_until
+from .harness import clone_database, psql
+from .odoo_server import OdooServer, harness_conf, wait_until
 from .shopify_simulator import Simulator
 from .shopify_simulator.webhooks import sign
 
@@ -79,9 +80,14 @@ def sim():
 
 @pytest.fixture(scope="module")
 def odoo(sim):
-    server = OdooServer(name="orders").start()
-    yield server
-    server.stop()
+    conf, source = harness_conf()
+    db_name = clone_database(conf, source, f"{source}_orders")
+    server = OdooServer(name="orders", db_name=db_name)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+        psql(conf, "postgres", f'DROP DATABASE IF EXISTS "{db_name}"')
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,8 @@ import logging
 import re
 from dataclasses import dataclass, field
 
+import psycopg2
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
@@ -412,7 +414,14 @@ class ShopifyShop(models.Model):
             for loc in per_location
             if (b, loc) not in levels
         ]
-        for lvl in Level.create(missing):
+        try:
+            with self.env.cr.savepoint():
+                created = Level.create(missing)
+        except psycopg2.IntegrityError as exc:
+            # a concurrent push of the same product (a job requeued after a
+            # crash next to a fresh one) created them first: read them later
+            raise RetryableJobError(str(exc), seconds=5) from exc
+        for lvl in created:
             levels[lvl.binding_id, lvl.shopify_location_id] = lvl
         client = self._get_client()
         try:
