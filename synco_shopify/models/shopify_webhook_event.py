@@ -123,6 +123,9 @@ class ShopifyWebhookEvent(models.Model):
                 uid,
                 uid,
             ),
+            # a concurrent redelivery fails to serialize here and the request
+            # is retried: expected, not worth an ERROR line with the payload
+            log_exceptions=False,
         )
         row = self.env.cr.fetchone()
         return self.browse(row[0]) if row else None

@@ -338,10 +338,15 @@ def main():
         log_lines = server.log_path.read_text(errors="replace").splitlines()
         errors = [line for line in log_lines if " ERROR " in line]
         retried = sum("serializ" in line.lower() for line in log_lines)
-        refused = sum("synco_shopify.controllers" in line for line in log_lines)
+        duplicates = sum("already received" in line for line in log_lines)
+        refused = sum(
+            "synco_shopify.controllers" in line and " WARNING " in line
+            for line in log_lines
+        )
         print(
-            f"server log: {len(errors)} ERROR lines, {retried} serialization "
-            f"retries logged, {refused} webhook refusals logged"
+            f"server log: {len(errors)} ERROR lines ({retried} mention a "
+            f"serialization failure: concurrent redeliveries, retried by Odoo), "
+            f"{duplicates} duplicates answered, {refused} webhooks refused"
         )
         for line in errors[:5]:
             print("  " + line[:200])
