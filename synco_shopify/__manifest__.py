@@ -16,7 +16,7 @@
         "security/ir.model.access.csv",
         "security/shopify_security.xml",
         "data/queue_job_data.xml",
-        "data/ir_cron_data.xml",
+        "data/ir_cron_orders_data.xml",
         "wizards/shopify_config_transfer_views.xml",
         "views/shopify_shop_views.xml",
         "views/shopify_location_views.xml",

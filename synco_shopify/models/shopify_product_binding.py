@@ -91,22 +91,9 @@ class ShopifyProductBinding(models.Model):
     def _delay_push(self):
         """Enqueue the push of this product to its shop; collapses while pending."""
         self.ensure_one()
-        key = f"synco_shopify.push:{self.id}"
-        # queue_job collapses a job into one with the same key that is pending
-        # *or enqueued*; an enqueued push may already be computing from a
-        # snapshot older than this change, which would be lost.  A change made
-        # while a push is enqueued gets a follow-up push (changes made
-        # meanwhile still collapse into that one).
-        enqueued = (
-            self.env["queue.job"]
-            .sudo()
-            .search([("identity_key", "=", key), ("state", "=", "enqueued")], limit=1)
-        )
-        if enqueued:
-            key = f"{key}:after:{enqueued.uuid}"
         return self.with_delay(
             channel=self.shop_id._job_channel(),
-            identity_key=key,
+            identity_key=f"synco_shopify.push:{self.id}",
             description=self.env._(
                 "Shopify push: %(sku)s to %(shop)s",
                 sku=self.sku or self.product_id.display_name,

@@ -5,8 +5,6 @@ import logging
 import re
 from dataclasses import dataclass, field
 
-import psycopg2
-
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
@@ -414,14 +412,7 @@ class ShopifyShop(models.Model):
             for loc in per_location
             if (b, loc) not in levels
         ]
-        try:
-            with self.env.cr.savepoint():
-                created = Level.create(missing)
-        except psycopg2.IntegrityError as exc:
-            # a concurrent push of the same product (a job requeued after a
-            # crash next to a fresh one) created them first: read them later
-            raise RetryableJobError(str(exc), seconds=5) from exc
-        for lvl in created:
+        for lvl in Level.create(missing):
             levels[lvl.binding_id, lvl.shopify_location_id] = lvl
         client = self._get_client()
         try:
