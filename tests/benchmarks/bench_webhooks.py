@@ -344,8 +344,9 @@ def main():
             for line in log_lines
         )
         print(
-            f"server log: {len(errors)} ERROR lines ({retried} mention a "
-            f"serialization failure: concurrent redeliveries, retried by Odoo), "
+            f"server log: {len(errors)} ERROR lines; {retried} lines mention a "
+            f"serialization failure (import jobs reserving the same quants, "
+            f"retried by queue_job; racing redeliveries, retried by Odoo), "
             f"{duplicates} duplicates answered, {refused} webhooks refused"
         )
         for line in errors[:5]:
