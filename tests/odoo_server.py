@@ -40,8 +40,9 @@ def harness_conf():
 class OdooServer:
     """``python -m odoo`` with 2 workers and the job runner, on loopback."""
 
-    def __init__(self, name="e2e"):
+    def __init__(self, name="e2e", workers=2, channels="root:2", db_name=None):
         base_conf, self.db_name = harness_conf()
+        self.db_name = db_name or self.db_name
         self.port = free_port()
         self.conf = base_conf.with_name(f"odoo-{name}.conf")
         self.log_path = base_conf.with_name(f"odoo-{name}.log")
@@ -55,7 +56,7 @@ class OdooServer:
             dbfilter=f"^{self.db_name}$",
             http_port=str(self.port),
             gevent_port=str(free_port()),
-            workers="2",
+            workers=str(workers),
             max_cron_threads="0",
             server_wide_modules="base,web,queue_job",
             limit_time_real="120",
@@ -64,7 +65,7 @@ class OdooServer:
         lines = ["[options]", *(f"{k} = {v}" for k, v in options.items())]
         lines += [
             "[queue_job]",
-            "channels = root:2",
+            f"channels = {channels}",
             "host = 127.0.0.1",
             f"port = {self.port}",
         ]

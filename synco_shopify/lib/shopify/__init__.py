@@ -37,6 +37,7 @@ from .throttle import (
     MemoryThrottleStore,
     ThrottleStore,
 )
+from .orders import normalize_order, parse_ranges, split_list, zip_matches
 from .webhook import HMAC_HEADER, sign, verify_hmac
 
 __all__ = [
@@ -65,8 +66,12 @@ __all__ = [
     "ThrottleStore",
     "UserError",
     "check_api_version",
+    "normalize_order",
+    "parse_ranges",
     "search_quote",
     "sign",
+    "split_list",
     "to_gid",
     "verify_hmac",
+    "zip_matches",
 ]

@@ -1,0 +1,196 @@
+"""Shopify orders in one shape, whichever way they arrived (no Odoo imports).
+
+Orders reach us twice over: as the REST-style JSON of the ``orders/*``
+webhooks and as GraphQL ``Order`` nodes from the poll (``iter_orders``).  The
+import works on :func:`normalize_order`'s dict so both paths create the very
+same sale order, and the zip/range arithmetic of the routing rules lives here
+too, testable without a database.
+"""
+
+import re
+
+from .client import to_gid
+
+
+def _gid(kind, value):
+    if value in (None, "", 0):
+        return None
+    try:
+        return to_gid(kind, value)
+    except ValueError:
+        return None
+
+
+def _numeric_id(gid):
+    return str(gid).rsplit("/", 1)[-1] if gid else None
+
+
+def is_graphql_order(payload):
+    return "lineItems" in payload or str(payload.get("id", "")).startswith("gid://")
+
+
+def normalize_order(payload):
+    """A webhook body or a GraphQL order node -> one plain dict.
+
+    Keys: ``gid``, ``id`` (numeric text), ``name``, ``email``, ``currency``,
+    ``cancelled`` (bool), ``updated_at``, ``customer_name``, ``shipping``
+    (name, street, street2, city, zip, state_code, country_code, phone),
+    ``lines`` ([gid, sku, variant_gid, quantity, price (text), title]) and
+    ``location_gids`` (where Shopify assigned the fulfilment).
+    """
+    if is_graphql_order(payload):
+        return _from_graphql(payload)
+    return _from_rest(payload)
+
+
+def _from_rest(payload):
+    gid = payload.get("admin_graphql_api_id") or _gid("Order", payload.get("id"))
+    if not gid:
+        raise ValueError("order without id")
+    customer = payload.get("customer") or {}
+    address = payload.get("shipping_address") or {}
+    name = " ".join(
+        p for p in (customer.get("first_name"), customer.get("last_name")) if p
+    )
+    lines = []
+    locations = []
+    for line in payload.get("line_items") or ():
+        lines.append(
+            {
+                "gid": line.get("admin_graphql_api_id")
+                or _gid("LineItem", line.get("id")),
+                "sku": (line.get("sku") or "").strip() or None,
+                "variant_gid": _gid("ProductVariant", line.get("variant_id")),
+                "quantity": float(line.get("quantity") or 0),
+                "price": str(line.get("price") or "0"),
+                "title": line.get("name") or line.get("title") or "",
+            }
+        )
+    for fulfillment in payload.get("fulfillments") or ():
+        locations.append(_gid("Location", fulfillment.get("location_id")))
+    locations.append(_gid("Location", payload.get("location_id")))
+    return {
+        "gid": gid,
+        "id": _numeric_id(gid),
+        "name": payload.get("name") or _numeric_id(gid),
+        "email": (payload.get("email") or customer.get("email") or "").strip(),
+        "currency": payload.get("currency") or payload.get("presentment_currency"),
+        "cancelled": bool(payload.get("cancelled_at")),
+        "updated_at": payload.get("updated_at"),
+        "customer_name": name or address.get("name") or "",
+        "shipping": {
+            "name": address.get("name")
+            or " ".join(
+                p for p in (address.get("first_name"), address.get("last_name")) if p
+            ),
+            "street": address.get("address1"),
+            "street2": address.get("address2"),
+            "city": address.get("city"),
+            "zip": address.get("zip"),
+            "state_code": address.get("province_code"),
+            "country_code": address.get("country_code"),
+            "phone": address.get("phone"),
+        },
+        "lines": lines,
+        "location_gids": [loc for loc in dict.fromkeys(locations) if loc],
+    }
+
+
+def _from_graphql(node):
+    customer = node.get("customer") or {}
+    address = node.get("shippingAddress") or {}
+    lines = []
+    for line in (node.get("lineItems") or {}).get("nodes") or ():
+        money = ((line.get("originalUnitPriceSet") or {}).get("shopMoney")) or {}
+        lines.append(
+            {
+                "gid": line.get("id"),
+                "sku": (line.get("sku") or "").strip() or None,
+                "variant_gid": (line.get("variant") or {}).get("id"),
+                "quantity": float(line.get("quantity") or 0),
+                "price": str(money.get("amount") or "0"),
+                "title": line.get("name") or line.get("title") or "",
+            }
+        )
+    locations = [
+        ((fo.get("assignedLocation") or {}).get("location") or {}).get("id")
+        for fo in (node.get("fulfillmentOrders") or {}).get("nodes") or ()
+    ]
+    name = " ".join(
+        p for p in (customer.get("firstName"), customer.get("lastName")) if p
+    )
+    return {
+        "gid": node["id"],
+        "id": _numeric_id(node["id"]),
+        "name": node.get("name") or _numeric_id(node["id"]),
+        "email": (node.get("email") or "").strip(),
+        "currency": node.get("currencyCode"),
+        "cancelled": bool(node.get("cancelledAt")),
+        "updated_at": node.get("updatedAt"),
+        "customer_name": name or customer.get("displayName") or "",
+        "shipping": {
+            "name": address.get("name"),
+            "street": address.get("address1"),
+            "street2": address.get("address2"),
+            "city": address.get("city"),
+            "zip": address.get("zip"),
+            "state_code": address.get("provinceCode"),
+            "country_code": address.get("countryCodeV2") or address.get("countryCode"),
+            "phone": address.get("phone"),
+        },
+        "lines": lines,
+        "location_gids": [loc for loc in dict.fromkeys(locations) if loc],
+    }
+
+
+# --------------------------------------------------------------- zip matching
+_RANGE_RE = re.compile(r"^\s*([0-9A-Za-z]+)\s*-\s*([0-9A-Za-z]+)\s*$")
+
+
+def clean_zip(value):
+    """Upper case without spaces: ``" e16 1aa "`` -> ``"E161AA"``."""
+    return re.sub(r"\s+", "", value or "").upper()
+
+
+def split_list(text):
+    """``"070, 071;08"`` -> ``["070", "071", "08"]`` (commas, semicolons, lines)."""
+    return [p.strip() for p in re.split(r"[,;\n]", text or "") if p.strip()]
+
+
+def parse_ranges(text):
+    """``"07000-08999, 75000-79999"`` -> ``[("07000", "08999"), ...]``.
+
+    :raises ValueError: on an entry that is not ``low-high`` with both ends of
+        the same length and low <= high.
+    """
+    ranges = []
+    for part in split_list(text):
+        match = _RANGE_RE.match(part)
+        if not match:
+            raise ValueError(f"{part!r} is not a range such as 07000-08999")
+        low, high = clean_zip(match[1]), clean_zip(match[2])
+        if len(low) != len(high) or low > high:
+            raise ValueError(f"{part!r}: both ends need the same length, low first")
+        ranges.append((low, high))
+    return ranges
+
+
+def zip_matches(zip_code, prefixes=(), ranges=()):
+    """Whether ``zip_code`` starts with one of ``prefixes`` or falls in a range.
+
+    A range compares the zip's first ``len(low)`` characters, so the ZIP+4
+    ``07001-1234`` is in ``07000-08999``.  With neither prefixes nor ranges
+    every zip matches.
+    """
+    if not prefixes and not ranges:
+        return True
+    code = clean_zip(zip_code)
+    if not code:
+        return False
+    if any(code.startswith(clean_zip(p)) for p in prefixes):
+        return True
+    for low, high in ranges:
+        head = code[: len(low)]
+        if len(head) == len(low) and low <= head <= high:
+            return True
+    return False

@@ -1,0 +1,324 @@
+# Copyright 2026 Synco
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The order side of a shop: webhooks, routing, drift checks and the poll.
+
+Kept apart from ``shopify_shop.py`` (the inventory side) so each reads on its
+own; both define the one ``shopify.shop`` model.
+"""
+
+import logging
+from datetime import timedelta
+
+import psycopg2
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from odoo.addons.queue_job.exception import RetryableJobError
+
+from ..lib.shopify import ShopifyRetryableError, normalize_order
+
+_logger = logging.getLogger(__name__)
+
+WEBHOOK_TOPICS = (
+    "orders/create",
+    "orders/updated",
+    "orders/cancelled",
+    "inventory_levels/update",
+)
+WEBHOOK_PATH = "/synco_shopify/webhook/%s"
+# The poll asks for a little more than what happened since the last one:
+# Shopify's updated_at and our clock may disagree, and an import is idempotent.
+POLL_OVERLAP = timedelta(minutes=5)
+FIRST_POLL_WINDOW = timedelta(days=1)
+
+
+class ShopifyShop(models.Model):
+    _inherit = "shopify.shop"
+
+    webhook_base_url = fields.Char(
+        string="Webhook Base URL",
+        help="Public address Shopify calls back, e.g. https://odoo.example.com. "
+        "Empty: the database's web.base.url.",
+    )
+    default_warehouse_id = fields.Many2one(
+        "stock.warehouse",
+        check_company=True,
+        help="Ships the orders no routing rule takes.",
+    )
+    order_route_ids = fields.One2many(
+        "shopify.order.route", "shop_id", string="Order Routing Rules"
+    )
+    correct_drift_on_webhook = fields.Boolean(
+        help="When Shopify reports a level that differs from Odoo's figure, "
+        "push Odoo's figure back at once (otherwise the drift is only recorded).",
+    )
+    orders_polled_until = fields.Datetime(
+        string="Orders Polled Until",
+        copy=False,
+        readonly=True,
+        help="Orders updated before this moment have been polled.",
+    )
+    webhook_event_count = fields.Integer(compute="_compute_order_counts")
+    shopify_order_count = fields.Integer(compute="_compute_order_counts")
+
+    def _compute_order_counts(self):
+        for fname, model in (
+            ("webhook_event_count", "shopify.webhook.event"),
+            ("shopify_order_count", "sale.order"),
+        ):
+            field = "shopify_shop_id" if model == "sale.order" else "shop_id"
+            counts = dict(
+                self.env[model]
+                .sudo()
+                ._read_group([(field, "in", self.ids)], [field], ["__count"])
+            )
+            for shop in self:
+                shop[fname] = counts.get(shop, 0)
+
+    def action_view_webhook_events(self):
+        return self._open_related("shopify.webhook.event", self.env._("Webhook Events"))
+
+    def action_view_shopify_orders(self):
+        action = self._open_related("sale.order", self.env._("Shopify Orders"))
+        action["domain"] = [("shopify_shop_id", "=", self.id)]
+        action["context"] = {}
+        return action
+
+    # ---------------------------------------------------------------- webhooks
+    def _webhook_url(self):
+        self.ensure_one()
+        base = (
+            self.webhook_base_url
+            or self.env["ir.config_parameter"].sudo().get_param("web.base.url")
+            or ""
+        ).rstrip("/")
+        return base + WEBHOOK_PATH % self.id
+
+    def action_register_webhooks(self):
+        """Subscribe the shop's webhooks to our endpoint; idempotent.
+
+        Lists first, deletes our own stale subscriptions (wrong topic or
+        format, or an old address of this endpoint) and creates what is
+        missing.  Subscriptions of other apps or addresses are left alone.
+        """
+        self.ensure_one()
+        if not self.sudo().webhook_secret:
+            raise UserError(
+                self.env._(
+                    "Set the webhook secret first: unsigned webhooks are refused."
+                )
+            )
+        url = self._webhook_url()
+        path = WEBHOOK_PATH % self.id
+        created = deleted = 0
+        with self._user_api_errors():
+            client = self._get_client()
+            wanted = {client.webhook_topic(t) for t in WEBHOOK_TOPICS}
+            kept = set()
+            for sub in client.list_webhooks():
+                uri = sub.get("uri") or ""
+                if not uri.rstrip("/").endswith(path):
+                    continue  # not ours
+                topic = sub.get("topic")
+                if (
+                    uri == url
+                    and topic in wanted
+                    and topic not in kept
+                    and (sub.get("format") or "JSON") == "JSON"
+                ):
+                    kept.add(topic)
+                    continue
+                client.delete_webhook(sub["id"])
+                deleted += 1
+            for topic in sorted(wanted - kept):
+                client.create_webhook(topic, url)
+                created += 1
+        return self._notify(
+            self.env._("Webhooks registered"),
+            self.env._(
+                "%(url)s: %(created)s created, %(kept)s already there, "
+                "%(deleted)s stale removed.",
+                url=url,
+                created=created,
+                kept=len(kept),
+                deleted=deleted,
+            ),
+        )
+
+    def action_check_webhooks(self):
+        """Show what Shopify will call, and what is missing."""
+        self.ensure_one()
+        url = self._webhook_url()
+        with self._user_api_errors():
+            client = self._get_client()
+            subs = client.list_webhooks()
+        ours = {s["topic"] for s in subs if s.get("uri") == url}
+        missing = sorted(
+            t for t in WEBHOOK_TOPICS if client.webhook_topic(t) not in ours
+        )
+        others = [s for s in subs if s.get("uri") != url]
+        message = self.env._(
+            "%(count)s of %(total)s topics registered at %(url)s.",
+            count=len(WEBHOOK_TOPICS) - len(missing),
+            total=len(WEBHOOK_TOPICS),
+            url=url,
+        )
+        if missing:
+            message += " " + self.env._(
+                "Missing: %(topics)s.", topics=", ".join(missing)
+            )
+        if others:
+            message += " " + self.env._(
+                "Other subscriptions: %(list)s.",
+                list=", ".join(f"{s['topic']} → {s.get('uri')}" for s in others),
+            )
+        return self._notify(
+            self.env._("Webhooks"), message, "warning" if missing else "success"
+        )
+
+    # ----------------------------------------------------------------- routing
+    def _synco_route_order(self, data):
+        """(warehouse, rule) for a normalised order (see ``normalize_order``)."""
+        self.ensure_one()
+        shipping = data.get("shipping") or {}
+        country = self.env["res.country"]
+        state = self.env["res.country.state"]
+        if shipping.get("country_code"):
+            country = country.search(
+                [("code", "=", shipping["country_code"].upper())], limit=1
+            )
+        if country and shipping.get("state_code"):
+            state = state.search(
+                [
+                    ("country_id", "=", country.id),
+                    ("code", "=", shipping["state_code"].upper()),
+                ],
+                limit=1,
+            )
+        for rule in self.order_route_ids:
+            if rule._matches(
+                country, state, shipping.get("zip"), data.get("location_gids") or ()
+            ):
+                return rule.warehouse_id, rule
+        warehouse = self.default_warehouse_id or self.env["stock.warehouse"].search(
+            [("company_id", "=", self.company_id.id)], limit=1
+        )
+        return warehouse, self.env["shopify.order.route"]
+
+    # ------------------------------------------------------------------- drift
+    def _synco_check_level(self, item_gid, location_gid, available, event=None):
+        """Compare a level Shopify reported with Odoo's figure; never writes stock.
+
+        :return: (event state, message)
+        """
+        self.ensure_one()
+        binding = self.env["shopify.product.binding"].search(
+            [("shop_id", "=", self.id), ("shopify_inventory_item_gid", "=", item_gid)],
+            limit=1,
+        )
+        location = self.env["shopify.location"].search(
+            [("shop_id", "=", self.id), ("shopify_gid", "=", location_gid)], limit=1
+        )
+        if not binding or not location:
+            return "ignored", self.env._("Item or location not bound.")
+        mapping = location.active_mapping_id
+        if not mapping:
+            return "ignored", self.env._(
+                "No active mapping for %(loc)s.", loc=location.name
+            )
+        expected = mapping._compute_shopify_available(binding.product_id)[mapping][
+            binding.product_id.id
+        ]
+        if expected == available:
+            return "processed", self.env._(
+                "In line with Odoo (%(qty)s).", qty=available
+            )
+        correct = self.correct_drift_on_webhook and binding._push_allowed()
+        self.env["shopify.drift"].create(
+            {
+                "shop_id": self.id,
+                "binding_id": binding.id,
+                "shopify_location_id": location.id,
+                "expected_qty": expected,
+                "shopify_qty": available,
+                "difference": available - expected,
+                "state": "correcting" if correct else "open",
+                "event_id": event.id if event else False,
+            }
+        )
+        if correct:
+            # Shopify's value is not what we believed: read it again before
+            # the compare-and-set write
+            self.env["shopify.inventory.level"].sudo().search(
+                [
+                    ("binding_id", "=", binding.id),
+                    ("shopify_location_id", "=", location.id),
+                ]
+            ).shopify_known = False
+            binding._delay_push()
+        return "processed", self.env._(
+            "Drift at %(loc)s: Shopify %(shopify)s, Odoo %(odoo)s%(fix)s.",
+            loc=location.name,
+            shopify=available,
+            odoo=expected,
+            fix=self.env._(", corrective push enqueued") if correct else "",
+        )
+
+    # -------------------------------------------------------------------- poll
+    @api.model
+    def _cron_poll_orders(self):
+        """Cron: one poll job per active shop importing orders."""
+        shops = self.search(
+            [("policy_reservation", "=", "shopify_triggers_odoo")]
+        ).filtered(lambda s: s.sudo().access_token)
+        for shop in shops:
+            shop._delay_poll_orders()
+        return len(shops)
+
+    def _delay_poll_orders(self):
+        self.ensure_one()
+        return self.with_delay(
+            channel=self._job_channel(),
+            identity_key=f"synco_shopify.poll_orders:{self.id}",
+            description=self.env._("Shopify order poll: %(shop)s", shop=self.name),
+        )._poll_orders()
+
+    def _poll_orders(self):
+        """Job: import the orders updated since the last successful poll.
+
+        Pages through ``orders`` sorted by update time; orders already
+        imported are left as they are (a cancellation is applied).  The
+        watermark moves only when every page went through.
+        """
+        self.ensure_one()
+        if not self.active or self.policy_reservation != "shopify_triggers_odoo":
+            return self.env._("Orders are not imported for this shop.")
+        started = fields.Datetime.now()
+        since = (
+            self.orders_polled_until - POLL_OVERLAP
+            if self.orders_polled_until
+            else started - FIRST_POLL_WINDOW
+        )
+        SaleOrder = self.env["sale.order"]
+        seen = imported = 0
+        try:
+            for node in self._get_client().iter_orders(updated_since=since):
+                seen += 1
+                data = normalize_order(node)
+                with self.env.cr.savepoint():
+                    _order, _message, created = SaleOrder._synco_shopify_sync(
+                        self, data, origin="poll"
+                    )
+                imported += created
+        except ShopifyRetryableError as exc:
+            raise RetryableJobError(str(exc), seconds=60) from exc
+        except psycopg2.IntegrityError as exc:
+            raise RetryableJobError(str(exc), seconds=10) from exc
+        self.orders_polled_until = started
+        return self.env._(
+            "%(seen)s orders updated since %(since)s, %(new)s imported by the poll.",
+            seen=seen,
+            since=since,
+            new=imported,
+        )
