@@ -437,6 +437,7 @@ def cmd_demo(args):
         workdir,
         "synco_demo",
         demo=True,
+        reuse=True,  # an existing demo database is updated to the current code
         http_port=http_port,
         workers=2,
         max_cron_threads=1,
@@ -538,10 +539,14 @@ def connect_demo_shop(port, odoo, sim_port, timeout=120):
         "shopify.shop",
         "write",
         [shop],
-        {"api_base_url": f"http://127.0.0.1:{sim_port}"},
+        {
+            "api_base_url": f"http://127.0.0.1:{sim_port}",
+            "webhook_base_url": f"http://127.0.0.1:{port}",
+        },
     )
     for action in (
         "action_import_locations",
+        "action_register_webhooks",
         "action_bind_products",
         "action_push_all",
     ):
