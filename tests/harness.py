@@ -175,6 +175,10 @@ class PrivatePostgres:
         return subprocess.run(cmd, check=True, **kw)
 
     def start(self):
+        if (self.datadir / "postmaster.pid").exists():
+            # a run killed before it could stop its server: stop it now
+            log(f"stopping a PostgreSQL left running in {self.datadir}")
+            self.stop()
         if not (self.datadir / "PG_VERSION").exists():
             self.datadir.mkdir(parents=True, exist_ok=True)
             if self.as_root:
@@ -601,6 +605,8 @@ def main():
     p_bench.add_argument("name")
     p_bench.add_argument("bench_args", nargs=argparse.REMAINDER)
     p_bench.set_defaults(func=cmd_bench)
+    # SIGTERM (CI's timeout, kill) unwinds like Ctrl-C, so PostgreSQL is stopped
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     args, unknown = parser.parse_known_args()
     if unknown and args.command != "test":
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
