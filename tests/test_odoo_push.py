@@ -82,6 +82,17 @@ class TestPushJob(SimulatorCase):
         self.assertEqual(self.bindings[TEE].level_ids, levels)
         self.assertEqual(self.shopify(TEE, "New Jersey Warehouse"), 30)
 
+    def test_a_batch_of_products_is_written_in_one_call(self):
+        self.stock(TEE, self.wh_nj.lot_stock_id, 12)
+        self.sim.clear_log()
+        summary = self.shop.binding_ids._push_inventory()
+        writes = self.writes()
+        self.assertEqual(len(writes), 1)
+        self.assertEqual(writes[0]["quantities"], 8 * 3)
+        self.assertIn("24 level(s) pushed", summary)
+        self.assertEqual(self.shopify(TEE, "New Jersey Warehouse"), 12)
+        self.assertEqual(self.shopify("SYN-MUG-001", "3PL Pool"), 0)
+
     def test_unchanged_total_pushes_nothing_new(self):
         self.stock(TEE, self.bin_b1, 20)
         self.bindings[TEE]._push_inventory()

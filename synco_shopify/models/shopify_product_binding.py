@@ -1,5 +1,7 @@
 # Copyright 2026 Synco
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import hashlib
+
 import psycopg2
 
 from odoo import api, fields, models
@@ -9,7 +11,12 @@ from odoo.addons.queue_job import delay as queue_job_delay
 from odoo.addons.queue_job.job import PENDING, Job
 from odoo.addons.queue_job.utils import must_run_without_delay
 
+from ..lib.shopify import MAX_QUANTITIES_PER_CALL as MAX_LEVELS_PER_CALL
+
 PRECOMMIT_KEY = "synco_shopify.changed_stock"
+# above this many products of one shop in one commit, pushes go in batches
+BATCH_THRESHOLD = 20
+BATCH_THRESHOLD_PARAM = "synco_shopify.push_batch_threshold"
 
 
 class ShopifyProductBinding(models.Model):
@@ -59,9 +66,10 @@ class ShopifyProductBinding(models.Model):
     def _synco_stock_changed(self, pairs):
         """Remember (product id, location id) pairs changed in this transaction.
 
-        The pushes are enqueued once, just before commit: a picking of 1 000
-        lines over 300 products gives 300 jobs, and a transaction that rolls
-        back enqueues nothing (its precommit hooks are dropped with it).
+        The pushes are enqueued once, just before commit: one job per product
+        (a picking of 1 000 lines over 15 products gives 15 jobs), or for a
+        bigger commit one job per 250 levels; a transaction that rolls back
+        enqueues nothing (its precommit hooks are dropped with it).
         """
         if not pairs or self.env.context.get("synco_shopify_no_tracking"):
             return  # the context switch is for benchmarks and bulk loads
@@ -91,9 +99,41 @@ class ShopifyProductBinding(models.Model):
                 ("shop_id.policy_inventory", "=", "odoo_to_shopify"),
             ]
         )
-        bindings.filtered(
+        bindings = bindings.filtered(
             lambda b: (b.shop_id.id, b.product_id.id) in wanted
-        )._delay_pushes()
+        )
+        threshold = int(params.get_param(BATCH_THRESHOLD_PARAM, BATCH_THRESHOLD))
+        for shop in bindings.shop_id:
+            of_shop = bindings.filtered(lambda b, s=shop: b.shop_id == s)
+            if len(of_shop) > threshold:
+                of_shop._delay_batch_pushes()
+            else:
+                of_shop._delay_pushes()
+
+    def _delay_batch_pushes(self):
+        """Big commits (a 500-line picking): one job per ≤ 250 levels.
+
+        Each product alone costs one Shopify call; grouped, 250 levels go in
+        one call for the price of one (bench push: 500 products, 2 calls
+        instead of 500).  A batch is the same job method on several bindings
+        of one shop.
+        """
+        shop = self.shop_id
+        shop.ensure_one()
+        mappings = len(shop.mapping_ids.filtered(lambda m: m.state == "active"))
+        size = max(1, MAX_LEVELS_PER_CALL // max(1, mappings))
+        for start in range(0, len(self), size):
+            batch = self[start : start + size]
+            digest = hashlib.sha1(str(sorted(batch.ids)).encode()).hexdigest()[:16]
+            batch.with_delay(
+                channel=shop._job_channel(),
+                identity_key=f"synco_shopify.push_batch:{shop.id}:{digest}",
+                description=self.env._(
+                    "Shopify push: %(count)s products to %(shop)s",
+                    count=len(batch),
+                    shop=shop.name,
+                ),
+            )._push_inventory()
 
     def _delay_push(self):
         """Enqueue the push of this product to its shop; collapses while pending."""
@@ -176,24 +216,31 @@ class ShopifyProductBinding(models.Model):
     def _push_inventory(self):
         """Job: bring every mapped Shopify location of the shop to Odoo's figure.
 
-        Recomputes the product's availability for each active mapping, skips
-        the locations whose figure Shopify already holds (as far as our last
-        confirmed write or read tells), and writes the others in one
-        ``inventorySetQuantities`` call with compare-and-set.
+        For one product or a batch of one shop's products: recomputes their
+        availability for each active mapping (one grouped read), skips the
+        locations whose figure Shopify already holds (as far as our last
+        confirmed write or read tells), and writes the others with
+        compare-and-set, 250 levels per ``inventorySetQuantities`` call.
         """
-        self.ensure_one()
         shop = self.shop_id
-        if not (self.active and shop.active) or not self._push_allowed():
+        shop.ensure_one()
+        bindings = self.exists().filtered("active")
+        if not (bindings and shop.active) or not bindings._push_allowed():
             return self.env._("Nothing to push: binding or shop inactive/frozen.")
         mappings = shop.mapping_ids.filtered(lambda m: m.state == "active")
         if not mappings:
             return self.env._("Nothing to push: the shop has no active mapping.")
-        expected = mappings._compute_shopify_available(self.product_id)
+        expected = mappings._compute_shopify_available(bindings.product_id)
         targets = {
-            m.shopify_location_id: expected[m][self.product_id.id] for m in mappings
+            binding: {
+                m.shopify_location_id: expected[m][binding.product_id.id]
+                for m in mappings
+            }
+            for binding in bindings
         }
-        return shop._push_levels({self: targets}).summary()
+        return shop._push_levels(targets).summary()
 
     def _push_allowed(self):
         shop = self.shop_id
+        shop.ensure_one()
         return not shop.sync_frozen and shop.policy_inventory == "odoo_to_shopify"

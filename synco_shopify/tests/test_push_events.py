@@ -146,6 +146,40 @@ class TestPushEvents(SyncoCase):
 
         self.assertPushes(self._jobs(picking), self.tee_binding, self.mug_binding)
 
+    def test_big_commit_pushes_in_batches(self):
+        """Above the threshold, one job carries many products (≤ 250 levels)."""
+        products = self.env["product.product"].create(
+            [
+                {
+                    "name": f"Batch {i}",
+                    "default_code": f"BATCH-{i}",
+                    "is_storable": True,
+                }
+                for i in range(45)
+            ]
+        )
+        bindings = self.env["shopify.product.binding"].browse(
+            [self._binding(p, 100 + i).id for i, p in enumerate(products)]
+        )
+        self.env["ir.config_parameter"].set_param(
+            "synco_shopify.push_batch_threshold", "20"
+        )
+
+        def receive():
+            for product in products:
+                self._stock(product, self.bin_a1, 3)
+
+        trap = self._jobs(receive)
+        self.assertEqual(len(trap.enqueued_jobs), 1)  # 45 products x 2 mappings
+        job = trap.enqueued_jobs[0]
+        self.assertEqual(job.method_name, "_push_inventory")
+        self.assertEqual(job.recordset, bindings)
+        self.assertTrue(job.identity_key.startswith("synco_shopify.push_batch:"))
+        self.env["ir.config_parameter"].set_param(
+            "synco_shopify.push_batch_threshold", "50"
+        )
+        self.assertPushes(self._jobs(receive), *bindings)
+
     def test_unmapped_location_and_unbound_product(self):
         self.assertPushes(
             self._jobs(lambda: self._stock(self.tee, self.wh_east.lot_stock_id, 5))
