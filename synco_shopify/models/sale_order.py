@@ -223,20 +223,7 @@ class SaleOrder(models.Model):
         """(customer, shipping address): found by email, else created."""
         Partner = self.env["res.partner"]
         shipping = data.get("shipping") or {}
-        country = self.env["res.country"]
-        state = self.env["res.country.state"]
-        if shipping.get("country_code"):
-            country = country.search(
-                [("code", "=", shipping["country_code"].upper())], limit=1
-            )
-        if country and shipping.get("state_code"):
-            state = state.search(
-                [
-                    ("country_id", "=", country.id),
-                    ("code", "=", shipping["state_code"].upper()),
-                ],
-                limit=1,
-            )
+        country, state = shop._synco_country_state(shipping)
         address = {
             "street": shipping.get("street") or False,
             "street2": shipping.get("street2") or False,

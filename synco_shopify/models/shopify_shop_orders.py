@@ -178,10 +178,9 @@ class ShopifyShop(models.Model):
         )
 
     # ----------------------------------------------------------------- routing
-    def _synco_route_order(self, data):
-        """(warehouse, rule) for a normalised order (see ``normalize_order``)."""
-        self.ensure_one()
-        shipping = data.get("shipping") or {}
+    @api.model
+    def _synco_country_state(self, shipping):
+        """Odoo's country and state for a normalised shipping address."""
         country = self.env["res.country"]
         state = self.env["res.country.state"]
         if shipping.get("country_code"):
@@ -196,6 +195,13 @@ class ShopifyShop(models.Model):
                 ],
                 limit=1,
             )
+        return country, state
+
+    def _synco_route_order(self, data):
+        """(warehouse, rule) for a normalised order (see ``normalize_order``)."""
+        self.ensure_one()
+        shipping = data.get("shipping") or {}
+        country, state = self._synco_country_state(shipping)
         for rule in self.order_route_ids:
             if rule._matches(
                 country, state, shipping.get("zip"), data.get("location_gids") or ()
