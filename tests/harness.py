@@ -402,6 +402,11 @@ def cmd_test(args):
             env["SYNCO_ODOO_CONF"] = str(conf)
             env["SYNCO_PG_PORT"] = str(pg.port)
             env["SYNCO_E2E_DB"] = clone_database(conf, db_name, "synco_e2e")
+            # a pristine copy no server ever opens, for tests that need a
+            # database of their own whatever ran before them
+            env["SYNCO_E2E_TEMPLATE"] = clone_database(
+                conf, db_name, "synco_e2e_template"
+            )
             env["SYNCO_ODOO_LAUNCHER"] = json.dumps(odoo_launcher())
             pytest_args = list(args.pytest_args)
             if not [a for a in pytest_args if not a.startswith("-")]:

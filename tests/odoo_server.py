@@ -148,6 +148,18 @@ class OdooServer:
             kwargs,
         )
 
+    def jobs_done(self, method_name):
+        """Whether every queue job of ``method_name`` is done."""
+        return all(
+            job["state"] == "done"
+            for job in self.call(
+                "queue.job",
+                "search_read",
+                [("method_name", "=", method_name)],
+                fields=["state"],
+            )
+        )
+
     def ref(self, xmlid):
         module, name = xmlid.split(".")
         return self.call(

@@ -13,6 +13,7 @@ afterwards, so test_e2e_push still finds the database as installed.
 """
 
 import json
+import os
 
 import pytest
 import requests
@@ -81,7 +82,10 @@ def sim():
 @pytest.fixture(scope="module")
 def odoo(sim):
     conf, source = harness_conf()
-    db_name = clone_database(conf, source, f"{source}_orders")
+    # from the pristine template: the push end-to-end test commits its own
+    # shop into SYNCO_E2E_DB, whose stale simulator address the poll would hit
+    source = os.environ.get("SYNCO_E2E_TEMPLATE", source)
+    db_name = clone_database(conf, source, "synco_e2e_orders")
     server = OdooServer(name="orders", db_name=db_name)
     try:
         yield server.start()
@@ -419,15 +423,7 @@ def test_poll_imports_an_order_whose_webhook_was_dropped(odoo, sim, setup):
     assert shop["orders_polled_until"]
     odoo.call("ir.cron", "method_direct_trigger", [cron])
     wait_until(
-        lambda: all(
-            j["state"] == "done"
-            for j in odoo.call(
-                "queue.job",
-                "search_read",
-                [("method_name", "=", "_poll_orders")],
-                fields=["state"],
-            )
-        ),
+        lambda: odoo.jobs_done("_poll_orders"),
         60,
         what="polls done",
     )

@@ -196,15 +196,7 @@ def test_stock_changes_reach_shopify_without_polling(odoo, sim, setup):
     )
     assert jobs and all(j["channel"].startswith("root.synco_shopify") for j in jobs)
     wait_until(
-        lambda: all(
-            j["state"] == "done"
-            for j in odoo.call(
-                "queue.job",
-                "search_read",
-                [("method_name", "=", "_push_inventory")],
-                fields=["state"],
-            )
-        ),
+        lambda: odoo.jobs_done("_push_inventory"),
         60,
         what="every push job done",
     )
