@@ -28,7 +28,6 @@ class ShopifyInventoryLevel(models.Model):
         string="Expected", help="What Odoo's stock says Shopify should show."
     )
     shopify_available = fields.Integer(
-        string="Shopify Available",
         help="The value Shopify held after our last write or read.",
     )
     shopify_known = fields.Boolean(

@@ -469,7 +469,7 @@ class ShopifyReconciliationLine(models.Model):
     shopify_location_id = fields.Many2one("shopify.location", index=True)
     mapping_id = fields.Many2one("shopify.location.mapping", ondelete="set null")
     expected = fields.Integer(help="Odoo's figure for Shopify.")
-    shopify_before = fields.Integer(string="Shopify Before")
+    shopify_before = fields.Integer()
     delta = fields.Integer(help="Expected minus what Shopify showed.")
     action = fields.Selection(ACTIONS, index=True)
     outcome = fields.Selection(OUTCOMES)

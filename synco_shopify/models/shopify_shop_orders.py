@@ -54,7 +54,6 @@ class ShopifyShop(models.Model):
         "push Odoo's figure back at once (otherwise the drift is only recorded).",
     )
     orders_polled_until = fields.Datetime(
-        string="Orders Polled Until",
         copy=False,
         readonly=True,
         help="Orders updated before this moment have been polled.",
