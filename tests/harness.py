@@ -21,6 +21,7 @@ cluster belongs to the ``postgres`` system user.
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -61,6 +62,17 @@ def odoo_env():
     return env
 
 
+def run_python(code, check=False):
+    """Run ``code`` in a fresh interpreter that sees Odoo as the scripts do."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        check=check,
+        env=odoo_env(),
+        capture_output=True,
+        text=True,
+    )
+
+
 def check_odoo():
     """Stop at once, saying where we looked, when Odoo 19.0 can't be imported."""
     probe = (
@@ -68,13 +80,7 @@ def check_odoo():
         "print(r.serie, next((p for p in a.__path__ if os.path.exists("
         "os.path.join(p, 'stock', '__manifest__.py'))), '-'))"
     )
-    res = subprocess.run(
-        [sys.executable, "-c", probe],
-        check=False,
-        env=odoo_env(),
-        capture_output=True,
-        text=True,
-    )
+    res = run_python(probe)
     where = (
         f"ODOO_PATH={os.environ['ODOO_PATH']!r}"
         if os.environ.get("ODOO_PATH")
@@ -250,6 +256,7 @@ def write_odoo_conf(path, pg, db_name, data_dir, **extra):
     return path
 
 
+@functools.cache
 def odoo_launcher():
     """A script path for Odoo's server, not ``-m odoo``.
 
@@ -257,13 +264,7 @@ def odoo_launcher():
     which fails when ``argv[0]`` is the package's ``__main__.py``.
     """
     probe = "import odoo, os; print(os.path.dirname(list(odoo.__path__)[0]))"
-    root = subprocess.run(
-        [sys.executable, "-c", probe],
-        check=True,
-        env=odoo_env(),
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    root = run_python(probe, check=True).stdout.strip()
     for script in (Path(root) / "odoo-bin", Path(sys.executable).parent / "odoo"):
         if script.exists():
             return [sys.executable, str(script)]
