@@ -21,6 +21,7 @@
         "data/ir_cron_data.xml",
         "wizards/shopify_config_transfer_views.xml",
         "views/shopify_shop_views.xml",
+        "views/shopify_shop_uncounted_views.xml",
         "views/shopify_webhook_event_views.xml",
         "views/shopify_drift_views.xml",
         "views/shopify_order_route_views.xml",

@@ -6,3 +6,4 @@ from . import test_order_routing
 from . import test_order_import
 from . import test_webhook_controller
 from . import test_drift
+from . import test_uncounted_stock
