@@ -187,12 +187,31 @@ class SaleOrder(models.Model):
         reads the current level first.
         """
         products = self.order_line.product_id
-        self.env["shopify.inventory.level"].sudo().search(
-            [
-                ("shop_id", "=", self.shopify_shop_id.id),
-                ("product_id", "in", products.ids),
-            ]
-        ).shopify_known = False
+        levels = (
+            self.env["shopify.inventory.level"]
+            .sudo()
+            .search(
+                [
+                    ("shop_id", "=", self.shopify_shop_id.id),
+                    ("product_id", "in", products.ids),
+                ]
+            )
+        )
+        # the sale may have been held already (a push saw Shopify's level
+        # drop): this order explains it, so the units stop being held
+        quantities = {}
+        for line in self.order_line:
+            quantities[line.product_id.id] = (
+                quantities.get(line.product_id.id, 0) + line.product_uom_qty
+            )
+        routed = self.shopify_shop_id.mapping_ids.filtered(
+            lambda m: (
+                m.state == "active"
+                and self.warehouse_id in m.source_ids.location_id.warehouse_id
+            )
+        ).shopify_location_id
+        levels._synco_release(quantities, preferred_locations=routed)
+        levels.shopify_known = False
 
     @api.model
     def _synco_shopify_pricelist(self, shop, data):
