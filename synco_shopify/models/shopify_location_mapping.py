@@ -9,6 +9,17 @@ from odoo.fields import Domain
 from ..lib import availability
 from .shopify_location_mapping_source import COUNTED_USAGE
 
+# what a push writes: active mappings, and paused ones (their location: 0)
+PUSHED_STATES = ("active", "paused")
+# the mapping fields that change the figures Shopify shows
+PUSH_FIELDS = {
+    "state",
+    "source_ids",
+    "excluded_location_ids",
+    "aggregation",
+    "shopify_location_id",
+}
+
 
 def _in_subtree(location, ancestor):
     """Whether ``location`` is ``ancestor`` or one of its descendants."""
@@ -210,17 +221,32 @@ class ShopifyLocationMapping(models.Model):
     def create(self, vals_list):
         mappings = super().create(vals_list)
         self._invalidate_location_index()
+        mappings._synco_push_figures()
         return mappings
 
     def write(self, vals):
+        # a mapping leaving the active state (paused) changes figures too
+        was_pushed = self.filtered(lambda m: m.state in PUSHED_STATES)
         res = super().write(vals)
         self._invalidate_location_index()
+        if PUSH_FIELDS & set(vals):
+            (was_pushed | self)._synco_push_figures()
         return res
 
     def unlink(self):
         res = super().unlink()
         self._invalidate_location_index()
         return res
+
+    def _synco_push_figures(self):
+        """The figures these mappings give have changed: push their shops.
+
+        Every bound product may move (a new source, an exclusion, another
+        rule): the shop's products are pushed at commit, in batches.
+        """
+        shops = self.filtered(lambda m: m.state in PUSHED_STATES).shop_id
+        if shops:
+            self.env["shopify.product.binding"]._synco_config_changed(shops=shops)
 
     def action_activate(self):
         self.state = "active"
