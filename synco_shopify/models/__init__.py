@@ -15,6 +15,7 @@ from . import sale_order
 from . import stock_quant
 from . import stock_move
 from . import stock_reservation
+from . import stock_picking
 from . import stock_location
 from . import shopify_reconciliation
 from . import shopify_shop_reconciliation
