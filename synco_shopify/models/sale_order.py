@@ -48,10 +48,28 @@ class SaleOrder(models.Model):
         copy=False,
     )
 
+    synco_reservation_warning = fields.Text(
+        string="Reservation Warning",
+        compute="_compute_synco_reservation_warning",
+        help="Why a delivery is short although the warehouse holds the stock: "
+        "it sits in zones the Shopify mapping excludes.",
+    )
+
     _shopify_order_uniq = models.Constraint(
         "UNIQUE (shopify_shop_id, shopify_order_gid)",
         "This Shopify order is already imported.",
     )
+
+    @api.depends("picking_ids.synco_reservation_warning")
+    def _compute_synco_reservation_warning(self):
+        for order in self:
+            pickings = order.picking_ids.filtered(
+                lambda p: p.state not in ("done", "cancel")
+            )
+            order.synco_reservation_warning = (
+                "\n".join(filter(None, pickings.mapped("synco_reservation_warning")))
+                or False
+            )
 
     # ------------------------------------------------------------------ import
     @api.model
@@ -130,6 +148,10 @@ class SaleOrder(models.Model):
             return message
         self.action_confirm()
         self._synco_shopify_forget_levels()
+        if self.synco_reservation_warning:
+            self.message_post(
+                body=Markup("<br/>").join(self.synco_reservation_warning.splitlines())
+            )
         self.write({"shopify_state": "imported", "shopify_message": False})
         return self.env._(
             "Imported and confirmed in %(warehouse)s.",

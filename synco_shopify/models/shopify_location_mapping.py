@@ -280,6 +280,44 @@ class ShopifyLocationMapping(models.Model):
     def _invalidate_location_index(self):
         self.env.registry.clear_cache()
 
+    @api.model
+    @tools.ormcache()
+    def _get_reservation_index(self):
+        """What the active mappings allow Odoo to reserve (see ``stock.move``).
+
+        One immutable entry per active mapping of an active shop::
+
+            (shop id, shop never picks excluded zones (bool),
+             parent paths of the sources, counted location ids,
+             ((parent path, location ids) of each excluded subtree, ...))
+
+        Read by every reservation, so cached per registry with the location
+        index and dropped with it (``_invalidate_location_index``).
+        """
+        index = []
+        Location = self.env["stock.location"].sudo().with_context(active_test=False)
+        mappings = self.sudo().search(
+            [("state", "=", "active"), ("shop_id.active", "=", True)]
+        )
+        for mapping in mappings:
+            zones = tuple(
+                (
+                    zone.parent_path,
+                    frozenset(Location.search([("id", "child_of", zone.id)]).ids),
+                )
+                for zone in mapping.excluded_location_ids
+            )
+            index.append(
+                (
+                    mapping.shop_id.id,
+                    mapping.shop_id.reserve_counted_stock_only,
+                    tuple(mapping.source_ids.location_id.mapped("parent_path")),
+                    frozenset(mapping._get_counted_location_ids()),
+                    zones,
+                )
+            )
+        return tuple(index)
+
     # ------------------------------------------------------------ availability
     def _get_source_location_ids(self):
         """{source: set of counted stock.location ids} for this mapping.
