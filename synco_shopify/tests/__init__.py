@@ -7,3 +7,4 @@ from . import test_order_import
 from . import test_webhook_controller
 from . import test_drift
 from . import test_uncounted_stock
+from . import test_reservation
