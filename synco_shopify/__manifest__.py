@@ -37,6 +37,9 @@
         "views/shopify_shop_reconciliation_views.xml",
         "views/res_config_settings_views.xml",
         "views/synco_shopify_menus.xml",
+        "views/shopify_alert_views.xml",
+        "views/shopify_shop_monitoring_views.xml",
+        "views/synco_shopify_monitoring_menus.xml",
     ],
     "demo": ["demo/synco_shopify_demo.xml"],
     "assets": {

@@ -168,9 +168,21 @@ class TestReconciliation(SimulatorCase):
         self.shop.write({"drift_alert_percent": 5, "alert_user_id": self.env.uid})
         run = self.run_once(dry_run=True)
         self.assertGreater(run.drift_percent, 5)
-        activity = self.shop.activity_ids
+        alert = self.env["shopify.alert"].search(
+            [("shop_id", "=", self.shop.id), ("kind", "=", "drift_share")]
+        )
+        self.assertEqual((len(alert), alert.state), (1, "open"))
+        self.assertEqual(alert.reconciliation_id, run)
+        activity = alert.activity_ids
         self.assertEqual(len(activity), 1)
+        self.assertEqual(activity.user_id, self.env.user)
         self.assertIn("drifted", activity.note)
+        self.assertIn(alert.name, self.shop.message_ids[0].body)
+        # the next run that finds little drift resolves it
+        self.run_once()
+        self.run_once(dry_run=True)
+        self.assertEqual(alert.state, "resolved")
+        self.assertFalse(alert.activity_ids)
 
     def test_drift_records_follow_the_runs(self):
         self.run_once()

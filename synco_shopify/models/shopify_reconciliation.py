@@ -193,12 +193,19 @@ class ShopifyReconciliation(models.Model):
             # permanent: keep the run as the record of the failure, and alert
             self.env.cr.rollback()
             self.write({"state": "failed", "message": str(exc)[:2000]})
-            self.shop_id._alert(
-                self.env._(
-                    "Reconciliation %(name)s failed: %(error)s",
-                    name=self.name,
-                    error=exc,
-                )
+            self.env["shopify.alert"]._synco_report(
+                self.shop_id,
+                "reconciliation_failed",
+                {
+                    (None, None, None): {
+                        "reconciliation_id": self.id,
+                        "message": self.env._(
+                            "Reconciliation %(name)s failed: %(error)s",
+                            name=self.name,
+                            error=exc,
+                        ),
+                    }
+                },
             )
             return str(exc)
         return self.message
@@ -263,7 +270,7 @@ class ShopifyReconciliation(models.Model):
             calls=stats["api_calls"],
         )
         self.write(stats)
-        self._check_alerts(rows, current)
+        self._check_alerts(rows)
 
     def _snapshot_rows(self, bindings, current):
         """Shopify's levels as they are, before anything changes (migration)."""
@@ -462,39 +469,64 @@ class ShopifyReconciliation(models.Model):
             "drift_percent": 100.0 * len(drifted) / len(checked) if checked else 0.0,
         }
 
-    def _check_alerts(self, rows, current):
-        """The guide's immediate alerts: negative stock in Shopify, big drift."""
+    def _check_alerts(self, rows):
+        """The guide's immediate alerts, as ``shopify.alert`` records.
+
+        Per level: negative in Shopify and high-velocity drift (as Shopify
+        showed them, even when this run corrected them: they are evidence of
+        a failure), oversell risk (as the run leaves them).  Per run: the
+        share of drifted levels (dry runs included, as before) and the levels
+        not written.  Each is resolved by the next run that no longer finds
+        it.  Dry runs and snapshots compute with mappings that may not be
+        live: of the level checks, only a negative level, which is Shopify's
+        own figure, counts there.
+        """
         shop = self.shop_id
-        problems = []
-        negative = sum(
-            1 for value in current.values() if value is not None and value < 0
-        )
-        if negative:
-            problems.append(
-                self.env._(
-                    "%(count)s level(s) are negative in Shopify.", count=negative
-                )
-            )
-        if self.drift_percent > shop.drift_alert_percent and self.mode == "reconcile":
-            problems.append(
-                self.env._(
-                    "%(pct).1f %% of the levels had drifted (alert above "
-                    "%(limit).1f %%).",
+        Alert = self.env["shopify.alert"]
+        live = self.mode == "reconcile" and not self.dry_run
+        written = ("applied", "stale_resolved", "activated", "unchanged")
+        read, left = {}, {}
+        for row in rows:
+            if row.before is None:
+                continue
+            if not live or not row.mapping:
+                read[row.binding, row.location] = (None, row.before)
+                continue
+            read[row.binding, row.location] = (row.expected, row.before)
+            after = row.expected if row.outcome in written else row.before
+            left[row.binding, row.location] = (row.expected, after)
+        Alert._synco_check_levels(shop, read=read, left=left, velocity=live)
+        Alert._synco_report(shop, "reconciliation_failed", {}, scope="all")
+        if self.mode != "reconcile":
+            return
+        run = {"reconciliation_id": self.id}
+        drift = {}
+        if self.drift_percent > shop.drift_alert_percent:
+            drift[None, None, None] = dict(
+                run,
+                drift_percent=self.drift_percent,
+                message=self.env._(
+                    "Reconciliation %(name)s: %(pct).1f %% of the levels had "
+                    "drifted (alert above %(limit).1f %%).",
+                    name=self.name,
                     pct=self.drift_percent,
                     limit=shop.drift_alert_percent,
-                )
+                ),
             )
+        Alert._synco_report(shop, "drift_share", drift, scope="all")
+        if not live:
+            return
+        failed = {}
         if self.failed_count:
-            problems.append(
-                self.env._(
-                    "%(count)s level(s) could not be written.", count=self.failed_count
-                )
+            failed[None, None, None] = dict(
+                run,
+                message=self.env._(
+                    "Reconciliation %(name)s: %(count)s level(s) could not be written.",
+                    name=self.name,
+                    count=self.failed_count,
+                ),
             )
-        if problems:
-            shop._alert(
-                self.env._("Reconciliation %(name)s: ", name=self.name)
-                + " ".join(problems)
-            )
+        Alert._synco_report(shop, "write_failed", failed, scope="all")
 
 
 class _Row:

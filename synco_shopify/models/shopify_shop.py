@@ -456,15 +456,17 @@ class ShopifyShop(models.Model):
             return result
         levels = self._prepare_levels(targets)
         holding = self._synco_holds_sales()
+        seen = {}  # {(binding, location): Shopify's value, as read}
         for (binding, location), value in (known or {}).items():
             if value is not None:
+                seen[binding, location] = value
                 result.held += levels[binding, location]._synco_absorb(
                     value, evidence=holding and evidence
                 )
         client = client or self._get_client()
         try:
             result.held += self._read_levels(
-                client, targets, levels, skip=known or {}, refresh=refresh
+                client, targets, levels, skip=known or {}, refresh=refresh, seen=seen
             )
             pending = {}
             for binding, per_location in targets.items():
@@ -487,17 +489,19 @@ class ShopifyShop(models.Model):
             raise RetryableJobError(
                 str(exc), seconds=int(getattr(exc, "retry_after", 0) or 30)
             ) from exc
-        self._synco_observe_levels(targets, levels)
+        self._synco_observe_levels(targets, levels, seen)
         if result.held:
             self._synco_sales_not_imported(result.held)
         return result
 
-    def _synco_observe_levels(self, targets, levels):
-        """Tell drift what the push left: agreement resolves open drift.
+    def _synco_observe_levels(self, targets, levels, seen=None):
+        """Tell drift and alerts what the push saw and left.
 
         Shopify's figure is the value it holds after the push (for a write
         that failed, the one it held before); Odoo's is the figure pushed,
-        held sales taken out.
+        held sales taken out.  Agreement resolves open drift; the values
+        ``seen`` when read ({(binding, location): value}) are checked for
+        negative levels, what the push leaves for oversell risk.
         """
         observations = []
         for binding, per_location in targets.items():
@@ -513,6 +517,11 @@ class ShopifyShop(models.Model):
                         )
                     )
         self.env["shopify.drift"].sudo()._synco_observe(self, observations, "push")
+        self.env["shopify.alert"]._synco_check_levels(
+            self,
+            read={key: (None, value) for key, value in (seen or {}).items()},
+            left={(b, loc): (odoo, shopify) for b, loc, odoo, shopify in observations},
+        )
 
     def _prepare_levels(self, targets):
         """{(binding, shopify.location): level} for the targets, created when
@@ -657,9 +666,10 @@ class ShopifyShop(models.Model):
                 )
             )
 
-    def _read_levels(self, client, targets, levels, skip=(), refresh=False):
+    def _read_levels(self, client, targets, levels, skip=(), refresh=False, seen=None):
         """Read the levels never seen (with ``refresh``, all of them).
 
+        :param seen: a dict filled with {(binding, location): value read}
         :return: the units newly held (sales seen in a read)
         """
         wanted = [
@@ -681,6 +691,8 @@ class ShopifyShop(models.Model):
                 (binding.shopify_inventory_item_gid, location.shopify_gid)
             )
             if value is not None:
+                if seen is not None:
+                    seen[binding, location] = value
                 held += levels[binding, location]._synco_absorb(value, evidence)
         return held
 

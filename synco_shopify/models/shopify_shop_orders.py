@@ -241,6 +241,10 @@ class ShopifyShop(models.Model):
             binding.product_id.id
         ]
         correct = self.correct_drift_on_webhook and binding._push_allowed()
+        figures = {(binding, location): (expected, available)}
+        self.env["shopify.alert"]._synco_check_levels(
+            self, read=figures, left=figures, velocity=True
+        )
         drift, _resolved = self.env["shopify.drift"]._synco_observe(
             self,
             [(binding, location, expected, available)],
