@@ -141,3 +141,19 @@ class TestMonitoring(SimulatorCase):
         self.assertEqual(done.state, "done")
         self.assertEqual(alert.state, "resolved")
         self.assertEqual(self.shopify(TEE, NJ), 10)
+
+    def test_webhook_silence(self):
+        self.sim.create_order(DEMO_DOMAIN, [(TEE, 1)], location=NJ)
+        self.shop._poll_orders()
+        alert = self.alerts("webhook_silence")
+        self.assertEqual((len(alert), alert.state), (1, "open"))
+        self.assertIn("1 order(s)", alert.message)
+        # a poll importing nothing neither opens nor resolves
+        self.shop._poll_orders()
+        self.assertEqual(alert.state, "open")
+        # webhooks arrive again: the next poll resolves it
+        self.env["shopify.webhook.event"].create(
+            {"shop_id": self.shop.id, "topic": "orders/create", "event_id": "e-1"}
+        )
+        self.shop._poll_orders()
+        self.assertEqual(alert.state, "resolved")

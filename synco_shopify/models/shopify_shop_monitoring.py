@@ -2,6 +2,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """The shop's side of monitoring: thresholds, alert counts, job failures."""
 
+from datetime import timedelta
+
 from odoo import api, fields, models
 
 JOB_CHANNEL_PREFIX = "root.synco_shopify.shop_"
@@ -28,6 +30,15 @@ class ShopifyShop(models.Model):
         help="|Shopify − Odoo| / max(Odoo, 1) above this, on a high-velocity "
         "product, alerts at once (the guide: 20 %).",
     )
+    webhook_silence_hours = fields.Integer(
+        string="Webhook Silence Alert (hours)",
+        default=24,
+        help="No webhook received for this long while the order poll keeps "
+        "importing orders alerts at once: webhooks are lost or unregistered.",
+    )
+    last_webhook_date = fields.Datetime(
+        string="Last Webhook", compute="_compute_last_webhook_date"
+    )
     alert_ids = fields.One2many("shopify.alert", "shop_id")
     alert_immediate_count = fields.Integer(
         string="Open Immediate Alerts", compute="_compute_alert_counts"
@@ -49,6 +60,17 @@ class ShopifyShop(models.Model):
             shop.alert_immediate_count = counts.get((shop.id, "immediate"), 0)
             shop.alert_weekly_count = counts.get((shop.id, "weekly"), 0)
 
+    def _compute_last_webhook_date(self):
+        last = dict(
+            self.env["shopify.webhook.event"]
+            .sudo()
+            ._read_group(
+                [("shop_id", "in", self.ids)], ["shop_id"], ["create_date:max"]
+            )
+        )
+        for shop in self:
+            shop.last_webhook_date = last.get(shop, False)
+
     def action_view_alerts(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -67,3 +89,34 @@ class ShopifyShop(models.Model):
         if not suffix.isdigit():
             return self.browse()
         return self.sudo().browse(int(suffix)).exists()
+
+    def _synco_check_webhook_silence(self, imported, now):
+        """After a poll: orders arrive, webhooks don't.
+
+        Opens the alert when the poll imported orders (so Shopify has sales
+        its webhooks did not bring) and no webhook came for the shop's limit;
+        resolves it once webhooks arrive again.
+        """
+        self.ensure_one()
+        self.invalidate_recordset(["last_webhook_date"])
+        last = self.sudo().last_webhook_date
+        since = now - timedelta(hours=self.webhook_silence_hours)
+        Alert = self.env["shopify.alert"]
+        if last and last >= since:
+            Alert._synco_report(self, "webhook_silence", {}, scope="all")
+        elif imported:
+            Alert._synco_report(
+                self,
+                "webhook_silence",
+                {
+                    (None, None, None): {
+                        "message": self.env._(
+                            "The order poll imported %(count)s order(s) but no "
+                            "webhook arrived since %(last)s: check the webhook "
+                            "subscriptions (Check Webhooks).",
+                            count=imported,
+                            last=last or self.env._("ever"),
+                        )
+                    }
+                },
+            )

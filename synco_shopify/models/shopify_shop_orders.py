@@ -336,6 +336,7 @@ class ShopifyShop(models.Model):
             raise RetryableJobError(str(exc), seconds=10) from exc
         self.orders_polled_until = started
         released = self._synco_release_unexplained_holds(started)
+        self._synco_check_webhook_silence(imported, started)
         return self.env._(
             "%(seen)s orders updated since %(since)s, %(new)s imported by the "
             "poll; %(released)s level(s) held without an order released.",
