@@ -24,3 +24,4 @@ from . import shopify_alert
 from . import shopify_shop_monitoring
 from . import shopify_location_mapping_monitoring
 from . import queue_job
+from . import shopify_digest

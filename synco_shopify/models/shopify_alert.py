@@ -23,6 +23,7 @@ KINDS = [
     ("reconciliation_failed", "Reconciliation failed"),
     ("drift_share", "Share of drifted levels"),
     ("write_failed", "Levels not written"),
+    ("value_gap", "Inventory value gap"),
 ]
 SEVERITIES = [("immediate", "Immediate"), ("weekly", "Weekly")]
 STATES = [

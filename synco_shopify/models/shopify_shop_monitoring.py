@@ -2,7 +2,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """The shop's side of monitoring: thresholds, alert counts, job failures."""
 
+import datetime
 from datetime import timedelta
+
+import pytz
 
 from odoo import api, fields, models
 
@@ -39,6 +42,51 @@ class ShopifyShop(models.Model):
     last_webhook_date = fields.Datetime(
         string="Last Webhook", compute="_compute_last_webhook_date"
     )
+    value_gap_alert_percent = fields.Float(
+        string="Value Gap Alert (%)",
+        default=2.0,
+        help="The weekly check flags an inventory value gap between Odoo and "
+        "Shopify above this (the guide: a gap growing beyond 1-2 % is "
+        "systematic drift).",
+    )
+    digest_enabled = fields.Boolean(string="Weekly Digest", default=True)
+    digest_weekday = fields.Selection(
+        [
+            ("0", "Monday"),
+            ("1", "Tuesday"),
+            ("2", "Wednesday"),
+            ("3", "Thursday"),
+            ("4", "Friday"),
+            ("5", "Saturday"),
+            ("6", "Sunday"),
+        ],
+        string="Digest Day",
+        default="0",
+        required=True,
+        help="Local day of the weekly checks and digest (Monday by default).",
+    )
+    digest_hour = fields.Float(
+        string="Digest Time",
+        default=8.0,
+        help="Local time of the weekly checks and digest (08:00 by default).",
+    )
+    last_digest_date = fields.Date(
+        readonly=True, copy=False, help="Local date of the last scheduled digest."
+    )
+    digest_partner_ids = fields.Many2many(
+        "res.partner",
+        "shopify_shop_digest_partner_rel",
+        string="Digest Recipients",
+        help="Receive the weekly digest by e-mail.",
+    )
+    slack_webhook_url = fields.Char(
+        string="Slack Webhook URL",
+        groups="stock.group_stock_manager",
+        copy=False,
+        help="A Slack incoming-webhook URL (https://hooks.slack.com/services/"
+        "...): the weekly digest is posted there too.",
+    )
+    digest_ids = fields.One2many("shopify.digest", "shop_id")
     alert_ids = fields.One2many("shopify.alert", "shop_id")
     alert_immediate_count = fields.Integer(
         string="Open Immediate Alerts", compute="_compute_alert_counts"
@@ -120,3 +168,56 @@ class ShopifyShop(models.Model):
                     }
                 },
             )
+
+    # ------------------------------------------------------------------ digest
+    def action_send_digest_now(self):
+        """Compute this week's checks and send the digest at once."""
+        self.ensure_one()
+        digest = self._synco_run_digest()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "shopify.digest",
+            "res_id": digest.id,
+            "view_mode": "form",
+        }
+
+    def action_view_digests(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "synco_shopify.shopify_digest_action"
+        )
+        action["domain"] = [("shop_id", "=", self.id)]
+        return action
+
+    def _job_weekly_digest(self):
+        """Job: the weekly checks of this shop, its digest, and its sending."""
+        self.ensure_one()
+        digest = self._synco_run_digest()
+        return digest.name
+
+    def _synco_run_digest(self):
+        digest = self.env["shopify.digest"]._synco_build(self)
+        digest._synco_send()
+        return digest
+
+    @api.model
+    def _cron_schedule_digests(self):
+        """Hourly: enqueue this week's digest of each shop whose local day and
+        hour have come (one job per shop and week), like the reconciliations.
+        """
+        now = fields.Datetime.now()
+        for shop in self.search([("digest_enabled", "=", True)]):
+            local = pytz.utc.localize(now).astimezone(pytz.timezone(shop.tz or "UTC"))
+            hour = datetime.time(int(shop.digest_hour), int(shop.digest_hour % 1 * 60))
+            if local.weekday() != int(shop.digest_weekday) or local.time() < hour:
+                continue
+            if shop.last_digest_date == local.date():
+                continue
+            shop.last_digest_date = local.date()
+            shop.with_delay(
+                channel=shop._job_channel(),
+                identity_key=f"synco_shopify.digest:{shop.id}:{local.date()}",
+                description=self.env._(
+                    "Shopify weekly digest (%(shop)s)", shop=shop.name
+                ),
+            )._job_weekly_digest()

@@ -9,3 +9,4 @@ from . import test_drift
 from . import test_uncounted_stock
 from . import test_reservation
 from . import test_alerts
+from . import test_digest
