@@ -57,6 +57,8 @@ class TestMonitoring(SimulatorCase):
     def test_negative_level_from_reconciliation(self):
         self.sim.set_available(DEMO_DOMAIN, TEE, NJ, -4)
         first = self.run_once()
+        self.shop.invalidate_recordset()
+        self.assertEqual(self.shop.last_reconciliation_id, first)
         alert = self.alerts("negative_level")
         self.assertEqual(len(alert), 1)
         self.assertEqual(
@@ -135,12 +137,19 @@ class TestMonitoring(SimulatorCase):
         self.assertEqual(self.alerts("job_failed"), alert)
         self.assertEqual(alert.queue_job_ids, first | second)
         self.assertEqual(alert.occurrences, 2)
+        # the overview counts them
+        self.shop.invalidate_recordset()
+        self.assertEqual(self.shop.failed_job_count, 2)
+        self.assertEqual(self.shop.alert_immediate_count, 1)
         # the token fixed, a push of that function succeeds: resolved
         self.shop.access_token = token
         done = self.run_job(binding._delay_push())
         self.assertEqual(done.state, "done")
         self.assertEqual(alert.state, "resolved")
         self.assertEqual(self.shopify(TEE, NJ), 10)
+        self.shop.invalidate_recordset()
+        self.assertEqual(self.shop.push_last_hour_count, 1)
+        self.assertEqual(self.shop.alert_immediate_count, 0)
 
     def test_webhook_silence(self):
         self.sim.create_order(DEMO_DOMAIN, [(TEE, 1)], location=NJ)

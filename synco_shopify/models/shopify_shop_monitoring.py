@@ -95,6 +95,19 @@ class ShopifyShop(models.Model):
         string="Open Weekly Findings", compute="_compute_alert_counts"
     )
 
+    last_reconciliation_id = fields.Many2one(
+        "shopify.reconciliation", compute="_compute_overview"
+    )
+    last_reconciliation_date = fields.Datetime(compute="_compute_overview")
+    last_reconciliation_drift = fields.Float(
+        string="Last Drift (%)", compute="_compute_overview", digits=(16, 1)
+    )
+    last_reconciliation_state = fields.Char(compute="_compute_overview")
+    failed_job_count = fields.Integer(string="Failed Jobs", compute="_compute_overview")
+    push_last_hour_count = fields.Integer(
+        string="Pushes (last hour)", compute="_compute_overview"
+    )
+
     def _compute_alert_counts(self):
         counts = {
             (shop.id, severity): count
@@ -108,6 +121,54 @@ class ShopifyShop(models.Model):
             shop.alert_immediate_count = counts.get((shop.id, "immediate"), 0)
             shop.alert_weekly_count = counts.get((shop.id, "weekly"), 0)
 
+    def _compute_overview(self):
+        """The overview's figures, for every shop in a few grouped reads."""
+        Run = self.env["shopify.reconciliation"]
+        last_ids = dict(
+            Run._read_group(
+                [
+                    ("shop_id", "in", self.ids),
+                    ("mode", "=", "reconcile"),
+                    ("state", "in", ("done", "failed")),
+                ],
+                ["shop_id"],
+                ["id:max"],
+            )
+        )
+        runs = {shop.id: Run.browse(run_id) for shop, run_id in last_ids.items()}
+        Job = self.env["queue.job"].sudo()
+        channels = {shop._job_channel(): shop.id for shop in self}
+        failed = {
+            channels.get(channel): count
+            for channel, count in Job._read_group(
+                [("channel", "in", list(channels)), ("state", "=", "failed")],
+                ["channel"],
+                ["__count"],
+            )
+        }
+        since = fields.Datetime.now() - timedelta(hours=1)
+        pushes = {
+            channels.get(channel): count
+            for channel, count in Job._read_group(
+                [
+                    ("channel", "in", list(channels)),
+                    ("state", "=", "done"),
+                    ("method_name", "=", "_push_inventory"),
+                    ("date_done", ">=", since),
+                ],
+                ["channel"],
+                ["__count"],
+            )
+        }
+        for shop in self:
+            run = runs.get(shop.id, self.env["shopify.reconciliation"])
+            shop.last_reconciliation_id = run
+            shop.last_reconciliation_date = run.date_end or run.date_start
+            shop.last_reconciliation_drift = run.drift_percent
+            shop.last_reconciliation_state = run.state or False
+            shop.failed_job_count = failed.get(shop.id, 0)
+            shop.push_last_hour_count = pushes.get(shop.id, 0)
+
     def _compute_last_webhook_date(self):
         last = dict(
             self.env["shopify.webhook.event"]
@@ -118,6 +179,16 @@ class ShopifyShop(models.Model):
         )
         for shop in self:
             shop.last_webhook_date = last.get(shop, False)
+
+    def action_view_failed_jobs(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Failed Jobs"),
+            "res_model": "queue.job",
+            "view_mode": "list,form",
+            "domain": [("channel", "=", self._job_channel()), ("state", "=", "failed")],
+        }
 
     def action_view_alerts(self):
         self.ensure_one()
