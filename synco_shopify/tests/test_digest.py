@@ -208,3 +208,63 @@ class TestDigest(SyncoCase):
         # Tuesday: not the digest day
         self.shop.last_digest_date = False
         self.assertFalse(digest_jobs(datetime(2026, 12, 1, 13, 30)))
+
+    def test_weekly_checks_queries_do_not_grow_with_the_catalogue(self):
+        Binding = self.env["shopify.product.binding"]
+        Level = self.env["shopify.inventory.level"]
+
+        def grow(count, start):
+            products = self.env["product.product"].create(
+                [
+                    {"name": f"W{i}", "default_code": f"W{i}", "is_storable": True}
+                    for i in range(start, start + count)
+                ]
+            )
+            for product in products:
+                product.standard_price = 3.0
+            bindings = Binding.create(
+                [
+                    {
+                        "shop_id": self.shop.id,
+                        "product_id": product.id,
+                        "sku": product.default_code,
+                        "shopify_inventory_item_gid": f"gid://shopify/InventoryItem/"
+                        f"{9000 + start + index}",
+                    }
+                    for index, product in enumerate(products)
+                ]
+            )
+            Level.create(
+                [
+                    {
+                        "binding_id": binding.id,
+                        "shopify_location_id": location.id,
+                        "expected_qty": index % 5,
+                        "shopify_available": (index + 1) % 5,
+                        "shopify_known": True,
+                    }
+                    for index, binding in enumerate(bindings)
+                    for location in (self.loc_nj, self.loc_tx, self.loc_pool)
+                ]
+            )
+
+        def queries(day):
+            self.env.invalidate_all()
+            before = self.cr.sql_log_count
+            digest = self.Digest._synco_build(self.shop, day)
+            self.env.flush_all()
+            return self.cr.sql_log_count - before, digest
+
+        # each measure follows a build of the same data (warm caches); the
+        # value-gap alert, whose state changes the queries, kept out
+        self.shop.value_gap_alert_percent = 1000
+        grow(20, 0)
+        self.Digest._synco_build(self.shop, date(2026, 11, 2))
+        small, digest = queries(date(2026, 11, 9))
+        self.assertEqual(len(digest.lines_of("oversell")), 10)
+        grow(300, 20)
+        self.Digest._synco_build(self.shop, date(2026, 11, 16))
+        large, digest = queries(date(2026, 11, 23))
+        self.assertEqual(digest.levels_checked, 4 + 3 * 320)
+        self.assertEqual(small, large, (small, large))
+        self.assertLessEqual(large, 25)
