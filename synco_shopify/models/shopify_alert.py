@@ -8,7 +8,7 @@ import psycopg2
 from markupsafe import Markup, escape
 
 from odoo import api, fields, models
-from odoo.tools import mute_logger
+from odoo.tools import SQL, mute_logger
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
@@ -310,9 +310,10 @@ class ShopifyAlert(models.Model):
         """
         read = read or {}
         left = left or {}
+        product_of = self._synco_products_of(set(read) | set(left))
         if read:
             negative = {
-                (b.product_id, loc, None): {
+                (product_of[_id(b)], loc, None): {
                     "odoo_qty": odoo,
                     "shopify_qty": shopify,
                     "message": self.env._(
@@ -326,11 +327,11 @@ class ShopifyAlert(models.Model):
                 shop,
                 "negative_level",
                 negative,
-                scope=[(b.product_id, loc, None) for b, loc in read],
+                scope=[(product_of[_id(b)], loc, None) for b, loc in read],
             )
         if left:
             oversell = {
-                (b.product_id, loc, None): {
+                (product_of[_id(b)], loc, None): {
                     "odoo_qty": odoo,
                     "shopify_qty": shopify,
                     "message": self.env._(
@@ -346,13 +347,29 @@ class ShopifyAlert(models.Model):
                 shop,
                 "oversell_risk",
                 oversell,
-                scope=[(b.product_id, loc, None) for b, loc in left],
+                scope=[(product_of[_id(b)], loc, None) for b, loc in left],
             )
         if read and velocity:
-            self._synco_check_velocity(shop, read)
+            self._synco_check_velocity(shop, read, product_of)
 
     @api.model
-    def _synco_check_velocity(self, shop, read):
+    def _synco_products_of(self, keys):
+        """{binding id: product id} for the bindings of ``keys``, in one query
+        (a reconciliation passes every level of the catalogue)."""
+        binding_ids = list({_id(binding) for binding, _location in keys})
+        if not binding_ids:
+            return {}
+        self.env["shopify.product.binding"].flush_model(["product_id"])
+        self.env.cr.execute(
+            SQL(
+                "SELECT id, product_id FROM shopify_product_binding WHERE id = ANY(%s)",
+                binding_ids,
+            )
+        )
+        return dict(self.env.cr.fetchall())
+
+    @api.model
+    def _synco_check_velocity(self, shop, read, product_of):
         """Drift above the shop's limit on products that sell fast there.
 
         Velocity is only computed for the levels that drifted beyond the limit
@@ -373,8 +390,8 @@ class ShopifyAlert(models.Model):
                 for m in shop.mapping_ids
                 if m.state == "active"
             }
-            products = self.env["product.product"].union(
-                *(b.product_id for b, _loc in candidates)
+            products = self.env["product.product"].browse(
+                {product_of[_id(b)] for b, _loc in candidates}
             )
             speeds = (
                 self.env["shopify.location.mapping"]
@@ -385,9 +402,10 @@ class ShopifyAlert(models.Model):
                 mapping = mappings.get(location)
                 if not mapping:
                     continue
-                speed = speeds[mapping].get(binding.product_id.id, 0.0)
+                product_id = product_of[_id(binding)]
+                speed = speeds[mapping].get(product_id, 0.0)
                 if speed >= shop.high_velocity_threshold:
-                    found[binding.product_id, location, None] = {
+                    found[product_id, location, None] = {
                         "odoo_qty": odoo,
                         "shopify_qty": shopify,
                         "drift_percent": pct,
@@ -407,5 +425,5 @@ class ShopifyAlert(models.Model):
             shop,
             "velocity_drift",
             found,
-            scope=[(b.product_id, loc, None) for b, loc in read],
+            scope=[(product_of[_id(b)], loc, None) for b, loc in read],
         )
