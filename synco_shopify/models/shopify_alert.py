@@ -5,6 +5,7 @@
 import logging
 
 import psycopg2
+import requests
 from markupsafe import Markup, escape
 
 from odoo import api, fields, models
@@ -272,6 +273,7 @@ class ShopifyAlert(models.Model):
                     more,
                 )
             )
+            alerts._synco_post_slack_after_commit()
             user = shop.alert_user_id
             if not user:
                 continue
@@ -427,3 +429,39 @@ class ShopifyAlert(models.Model):
             found,
             scope=[(product_of[_id(b)], loc, None) for b, loc in read],
         )
+
+    def _synco_post_slack_after_commit(self):
+        """Post the new alerts of one shop to its Slack channel, once the
+        transaction that opened them is committed (never for a rollback, and
+        no network call while rows are locked).  A failure is logged: the
+        alert, the activity and the chatter post already tell people."""
+        shop = self.shop_id.sudo()
+        url = shop.slack_webhook_url
+        if not url:
+            return
+        lines = [f"• {alert.name}: {alert.message or ''}" for alert in self[:10]]
+        if len(self) > 10:
+            lines.append(f"… and {len(self) - 10} more")
+        payload = {
+            "text": f"{len(self)} new Synco alert(s) for {shop.name}",
+            "blocks": [
+                {
+                    "type": "section",
+                    "text": {
+                        "type": "mrkdwn",
+                        "text": f"*:rotating_light: {len(self)} new alert(s) for "
+                        f"{shop.name}*\n" + "\n".join(lines),
+                    },
+                }
+            ],
+        }
+        domain = shop.shop_domain
+
+        def post():
+            try:
+                response = requests.post(url, json=payload, timeout=10)
+                response.raise_for_status()
+            except requests.RequestException as exc:
+                _logger.warning("Slack alert post for %s failed: %s", domain, exc)
+
+        self.env.cr.postcommit.add(post)

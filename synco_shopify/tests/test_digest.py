@@ -268,3 +268,21 @@ class TestDigest(SyncoCase):
         self.assertEqual(digest.levels_checked, 4 + 3 * 320)
         self.assertEqual(small, large, (small, large))
         self.assertLessEqual(large, 25)
+
+    def test_new_immediate_alerts_reach_slack_after_commit(self):
+        stub = self.slack()
+        self.env["shopify.alert"]._synco_check_levels(
+            self.shop, read={(self.bindings[self.tee], self.loc_nj): (None, -3)}
+        )
+        self.assertFalse(stub.bodies)  # not before the commit
+        self.env.cr.postcommit.run()
+        self.assertEqual(len(stub.bodies), 1)
+        payload = json.loads(stub.bodies[0][1])
+        self.assertIn("1 new Synco alert(s) for Test Shop", payload["text"])
+        self.assertIn("Shopify shows -3", payload["blocks"][0]["text"]["text"])
+        # a repeat notifies nobody
+        self.env["shopify.alert"]._synco_check_levels(
+            self.shop, read={(self.bindings[self.tee], self.loc_nj): (None, -4)}
+        )
+        self.env.cr.postcommit.run()
+        self.assertEqual(len(stub.bodies), 1)
