@@ -10,3 +10,4 @@ from . import test_uncounted_stock
 from . import test_reservation
 from . import test_alerts
 from . import test_digest
+from . import test_monitoring_ui
