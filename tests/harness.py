@@ -492,7 +492,7 @@ def cmd_demo(args):
         demo=True,
         reuse=True,  # an existing demo database is updated to the current code
         http_port=http_port,
-        workers=2,
+        workers=3,  # jobs take at most 2: a webhook always finds a worker
         max_cron_threads=1,
         server_wide_modules="web,queue_job",
         limit_time_real=600,
