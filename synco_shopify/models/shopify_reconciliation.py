@@ -251,7 +251,11 @@ class ShopifyReconciliation(models.Model):
             }
         if push and not self.dry_run and not shop.sync_frozen:
             result = shop._push_levels(
-                push, reason="cycle_count_available", known=known, client=client
+                push,
+                reason="cycle_count_available",
+                known=known,
+                client=client,
+                observe=False,
             )
             self._apply_outcomes(rows, result)
         if self.mode == "reconcile" and not self.dry_run:
