@@ -26,6 +26,7 @@
         "views/shopify_order_route_views.xml",
         "views/shopify_shop_order_views.xml",
         "views/sale_order_views.xml",
+        "views/stock_picking_views.xml",
         "views/shopify_location_views.xml",
         "views/shopify_product_binding_views.xml",
         "views/shopify_location_mapping_views.xml",

@@ -200,8 +200,33 @@ def test_stock_changes_reach_shopify_without_polling(odoo, sim, setup):
         60,
         what="every push job done",
     )
-    # the untouched product was never pushed: its stale Shopify figure stays
-    assert shopify(sim, MUG) == 50
+    # the untouched product was pushed once, when its mapping became active
+    # (Odoo has none of it), never by the tee's moves
+    assert shopify(sim, MUG) == 0
+
+
+def test_buffer_rule_reaches_shopify_without_a_stock_move(odoo, sim, setup):
+    """A configuration change is pushed at its commit, like a stock change."""
+    wait_until(lambda: odoo.jobs_done("_push_inventory"), 60, what="pushes done")
+    before = shopify(sim, TEE)
+    assert before > 5
+    rule = odoo.call(
+        "shopify.buffer.rule",
+        "create",
+        {
+            "shop_id": setup["shop"],
+            "product_id": setup["products"][TEE],
+            "buffer_units": 5,
+        },
+    )
+    wait_until(
+        lambda: shopify(sim, TEE) == before - 5,
+        60,
+        what="buffer pushed",
+        explain=lambda: diagnose(odoo, sim),
+    )
+    odoo.call("shopify.buffer.rule", "unlink", [rule])
+    wait_until(lambda: shopify(sim, TEE) == before, 60, what="buffer removal pushed")
 
 
 def test_killed_mid_job_converges_after_restart(odoo, sim, setup):

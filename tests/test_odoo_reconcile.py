@@ -79,8 +79,35 @@ class TestReconciliation(SimulatorCase):
         self.assertEqual(self.mutations(), [])
 
     def test_sale_between_read_and_write_is_not_overwritten(self):
+        self.shop.default_warehouse_id = self.wh_nj  # Odoo ships it from NJ too
         self.run_once()
         self.sim.set_available(DEMO_DOMAIN, TEE, NJ, 80)  # drift to correct
+        Shop = type(self.shop)
+        poll = Shop._poll_orders
+
+        def poll_then_sell(shop, *args, **kwargs):
+            result = poll(shop, *args, **kwargs)
+            self.sim.create_order(DEMO_DOMAIN, [(TEE, 3)], location=NJ)
+            return result
+
+        with patch.object(Shop, "_poll_orders", poll_then_sell):
+            run = self.run_once()
+        expected = 10 + SKUS.index(TEE)
+        self.assertEqual(self.shopify(TEE, NJ), expected - 3)
+        self.assertEqual(self.line(run, TEE, NJ).outcome, "stale_resolved")
+        # held until Odoo has the order: the next run imports it, once
+        level = self.bindings[TEE].level_ids.filtered(
+            lambda lvl: lvl.shopify_location_id == self.loc_nj
+        )
+        self.assertEqual(level.held_qty, 3)
+        run = self.run_once()
+        self.assertEqual(level.held_qty, 0)
+        self.assertEqual(self.line(run, TEE, NJ).expected, expected - 3)
+        self.assertEqual(self.shopify(TEE, NJ), expected - 3)
+
+    def test_order_placed_before_the_poll_is_imported_and_counted_once(self):
+        self.shop.default_warehouse_id = self.wh_nj
+        self.run_once()
         read = ShopifyClient.read_all_levels
 
         def read_then_sell(client, *args, **kwargs):
@@ -91,8 +118,12 @@ class TestReconciliation(SimulatorCase):
         with patch.object(ShopifyClient, "read_all_levels", read_then_sell):
             run = self.run_once()
         expected = 10 + SKUS.index(TEE)
+        # the run's poll imported the order: Odoo reserved the 3 units, and
+        # the level read before the sale was read again before the write
+        orders = self.env["sale.order"].search([("shopify_shop_id", "=", self.shop.id)])
+        self.assertEqual(len(orders), 1)
         self.assertEqual(self.shopify(TEE, NJ), expected - 3)
-        self.assertEqual(self.line(run, TEE, NJ).outcome, "stale_resolved")
+        self.assertEqual(self.line(run, TEE, NJ).expected, expected - 3)
 
     def test_dry_run_only_reads(self):
         self.sim.clear_log()

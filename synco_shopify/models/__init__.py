@@ -7,12 +7,15 @@ from . import shopify_buffer_rule
 from . import res_config_settings
 from . import shopify_inventory_level
 from . import shopify_shop_orders
+from . import shopify_shop_reservation
 from . import shopify_order_route
 from . import shopify_webhook_event
 from . import shopify_drift
 from . import sale_order
 from . import stock_quant
 from . import stock_move
+from . import stock_reservation
+from . import stock_picking
 from . import stock_location
 from . import shopify_reconciliation
 from . import shopify_shop_reconciliation

@@ -48,10 +48,28 @@ class SaleOrder(models.Model):
         copy=False,
     )
 
+    synco_reservation_warning = fields.Text(
+        string="Reservation Warning",
+        compute="_compute_synco_reservation_warning",
+        help="Why a delivery is short although the warehouse holds the stock: "
+        "it sits in zones the Shopify mapping excludes.",
+    )
+
     _shopify_order_uniq = models.Constraint(
         "UNIQUE (shopify_shop_id, shopify_order_gid)",
         "This Shopify order is already imported.",
     )
+
+    @api.depends("picking_ids.synco_reservation_warning")
+    def _compute_synco_reservation_warning(self):
+        for order in self:
+            pickings = order.picking_ids.filtered(
+                lambda p: p.state not in ("done", "cancel")
+            )
+            order.synco_reservation_warning = (
+                "\n".join(filter(None, pickings.mapped("synco_reservation_warning")))
+                or False
+            )
 
     # ------------------------------------------------------------------ import
     @api.model
@@ -130,6 +148,10 @@ class SaleOrder(models.Model):
             return message
         self.action_confirm()
         self._synco_shopify_forget_levels()
+        if self.synco_reservation_warning:
+            self.message_post(
+                body=Markup("<br/>").join(self.synco_reservation_warning.splitlines())
+            )
         self.write({"shopify_state": "imported", "shopify_message": False})
         return self.env._(
             "Imported and confirmed in %(warehouse)s.",
@@ -187,12 +209,31 @@ class SaleOrder(models.Model):
         reads the current level first.
         """
         products = self.order_line.product_id
-        self.env["shopify.inventory.level"].sudo().search(
-            [
-                ("shop_id", "=", self.shopify_shop_id.id),
-                ("product_id", "in", products.ids),
-            ]
-        ).shopify_known = False
+        levels = (
+            self.env["shopify.inventory.level"]
+            .sudo()
+            .search(
+                [
+                    ("shop_id", "=", self.shopify_shop_id.id),
+                    ("product_id", "in", products.ids),
+                ]
+            )
+        )
+        # the sale may have been held already (a push saw Shopify's level
+        # drop): this order explains it, so the units stop being held
+        quantities = {}
+        for line in self.order_line:
+            quantities[line.product_id.id] = (
+                quantities.get(line.product_id.id, 0) + line.product_uom_qty
+            )
+        routed = self.shopify_shop_id.mapping_ids.filtered(
+            lambda m: (
+                m.state == "active"
+                and self.warehouse_id in m.source_ids.location_id.warehouse_id
+            )
+        ).shopify_location_id
+        levels._synco_release(quantities, preferred_locations=routed)
+        levels.shopify_known = False
 
     @api.model
     def _synco_shopify_pricelist(self, shop, data):

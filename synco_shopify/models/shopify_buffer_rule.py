@@ -113,6 +113,42 @@ class ShopifyBufferRule(models.Model):
                     self.env._("The buffer's mapping belongs to another shop.")
                 )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        rules = super().create(vals_list)
+        rules._synco_push_scope()
+        return rules
+
+    def write(self, vals):
+        self._synco_push_scope()  # what the rules covered before
+        res = super().write(vals)
+        self._synco_push_scope()
+        return res
+
+    def unlink(self):
+        self._synco_push_scope()
+        return super().unlink()
+
+    def _synco_push_scope(self):
+        """Push the products these rules cover, at commit.
+
+        A product rule moves one product, a category rule the category's
+        products, a shop or mapping rule every bound product of the shop
+        (in batches of 250 levels).
+        """
+        Binding = self.env["shopify.product.binding"]
+        for shop in self.shop_id:
+            rules = self.filtered(lambda r, s=shop: r.shop_id == s)
+            if rules.filtered(lambda r: not r.product_id and not r.product_categ_id):
+                Binding._synco_config_changed(shops=shop)
+                continue
+            products = rules.product_id
+            if rules.product_categ_id:
+                products |= self.env["product.product"].search(
+                    [("categ_id", "child_of", rules.product_categ_id.ids)]
+                )
+            Binding._synco_config_changed(shops=shop, products=products)
+
     def _specificity(self, categ_depth):
         """Sort key: a higher tuple is a more specific rule."""
         return (

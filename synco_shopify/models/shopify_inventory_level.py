@@ -33,6 +33,18 @@ class ShopifyInventoryLevel(models.Model):
     shopify_known = fields.Boolean(
         help="Whether Shopify's value has been read or written at least once."
     )
+    held_qty = fields.Integer(
+        string="Held for Shopify Sales",
+        readonly=True,
+        help="Units Shopify took out of its pool (an order, as far as we can "
+        "tell) that Odoo has not reserved yet: kept out of every push until "
+        "the order is imported, or a poll shows there is none.",
+    )
+    held_date = fields.Datetime(
+        string="Held Since",
+        readonly=True,
+        help="When Shopify last showed units leaving that Odoo had not seen.",
+    )
     last_push_date = fields.Datetime(string="Last Push")
     last_outcome = fields.Selection(
         [
@@ -51,3 +63,58 @@ class ShopifyInventoryLevel(models.Model):
         "UNIQUE (binding_id, shopify_location_id)",
         "One level per product and Shopify location.",
     )
+    _held_positive = models.Constraint(
+        "CHECK (held_qty >= 0)", "Held units can't be negative."
+    )
+
+    def _synco_target(self, odoo_figure):
+        """What Shopify should show: Odoo's figure minus the held sales."""
+        self.ensure_one()
+        return max(0, odoo_figure - self.held_qty)
+
+    def _synco_absorb(self, value, evidence=True):
+        """Shopify holds ``value`` now (just read): remember it.
+
+        With ``evidence``, a drop below the value we last knew is a Shopify
+        sale Odoo hasn't seen (its order not imported yet): those units are
+        held.  A level forgotten by an order import (``shopify_known`` off)
+        gives no evidence: that drop is the imported order.
+
+        :return: the units newly held
+        """
+        self.ensure_one()
+        vals = {"shopify_available": value, "shopify_known": True}
+        held = 0
+        if evidence and self.shopify_known and value < self.shopify_available:
+            held = self.shopify_available - value
+            vals.update(self._synco_hold_vals(held))
+        self.write(vals)
+        return held
+
+    def _synco_hold_vals(self, units):
+        self.ensure_one()
+        return {
+            "held_qty": self.held_qty + units,
+            "held_date": fields.Datetime.now(),
+        }
+
+    def _synco_release(self, quantities, preferred_locations=None):
+        """An imported order explains ``quantities`` {product id: units}.
+
+        Its units stop being held, at the order's locations first (Shopify
+        may have taken them at another location than Odoo's routing).
+        """
+        preferred_locations = preferred_locations or self.env["shopify.location"]
+        for product_id, quantity in quantities.items():
+            units = round(quantity)
+            levels = self.filtered(
+                lambda lvl, p=product_id: lvl.product_id.id == p and lvl.held_qty > 0
+            ).sorted(lambda lvl: lvl.shopify_location_id not in preferred_locations)
+            for level in levels:
+                if units <= 0:
+                    break
+                take = min(level.held_qty, units)
+                units -= take
+                level.held_qty -= take
+                if not level.held_qty:
+                    level.held_date = False

@@ -9,6 +9,17 @@ from odoo.fields import Domain
 from ..lib import availability
 from .shopify_location_mapping_source import COUNTED_USAGE
 
+# what a push writes: active mappings, and paused ones (their location: 0)
+PUSHED_STATES = ("active", "paused")
+# the mapping fields that change the figures Shopify shows
+PUSH_FIELDS = {
+    "state",
+    "source_ids",
+    "excluded_location_ids",
+    "aggregation",
+    "shopify_location_id",
+}
+
 
 def _in_subtree(location, ancestor):
     """Whether ``location`` is ``ancestor`` or one of its descendants."""
@@ -210,17 +221,32 @@ class ShopifyLocationMapping(models.Model):
     def create(self, vals_list):
         mappings = super().create(vals_list)
         self._invalidate_location_index()
+        mappings._synco_push_figures()
         return mappings
 
     def write(self, vals):
+        # a mapping leaving the active state (paused) changes figures too
+        was_pushed = self.filtered(lambda m: m.state in PUSHED_STATES)
         res = super().write(vals)
         self._invalidate_location_index()
+        if PUSH_FIELDS & set(vals):
+            (was_pushed | self)._synco_push_figures()
         return res
 
     def unlink(self):
         res = super().unlink()
         self._invalidate_location_index()
         return res
+
+    def _synco_push_figures(self):
+        """The figures these mappings give have changed: push their shops.
+
+        Every bound product may move (a new source, an exclusion, another
+        rule): the shop's products are pushed at commit, in batches.
+        """
+        shops = self.filtered(lambda m: m.state in PUSHED_STATES).shop_id
+        if shops:
+            self.env["shopify.product.binding"]._synco_config_changed(shops=shops)
 
     def action_activate(self):
         self.state = "active"
@@ -253,6 +279,44 @@ class ShopifyLocationMapping(models.Model):
     @api.model
     def _invalidate_location_index(self):
         self.env.registry.clear_cache()
+
+    @api.model
+    @tools.ormcache()
+    def _get_reservation_index(self):
+        """What the active mappings allow Odoo to reserve (see ``stock.move``).
+
+        One immutable entry per active mapping of an active shop::
+
+            (shop id, shop never picks excluded zones (bool),
+             parent paths of the sources, counted location ids,
+             ((parent path, location ids) of each excluded subtree, ...))
+
+        Read by every reservation, so cached per registry with the location
+        index and dropped with it (``_invalidate_location_index``).
+        """
+        index = []
+        Location = self.env["stock.location"].sudo().with_context(active_test=False)
+        mappings = self.sudo().search(
+            [("state", "=", "active"), ("shop_id.active", "=", True)]
+        )
+        for mapping in mappings:
+            zones = tuple(
+                (
+                    zone.parent_path,
+                    frozenset(Location.search([("id", "child_of", zone.id)]).ids),
+                )
+                for zone in mapping.excluded_location_ids
+            )
+            index.append(
+                (
+                    mapping.shop_id.id,
+                    mapping.shop_id.reserve_counted_stock_only,
+                    tuple(mapping.source_ids.location_id.mapped("parent_path")),
+                    frozenset(mapping._get_counted_location_ids()),
+                    zones,
+                )
+            )
+        return tuple(index)
 
     # ------------------------------------------------------------ availability
     def _get_source_location_ids(self):

@@ -41,16 +41,21 @@ class ShopifyLocationMappingSource(models.Model):
                 vals["location_id"] = warehouse.lot_stock_id.id
         sources = super().create(vals_list)
         self.env["shopify.location.mapping"]._invalidate_location_index()
+        sources.mapping_id._synco_push_figures()
         return sources
 
     def write(self, vals):
+        mappings = self.mapping_id
         res = super().write(vals)
         self.env["shopify.location.mapping"]._invalidate_location_index()
+        (mappings | self.mapping_id)._synco_push_figures()
         return res
 
     def unlink(self):
+        mappings = self.mapping_id
         res = super().unlink()
         self.env["shopify.location.mapping"]._invalidate_location_index()
+        mappings.exists()._synco_push_figures()
         return res
 
     @api.onchange("warehouse_id")

@@ -4,7 +4,7 @@ import hashlib
 
 import psycopg2
 
-from odoo import api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.tools import SQL, mute_logger
 
 from odoo.addons.queue_job import delay as queue_job_delay
@@ -61,6 +61,26 @@ class ShopifyProductBinding(models.Model):
         if self.product_id and not self.sku:
             self.sku = self.product_id.default_code
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        bindings = super().create(vals_list)
+        bindings.filtered("active")._synco_bindings_changed()
+        return bindings
+
+    def write(self, vals):
+        res = super().write(vals)
+        # a binding (re)activated, or pointed at another variant or item
+        if {"active", "product_id", "shopify_inventory_item_gid"} & set(vals):
+            self.filtered("active")._synco_bindings_changed()
+        return res
+
+    def _synco_bindings_changed(self):
+        for shop in self.shop_id:
+            self._synco_config_changed(
+                shops=shop,
+                products=self.filtered(lambda b, s=shop: b.shop_id == s).product_id,
+            )
+
     # ------------------------------------------------------------ stock events
     @api.model
     def _synco_stock_changed(self, pairs):
@@ -71,46 +91,125 @@ class ShopifyProductBinding(models.Model):
         bigger commit one job per 250 levels; a transaction that rolls back
         enqueues nothing (its precommit hooks are dropped with it).
         """
-        if not pairs or self.env.context.get("synco_shopify_no_tracking"):
-            return  # the context switch is for benchmarks and bulk loads
+        if pairs:
+            self._synco_precommit_data()["pairs"].update(pairs)
+
+    @api.model
+    def _synco_config_changed(self, shops=None, products=None):
+        """A configuration change may move the figures of ``products`` (None:
+        every bound product) at ``shops`` (None: every shop binding them).
+
+        Buffer rules, mappings, bindings and the location tree call this:
+        their products are pushed at commit, through the same path as stock
+        changes, so a shop-wide change goes in batches of 250 levels.
+        """
+        if shops is not None and not shops:
+            return
+        if products is not None and not products:
+            return
+        self._synco_precommit_data()["config"].append(
+            (
+                frozenset(shops.ids) if shops is not None else None,
+                frozenset(products.ids) if products is not None else None,
+            )
+        )
+
+    @api.model
+    def _synco_precommit_data(self):
+        """This transaction's pending changes, flushed by one precommit hook."""
+        if self.env.context.get("synco_shopify_no_tracking"):
+            # the context switch is for benchmarks and bulk loads
+            return {"pairs": set(), "config": []}
         precommit = self.env.cr.precommit
         if PRECOMMIT_KEY not in precommit.data:
-            precommit.data[PRECOMMIT_KEY] = set()
+            precommit.data[PRECOMMIT_KEY] = {"pairs": set(), "config": []}
             precommit.add(self.sudo()._synco_enqueue_pushes)
-        precommit.data[PRECOMMIT_KEY].update(pairs)
+        return precommit.data[PRECOMMIT_KEY]
 
     def _synco_enqueue_pushes(self):
-        pairs = self.env.cr.precommit.data.pop(PRECOMMIT_KEY, set())
+        data = self.env.cr.precommit.data.pop(PRECOMMIT_KEY, None)
         params = self.env["ir.config_parameter"].sudo()
-        if not pairs or params.get_param("synco_shopify.push_paused"):
+        if not data or params.get_param("synco_shopify.push_paused"):
             return
+        bindings = self._synco_changed_bindings(data["pairs"])
+        configured = self.browse()
+        for shops, products in data["config"]:
+            domain = self._synco_pushable_domain()
+            if shops is not None:
+                domain.append(("shop_id", "in", list(shops)))
+            if products is not None:
+                domain.append(("product_id", "in", list(products)))
+            configured |= self.search(domain)
+        (bindings | configured)._synco_enqueue()
+        if configured:
+            self._synco_notify_config_pushes(configured)
+
+    def _synco_notify_config_pushes(self, bindings):
+        """Tell the user who changed the configuration what it will push."""
+        if self.env.context.get("job_uuid") or self.env.uid == SUPERUSER_ID:
+            return  # a job or a script: nobody to tell
+        self.env.user._bus_send(
+            "simple_notification",
+            {
+                "type": "info",
+                "title": self.env._("Shopify"),
+                "message": self.env._(
+                    "%(count)s product(s) will be pushed to %(shops)s with the "
+                    "new configuration.",
+                    count=len(bindings),
+                    shops=", ".join(bindings.shop_id.mapped("name")),
+                ),
+            },
+        )
+
+    def _synco_changed_bindings(self, pairs):
+        """The bindings whose figures the changed (product, location) pairs move."""
+        if not pairs:
+            return self.browse()
         index = self.env["shopify.location.mapping"]._get_location_index()
         wanted = set()
         for product_id, location_id in pairs:
             for shop_id in index.get(location_id, ()):
                 wanted.add((shop_id, product_id))
         if not wanted:
-            return
+            return self.browse()
         bindings = self.search(
-            [
+            self._synco_pushable_domain()
+            + [
                 ("shop_id", "in", list({shop for shop, _p in wanted})),
                 ("product_id", "in", list({product for _s, product in wanted})),
-                ("shop_id.sync_frozen", "=", False),
-                ("shop_id.policy_inventory", "=", "odoo_to_shopify"),
             ]
         )
-        bindings = bindings.filtered(
-            lambda b: (b.shop_id.id, b.product_id.id) in wanted
-        )
-        threshold = int(params.get_param(BATCH_THRESHOLD_PARAM, BATCH_THRESHOLD))
-        for shop in bindings.shop_id:
-            of_shop = bindings.filtered(lambda b, s=shop: b.shop_id == s)
-            if len(of_shop) > threshold:
-                of_shop._delay_batch_pushes()
-            else:
-                of_shop._delay_pushes()
+        return bindings.filtered(lambda b: (b.shop_id.id, b.product_id.id) in wanted)
 
-    def _delay_batch_pushes(self):
+    @api.model
+    def _synco_pushable_domain(self):
+        return [
+            ("active", "=", True),
+            ("shop_id.active", "=", True),
+            ("shop_id.sync_frozen", "=", False),
+            ("shop_id.policy_inventory", "=", "odoo_to_shopify"),
+        ]
+
+    def _synco_enqueue(self, refresh=False):
+        """Enqueue the pushes of these bindings, per shop: one job per product,
+        or above the batch threshold one job per 250 levels.
+
+        :param refresh: read Shopify's current levels first instead of
+            trusting the last value we wrote (*Push All*)
+        :return: the number of products enqueued
+        """
+        params = self.env["ir.config_parameter"].sudo()
+        threshold = int(params.get_param(BATCH_THRESHOLD_PARAM, BATCH_THRESHOLD))
+        for shop in self.shop_id:
+            of_shop = self.filtered(lambda b, s=shop: b.shop_id == s)
+            if len(of_shop) > threshold:
+                of_shop._delay_batch_pushes(refresh=refresh)
+            else:
+                of_shop._delay_pushes(refresh=refresh)
+        return len(self)
+
+    def _delay_batch_pushes(self, refresh=False):
         """Big commits (a 500-line picking): one job per ≤ 250 levels.
 
         Each product alone costs one Shopify call; grouped, 250 levels go in
@@ -120,27 +219,30 @@ class ShopifyProductBinding(models.Model):
         """
         shop = self.shop_id
         shop.ensure_one()
-        mappings = len(shop.mapping_ids.filtered(lambda m: m.state == "active"))
-        size = max(1, MAX_LEVELS_PER_CALL // max(1, mappings))
+        locations = len(shop._synco_pushed_mappings())
+        size = max(1, MAX_LEVELS_PER_CALL // max(1, locations))
+        kind = "push_refresh" if refresh else "push_batch"
         for start in range(0, len(self), size):
             batch = self[start : start + size]
             digest = hashlib.sha1(str(sorted(batch.ids)).encode()).hexdigest()[:16]
             batch.with_delay(
                 channel=shop._job_channel(),
-                identity_key=f"synco_shopify.push_batch:{shop.id}:{digest}",
+                identity_key=f"synco_shopify.{kind}:{shop.id}:{digest}",
                 description=self.env._(
                     "Shopify push: %(count)s products to %(shop)s",
                     count=len(batch),
                     shop=shop.name,
                 ),
-            )._push_inventory()
+            )._push_inventory(**_refresh_kwargs(refresh))
 
-    def _delay_push(self):
+    def _delay_push(self, refresh=False):
         """Enqueue the push of this product to its shop; collapses while pending."""
         self.ensure_one()
-        return self.with_delay(**self._push_job_options())._push_inventory()
+        return self.with_delay(**self._push_job_options(refresh))._push_inventory(
+            **_refresh_kwargs(refresh)
+        )
 
-    def _delay_pushes(self):
+    def _delay_pushes(self, refresh=False):
         """Enqueue one push per binding, unless one will run after our commit.
 
         A picking of 500 products enqueues 500 jobs at commit time; through
@@ -154,14 +256,14 @@ class ShopifyProductBinding(models.Model):
             # queue_job__no_delay runs the jobs at once, and trap_jobs()
             # replaces delay.Job to record them: with_delay handles both
             for binding in self:
-                binding._delay_push()
+                binding._delay_push(refresh=refresh)
             return
-        options = {binding: binding._push_job_options() for binding in self}
+        options = {binding: binding._push_job_options(refresh) for binding in self}
         pending = self._lock_pending_pushes(
             [opts["identity_key"] for opts in options.values()]
         )
         jobs = [
-            Job(binding._push_inventory, **opts)
+            Job(binding._push_inventory, kwargs=_refresh_kwargs(refresh), **opts)
             for binding, opts in options.items()
             if opts["identity_key"] not in pending
         ]
@@ -200,11 +302,13 @@ class ShopifyProductBinding(models.Model):
         except psycopg2.errors.SerializationFailure:
             return set()
 
-    def _push_job_options(self):
+    def _push_job_options(self, refresh=False):
         self.ensure_one()
+        # a refresh must not collapse into a plain push that trusts memory
+        kind = "push_refresh" if refresh else "push"
         return {
             "channel": self.shop_id._job_channel(),
-            "identity_key": f"synco_shopify.push:{self.id}",
+            "identity_key": f"synco_shopify.{kind}:{self.id}",
             "description": self.env._(
                 "Shopify push: %(sku)s to %(shop)s",
                 sku=self.sku or self.product_id.display_name,
@@ -213,34 +317,44 @@ class ShopifyProductBinding(models.Model):
         }
 
     # --------------------------------------------------------------------- job
-    def _push_inventory(self):
+    def _push_inventory(self, refresh=False):
         """Job: bring every mapped Shopify location of the shop to Odoo's figure.
 
         For one product or a batch of one shop's products: recomputes their
         availability for each active mapping (one grouped read), skips the
         locations whose figure Shopify already holds (as far as our last
-        confirmed write or read tells), and writes the others with
-        compare-and-set, 250 levels per ``inventorySetQuantities`` call.
+        confirmed write or read tells, or as read now with ``refresh``), and
+        writes the others with compare-and-set, 250 levels per
+        ``inventorySetQuantities`` call.  A paused mapping's location, fed by
+        no other active mapping, is taken out of sale (0).
         """
         shop = self.shop_id
         shop.ensure_one()
         bindings = self.exists().filtered("active")
         if not (bindings and shop.active) or not bindings._push_allowed():
             return self.env._("Nothing to push: binding or shop inactive/frozen.")
-        mappings = shop.mapping_ids.filtered(lambda m: m.state == "active")
+        mappings = shop._synco_pushed_mappings()
         if not mappings:
             return self.env._("Nothing to push: the shop has no active mapping.")
-        expected = mappings._compute_shopify_available(bindings.product_id)
+        active = mappings.filtered(lambda m: m.state == "active")
+        expected = active._compute_shopify_available(bindings.product_id)
         targets = {
             binding: {
                 m.shopify_location_id: expected[m][binding.product_id.id]
+                if m in active
+                else 0
                 for m in mappings
             }
             for binding in bindings
         }
-        return shop._push_levels(targets).summary()
+        return shop._push_levels(targets, refresh=refresh).summary()
 
     def _push_allowed(self):
         shop = self.shop_id
         shop.ensure_one()
         return not shop.sync_frozen and shop.policy_inventory == "odoo_to_shopify"
+
+
+def _refresh_kwargs(refresh):
+    """Job arguments: a plain push keeps the signature it always had."""
+    return {"refresh": True} if refresh else {}

@@ -227,7 +227,15 @@ class ShopifyReconciliation(models.Model):
             rows = self._snapshot_rows(bindings, current)
             push = {}
         else:
+            ordered = self._import_orders_first(shop, client)
             rows, push, known = self._diff(shop, mappings, bindings, current)
+            # levels read before an order this run imported: the push reads
+            # them again (from the older figure, the sale would count twice)
+            known = {
+                key: value
+                for key, value in known.items()
+                if key[0].product_id not in ordered
+            }
         if push and not self.dry_run and not shop.sync_frozen:
             result = shop._push_levels(
                 push, reason="cycle_count_available", known=known, client=client
@@ -270,8 +278,44 @@ class ShopifyReconciliation(models.Model):
                 rows.append(_Row(binding, location, None, None, available, "snapshot"))
         return rows
 
+    def _import_orders_first(self, shop, client):
+        """Import the orders Shopify has and Odoo doesn't, before computing.
+
+        Otherwise the units committed to them in Shopify would be offered
+        again.  A dry run imports nothing (it writes nothing); a poll that
+        fails leaves the sales held (see ``_push_levels``) and the run goes
+        on.
+
+        :return: the products of the orders imported
+        """
+        Product = self.env["product.product"]
+        if self.dry_run or not shop._synco_holds_sales():
+            return Product
+        SaleOrder = self.env["sale.order"]
+        last = SaleOrder.search([], order="id desc", limit=1).id or 0
+        try:
+            with self.env.cr.savepoint():
+                shop._poll_orders(client=client)
+        except (RetryableJobError, ShopifyError) as exc:
+            _logger.warning(
+                "%s: orders not polled before reconciliation %s: %s",
+                shop.shop_domain,
+                self.name,
+                exc,
+            )
+            return Product
+        return SaleOrder.search(
+            [("shopify_shop_id", "=", shop.id), ("id", ">", last)]
+        ).order_line.product_id
+
     def _diff(self, shop, mappings, bindings, current):
         rows, push, known = [], {}, {}
+        held = {
+            (level.binding_id.id, level.shopify_location_id.id): level.held_qty
+            for level in self.env["shopify.inventory.level"]
+            .sudo()
+            .search([("shop_id", "=", shop.id), ("held_qty", ">", 0)])
+        }
         frozen = shop.sync_frozen
         mapped_locations = {m.shopify_location_id.shopify_gid for m in mappings}
         locations = {
@@ -290,7 +334,11 @@ class ShopifyReconciliation(models.Model):
                 pid = binding.product_id.id
                 for mapping in mappings:
                     location = mapping.shopify_location_id
-                    want = expected[mapping][pid]
+                    # units held for Shopify sales Odoo has no order for
+                    want = max(
+                        0,
+                        expected[mapping][pid] - held.get((binding.id, location.id), 0),
+                    )
                     before = current.get((item, location.shopify_gid))
                     if before is None:
                         action = "not_stocked"
@@ -305,7 +353,7 @@ class ShopifyReconciliation(models.Model):
                     row = _Row(binding, location, mapping, want, before, action)
                     rows.append(row)
                     if action in ("push", "not_stocked"):
-                        push.setdefault(binding, {})[location] = want
+                        push.setdefault(binding, {})[location] = expected[mapping][pid]
                         known[binding, location] = before
                         row.outcome = "dry_run" if self.dry_run else "none"
                 for location_gid, available in unmapped_by_item.get(item, ()):

@@ -20,6 +20,7 @@ from ..lib.shopify import (
     ShopifyError,
     ShopifyRetryableError,
     ShopifyUserErrors,
+    to_gid,
 )
 
 _logger = logging.getLogger(__name__)
@@ -30,6 +31,9 @@ DEFAULT_API_VERSION = "2026-07"
 OLDEST_API_VERSION = "2026-04"
 API_VERSION_RE = re.compile(r"^\d{4}-(01|04|07|10)$")
 SHOP_DOMAIN_RE = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
+# a held sale triggers an order poll this much later: Shopify's order search
+# lags a little behind its inventory
+HELD_POLL_DELAY = 60
 
 
 class ShopifyShop(models.Model):
@@ -360,16 +364,46 @@ class ShopifyShop(models.Model):
         )
 
     def action_push_all(self):
-        """Enqueue a push of every bound product (e.g. right after binding)."""
+        """Enqueue a push of every bound product, reading Shopify's levels first.
+
+        After Shopify changed outside Odoo (a manual edit in its admin, a
+        restored backup) our memory of its levels is wrong: the pushes read
+        them rather than skip what we believe is there.
+        """
         self.ensure_one()
         if self.sync_frozen:
             raise UserError(self.env._("The shop is frozen: resume it first."))
-        bindings = self.binding_ids
-        bindings._delay_pushes()
+        count = self.binding_ids.filtered("active")._synco_enqueue(refresh=True)
         return self._notify(
             self.env._("Pushes enqueued"),
-            self.env._("%(count)s products will be pushed.", count=len(bindings)),
+            self.env._(
+                "%(count)s products will be read from Shopify and pushed.",
+                count=count,
+            ),
         )
+
+    def _synco_pushed_mappings(self):
+        """The mappings whose Shopify locations a push writes.
+
+        The active ones, and the paused ones whose location no active mapping
+        feeds: a paused mapping takes its location out of sale (0) rather
+        than leave a figure nobody keeps true.
+        """
+        self.ensure_one()
+        active = self.mapping_ids.filtered(lambda m: m.state == "active")
+        paused = self.mapping_ids.filtered(
+            lambda m: (
+                m.state == "paused"
+                and m.shopify_location_id not in active.shopify_location_id
+            )
+        )
+        # one paused mapping per location is enough to write its 0
+        seen = set()
+        for mapping in paused:
+            if mapping.shopify_location_id in seen:
+                paused -= mapping
+            seen.add(mapping.shopify_location_id)
+        return active | paused
 
     def _notify(self, title, message, kind="success"):
         return {
@@ -385,27 +419,81 @@ class ShopifyShop(models.Model):
         }
 
     # ---------------------------------------------------------------- pushing
-    def _push_levels(self, targets, reason="correction", known=None, client=None):
+    def _push_levels(
+        self,
+        targets,
+        reason="correction",
+        known=None,
+        client=None,
+        refresh=False,
+        evidence=True,
+    ):
         """Write Odoo's figures to Shopify, compare-and-set, in calls of ≤ 250.
 
-        :param targets: {binding: {shopify.location: quantity}}
+        :param targets: {binding: {shopify.location: Odoo's figure}}
         :param known: {(binding, shopify.location): Shopify's current value,
             None when not stocked} when the caller has just read them
             (reconciliation), so they are not read again
         :param client: the caller's client, so its statistics add up
+        :param refresh: read every level first instead of trusting the
+            value we last wrote (*Push All*)
+        :param evidence: whether a drop in the ``known`` values may be a
+            Shopify sale Odoo hasn't seen
         :return: a :class:`PushResult`
 
         Levels Shopify already holds (per our last confirmed write or read)
         are skipped; levels never seen are read first, so even the first
-        write is a compare-and-set.  A concurrent change in Shopify
-        (``CHANGE_FROM_QUANTITY_STALE``) keeps the units that left Shopify's
-        pool (a sale Odoo will reserve when the order arrives) but never adds
-        units Odoo doesn't have: Odoo owns quantities.
+        write is a compare-and-set.  Units Shopify sold that Odoo has not
+        imported yet are *held*: a compare-and-set conflict (or a read)
+        showing Shopify's level below our last write keeps them out of this
+        push and of every later one, until the order is imported (or a poll
+        shows there is none), and triggers an order poll at once.  Units
+        that appeared in Shopify are ignored: Odoo owns quantities.
         """
         self.ensure_one()
         result = PushResult()
         if not targets:
             return result
+        levels = self._prepare_levels(targets)
+        holding = self._synco_holds_sales()
+        for (binding, location), value in (known or {}).items():
+            if value is not None:
+                result.held += levels[binding, location]._synco_absorb(
+                    value, evidence=holding and evidence
+                )
+        client = client or self._get_client()
+        try:
+            result.held += self._read_levels(
+                client, targets, levels, skip=known or {}, refresh=refresh
+            )
+            pending = {}
+            for binding, per_location in targets.items():
+                for location, quantity in per_location.items():
+                    level = levels[binding, location]
+                    level.expected_qty = quantity
+                    target = level._synco_target(quantity)
+                    if level.shopify_known and level.shopify_available == target:
+                        result.unchanged += 1
+                        result.outcomes[binding, location] = ("unchanged", None)
+                        continue
+                    key = (
+                        to_gid("InventoryItem", binding.shopify_inventory_item_gid),
+                        to_gid("Location", location.shopify_gid),
+                    )
+                    pending[key] = (binding, location, level, target)
+            if pending:
+                self._write_levels(client, pending, reason, holding, result)
+        except ShopifyRetryableError as exc:
+            raise RetryableJobError(
+                str(exc), seconds=int(getattr(exc, "retry_after", 0) or 30)
+            ) from exc
+        if result.held:
+            self._synco_sales_not_imported(result.held)
+        return result
+
+    def _prepare_levels(self, targets):
+        """{(binding, shopify.location): level} for the targets, created when
+        missing and locked for the rest of the transaction."""
         Level = self.env["shopify.inventory.level"].sudo()
         bindings = self.env["shopify.product.binding"].union(*targets)
         levels = {
@@ -432,75 +520,96 @@ class ShopifyShop(models.Model):
         for lvl in created:
             levels[lvl.binding_id, lvl.shopify_location_id] = lvl
         self._lock_levels(Level.union(*levels.values()))
-        for (binding, location), value in (known or {}).items():
-            if value is not None:
-                levels[binding, location].write(
-                    {"shopify_available": value, "shopify_known": True}
-                )
-        client = client or self._get_client()
-        try:
-            self._read_unknown_levels(client, targets, levels, skip=known or {})
-            pending = {}
-            for binding, per_location in targets.items():
-                for location, quantity in per_location.items():
-                    level = levels[binding, location]
-                    level.expected_qty = quantity
-                    if level.shopify_known and level.shopify_available == quantity:
-                        result.unchanged += 1
-                        result.outcomes[binding, location] = ("unchanged", None)
-                        continue
-                    key = (binding.shopify_inventory_item_gid, location.shopify_gid)
-                    pending[key] = (binding, location, level)
-            if not pending:
-                return result
-            changes = [
-                QuantityChange(
-                    item,
-                    loc,
-                    lvl.expected_qty,
-                    lvl.shopify_available if lvl.shopify_known else None,
-                )
-                for (item, loc), (_b, _l, lvl) in pending.items()
-            ]
-            outcome = client.set_available(
-                changes,
-                reason=reason,
-                reference_uri=self._reference_uri(bindings),
-                on_stale=_keep_shopify_sales,
+        return levels
+
+    def _write_levels(self, client, pending, reason, holding, result):
+        """Send the pending levels, compare-and-set, and record each outcome.
+
+        :param pending: {(item gid, location gid): (binding, location, level,
+            target)}
+        """
+        changes = [
+            QuantityChange(
+                item,
+                loc,
+                target,
+                lvl.shopify_available if lvl.shopify_known else None,
             )
-            result.calls += outcome.calls
-            result.cost += outcome.actual_cost
-            now = fields.Datetime.now()
-            for item in outcome.outcomes:
-                binding, location, level = pending[
-                    item.change.inventory_item_id, item.change.location_id
-                ]
-                vals = {
-                    "last_push_date": now,
-                    "last_outcome": item.status,
-                    "last_message": item.message or False,
-                }
-                if item.ok:
-                    vals.update(shopify_available=item.quantity, shopify_known=True)
-                    result.pushed += 1
-                elif item.status == Outcome.NOT_STOCKED:
-                    vals.update(self._activate(client, item.change, level))
-                    result.pushed += vals["last_outcome"] == "activated"
-                    result.failed += vals["last_outcome"] != "activated"
-                elif item.status == Outcome.DROPPED:
-                    vals["last_outcome"] = "unchanged"
-                else:
-                    result.failed += 1
-                level.write(vals)
-                result.outcomes[binding, location] = (
-                    vals["last_outcome"],
-                    vals["last_message"] or None,
-                )
-        except ShopifyRetryableError as exc:
-            raise RetryableJobError(
-                str(exc), seconds=int(getattr(exc, "retry_after", 0) or 30)
-            ) from exc
-        return result
+            for (item, loc), (_b, _l, lvl, target) in pending.items()
+        ]
+        sold = {}  # (item, location) → units Shopify sold meanwhile
+
+        def on_stale(change, current):
+            if change.change_from is not None and current < change.change_from:
+                key = (change.inventory_item_id, change.location_id)
+                sold[key] = sold.get(key, 0) + change.change_from - current
+            return _keep_shopify_sales(change, current)
+
+        bindings = self.env["shopify.product.binding"].union(
+            *(binding for binding, _l, _lvl, _t in pending.values())
+        )
+        outcome = client.set_available(
+            changes,
+            reason=reason,
+            reference_uri=self._reference_uri(bindings),
+            on_stale=on_stale,
+        )
+        result.calls += outcome.calls
+        result.cost += outcome.actual_cost
+        now = fields.Datetime.now()
+        for item in outcome.outcomes:
+            key = (
+                to_gid("InventoryItem", item.change.inventory_item_id),
+                to_gid("Location", item.change.location_id),
+            )
+            binding, location, level, _target = pending[key]
+            vals = {
+                "last_push_date": now,
+                "last_outcome": item.status,
+                "last_message": item.message or False,
+            }
+            if holding and sold.get(key):
+                vals.update(level._synco_hold_vals(sold[key]))
+                result.held += sold[key]
+            if item.ok:
+                vals.update(shopify_available=item.quantity, shopify_known=True)
+                result.pushed += 1
+            elif item.status == Outcome.NOT_STOCKED:
+                vals.update(self._activate(client, item.change, level))
+                result.pushed += vals["last_outcome"] == "activated"
+                result.failed += vals["last_outcome"] != "activated"
+            elif item.status == Outcome.DROPPED:
+                vals["last_outcome"] = "unchanged"
+            else:
+                result.failed += 1
+            level.write(vals)
+            result.outcomes[binding, location] = (
+                vals["last_outcome"],
+                vals["last_message"] or None,
+            )
+
+    def _synco_holds_sales(self):
+        """Whether Shopify sales are held until their order is imported.
+
+        Only for a shop whose orders Odoo imports: otherwise no order would
+        ever release them.
+        """
+        self.ensure_one()
+        return self.policy_reservation == "shopify_triggers_odoo"
+
+    def _synco_sales_not_imported(self, units):
+        """Shopify sold units Odoo has no order for: fetch the orders now.
+
+        The poll waits a little (Shopify's order search lags behind its
+        inventory) rather than the 15 minutes of the scheduled one.
+        """
+        _logger.info(
+            "%s: %s unit(s) sold in Shopify without an order in Odoo; held, "
+            "order poll enqueued",
+            self.shop_domain,
+            units,
+        )
+        self._delay_poll_orders(eta=HELD_POLL_DELAY)
 
     def _lock_levels(self, levels):
         """One push of a level at a time, each on data fresher than the last.
@@ -525,27 +634,32 @@ class ShopifyShop(models.Model):
                 )
             )
 
-    def _read_unknown_levels(self, client, targets, levels, skip=()):
-        unknown = [
+    def _read_levels(self, client, targets, levels, skip=(), refresh=False):
+        """Read the levels never seen (with ``refresh``, all of them).
+
+        :return: the units newly held (sales seen in a read)
+        """
+        wanted = [
             (b, loc)
             for b, per_location in targets.items()
             for loc in per_location
-            if not levels[b, loc].shopify_known and (b, loc) not in skip
+            if (refresh or not levels[b, loc].shopify_known) and (b, loc) not in skip
         ]
-        if not unknown:
-            return
+        if not wanted:
+            return 0
         current = client.read_available(
-            list({b.shopify_inventory_item_gid for b, _loc in unknown}),
-            list({loc.shopify_gid for _b, loc in unknown}),
+            list({b.shopify_inventory_item_gid for b, _loc in wanted}),
+            list({loc.shopify_gid for _b, loc in wanted}),
         )
-        for binding, location in unknown:
+        held = 0
+        evidence = self._synco_holds_sales()
+        for binding, location in wanted:
             value = current.get(
                 (binding.shopify_inventory_item_gid, location.shopify_gid)
             )
             if value is not None:
-                levels[binding, location].write(
-                    {"shopify_available": value, "shopify_known": True}
-                )
+                held += levels[binding, location]._synco_absorb(value, evidence)
+        return held
 
     def _activate(self, client, change, level):
         """The mapping says the item belongs here: stock it, with Odoo's figure."""
@@ -612,13 +726,15 @@ class PushResult:
     pushed: int = 0
     unchanged: int = 0
     failed: int = 0
+    held: int = 0  # units newly held for Shopify sales Odoo hasn't imported
     calls: int = 0
     cost: float = 0.0
     # {(binding, shopify.location): (outcome, message)} for every target
     outcomes: dict = field(default_factory=dict)
 
     def summary(self):
+        held = f", {self.held} unit(s) held for unimported sales" if self.held else ""
         return (
             f"{self.pushed} level(s) pushed, {self.unchanged} unchanged, "
-            f"{self.failed} failed; {self.calls} call(s), cost {self.cost:g}"
+            f"{self.failed} failed{held}; {self.calls} call(s), cost {self.cost:g}"
         )

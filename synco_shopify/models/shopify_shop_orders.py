@@ -31,6 +31,8 @@ WEBHOOK_PATH = "/synco_shopify/webhook/%s"
 # Shopify's updated_at and our clock may disagree, and an import is idempotent.
 POLL_OVERLAP = timedelta(minutes=5)
 FIRST_POLL_WINDOW = timedelta(days=1)
+# Shopify's order search lags a little behind the inventory an order moved
+ORDER_SEARCH_LAG = timedelta(seconds=30)
 
 
 class ShopifyShop(models.Model):
@@ -281,15 +283,16 @@ class ShopifyShop(models.Model):
             shop._delay_poll_orders()
         return len(shops)
 
-    def _delay_poll_orders(self):
+    def _delay_poll_orders(self, eta=None):
         self.ensure_one()
         return self.with_delay(
+            eta=eta,
             channel=self._job_channel(),
             identity_key=f"synco_shopify.poll_orders:{self.id}",
             description=self.env._("Shopify order poll: %(shop)s", shop=self.name),
         )._poll_orders()
 
-    def _poll_orders(self):
+    def _poll_orders(self, client=None):
         """Job: import the orders updated since the last successful poll.
 
         Pages through ``orders`` sorted by update time; orders already
@@ -308,7 +311,8 @@ class ShopifyShop(models.Model):
         SaleOrder = self.env["sale.order"]
         seen = imported = 0
         try:
-            for node in self._get_client().iter_orders(updated_since=since):
+            client = client or self._get_client()
+            for node in client.iter_orders(updated_since=since):
                 seen += 1
                 data = normalize_order(node)
                 with self.env.cr.savepoint():
@@ -321,9 +325,38 @@ class ShopifyShop(models.Model):
         except psycopg2.IntegrityError as exc:
             raise RetryableJobError(str(exc), seconds=10) from exc
         self.orders_polled_until = started
+        released = self._synco_release_unexplained_holds(started)
         return self.env._(
-            "%(seen)s orders updated since %(since)s, %(new)s imported by the poll.",
+            "%(seen)s orders updated since %(since)s, %(new)s imported by the "
+            "poll; %(released)s level(s) held without an order released.",
             seen=seen,
             since=since,
             new=imported,
+            released=released,
         )
+
+    def _synco_release_unexplained_holds(self, polled_at):
+        """Units held for sales no order explains go back on sale.
+
+        Every order Shopify had (up to the lag of its order search) when the
+        poll started has been imported, and an import releases its units: a
+        hold older than that was no order (a manual edit in Shopify, say).
+        Odoo owns quantities, so its figure is pushed again.
+        """
+        levels = (
+            self.env["shopify.inventory.level"]
+            .sudo()
+            .search(
+                [
+                    ("shop_id", "=", self.id),
+                    ("held_qty", ">", 0),
+                    ("held_date", "<", polled_at - ORDER_SEARCH_LAG),
+                ]
+            )
+        )
+        if levels:
+            levels.write({"held_qty": 0, "held_date": False})
+            self.env["shopify.product.binding"]._synco_config_changed(
+                shops=self, products=levels.product_id
+            )
+        return len(levels)

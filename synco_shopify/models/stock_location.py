@@ -17,7 +17,32 @@ class StockLocation(models.Model):
         return locations
 
     def write(self, vals):
+        if not INDEX_FIELDS & set(vals):
+            return super().write(vals)
+        Mapping = self.env["shopify.location.mapping"]
+        counted_before = self._synco_counted_subtree()
         res = super().write(vals)
-        if INDEX_FIELDS & set(vals):
-            self.env["shopify.location.mapping"]._invalidate_location_index()
+        Mapping._invalidate_location_index()
+        # a bin moved into or out of a mapped subtree: its stock now counts
+        # somewhere else, or nowhere
+        if counted_before or self._synco_counted_subtree():
+            quants = (
+                self.env["stock.quant"]
+                .sudo()
+                ._read_group([("location_id", "child_of", self.ids)], ["product_id"])
+            )
+            products = self.env["product.product"].union(*(p for (p,) in quants))
+            self.env["shopify.product.binding"]._synco_config_changed(products=products)
         return res
+
+    def _synco_counted_subtree(self):
+        """Whether an active mapping counts any location of these subtrees."""
+        index = self.env["shopify.location.mapping"]._get_location_index()
+        if not index or not self:
+            return False
+        subtree = (
+            self.sudo()
+            .with_context(active_test=False)
+            .search([("id", "child_of", self.ids)])
+        )
+        return any(location.id in index for location in subtree)

@@ -5,3 +5,4 @@ from . import test_ui
 from . import test_order_routing
 from . import test_order_import
 from . import test_webhook_controller
+from . import test_reservation

@@ -194,11 +194,16 @@ class TestPushEvents(SyncoCase):
         self.assertPushes(self._jobs(lambda: self._stock(self.tee, self.bin_a1, 1)))
 
     def test_draft_or_paused_mapping_is_not_watched(self):
-        self.tx.action_pause()
+        # pausing pushes every product once (its location goes out of sale)
+        self.assertPushes(
+            self._jobs(self.tx.action_pause), self.tee_binding, self.mug_binding
+        )
         self.assertPushes(
             self._jobs(lambda: self._stock(self.tee, self.wh_tx.lot_stock_id, 4))
         )
-        self.tx.action_activate()
+        self.assertPushes(
+            self._jobs(self.tx.action_activate), self.tee_binding, self.mug_binding
+        )
         self.assertPushes(
             self._jobs(lambda: self._stock(self.tee, self.wh_tx.lot_stock_id, 4)),
             self.tee_binding,

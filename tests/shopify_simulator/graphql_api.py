@@ -521,8 +521,17 @@ def _nodes(_root, info, ids):
 
 @resolver("QueryRoot", "orders")
 def _orders(_root, info, **args):
+    # Shopify's order search is an index that lags behind the orders (and
+    # the inventory they moved): the ``orders_search_lag`` fault hides the
+    # orders placed in the last N seconds
+    lag = info.context.sim.faults.get("orders_search_lag") or 0
+    visible = [
+        order
+        for order in info.context.shop.orders.values()
+        if order.created_at <= time.time() - lag
+    ]
     items = search_filter(
-        list(info.context.shop.orders.values()),
+        visible,
         args.get("query"),
         ORDER_FIELDS,
         ["name", "email"],

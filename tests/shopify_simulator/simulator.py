@@ -87,6 +87,7 @@ DEFAULT_FAULTS = {
     "item_errors": {},
     "drop_webhooks": 0.0,
     "drop_next_webhooks": 0,
+    "orders_search_lag": 0.0,
 }
 FAULT_KINDS = {"429", "500", "502", "503", "504", "drop", "drop_after_apply"}
 
