@@ -123,17 +123,25 @@ class MrpBom(models.Model):
         Bom = self.sudo()
         if company_id:
             Bom = Bom.with_context(company_id=company_id)
-        found = Bom._bom_find(products, bom_type="phantom")
         recipes = {}
         # (kit id, BoM, product it makes, runs of that BoM per kit)
         todo = []
-        for product, bom in found.items():
-            if bom:
-                recipes[product.id] = defaultdict(float)
-                todo.append((product.id, bom, product, 1.0 / bom.product_qty))
+        for product, bom in Bom._synco_find_kit_boms(products).items():
+            recipes[product.id] = defaultdict(float)
+            todo.append((product.id, bom, product, 1.0 / bom.product_qty))
         for _depth in range(MAX_DEPTH):
             if not todo:
                 break
+            boms = Bom.browse(sorted({bom.id for _k, bom, _p, _r in todo}))
+            boms.fetch(["bom_line_ids"])
+            boms.bom_line_ids.fetch(
+                [
+                    "product_id",
+                    "product_qty",
+                    "product_uom_id",
+                    "bom_product_template_attribute_value_ids",
+                ]
+            )
             lines = [
                 (kit_id, line, runs * line.product_qty)
                 for kit_id, bom, made, runs in todo
@@ -143,10 +151,9 @@ class MrpBom(models.Model):
                     and line._skip_bom_line(made)
                 )
             ]
-            components = self.env["product.product"].browse(
-                sorted({line.product_id.id for _kit, line, _qty in lines})
-            )
-            sub_boms = Bom._bom_find(components, bom_type="phantom")
+            components = boms.bom_line_ids.product_id
+            sub_boms = Bom._synco_find_kit_boms(components)
+            components.product_tmpl_id.fetch(["is_storable", "uom_id"])
             todo = []
             for kit_id, line, qty in lines:
                 component = line.product_id
@@ -162,3 +169,32 @@ class MrpBom(models.Model):
                         qty, component.uom_id, round=False, raise_if_failure=False
                     )
         return recipes
+
+    @api.model
+    def _synco_find_kit_boms(self, products):
+        """{product: phantom BoM} for the kits among ``products``.
+
+        What ``_bom_find(products, bom_type="phantom")`` returns (same
+        domain, same order: the first BoM by sequence, a variant's own BoM
+        before its template's), with the reads done in one query per model
+        instead of a thousand records at a time, so that the queries of the
+        availability engine don't grow with the catalogue.
+        """
+        products.fetch(["product_tmpl_id"])
+        products.product_tmpl_id.fetch(["type"])
+        products = products.filtered(lambda p: p.type != "service")
+        if not products:
+            return {}
+        boms = self.search_fetch(
+            self._bom_find_domain(products, bom_type="phantom"),
+            ["product_id", "product_tmpl_id", "product_qty", "product_uom_id"],
+            order="sequence, product_id, id",
+        )
+        boms.product_tmpl_id.fetch(["product_variant_ids"])
+        wanted = set(products.ids)
+        found = {}
+        for bom in boms:
+            for product in bom.product_id or bom.product_tmpl_id.product_variant_ids:
+                if product.id in wanted and product not in found:
+                    found[product] = bom
+        return found

@@ -156,6 +156,32 @@ class TestKitAvailability(KitCase):
         self.assertEqual(free_qty, 6)
         self.assertEqual(self._available(mapping, self.kit), 6)
 
+    def test_kit_boms_are_the_ones_bom_find_picks(self):
+        Bom = self.env["mrp.bom"]
+        self.kit.bom_ids.sequence = 5
+        second = Bom.create(
+            {
+                "product_tmpl_id": self.kit.product_tmpl_id.id,
+                "type": "phantom",
+                "sequence": 1,  # comes first
+                "bom_line_ids": [(0, 0, {"product_id": self.part_b.id})],
+            }
+        )
+        normal = self._product("SYN-MADE")
+        Bom.create(
+            {
+                "product_tmpl_id": normal.product_tmpl_id.id,
+                "type": "normal",
+                "bom_line_ids": [(0, 0, {"product_id": self.part_a.id})],
+            }
+        )
+        products = self.kit | normal | self.part_a
+        expected = {
+            p: bom for p, bom in Bom._bom_find(products, bom_type="phantom").items()
+        }
+        self.assertEqual(Bom._synco_find_kit_boms(products), expected)
+        self.assertEqual(expected, {self.kit: second})
+
     def test_queries_do_not_grow_with_kits(self):
         """Kits cost a few queries per nesting level, not per kit."""
         mapping = self._mapping(self.loc_nj, self.wh_nj.lot_stock_id)
