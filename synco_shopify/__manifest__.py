@@ -3,7 +3,7 @@
 {
     "name": "Synco Shopify Multi-Warehouse Inventory",
     "summary": "Keep Shopify inventory true to Odoo's warehouses, location by location",
-    "version": "19.0.1.0.0",
+    "version": "19.0.2.0.0",
     "category": "Inventory/Inventory",
     "website": "https://github.com/synco/synco_shopify",
     "author": "Synco",
@@ -21,6 +21,7 @@
         "data/ir_cron_data.xml",
         "wizards/shopify_config_transfer_views.xml",
         "views/shopify_shop_views.xml",
+        "views/shopify_shop_uncounted_views.xml",
         "views/shopify_webhook_event_views.xml",
         "views/shopify_drift_views.xml",
         "views/shopify_order_route_views.xml",

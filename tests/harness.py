@@ -514,8 +514,11 @@ def cmd_demo(args):
                 with contextlib.suppress(Exception):
                     p.send_signal(signal.SIGINT)
             for p in procs:
-                with contextlib.suppress(Exception):
+                try:
                     p.wait(10)
+                except subprocess.TimeoutExpired:
+                    p.kill()  # never leave a simulator or server behind
+                    p.wait()
 
 
 def json_rpc(port, service, method, *args):

@@ -121,6 +121,25 @@ class TestPushJob(SimulatorCase):
         self.assertEqual(level.last_outcome, "stale_resolved")
         self.assertEqual((level.expected_qty, level.shopify_available), (40, 38))
 
+    def test_push_resolves_drift(self):
+        self.stock(TEE, self.wh_nj.lot_stock_id, 30)
+        self.bindings[TEE]._push_inventory()
+        # Shopify reports 45 (an edit in its admin): a drift, twice reported
+        self.sim.set_available(DEMO_DOMAIN, TEE, "New Jersey Warehouse", 45)
+        item = self.bindings[TEE].shopify_inventory_item_gid
+        for _ in range(2):
+            self.shop._synco_check_level(item, self.loc_nj.shopify_gid, 45)
+        drift = self.env["shopify.drift"].search(
+            [("binding_id", "=", self.bindings[TEE].id)]
+        )
+        self.assertEqual((len(drift), drift.state, drift.occurrences), (1, "open", 2))
+        # the next push writes Odoo's figure and sees them agree
+        self.stock(TEE, self.wh_nj.lot_stock_id, 1)
+        self.bindings[TEE]._push_inventory()
+        self.assertEqual(self.shopify(TEE, "New Jersey Warehouse"), 31)
+        self.assertEqual((drift.state, drift.resolved_by), ("resolved", "push"))
+        self.assertTrue(drift.date_resolved)
+
     def test_manual_increase_in_shopify_is_overruled(self):
         self.stock(TEE, self.wh_nj.lot_stock_id, 30)
         self.bindings[TEE]._push_inventory()

@@ -172,6 +172,31 @@ class TestReconciliation(SimulatorCase):
         self.assertEqual(len(activity), 1)
         self.assertIn("drifted", activity.note)
 
+    def test_drift_records_follow_the_runs(self):
+        self.run_once()
+        self.sim.set_available(DEMO_DOMAIN, TEE, NJ, 99)  # a manual edit
+        self.sim.set_available(DEMO_DOMAIN, MUG, POOL, 32)  # within the threshold
+        Drift = self.env["shopify.drift"]
+        drift, _resolved = Drift._synco_observe(
+            self.shop, [(self.bindings[TEE], self.loc_nj, 1, 99)], "webhook"
+        )
+        # a frozen shop corrects nothing: the run sees the drift again
+        self.shop.action_freeze()
+        self.run_once()
+        self.assertEqual((drift.state, drift.occurrences), ("open", 2))
+        self.assertEqual(drift.expected_qty, 10 + SKUS.index(TEE))
+        self.assertEqual(Drift.search([("shop_id", "=", self.shop.id)]), drift)
+        # a dry run leaves drift records alone
+        self.shop.action_unfreeze()
+        self.run_once(dry_run=True)
+        self.assertEqual((drift.state, drift.occurrences), ("open", 2))
+        # the run writes Odoo's figure: the drift is resolved
+        self.run_once()
+        self.assertEqual(
+            (drift.state, drift.resolved_by), ("resolved", "reconciliation")
+        )
+        self.assertEqual(Drift.search([("shop_id", "=", self.shop.id)]), drift)
+
 
 @tagged("post_install", "-at_install")
 class TestScheduleAndMigration(SimulatorCase):

@@ -7,6 +7,7 @@ from . import shopify_buffer_rule
 from . import res_config_settings
 from . import shopify_inventory_level
 from . import shopify_shop_orders
+from . import shopify_shop_uncounted
 from . import shopify_shop_reservation
 from . import shopify_order_route
 from . import shopify_webhook_event

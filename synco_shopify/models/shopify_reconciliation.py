@@ -241,6 +241,8 @@ class ShopifyReconciliation(models.Model):
                 push, reason="cycle_count_available", known=known, client=client
             )
             self._apply_outcomes(rows, result)
+        if self.mode == "reconcile" and not self.dry_run:
+            self._observe_drift(rows)
         self._store_lines(rows)
         stats = self._totals(rows)
         stats.update(
@@ -374,6 +376,30 @@ class ShopifyReconciliation(models.Model):
             outcome = result.outcomes.get((row.binding, row.location))
             if outcome:
                 row.outcome, row.message = outcome
+
+    def _observe_drift(self, rows):
+        """Open, update or resolve drift records from what this run saw.
+
+        A level written (or found right) by the run now agrees; one left as it
+        was (within the threshold, which the drift entry point also counts as
+        agreeing; a frozen shop; a failed write) is compared as Shopify showed
+        it.  A level Shopify doesn't stock has no figure to compare.  Dry runs
+        and snapshots change nothing, drift records included.
+        """
+        written = ("applied", "stale_resolved", "activated", "unchanged")
+
+        def observations():
+            for row in rows:
+                if not row.mapping:
+                    continue  # unmapped location
+                if row.outcome in written:
+                    yield row.binding, row.location, row.expected, row.expected
+                else:
+                    yield row.binding, row.location, row.expected, row.before
+
+        self.env["shopify.drift"]._synco_observe(
+            self.shop_id, observations(), "reconciliation"
+        )
 
     def _store_lines(self, rows):
         """Insert the lines in bulk: a catalogue run has hundreds of thousands."""

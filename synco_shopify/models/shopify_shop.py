@@ -487,9 +487,32 @@ class ShopifyShop(models.Model):
             raise RetryableJobError(
                 str(exc), seconds=int(getattr(exc, "retry_after", 0) or 30)
             ) from exc
+        self._synco_observe_levels(targets, levels)
         if result.held:
             self._synco_sales_not_imported(result.held)
         return result
+
+    def _synco_observe_levels(self, targets, levels):
+        """Tell drift what the push left: agreement resolves open drift.
+
+        Shopify's figure is the value it holds after the push (for a write
+        that failed, the one it held before); Odoo's is the figure pushed,
+        held sales taken out.
+        """
+        observations = []
+        for binding, per_location in targets.items():
+            for location, quantity in per_location.items():
+                level = levels[binding, location]
+                if level.shopify_known:
+                    observations.append(
+                        (
+                            binding,
+                            location,
+                            level._synco_target(quantity),
+                            level.shopify_available,
+                        )
+                    )
+        self.env["shopify.drift"].sudo()._synco_observe(self, observations, "push")
 
     def _prepare_levels(self, targets):
         """{(binding, shopify.location): level} for the targets, created when

@@ -217,6 +217,9 @@ class ShopifyShop(models.Model):
     def _synco_check_level(self, item_gid, location_gid, available, event=None):
         """Compare a level Shopify reported with Odoo's figure; never writes stock.
 
+        A difference opens or updates the level's drift, agreement resolves
+        it (see ``shopify.drift._synco_observe``).
+
         :return: (event state, message)
         """
         self.ensure_one()
@@ -237,23 +240,26 @@ class ShopifyShop(models.Model):
         expected = mapping._compute_shopify_available(binding.product_id)[mapping][
             binding.product_id.id
         ]
-        if expected == available:
-            return "processed", self.env._(
-                "In line with Odoo (%(qty)s).", qty=available
-            )
         correct = self.correct_drift_on_webhook and binding._push_allowed()
-        self.env["shopify.drift"].create(
-            {
-                "shop_id": self.id,
-                "binding_id": binding.id,
-                "shopify_location_id": location.id,
-                "expected_qty": expected,
-                "shopify_qty": available,
-                "difference": available - expected,
-                "state": "correcting" if correct else "open",
-                "event_id": event.id if event else False,
-            }
+        drift, _resolved = self.env["shopify.drift"]._synco_observe(
+            self,
+            [(binding, location, expected, available)],
+            "webhook",
+            correcting=correct,
+            event=event,
         )
+        if not drift:
+            if expected == available:
+                return "processed", self.env._(
+                    "In line with Odoo (%(qty)s).", qty=available
+                )
+            return "processed", self.env._(
+                "Within the drift threshold at %(loc)s: Shopify %(shopify)s, "
+                "Odoo %(odoo)s.",
+                loc=location.name,
+                shopify=available,
+                odoo=expected,
+            )
         if correct:
             # Shopify's value is not what we believed: read it again before
             # the compare-and-set write

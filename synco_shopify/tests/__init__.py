@@ -5,4 +5,6 @@ from . import test_ui
 from . import test_order_routing
 from . import test_order_import
 from . import test_webhook_controller
+from . import test_drift
+from . import test_uncounted_stock
 from . import test_reservation
