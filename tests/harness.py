@@ -22,6 +22,7 @@ cluster belongs to the ``postgres`` system user.
 import argparse
 import contextlib
 import functools
+import hashlib
 import json
 import os
 import shutil
@@ -171,6 +172,31 @@ def pg_bindir():
     die("PostgreSQL server binaries (initdb, pg_ctl) not found: install postgresql")
 
 
+def pg_datadir(workdir):
+    """Where the cluster of ``workdir`` lives: inside it, when the server's
+    user can reach it.
+
+    As root the cluster belongs to the ``postgres`` user, who can't enter a
+    checkout under a private home folder (``/root`` is 0700): the cluster then
+    lives in ``/var/tmp/synco-<hash of the folder>/pg``, kept between runs
+    like the folder itself.
+    """
+    datadir = workdir / "pg"
+    if os.geteuid() != 0:
+        return datadir
+    reachable = subprocess.run(
+        ["runuser", "-u", "postgres", "--", "test", "-x", str(workdir)],
+        check=False,
+    )
+    if reachable.returncode == 0:
+        return datadir
+    digest = hashlib.sha1(str(workdir.resolve()).encode()).hexdigest()[:10]
+    elsewhere = Path("/var/tmp") / f"synco-{digest}" / "pg"
+    log(f"the postgres user can't enter {workdir}: cluster kept in {elsewhere}")
+    elsewhere.parent.mkdir(mode=0o755, exist_ok=True)
+    return elsewhere
+
+
 class PrivatePostgres:
     """A PostgreSQL cluster in a folder of ours, on a free loopback port."""
 
@@ -186,6 +212,23 @@ class PrivatePostgres:
         return subprocess.run(cmd, check=True, **kw)
 
     def start(self):
+        try:
+            return self._start()
+        except subprocess.CalledProcessError as exc:
+            log_file = self.datadir / "server.log"
+            tail = ""
+            with contextlib.suppress(OSError):
+                tail = "\n".join(log_file.read_text().splitlines()[-15:])
+            tool = next(
+                (Path(c).name for c in exc.cmd if str(c).startswith(str(self.bindir))),
+                "PostgreSQL",
+            )
+            die(
+                f"PostgreSQL could not start in {self.datadir} ({tool} exited "
+                f"with {exc.returncode}).\n{tail}"
+            )
+
+    def _start(self):
         if (self.datadir / "postmaster.pid").exists():
             # a run killed before it could stop its server: stop it now
             log(f"stopping a PostgreSQL left running in {self.datadir}")
@@ -341,7 +384,7 @@ def private_stack(
     """
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    pg = PrivatePostgres(workdir / "pg")
+    pg = PrivatePostgres(pg_datadir(workdir))
     pg.start()
     try:
         conf = write_odoo_conf(
@@ -474,7 +517,7 @@ def cmd_demo(args):
         demo=True,
         reuse=True,  # an existing demo database is updated to the current code
         http_port=http_port,
-        workers=2,
+        workers=3,  # jobs take at most 2: a webhook always finds a worker
         max_cron_threads=1,
         server_wide_modules="web,queue_job",
         limit_time_real=600,
