@@ -45,7 +45,10 @@
         "views/shopify_overview_views.xml",
         "views/synco_shopify_monitoring_menus.xml",
     ],
-    "demo": ["demo/synco_shopify_demo.xml"],
+    "demo": [
+        "demo/synco_shopify_demo.xml",
+        "demo/synco_shopify_monitoring_demo.xml",
+    ],
     "assets": {
         "web.assets_tests": [
             "synco_shopify/static/tests/tours/*.js",

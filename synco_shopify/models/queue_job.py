@@ -15,7 +15,12 @@ class QueueJob(models.Model):
         function; one ending *done* resolves it."""
         result = super().write(vals)
         if vals.get("state") in ("failed", "done"):
-            self._synco_job_alerts(vals["state"])
+            # monitoring must never break queue_job's own bookkeeping
+            try:
+                with self.env.cr.savepoint():
+                    self._synco_job_alerts(vals["state"])
+            except Exception:
+                _logger.exception("Shopify job alert not recorded")
         return result
 
     def _synco_job_alerts(self, state):
