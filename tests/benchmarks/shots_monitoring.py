@@ -65,6 +65,7 @@ class Browser:
                 "--no-sandbox",
                 "--disable-gpu",
                 "--hide-scrollbars",
+                "--remote-allow-origins=*",
                 f"--remote-debugging-port={port}",
                 f"--user-data-dir={self.profile}",
                 f"--window-size={width},{height}",
