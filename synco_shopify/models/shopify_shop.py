@@ -477,7 +477,11 @@ class ShopifyShop(models.Model):
                     target = level._synco_target(quantity)
                     if level.shopify_known and level.shopify_available == target:
                         result.unchanged += 1
-                        result.outcomes[binding, location] = ("unchanged", None)
+                        result.outcomes[binding, location] = (
+                            ("held", level._synco_held_message())
+                            if target < quantity
+                            else ("unchanged", None)
+                        )
                         continue
                     key = (
                         to_gid("InventoryItem", binding.shopify_inventory_item_gid),
