@@ -21,3 +21,4 @@ from . import stock_location
 from . import shopify_reconciliation
 from . import shopify_shop_reconciliation
 from . import shopify_reconciliation_retention
+from . import shopify_throttle_state
