@@ -37,6 +37,8 @@
         "views/shopify_shop_reconciliation_views.xml",
         "views/res_config_settings_views.xml",
         "views/synco_shopify_menus.xml",
+        "data/ir_cron_retention_data.xml",
+        "views/shopify_reconciliation_retention_views.xml",
         "views/shopify_alert_views.xml",
         "views/shopify_shop_monitoring_views.xml",
         "data/ir_cron_monitoring_data.xml",

@@ -20,6 +20,8 @@ from . import stock_picking
 from . import stock_location
 from . import shopify_reconciliation
 from . import shopify_shop_reconciliation
+from . import shopify_reconciliation_retention
+from . import shopify_throttle_state
 from . import shopify_alert
 from . import shopify_shop_monitoring
 from . import shopify_location_mapping_monitoring

@@ -81,7 +81,7 @@ class ShopifyShop(models.Model):
     )
     slack_webhook_url = fields.Char(
         string="Slack Webhook URL",
-        groups="stock.group_stock_manager",
+        groups="synco_shopify.group_shopify_manager",
         copy=False,
         help="A Slack incoming-webhook URL (https://hooks.slack.com/services/"
         "...): the weekly digest is posted there too.",
