@@ -365,4 +365,19 @@ class ShopifyShop(models.Model):
             self.env["shopify.product.binding"]._synco_config_changed(
                 shops=self, products=levels.product_id
             )
+        # holds too recent for this poll to judge get a poll of their own
+        # (the one they enqueued may have collapsed into an earlier one)
+        recent = (
+            self.env["shopify.inventory.level"]
+            .sudo()
+            .search(
+                [("shop_id", "=", self.id), ("held_qty", ">", 0)],
+                order="held_date desc",
+                limit=1,
+            )
+        )
+        if recent:
+            self._delay_poll_orders(
+                eta=recent.held_date + ORDER_SEARCH_LAG + timedelta(seconds=5)
+            )
         return len(levels)
