@@ -85,7 +85,7 @@ def order_payload(shop, order):
         "subtotal_price": total,
         "total_tax": "0.00",
         "financial_status": "voided" if order.cancelled_at else "paid",
-        "fulfillment_status": None,
+        "fulfillment_status": _fulfillment_status(order),
         "location_id": None,
         "test": False,
         "source_name": "web",
@@ -115,16 +115,49 @@ def order_payload(shop, order):
                 "name": line.name,
                 "vendor": line.variant.product.vendor,
                 "quantity": line.quantity,
-                "current_quantity": 0 if order.cancelled_at else line.quantity,
-                "fulfillable_quantity": 0 if order.cancelled_at else line.quantity,
+                "current_quantity": line.current_quantity,
+                "fulfillable_quantity": line.unfulfilled_quantity,
                 "price": f"{line.price:.2f}",
                 "requires_shipping": True,
                 "fulfillment_service": "manual",
-                "fulfillment_status": None,
+                "fulfillment_status": (
+                    "fulfilled"
+                    if line.fulfilled_quantity and not line.unfulfilled_quantity
+                    else "partial"
+                    if line.fulfilled_quantity
+                    else None
+                ),
             }
             for line in order.lines
         ],
+        "fulfillments": [
+            {
+                "id": fulfillment.number,
+                "admin_graphql_api_id": fulfillment.id,
+                "location_id": fulfillment.location.number,
+                "name": fulfillment.name,
+                "status": fulfillment.status.lower(),
+                "tracking_company": (fulfillment.tracking or {}).get("company"),
+                "tracking_number": (fulfillment.tracking or {}).get("number"),
+                "tracking_url": (fulfillment.tracking or {}).get("url"),
+                "line_items": [
+                    {"id": line.number, "quantity": quantity}
+                    for line, quantity in fulfillment.lines
+                ],
+            }
+            for fulfillment in order.fulfillments or ()
+        ],
     }
+
+
+def _fulfillment_status(order):
+    """REST's order ``fulfillment_status``: None, "partial" or "fulfilled"."""
+    lines = [line for line in order.lines if line.current_quantity]
+    if not lines or not any(line.fulfilled_quantity for line in lines):
+        return None
+    if all(not line.unfulfilled_quantity for line in lines):
+        return "fulfilled"
+    return "partial"
 
 
 def level_payload(shop, level):
