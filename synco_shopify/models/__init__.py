@@ -20,3 +20,4 @@ from . import stock_picking
 from . import stock_location
 from . import shopify_reconciliation
 from . import shopify_shop_reconciliation
+from . import sale_order_line

@@ -7,6 +7,11 @@ from markupsafe import Markup, escape
 
 from odoo import api, fields, models
 
+from odoo.addons.queue_job.exception import RetryableJobError
+
+from ..lib.shopify import ShopifyRetryableError, ShopifyUserErrors
+from ..lib.shopify.fulfillments import ACTIVE_STATUSES
+
 _logger = logging.getLogger(__name__)
 
 
@@ -47,6 +52,30 @@ class SaleOrder(models.Model):
         readonly=True,
         copy=False,
     )
+
+    shopify_location_id = fields.Many2one(
+        "shopify.location",
+        string="Shopify Fulfilment Location",
+        readonly=True,
+        copy=False,
+        help="Where Shopify's fulfilment orders of this order are assigned, "
+        "as last read.",
+    )
+    shopify_location_state = fields.Selection(
+        [
+            ("pending", "To check"),
+            ("aligned", "Same location as Odoo"),
+            ("moved", "Moved to Odoo's location"),
+            ("refused", "Shopify kept its location"),
+            ("unmapped", "Routed warehouse not mapped"),
+        ],
+        string="Shopify Location Story",
+        readonly=True,
+        copy=False,
+        help="Whether Shopify ships this order from the location mapped to the "
+        "warehouse Odoo routed it to.",
+    )
+    shopify_location_message = fields.Text(readonly=True, copy=False)
 
     synco_reservation_warning = fields.Text(
         string="Reservation Warning",
@@ -100,6 +129,12 @@ class SaleOrder(models.Model):
             return order, self.env._("Order already imported."), False
         if data["cancelled"]:
             return orders, self.env._("Cancelled before import: nothing to do."), False
+        if not data.get("location_gids") and shop.order_route_ids.filtered(
+            "shopify_location_id"
+        ):
+            # a webhook body has no fulfilment orders: read them, so rules on
+            # Shopify's assigned location route webhook orders as polled ones
+            data = dict(data, location_gids=shop._synco_assigned_locations(data))
         warehouse, route = shop._synco_route_order(data)
         partner, shipping = orders._synco_shopify_partner(shop, data)
         order = orders.create(
@@ -148,6 +183,8 @@ class SaleOrder(models.Model):
             return message
         self.action_confirm()
         self._synco_shopify_forget_levels()
+        self.shopify_location_state = "pending"
+        self._synco_delay_align_location()
         if self.synco_reservation_warning:
             self.message_post(
                 body=Markup("<br/>").join(self.synco_reservation_warning.splitlines())
@@ -189,6 +226,7 @@ class SaleOrder(models.Model):
                 continue
             lines.append(
                 {
+                    "shopify_line_item_gid": line["gid"],
                     "product_id": binding.product_id.id,
                     "product_uom_qty": line["quantity"],
                     "price_unit": float(line["price"]),
@@ -226,14 +264,187 @@ class SaleOrder(models.Model):
             quantities[line.product_id.id] = (
                 quantities.get(line.product_id.id, 0) + line.product_uom_qty
             )
-        routed = self.shopify_shop_id.mapping_ids.filtered(
-            lambda m: (
-                m.state == "active"
-                and self.warehouse_id in m.source_ids.location_id.warehouse_id
-            )
-        ).shopify_location_id
-        levels._synco_release(quantities, preferred_locations=routed)
+        levels._synco_release(
+            quantities, preferred_locations=self._synco_routed_locations()
+        )
         levels.shopify_known = False
+
+    def _synco_routed_locations(self):
+        """The Shopify locations mapped to the order's warehouse (active)."""
+        self.ensure_one()
+        return (
+            self.shopify_shop_id.mapping_ids.filtered(
+                lambda m: (
+                    m.state == "active"
+                    and self.warehouse_id in m.source_ids.location_id.warehouse_id
+                )
+            )
+            .sorted("id")
+            .shopify_location_id
+        )
+
+    # -------------------------------------------------------- location story
+    def _synco_delay_align_location(self):
+        """Enqueue the move of Shopify's fulfilment orders to Odoo's location."""
+        self.ensure_one()
+        shop = self.shopify_shop_id
+        return self.with_delay(
+            channel=shop._job_channel(),
+            identity_key=f"synco_shopify.align_location:{self.id}",
+            description=self.env._(
+                "Shopify fulfilment location of %(order)s (%(shop)s)",
+                order=self.shopify_order_name or self.name,
+                shop=shop.name,
+            ),
+        )._synco_shopify_align_location()
+
+    def _synco_shopify_align_location(self, client=None):
+        """Job: Shopify ships from where Odoo ships; idempotent.
+
+        Reads the order's fulfilment orders and moves each open one assigned
+        elsewhere to the Shopify location mapped to the routed warehouse, so
+        that Shopify's committed units and Odoo's reservation sit at the same
+        place.  Shopify's refusals (an item not stocked there, a location not
+        fulfilling online orders, progress reported) keep Shopify's choice and
+        are recorded on the order and posted on the order and the shop.  The
+        levels of the moved products are read again and pushed: the move
+        changed Shopify's available figures at both locations.
+        """
+        self.ensure_one()
+        shop = self.shopify_shop_id
+        if not shop.active or self.state != "sale" or self.shopify_state != "imported":
+            return self.env._("Nothing to align: the order is not open.")
+        if shop.sync_frozen:
+            return self.env._("The shop is frozen: nothing is written to Shopify.")
+        target = self._synco_routed_locations()[:1]
+        if not target:
+            message = self.env._(
+                "Warehouse %(wh)s has no active Shopify mapping: Shopify's "
+                "fulfilment location is kept.",
+                wh=self.warehouse_id.name,
+            )
+            self.write(
+                {
+                    "shopify_location_state": "unmapped",
+                    "shopify_location_message": message,
+                }
+            )
+            return message
+        Location = self.env["shopify.location"]
+        try:
+            client = client or shop._get_client()
+            data = client.fulfillment_orders(self.shopify_order_gid)
+            if data is None:
+                return self.env._("Shopify does not know this order any more.")
+            moved, refused, touched = [], [], set()
+            for fo in data["fulfillment_orders"]:
+                if fo["status"] not in ACTIVE_STATUSES:
+                    continue
+                if fo["location_gid"] == target.shopify_gid:
+                    continue
+                try:
+                    client.move_fulfillment_order(fo["id"], target.shopify_gid)
+                except ShopifyUserErrors as exc:
+                    refused.append((fo, exc))
+                    continue
+                moved.append(fo)
+                touched.add(fo["location_gid"])
+        except ShopifyRetryableError as exc:
+            raise RetryableJobError(str(exc), seconds=30) from exc
+        names = {
+            loc.shopify_gid: loc.name
+            for loc in Location.search(
+                [
+                    ("shop_id", "=", shop.id),
+                    (
+                        "shopify_gid",
+                        "in",
+                        [fo["location_gid"] for fo in data["fulfillment_orders"]],
+                    ),
+                ]
+            )
+        }
+        if moved:
+            self._synco_refresh_levels(
+                Location.search(
+                    [("shop_id", "=", shop.id), ("shopify_gid", "in", list(touched))]
+                )
+                | target
+            )
+        if refused:
+            kept = refused[0][0]["location_gid"]
+            message = self.env._(
+                "Shopify refused to move %(order)s to %(target)s and keeps "
+                "shipping it from %(kept)s: %(errors)s. Odoo reserves in "
+                "%(wh)s: move it by hand in Shopify, or ship from %(kept)s.",
+                order=self.shopify_order_name,
+                target=target.name,
+                kept=", ".join(
+                    sorted({names.get(fo["location_gid"], "?") for fo, _e in refused})
+                ),
+                errors="; ".join(
+                    e.message for _fo, exc in refused for e in exc.user_errors
+                ),
+                wh=self.warehouse_id.name,
+            )
+            self.write(
+                {
+                    "shopify_location_state": "refused",
+                    "shopify_location_message": message,
+                    "shopify_location_id": Location.search(
+                        [("shop_id", "=", shop.id), ("shopify_gid", "=", kept)],
+                        limit=1,
+                    ).id,
+                }
+            )
+            self.message_post(body=escape(message))
+            shop.message_post(body=escape(message))
+            return message
+        if moved:
+            message = self.env._(
+                "Shopify's fulfilment moved from %(from)s to %(target)s, where "
+                "Odoo ships it.",
+                target=target.name,
+                **{"from": ", ".join(sorted({names.get(g, g) for g in touched}))},
+            )
+            state = "moved"
+            self.message_post(body=escape(message))
+        else:
+            message = self.env._(
+                "Shopify ships from %(target)s, as Odoo.", target=target.name
+            )
+            state = "aligned"
+        self.write(
+            {
+                "shopify_location_state": state,
+                "shopify_location_message": message,
+                "shopify_location_id": target.id,
+            }
+        )
+        return message
+
+    def _synco_refresh_levels(self, locations):
+        """Read Shopify's levels of the order's products there, then push."""
+        levels = (
+            self.env["shopify.inventory.level"]
+            .sudo()
+            .search(
+                [
+                    ("shop_id", "=", self.shopify_shop_id.id),
+                    ("product_id", "in", self.order_line.product_id.ids),
+                    ("shopify_location_id", "in", locations.ids),
+                ]
+            )
+        )
+        levels.shopify_known = False
+        bindings = self.env["shopify.product.binding"].search(
+            [
+                ("shop_id", "=", self.shopify_shop_id.id),
+                ("product_id", "in", self.order_line.product_id.ids),
+            ]
+            + self.env["shopify.product.binding"]._synco_pushable_domain()
+        )
+        bindings._synco_enqueue(refresh=True)
 
     @api.model
     def _synco_shopify_pricelist(self, shop, data):

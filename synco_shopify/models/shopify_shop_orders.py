@@ -60,6 +60,12 @@ class ShopifyShop(models.Model):
         readonly=True,
         help="Orders updated before this moment have been polled.",
     )
+    fulfillment_notify_customer = fields.Boolean(
+        string="Notify Customers of Shipments",
+        default=True,
+        help="Fulfilments sent to Shopify when a delivery is validated ask "
+        "Shopify to e-mail the customer (with the tracking number).",
+    )
     webhook_event_count = fields.Integer(compute="_compute_order_counts")
     shopify_order_count = fields.Integer(compute="_compute_order_counts")
 
@@ -197,6 +203,24 @@ class ShopifyShop(models.Model):
                 limit=1,
             )
         return country, state
+
+    def _synco_assigned_locations(self, data):
+        """GIDs of the locations Shopify assigned an order's fulfilment to.
+
+        Read from Shopify for orders that arrived by webhook (the body has
+        no fulfilment orders); network trouble is retried by the caller's job.
+        """
+        self.ensure_one()
+        found = self._get_client().fulfillment_orders(data["gid"])
+        if not found:
+            return []
+        return list(
+            dict.fromkeys(
+                fo["location_gid"]
+                for fo in found["fulfillment_orders"]
+                if fo["location_gid"]
+            )
+        )
 
     def _synco_route_order(self, data):
         """(warehouse, rule) for a normalised order (see ``normalize_order``)."""
