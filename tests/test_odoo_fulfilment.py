@@ -6,6 +6,8 @@ Shopify's refusal), and validating the delivery, partly then its
 backorder, gives Shopify fulfilments with the tracking number, never twice.
 """
 
+from datetime import datetime, timedelta
+
 from odoo.tests import tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
@@ -28,8 +30,9 @@ TX_ADDRESS = {
 }
 
 
-@tagged("post_install", "-at_install")
-class TestFulfilment(SimulatorCase):
+class FulfilmentCase(SimulatorCase):
+    """Texas routing, 10 tees at each warehouse, Shopify in line."""
+
     def setUp(self):
         super().setUp()
         self.shop.write(
@@ -80,6 +83,9 @@ class TestFulfilment(SimulatorCase):
     def level(self, location):
         return self.sim.level(DEMO_DOMAIN, TEE, location)
 
+
+@tagged("post_install", "-at_install")
+class TestFulfilment(FulfilmentCase):
     def test_fulfilment_order_moved_to_routed_location(self):
         order, sale = self.import_order()
         self.assertEqual(self.level(NJ)["committed"], 3)
@@ -228,3 +234,65 @@ class TestFulfilment(SimulatorCase):
         self.assertFalse(self.sim.fulfillments(order.id)[0]["notify_customer"])
         # Shopify fulfilled from New Jersey, where its fulfilment order stayed
         self.assertEqual(self.sim.fulfillments(order.id)[0]["location"], NJ)
+
+
+@tagged("post_install", "-at_install")
+class TestOrderEdits(FulfilmentCase):
+    """Edits and refunds before shipment; late redeliveries."""
+
+    def sync(self, order, event_at=None):
+        payload = order_payload(self.sim.shop(DEMO_DOMAIN), order)
+        with trap_jobs():
+            sale, message, _created = self.env["sale.order"]._synco_shopify_sync(
+                self.shop, normalize_order(payload), event_at=event_at
+            )
+        return sale, message
+
+    def reserved(self, sale):
+        return sum(sale.picking_ids.move_ids.mapped("quantity"))
+
+    def test_edit_lowers_line_reservation_and_raises_pushed_figure(self):
+        order, sale = self.import_order(quantity=3)
+        sale._synco_shopify_align_location()
+        self.bindings[TEE]._push_inventory(refresh=True)
+        self.assertEqual(self.level(TX)["available"], 7)
+        self.assertEqual(self.reserved(sale), 3)
+        self.sim.edit_order(order.id, {TEE: 1})
+        _sale, message = self.sync(order)
+        self.assertIn("3 → 1", message)
+        self.assertEqual(sale.order_line.product_uom_qty, 1)
+        self.assertEqual(self.reserved(sale), 1)
+        self.bindings[TEE]._push_inventory(refresh=True)
+        self.assertEqual(
+            self.level(TX), {"available": 9, "committed": 1, "on_hand": 10}
+        )
+        # the same event again changes nothing
+        _sale, message = self.sync(order)
+        self.assertIn("no line changed", message)
+
+    def test_shipped_units_are_not_taken_back(self):
+        order, sale = self.import_order(quantity=3)
+        picking = sale.picking_ids
+        picking.move_ids.quantity = 2
+        picking.move_ids.picked = True
+        with trap_jobs():
+            picking._action_done()
+        with self.sim.lock:  # a refund after shipment, as Shopify may allow
+            self.sim.store.shop(DEMO_DOMAIN).orders[order.number].lines[0].removed = 2
+        _sale, message = self.sync(order)
+        self.assertEqual(sale.order_line.product_uom_qty, 2)
+        self.assertIn("already shipped", message)
+        self.assertIn("already shipped", sale.shopify_message)
+
+    def test_older_redelivery_does_not_roll_back(self):
+        order, sale = self.import_order(quantity=3)
+        now = datetime.now().replace(microsecond=0)
+        self.sim.edit_order(order.id, {TEE: 1})
+        self.sync(order, event_at=now)
+        self.assertEqual(sale.order_line.product_uom_qty, 1)
+        # an orders/updated of before the edit, delivered again late
+        with self.sim.lock:
+            self.sim.store.shop(DEMO_DOMAIN).orders[order.number].lines[0].removed = 0
+        _sale, message = self.sync(order, event_at=now - timedelta(minutes=5))
+        self.assertIn("not applied", message)
+        self.assertEqual(sale.order_line.product_uom_qty, 1)

@@ -6,11 +6,13 @@ import logging
 from markupsafe import Markup, escape
 
 from odoo import api, fields, models
+from odoo.tools import float_compare
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..lib.shopify import ShopifyRetryableError, ShopifyUserErrors
 from ..lib.shopify.fulfillments import ACTIVE_STATUSES
+from .shopify_webhook_event import _parse_datetime
 
 _logger = logging.getLogger(__name__)
 
@@ -76,6 +78,13 @@ class SaleOrder(models.Model):
         "warehouse Odoo routed it to.",
     )
     shopify_location_message = fields.Text(readonly=True, copy=False)
+    shopify_updated_at = fields.Datetime(
+        string="Shopify Data Of",
+        readonly=True,
+        copy=False,
+        help="When Shopify triggered the newest event (or update) applied to "
+        "this order: an older redelivery is not applied over it.",
+    )
 
     synco_reservation_warning = fields.Text(
         string="Reservation Warning",
@@ -102,17 +111,22 @@ class SaleOrder(models.Model):
 
     # ------------------------------------------------------------------ import
     @api.model
-    def _synco_shopify_sync(self, shop, data, origin="webhook"):
+    def _synco_shopify_sync(self, shop, data, origin="webhook", event_at=None):
         """Bring Odoo in line with one Shopify order; idempotent.
 
         :param data: a normalised order (``lib.shopify.normalize_order``)
+        :param event_at: when Shopify triggered the event (the webhook's
+            ``X-Shopify-Triggered-At``); else the order's ``updated_at``
         :return: (sale order or empty, message, whether it was created now)
 
         A new order is created, and confirmed when every line is bound (Odoo
-        then reserves the stock in the routed warehouse).  A known order is
-        left alone, except that a cancellation is applied and an order held
-        in exception is tried again (its bindings may exist now).
+        then reserves the stock in the routed warehouse).  A known order
+        takes a cancellation, edits and refunds before shipment (see
+        ``_synco_shopify_apply_edits``), and an order held in exception is
+        tried again (its bindings may exist now).  Data older than what the
+        order already holds (a late redelivery) is not applied.
         """
+        stamp = event_at or _parse_datetime(data.get("updated_at"))
         orders = self.with_company(shop.company_id)
         self.env["shopify.webhook.event"]._order_lock(shop, data["gid"])
         order = orders.search(
@@ -122,10 +136,25 @@ class SaleOrder(models.Model):
             ]
         )
         if order:
+            if stamp and order.shopify_updated_at and stamp < order.shopify_updated_at:
+                return (
+                    order,
+                    self.env._(
+                        "Older than the data already applied (%(stamp)s < "
+                        "%(held)s): not applied.",
+                        stamp=stamp,
+                        held=order.shopify_updated_at,
+                    ),
+                    False,
+                )
+            if stamp:
+                order.shopify_updated_at = stamp
             if data["cancelled"]:
                 return order, order._synco_shopify_cancel(), False
             if order.shopify_state == "exception" and order.state == "draft":
                 return order, order._synco_shopify_fill(shop, data), False
+            if order.state == "sale" and order.shopify_state == "imported":
+                return order, order._synco_shopify_apply_edits(shop, data), False
             return order, self.env._("Order already imported."), False
         if data["cancelled"]:
             return orders, self.env._("Cancelled before import: nothing to do."), False
@@ -153,6 +182,7 @@ class SaleOrder(models.Model):
                 "shopify_order_name": data["name"],
                 "shopify_route_id": route.id,
                 "shopify_origin": origin,
+                "shopify_updated_at": stamp,
             }
         )
         return order, order._synco_shopify_fill(shop, data), True
@@ -220,6 +250,9 @@ class SaleOrder(models.Model):
         by_sku = {b.sku: b for b in bindings if b.sku}
         lines, unknown = [], []
         for line in data["lines"]:
+            quantity = line.get("current_quantity", line["quantity"])
+            if not quantity:
+                continue  # removed by an edit or refunded before import
             binding = by_variant.get(line["variant_gid"]) or by_sku.get(line["sku"])
             if not binding:
                 unknown.append(line)
@@ -228,7 +261,7 @@ class SaleOrder(models.Model):
                 {
                     "shopify_line_item_gid": line["gid"],
                     "product_id": binding.product_id.id,
-                    "product_uom_qty": line["quantity"],
+                    "product_uom_qty": quantity,
                     "price_unit": float(line["price"]),
                     "technical_price_unit": float(line["price"]),
                     # Shopify's prices are what the customer pays; its taxes
@@ -283,6 +316,102 @@ class SaleOrder(models.Model):
             .shopify_location_id
         )
 
+    # ------------------------------------------------------------------ edits
+    def _synco_shopify_apply_edits(self, shop, data):
+        """Edits and refunds before shipment: lines follow Shopify's quantities.
+
+        Each Shopify line's current quantity (after edits, removals and
+        refunds with restock) becomes the Odoo line's ordered quantity:
+        lowering it lowers the delivery and its reservation (the next push
+        shows the freed units), raising it reserves more, a line added in
+        Shopify is added.  Nothing Odoo already shipped is changed: a line
+        lowered below its delivered quantity stops there, and the order is
+        flagged with a message.
+        """
+        self.ensure_one()
+        by_gid = {
+            line.shopify_line_item_gid: line
+            for line in self.order_line
+            if line.shopify_line_item_gid
+        }
+        changes, flags, added = [], [], []
+        for shopify_line in data["lines"]:
+            current = shopify_line.get("current_quantity", shopify_line["quantity"])
+            line = by_gid.get(shopify_line["gid"])
+            if line is None:
+                if current > 0:
+                    added.append(dict(shopify_line, quantity=current))
+                continue
+            if (
+                float_compare(
+                    current,
+                    line.product_uom_qty,
+                    precision_rounding=line.product_uom_id.rounding,
+                )
+                == 0
+            ):
+                continue
+            wanted = current
+            if current < line.qty_delivered:
+                wanted = line.qty_delivered
+                flags.append(
+                    self.env._(
+                        "%(product)s: Shopify now asks %(current)s but Odoo "
+                        "already shipped %(shipped)s",
+                        product=line.product_id.display_name,
+                        current=current,
+                        shipped=line.qty_delivered,
+                    )
+                )
+            if wanted != line.product_uom_qty:
+                changes.append(
+                    f"{line.product_id.display_name}: "
+                    f"{line.product_uom_qty:g} → {wanted:g}"
+                )
+                line.product_uom_qty = wanted
+        if added:
+            values, unknown = self._synco_shopify_lines(shop, dict(data, lines=added))
+            if values:
+                self.write({"order_line": [(0, 0, vals) for vals in values]})
+                changes += [
+                    self.env._(
+                        "added %(sku)s × %(qty)s", sku=line["sku"], qty=line["quantity"]
+                    )
+                    for line in added
+                    if line not in unknown
+                ]
+            for line in unknown:
+                flags.append(
+                    self.env._(
+                        "added line %(sku)s has no product binding",
+                        sku=line["sku"] or line["title"],
+                    )
+                )
+        if not changes and not flags:
+            return self.env._("Order already imported; no line changed.")
+        message = self.env._(
+            "Edited in Shopify: %(changes)s.", changes="; ".join(changes) or "-"
+        )
+        if flags:
+            message += " " + self.env._(
+                "Not applied, check by hand: %(flags)s.", flags="; ".join(flags)
+            )
+            self.shopify_message = message
+        self.message_post(body=escape(message))
+        if changes:
+            # Shopify restocked the removed units: read its levels again
+            self._synco_shopify_forget_levels_only()
+        return message
+
+    def _synco_shopify_forget_levels_only(self):
+        """Push after reading Shopify's levels of the order's products."""
+        self.env["shopify.inventory.level"].sudo().search(
+            [
+                ("shop_id", "=", self.shopify_shop_id.id),
+                ("product_id", "in", self.order_line.product_id.ids),
+            ]
+        ).shopify_known = False
+
     # -------------------------------------------------------- location story
     def _synco_delay_align_location(self):
         """Enqueue the move of Shopify's fulfilment orders to Odoo's location."""
@@ -331,6 +460,10 @@ class SaleOrder(models.Model):
             )
             return message
         Location = self.env["shopify.location"]
+        # the first run refreshes the levels even when nothing is left to
+        # move: a run that moved and then rolled back (a serialization
+        # failure, a killed worker) is retried and finds the order in place
+        first = self.shopify_location_state == "pending"
         try:
             client = client or shop._get_client()
             data = client.fulfillment_orders(self.shopify_order_gid)
@@ -364,12 +497,11 @@ class SaleOrder(models.Model):
                 ]
             )
         }
-        if moved:
+        if moved or first:
             self._synco_refresh_levels(
-                Location.search(
-                    [("shop_id", "=", shop.id), ("shopify_gid", "in", list(touched))]
-                )
-                | target
+                shop.mapping_ids.filtered(
+                    lambda m: m.state == "active"
+                ).shopify_location_id
             )
         if refused:
             kept = refused[0][0]["location_gid"]

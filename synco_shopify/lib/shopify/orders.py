@@ -35,7 +35,8 @@ def normalize_order(payload):
     Keys: ``gid``, ``id`` (numeric text), ``name``, ``email``, ``currency``,
     ``cancelled`` (bool), ``updated_at``, ``customer_name``, ``shipping``
     (name, street, street2, city, zip, state_code, country_code, phone),
-    ``lines`` ([gid, sku, variant_gid, quantity, price (text), title]) and
+    ``lines`` ([gid, sku, variant_gid, quantity, current_quantity (after
+    edits and refunds), price (text), title]) and
     ``location_gids`` (where Shopify assigned the fulfilment).
     """
     if is_graphql_order(payload):
@@ -62,6 +63,9 @@ def _from_rest(payload):
                 "sku": (line.get("sku") or "").strip() or None,
                 "variant_gid": _gid("ProductVariant", line.get("variant_id")),
                 "quantity": float(line.get("quantity") or 0),
+                "current_quantity": float(
+                    line.get("current_quantity", line.get("quantity")) or 0
+                ),
                 "price": str(line.get("price") or "0"),
                 "title": line.get("name") or line.get("title") or "",
             }
@@ -108,6 +112,9 @@ def _from_graphql(node):
                 "sku": (line.get("sku") or "").strip() or None,
                 "variant_gid": (line.get("variant") or {}).get("id"),
                 "quantity": float(line.get("quantity") or 0),
+                "current_quantity": float(
+                    line.get("currentQuantity", line.get("quantity")) or 0
+                ),
                 "price": str(money.get("amount") or "0"),
                 "title": line.get("name") or line.get("title") or "",
             }
