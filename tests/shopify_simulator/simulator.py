@@ -89,6 +89,8 @@ DEFAULT_FAULTS = {
     "drop_next_webhooks": 0,
     "orders_search_lag": 0.0,
 }
+# failed deliveries (each after every retry) that remove a subscription
+REMOVE_SUBSCRIPTION_AFTER = 3
 FAULT_KINDS = {"429", "500", "502", "503", "504", "drop", "drop_after_apply"}
 
 
@@ -188,7 +190,12 @@ class Simulator:
         self._in_flight = collections.Counter()
         self.faults = json.loads(json.dumps(DEFAULT_FAULTS))
         self.random = random.Random(0)
-        self.webhooks = WebhookSender(webhook_retry_schedule, webhook_timeout)
+        self.webhooks = WebhookSender(
+            webhook_retry_schedule, webhook_timeout, on_failed=self._delivery_failed
+        )
+        # Shopify removes a subscription whose deliveries keep failing
+        self.remove_subscription_after = REMOVE_SUBSCRIPTION_AFTER
+        self._failures = collections.Counter()
         self.server = None
         self.base_url = None
         if self.state_file and self.state_file.exists():
@@ -568,6 +575,20 @@ class Simulator:
             for level in dict.fromkeys(touched):
                 self._emit(shop, "INVENTORY_LEVELS_UPDATE", level_payload(shop, level))
             return order
+
+    def _delivery_failed(self, delivery):
+        """Shopify gave up on a delivery; enough of them remove the subscription."""
+        with self.lock:
+            key = (delivery["shop"], delivery["subscription_id"])
+            self._failures[key] += 1
+            if self._failures[key] < self.remove_subscription_after:
+                return
+            shop = self.store.shops.get(delivery["shop"])
+            if shop is None:
+                return
+            parsed = state.parse_gid(delivery["subscription_id"])
+            if parsed and shop.webhooks.pop(parsed[1], None) is not None:
+                self._failures.pop(key, None)
 
     def delete_webhook_subscriptions(self, shop=None, topic=None):
         """Shopify removes subscriptions that kept failing; returns how many."""

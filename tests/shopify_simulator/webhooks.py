@@ -174,9 +174,11 @@ def level_payload(shop, level):
 class WebhookSender:
     """Background delivery of webhooks with retries; records every delivery."""
 
-    def __init__(self, retry_schedule=FAST_RETRY_SCHEDULE, timeout=5.0):
+    def __init__(self, retry_schedule=FAST_RETRY_SCHEDULE, timeout=5.0, on_failed=None):
         self.retry_schedule = tuple(retry_schedule)
         self.timeout = timeout
+        # called (outside the sender's lock) with a delivery Shopify gave up on
+        self.on_failed = on_failed
         self.deliveries = []
         self._heap = []
         self._order = itertools.count()
@@ -258,15 +260,19 @@ class WebhookSender:
         except requests.RequestException as exc:
             code = type(exc).__name__
         delivery["responses"].append(code)
+        gave_up = False
         with self._cond:
             if isinstance(code, int) and 200 <= code < 300:
                 delivery["status"] = "delivered"
                 delivery["delivered_at"] = time.time()
             elif delivery["attempts"] > len(self.retry_schedule):
                 delivery["status"] = "failed"
+                gave_up = True
             else:
                 delay = self.retry_schedule[delivery["attempts"] - 1]
                 self._push(time.monotonic() + delay, delivery, body)
+        if gave_up and self.on_failed is not None:
+            self.on_failed(delivery)
 
     def wait_idle(self, timeout=10.0):
         """Block until nothing is pending; True if that happened in time."""
