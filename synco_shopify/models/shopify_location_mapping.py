@@ -360,26 +360,7 @@ class ShopifyLocationMapping(models.Model):
         reconciling a whole catalogue costs a handful of queries, not one per
         product.
         """
-        location_source = defaultdict(list)  # location id → [(mapping, source)]
-        for mapping in self:
-            for source, location_ids in mapping._get_source_location_ids().items():
-                for location_id in location_ids:
-                    location_source[location_id].append((mapping, source))
-        free = defaultdict(float)  # (mapping, source, product id) → free qty
-        if location_source and products:
-            groups = (
-                self.env["stock.quant"]
-                .sudo()
-                ._read_group(
-                    Domain("product_id", "in", products.ids)
-                    & Domain("location_id", "in", list(location_source)),
-                    ["product_id", "location_id"],
-                    ["quantity:sum", "reserved_quantity:sum"],
-                )
-            )
-            for product, location, quantity, reserved in groups:
-                for mapping, source in location_source[location.id]:
-                    free[mapping, source, product.id] += quantity - reserved
+        free = self._synco_free_by_source(products)
         buffers = self.env["shopify.buffer.rule"]._get_buffers(self, products)
         result = {}
         for mapping in self:
@@ -394,3 +375,47 @@ class ShopifyLocationMapping(models.Model):
                 )
             result[mapping] = per_product
         return result
+
+    def _synco_free_by_source(self, products):
+        """{(mapping, source, product id): free quantity} for these mappings.
+
+        The figure of each product at each source, before the aggregation
+        rule and the buffer: Σ (quantity − reserved) of its counted quants,
+        read for every mapping and product in one grouped read.  A
+        defaultdict: a product without counted stock at a source reads 0.
+
+        The extension point for products whose figure is not read from their
+        own quants: ``synco_shopify_mrp`` swaps kits for their components,
+        calls this, and builds the kits' figures from theirs.
+        """
+        location_source = defaultdict(list)  # location id → [(mapping, source)]
+        for mapping in self:
+            for source, location_ids in mapping._get_source_location_ids().items():
+                for location_id in location_ids:
+                    location_source[location_id].append((mapping, source))
+        free = defaultdict(float)  # (mapping, source, product id) → free qty
+        if location_source and products:
+            groups = (
+                self.env["stock.quant"]
+                .sudo()
+                ._read_group(
+                    Domain("product_id", "in", products.ids)
+                    & Domain("location_id", "in", list(location_source))
+                    & self._synco_quant_domain(),
+                    ["product_id", "location_id"],
+                    ["quantity:sum", "reserved_quantity:sum"],
+                )
+            )
+            for product, location, quantity, reserved in groups:
+                for mapping, source in location_source[location.id]:
+                    free[mapping, source, product.id] += quantity - reserved
+        return free
+
+    @api.model
+    def _synco_quant_domain(self):
+        """Extra conditions a quant must meet to count (all quants: TRUE).
+
+        ``synco_shopify_product_expiry`` leaves out the lots past their
+        removal date, which Odoo no longer reserves.
+        """
+        return Domain.TRUE
