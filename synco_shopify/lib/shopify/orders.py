@@ -71,9 +71,10 @@ def _check_order(order):
         if value is not None and not isinstance(value, str):
             raise ValueError(f"order {gid}: shipping {key} {value!r} is not text")
     for line in order["lines"]:
-        quantity = line["quantity"]
-        if not math.isfinite(quantity) or quantity < 0:
-            raise ValueError(f"order {gid}: line quantity {quantity!r}")
+        for key in ("quantity", "current_quantity"):
+            quantity = line[key]
+            if not math.isfinite(quantity) or quantity < 0:
+                raise ValueError(f"order {gid}: line {key} {quantity!r}")
         if not isinstance(line["title"], str):
             title = line["title"]
             raise ValueError(f"order {gid}: line title {title!r}")  # noqa: TRY004
