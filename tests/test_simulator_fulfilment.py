@@ -4,6 +4,7 @@ removal of failing webhook subscriptions, through the real client."""
 import socket
 
 import pytest
+import requests
 
 from odoo.addons.synco_shopify.lib.shopify import ShopifyClient, ShopifyUserErrors
 
@@ -152,3 +153,18 @@ def test_failing_subscription_removed(sim, client):
     finally:
         sim.webhooks.retry_schedule = original
     assert client.list_webhooks() == []
+
+
+def test_refused_request_logged_with_its_operation_name(sim, client):
+    sim.clear_log()
+    response = requests.post(
+        sim.graphql_url("2026-07"),
+        json={"query": "query NoSuchField { shop { noSuchField } }"},
+        headers={"X-Shopify-Access-Token": DEMO_TOKEN},
+        timeout=10,
+    )
+    assert response.json()["errors"]
+    (entry,) = sim.log
+    assert entry["operation_name"] == "NoSuchField"
+    assert entry["errors"] == 1
+    assert entry["requested_cost"] is None

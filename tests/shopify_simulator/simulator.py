@@ -819,9 +819,17 @@ class Simulator:
         try:
             document = parse(query)
         except GraphQLError as error:
+            entry["operation_name"] = body.get("operationName")
+            entry["errors"] = 1
             return entry, {"errors": [error.formatted]}
         errors = validate(SCHEMA, document)
         if errors:
+            # a refused request is logged with its name too (cost: none)
+            named = get_operation_ast(document, body.get("operationName"))
+            entry["operation_name"] = (
+                named.name.value if named is not None and named.name else None
+            ) or body.get("operationName")
+            entry["errors"] = len(errors)
             return entry, {"errors": [e.formatted for e in errors]}
         operation = get_operation_ast(document, body.get("operationName"))
         if operation is None:
