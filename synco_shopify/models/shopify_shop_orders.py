@@ -68,7 +68,7 @@ class ShopifyShop(models.Model):
     )
     webhook_secret_previous = fields.Char(
         string="Previous Webhook Secret",
-        groups="stock.group_stock_manager",
+        groups="synco_shopify.group_shopify_manager",
         copy=False,
         help="Set when the webhook secret changes: signatures made with it are "
         "still accepted until the end of the grace period.",
