@@ -296,3 +296,74 @@ class TestOrderEdits(FulfilmentCase):
         _sale, message = self.sync(order, event_at=now - timedelta(minutes=5))
         self.assertIn("not applied", message)
         self.assertEqual(sale.order_line.product_uom_qty, 1)
+
+    def test_line_added_in_shopify_is_added(self):
+        mug = "SYN-MUG-001"
+        self.stock(mug, self.bin_b1, 5)
+        order, sale = self.import_order(quantity=1)
+        payload = order_payload(self.sim.shop(DEMO_DOMAIN), order)
+        data = normalize_order(payload)
+        variant = self.bindings[mug].shopify_variant_gid
+        data["lines"].append(
+            dict(
+                data["lines"][0],
+                gid="gid://shopify/LineItem/999001",
+                sku=mug,
+                variant_gid=variant,
+                quantity=2.0,
+                current_quantity=2.0,
+                title=mug,
+            )
+        )
+        with trap_jobs():
+            _sale, message, _created = self.env["sale.order"]._synco_shopify_sync(
+                self.shop, data
+            )
+        self.assertIn("added", message)
+        added = sale.order_line.filtered(
+            lambda line: line.product_id.default_code == mug
+        )
+        self.assertEqual(added.product_uom_qty, 2)
+        self.assertEqual(added.shopify_line_item_gid, "gid://shopify/LineItem/999001")
+        self.assertEqual(
+            sum(
+                sale.picking_ids.move_ids.filtered(
+                    lambda m: m.product_id == added.product_id
+                ).mapped("quantity")
+            ),
+            2,
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestWebhookWatchdog(SimulatorCase):
+    def setUp(self):
+        super().setUp()
+        self.shop.write(
+            {
+                "webhook_secret": "watchdog-secret",
+                "webhook_base_url": "http://odoo.test",
+            }
+        )
+
+    def topics(self):
+        return {w.topic for w in self.sim.shop(DEMO_DOMAIN).webhooks.values()}
+
+    def test_cron_only_enqueues_and_the_job_recreates_what_is_missing(self):
+        with trap_jobs() as trap:
+            self.assertEqual(self.env["shopify.shop"]._cron_webhook_watchdog(), 1)
+        trap.assert_enqueued_job(
+            self.shop._synco_webhook_watchdog,
+            properties={"channel": self.shop._job_channel()},
+        )
+        self.assertEqual(self.topics(), set())  # nothing done by the cron
+        message = self.shop._synco_webhook_watchdog()
+        self.assertIn("orders/create", message)
+        self.assertIn("ORDERS_EDITED", self.topics())
+        self.assertEqual(len(self.topics()), 5)
+        self.sim.delete_webhook_subscriptions(DEMO_DOMAIN, "ORDERS_UPDATED")
+        message = self.shop._synco_webhook_watchdog()
+        self.assertEqual(message, "Re-created: orders/updated.")
+        self.assertIn("orders/updated", self.shop.message_ids[0].body)
+        self.assertEqual(len(self.topics()), 5)
+        self.assertIn("in place", self.shop._synco_webhook_watchdog())
