@@ -20,4 +20,6 @@ from . import stock_picking
 from . import stock_location
 from . import shopify_reconciliation
 from . import shopify_shop_reconciliation
+from . import shopify_reconciliation_retention
+from . import shopify_throttle_state
 from . import sale_order_line
