@@ -22,3 +22,4 @@ from . import shopify_reconciliation
 from . import shopify_shop_reconciliation
 from . import shopify_reconciliation_retention
 from . import shopify_throttle_state
+from . import sale_order_line
