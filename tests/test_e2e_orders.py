@@ -202,9 +202,9 @@ def setup(odoo, sim):
             },
         )
     result = odoo.call("shopify.shop", "action_register_webhooks", [shop])
-    assert "4 created" in result["params"]["message"]
+    assert "5 created" in result["params"]["message"]
     again = odoo.call("shopify.shop", "action_register_webhooks", [shop])
-    assert "0 created, 4 already there" in again["params"]["message"]
+    assert "0 created, 5 already there" in again["params"]["message"]
     odoo.call("shopify.shop", "action_push_all", [shop])
     for name in (NJ, TX, UK):
         for sku in (TEE, MUG):

@@ -132,6 +132,29 @@ class TestHeldSales(SimulatorCase):
         self.assertEqual(self.odoo_figure(), 28)
         self.assertEqual(self.shopify(TEE, NJ), 28)
 
+    def test_our_own_lost_write_is_not_taken_for_a_sale(self):
+        """A push applied in Shopify whose transaction died (server killed)."""
+        self.stock(TEE, self.wh_nj.lot_stock_id, -5)  # Odoo now says 25 ...
+        self.sim.set_available(DEMO_DOMAIN, TEE, NJ, 25)  # ... and so did we
+        self.env.cr.flush()
+        self.assertEqual(self.level().shopify_available, 30)  # not recorded
+        jobs = self.push()
+        self.assertEqual(self.shopify(TEE, NJ), 25)
+        self.assertEqual(self.level().held_qty, 0)
+        self.assertEqual(self.level().shopify_available, 25)
+        self.assertEqual(jobs, [])  # no order poll: no sale to look for
+
+    def test_a_recent_hold_gets_a_poll_of_its_own(self):
+        self.sim.set_available(DEMO_DOMAIN, TEE, NJ, 25)
+        self.change_stock(1)
+        self.assertEqual(self.level().held_qty, 5)
+        # a poll running right away can't judge it yet: it asks for another
+        with trap_jobs() as trap:
+            self.shop._poll_orders()
+        self.assertEqual(self.level().held_qty, 5)
+        self.assertEqual([j.method_name for j in trap.enqueued_jobs], ["_poll_orders"])
+        self.assertGreater(trap.enqueued_jobs[0].eta, self.level().held_date)
+
     def test_a_poll_without_the_order_releases_the_hold(self):
         # someone lowers the level in Shopify's admin: it looks like a sale
         self.sim.set_available(DEMO_DOMAIN, TEE, NJ, 25)

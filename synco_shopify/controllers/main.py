@@ -10,6 +10,7 @@ shop) and a queue job does the work after the 200.
 
 import json
 import logging
+from datetime import datetime
 
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -74,7 +75,10 @@ class ShopifyWebhookController(http.Controller):
             )
             return self._answer(413, "Payload Too Large")
         headers = httprequest.headers
-        if not verify_hmac(body, headers.get(HMAC_HEADER), shop.webhook_secret):
+        signature = headers.get(HMAC_HEADER)
+        if not verify_hmac(body, signature, shop.webhook_secret) and not (
+            self._previous_secret_valid(shop, body, signature)
+        ):
             _logger.warning(
                 "Shopify webhook for shop %s from %s refused: bad or missing "
                 "signature (401)",
@@ -105,6 +109,26 @@ class ShopifyWebhookController(http.Controller):
             return self._answer(200, "Duplicate")
         event._delay_process()
         return self._answer(200, "OK")
+
+    @staticmethod
+    def _previous_secret_valid(shop, body, signature):
+        """Signed with the previous secret, within its grace period: counted."""
+        until = shop.webhook_secret_previous_until
+        if not shop.webhook_secret_previous or not until or until < datetime.now():
+            return False
+        if not verify_hmac(body, signature, shop.webhook_secret_previous):
+            return False
+        # one UPDATE, no ORM write: concurrent deliveries only queue on it
+        request.env.cr.execute(
+            "UPDATE shopify_shop SET webhook_previous_secret_hits = "
+            "COALESCE(webhook_previous_secret_hits, 0) + 1 WHERE id = %s",
+            (shop.id,),
+        )
+        _logger.info(
+            "Shopify webhook for shop %s accepted with the previous secret",
+            shop.id,
+        )
+        return True
 
     @staticmethod
     def _answer(status, text):

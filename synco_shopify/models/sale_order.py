@@ -6,6 +6,13 @@ import logging
 from markupsafe import Markup, escape
 
 from odoo import api, fields, models
+from odoo.tools import float_compare
+
+from odoo.addons.queue_job.exception import RetryableJobError
+
+from ..lib.shopify import ShopifyRetryableError, ShopifyUserErrors
+from ..lib.shopify.fulfillments import ACTIVE_STATUSES
+from .shopify_webhook_event import _parse_datetime
 
 _logger = logging.getLogger(__name__)
 
@@ -48,6 +55,37 @@ class SaleOrder(models.Model):
         copy=False,
     )
 
+    shopify_location_id = fields.Many2one(
+        "shopify.location",
+        string="Shopify Fulfilment Location",
+        readonly=True,
+        copy=False,
+        help="Where Shopify's fulfilment orders of this order are assigned, "
+        "as last read.",
+    )
+    shopify_location_state = fields.Selection(
+        [
+            ("pending", "To check"),
+            ("aligned", "Same location as Odoo"),
+            ("moved", "Moved to Odoo's location"),
+            ("refused", "Shopify kept its location"),
+            ("unmapped", "Routed warehouse not mapped"),
+        ],
+        string="Shopify Location Story",
+        readonly=True,
+        copy=False,
+        help="Whether Shopify ships this order from the location mapped to the "
+        "warehouse Odoo routed it to.",
+    )
+    shopify_location_message = fields.Text(readonly=True, copy=False)
+    shopify_updated_at = fields.Datetime(
+        string="Shopify Data Of",
+        readonly=True,
+        copy=False,
+        help="When Shopify triggered the newest event (or update) applied to "
+        "this order: an older redelivery is not applied over it.",
+    )
+
     synco_reservation_warning = fields.Text(
         string="Reservation Warning",
         compute="_compute_synco_reservation_warning",
@@ -73,17 +111,22 @@ class SaleOrder(models.Model):
 
     # ------------------------------------------------------------------ import
     @api.model
-    def _synco_shopify_sync(self, shop, data, origin="webhook"):
+    def _synco_shopify_sync(self, shop, data, origin="webhook", event_at=None):
         """Bring Odoo in line with one Shopify order; idempotent.
 
         :param data: a normalised order (``lib.shopify.normalize_order``)
+        :param event_at: when Shopify triggered the event (the webhook's
+            ``X-Shopify-Triggered-At``); else the order's ``updated_at``
         :return: (sale order or empty, message, whether it was created now)
 
         A new order is created, and confirmed when every line is bound (Odoo
-        then reserves the stock in the routed warehouse).  A known order is
-        left alone, except that a cancellation is applied and an order held
-        in exception is tried again (its bindings may exist now).
+        then reserves the stock in the routed warehouse).  A known order
+        takes a cancellation, edits and refunds before shipment (see
+        ``_synco_shopify_apply_edits``), and an order held in exception is
+        tried again (its bindings may exist now).  Data older than what the
+        order already holds (a late redelivery) is not applied.
         """
+        stamp = event_at or _parse_datetime(data.get("updated_at"))
         orders = self.with_company(shop.company_id)
         self.env["shopify.webhook.event"]._order_lock(shop, data["gid"])
         order = orders.search(
@@ -93,13 +136,34 @@ class SaleOrder(models.Model):
             ]
         )
         if order:
+            if stamp and order.shopify_updated_at and stamp < order.shopify_updated_at:
+                return (
+                    order,
+                    self.env._(
+                        "Older than the data already applied (%(stamp)s < "
+                        "%(held)s): not applied.",
+                        stamp=stamp,
+                        held=order.shopify_updated_at,
+                    ),
+                    False,
+                )
+            if stamp:
+                order.shopify_updated_at = stamp
             if data["cancelled"]:
                 return order, order._synco_shopify_cancel(), False
             if order.shopify_state == "exception" and order.state == "draft":
                 return order, order._synco_shopify_fill(shop, data), False
+            if order.state == "sale" and order.shopify_state == "imported":
+                return order, order._synco_shopify_apply_edits(shop, data), False
             return order, self.env._("Order already imported."), False
         if data["cancelled"]:
             return orders, self.env._("Cancelled before import: nothing to do."), False
+        if not data.get("location_gids") and shop.order_route_ids.filtered(
+            "shopify_location_id"
+        ):
+            # a webhook body has no fulfilment orders: read them, so rules on
+            # Shopify's assigned location route webhook orders as polled ones
+            data = dict(data, location_gids=shop._synco_assigned_locations(data))
         warehouse, route = shop._synco_route_order(data)
         partner, shipping = orders._synco_shopify_partner(shop, data)
         order = orders.create(
@@ -118,6 +182,7 @@ class SaleOrder(models.Model):
                 "shopify_order_name": data["name"],
                 "shopify_route_id": route.id,
                 "shopify_origin": origin,
+                "shopify_updated_at": stamp,
             }
         )
         return order, order._synco_shopify_fill(shop, data), True
@@ -148,6 +213,8 @@ class SaleOrder(models.Model):
             return message
         self.action_confirm()
         self._synco_shopify_forget_levels()
+        self.shopify_location_state = "pending"
+        self._synco_delay_align_location()
         if self.synco_reservation_warning:
             self.message_post(
                 body=Markup("<br/>").join(self.synco_reservation_warning.splitlines())
@@ -183,14 +250,18 @@ class SaleOrder(models.Model):
         by_sku = {b.sku: b for b in bindings if b.sku}
         lines, unknown = [], []
         for line in data["lines"]:
+            quantity = line.get("current_quantity", line["quantity"])
+            if not quantity:
+                continue  # removed by an edit or refunded before import
             binding = by_variant.get(line["variant_gid"]) or by_sku.get(line["sku"])
             if not binding:
                 unknown.append(line)
                 continue
             lines.append(
                 {
+                    "shopify_line_item_gid": line["gid"],
                     "product_id": binding.product_id.id,
-                    "product_uom_qty": line["quantity"],
+                    "product_uom_qty": quantity,
                     "price_unit": float(line["price"]),
                     "technical_price_unit": float(line["price"]),
                     # Shopify's prices are what the customer pays; its taxes
@@ -226,14 +297,286 @@ class SaleOrder(models.Model):
             quantities[line.product_id.id] = (
                 quantities.get(line.product_id.id, 0) + line.product_uom_qty
             )
-        routed = self.shopify_shop_id.mapping_ids.filtered(
-            lambda m: (
-                m.state == "active"
-                and self.warehouse_id in m.source_ids.location_id.warehouse_id
-            )
-        ).shopify_location_id
-        levels._synco_release(quantities, preferred_locations=routed)
+        levels._synco_release(
+            quantities, preferred_locations=self._synco_routed_locations()
+        )
         levels.shopify_known = False
+
+    def _synco_routed_locations(self):
+        """The Shopify locations mapped to the order's warehouse (active)."""
+        self.ensure_one()
+        return (
+            self.shopify_shop_id.mapping_ids.filtered(
+                lambda m: (
+                    m.state == "active"
+                    and self.warehouse_id in m.source_ids.location_id.warehouse_id
+                )
+            )
+            .sorted("id")
+            .shopify_location_id
+        )
+
+    # ------------------------------------------------------------------ edits
+    def _synco_shopify_apply_edits(self, shop, data):
+        """Edits and refunds before shipment: lines follow Shopify's quantities.
+
+        Each Shopify line's current quantity (after edits, removals and
+        refunds with restock) becomes the Odoo line's ordered quantity:
+        lowering it lowers the delivery and its reservation (the next push
+        shows the freed units), raising it reserves more, a line added in
+        Shopify is added.  Nothing Odoo already shipped is changed: a line
+        lowered below its delivered quantity stops there, and the order is
+        flagged with a message.
+        """
+        self.ensure_one()
+        by_gid = {
+            line.shopify_line_item_gid: line
+            for line in self.order_line
+            if line.shopify_line_item_gid
+        }
+        changes, flags, added = [], [], []
+        for shopify_line in data["lines"]:
+            current = shopify_line.get("current_quantity", shopify_line["quantity"])
+            line = by_gid.get(shopify_line["gid"])
+            if line is None:
+                if current > 0:
+                    added.append(dict(shopify_line, quantity=current))
+                continue
+            if (
+                float_compare(
+                    current,
+                    line.product_uom_qty,
+                    precision_rounding=line.product_uom_id.rounding,
+                )
+                == 0
+            ):
+                continue
+            wanted = current
+            if current < line.qty_delivered:
+                wanted = line.qty_delivered
+                flags.append(
+                    self.env._(
+                        "%(product)s: Shopify now asks %(current)s but Odoo "
+                        "already shipped %(shipped)s",
+                        product=line.product_id.display_name,
+                        current=current,
+                        shipped=line.qty_delivered,
+                    )
+                )
+            if wanted != line.product_uom_qty:
+                changes.append(
+                    f"{line.product_id.display_name}: "
+                    f"{line.product_uom_qty:g} → {wanted:g}"
+                )
+                line.product_uom_qty = wanted
+        if added:
+            values, unknown = self._synco_shopify_lines(shop, dict(data, lines=added))
+            if values:
+                self.write({"order_line": [(0, 0, vals) for vals in values]})
+                changes += [
+                    self.env._(
+                        "added %(sku)s × %(qty)s", sku=line["sku"], qty=line["quantity"]
+                    )
+                    for line in added
+                    if line not in unknown
+                ]
+            for line in unknown:
+                flags.append(
+                    self.env._(
+                        "added line %(sku)s has no product binding",
+                        sku=line["sku"] or line["title"],
+                    )
+                )
+        if not changes and not flags:
+            return self.env._("Order already imported; no line changed.")
+        message = self.env._(
+            "Edited in Shopify: %(changes)s.", changes="; ".join(changes) or "-"
+        )
+        if flags:
+            message += " " + self.env._(
+                "Not applied, check by hand: %(flags)s.", flags="; ".join(flags)
+            )
+            self.shopify_message = message
+        self.message_post(body=escape(message))
+        if changes:
+            # Shopify restocked the removed units: read its levels again
+            self._synco_shopify_forget_levels_only()
+        return message
+
+    def _synco_shopify_forget_levels_only(self):
+        """Push after reading Shopify's levels of the order's products."""
+        self.env["shopify.inventory.level"].sudo().search(
+            [
+                ("shop_id", "=", self.shopify_shop_id.id),
+                ("product_id", "in", self.order_line.product_id.ids),
+            ]
+        ).shopify_known = False
+
+    # -------------------------------------------------------- location story
+    def _synco_delay_align_location(self):
+        """Enqueue the move of Shopify's fulfilment orders to Odoo's location."""
+        self.ensure_one()
+        shop = self.shopify_shop_id
+        return self.with_delay(
+            channel=shop._job_channel(),
+            identity_key=f"synco_shopify.align_location:{self.id}",
+            description=self.env._(
+                "Shopify fulfilment location of %(order)s (%(shop)s)",
+                order=self.shopify_order_name or self.name,
+                shop=shop.name,
+            ),
+        )._synco_shopify_align_location()
+
+    def _synco_shopify_align_location(self, client=None):
+        """Job: Shopify ships from where Odoo ships; idempotent.
+
+        Reads the order's fulfilment orders and moves each open one assigned
+        elsewhere to the Shopify location mapped to the routed warehouse, so
+        that Shopify's committed units and Odoo's reservation sit at the same
+        place.  Shopify's refusals (an item not stocked there, a location not
+        fulfilling online orders, progress reported) keep Shopify's choice and
+        are recorded on the order and posted on the order and the shop.  The
+        levels of the moved products are read again and pushed: the move
+        changed Shopify's available figures at both locations.
+        """
+        self.ensure_one()
+        shop = self.shopify_shop_id
+        if not shop.active or self.state != "sale" or self.shopify_state != "imported":
+            return self.env._("Nothing to align: the order is not open.")
+        if shop.sync_frozen:
+            return self.env._("The shop is frozen: nothing is written to Shopify.")
+        target = self._synco_routed_locations()[:1]
+        if not target:
+            message = self.env._(
+                "Warehouse %(wh)s has no active Shopify mapping: Shopify's "
+                "fulfilment location is kept.",
+                wh=self.warehouse_id.name,
+            )
+            self.write(
+                {
+                    "shopify_location_state": "unmapped",
+                    "shopify_location_message": message,
+                }
+            )
+            return message
+        Location = self.env["shopify.location"]
+        # the first run refreshes the levels even when nothing is left to
+        # move: a run that moved and then rolled back (a serialization
+        # failure, a killed worker) is retried and finds the order in place
+        first = self.shopify_location_state == "pending"
+        try:
+            client = client or shop._get_client()
+            data = client.fulfillment_orders(self.shopify_order_gid)
+            if data is None:
+                return self.env._("Shopify does not know this order any more.")
+            moved, refused, touched = [], [], set()
+            for fo in data["fulfillment_orders"]:
+                if fo["status"] not in ACTIVE_STATUSES:
+                    continue
+                if fo["location_gid"] == target.shopify_gid:
+                    continue
+                try:
+                    client.move_fulfillment_order(fo["id"], target.shopify_gid)
+                except ShopifyUserErrors as exc:
+                    refused.append((fo, exc))
+                    continue
+                moved.append(fo)
+                touched.add(fo["location_gid"])
+        except ShopifyRetryableError as exc:
+            raise RetryableJobError(str(exc), seconds=30) from exc
+        names = {
+            loc.shopify_gid: loc.name
+            for loc in Location.search(
+                [
+                    ("shop_id", "=", shop.id),
+                    (
+                        "shopify_gid",
+                        "in",
+                        [fo["location_gid"] for fo in data["fulfillment_orders"]],
+                    ),
+                ]
+            )
+        }
+        if moved or first:
+            self._synco_refresh_levels(
+                shop.mapping_ids.filtered(
+                    lambda m: m.state == "active"
+                ).shopify_location_id
+            )
+        if refused:
+            kept = refused[0][0]["location_gid"]
+            message = self.env._(
+                "Shopify refused to move %(order)s to %(target)s and keeps "
+                "shipping it from %(kept)s: %(errors)s. Odoo reserves in "
+                "%(wh)s: move it by hand in Shopify, or ship from %(kept)s.",
+                order=self.shopify_order_name,
+                target=target.name,
+                kept=", ".join(
+                    sorted({names.get(fo["location_gid"], "?") for fo, _e in refused})
+                ),
+                errors="; ".join(
+                    e.message for _fo, exc in refused for e in exc.user_errors
+                ),
+                wh=self.warehouse_id.name,
+            )
+            self.write(
+                {
+                    "shopify_location_state": "refused",
+                    "shopify_location_message": message,
+                    "shopify_location_id": Location.search(
+                        [("shop_id", "=", shop.id), ("shopify_gid", "=", kept)],
+                        limit=1,
+                    ).id,
+                }
+            )
+            self.message_post(body=escape(message))
+            shop.message_post(body=escape(message))
+            return message
+        if moved:
+            message = self.env._(
+                "Shopify's fulfilment moved from %(from)s to %(target)s, where "
+                "Odoo ships it.",
+                target=target.name,
+                **{"from": ", ".join(sorted({names.get(g, g) for g in touched}))},
+            )
+            state = "moved"
+            self.message_post(body=escape(message))
+        else:
+            message = self.env._(
+                "Shopify ships from %(target)s, as Odoo.", target=target.name
+            )
+            state = "aligned"
+        self.write(
+            {
+                "shopify_location_state": state,
+                "shopify_location_message": message,
+                "shopify_location_id": target.id,
+            }
+        )
+        return message
+
+    def _synco_refresh_levels(self, locations):
+        """Read Shopify's levels of the order's products there, then push."""
+        levels = (
+            self.env["shopify.inventory.level"]
+            .sudo()
+            .search(
+                [
+                    ("shop_id", "=", self.shopify_shop_id.id),
+                    ("product_id", "in", self.order_line.product_id.ids),
+                    ("shopify_location_id", "in", locations.ids),
+                ]
+            )
+        )
+        levels.shopify_known = False
+        bindings = self.env["shopify.product.binding"].search(
+            [
+                ("shop_id", "=", self.shopify_shop_id.id),
+                ("product_id", "in", self.order_line.product_id.ids),
+            ]
+            + self.env["shopify.product.binding"]._synco_pushable_domain()
+        )
+        bindings._synco_enqueue(refresh=True)
 
     @api.model
     def _synco_shopify_pricelist(self, shop, data):

@@ -591,6 +591,11 @@ class ShopifyShop(models.Model):
         sold = {}  # (item, location) → units Shopify sold meanwhile
 
         def on_stale(change, current):
+            if current == change.quantity:
+                # Shopify already shows the figure: most likely our own write
+                # whose transaction died with its worker (a server killed
+                # mid-push), not a sale: nothing to write, nothing to hold
+                return None
             if change.change_from is not None and current < change.change_from:
                 key = (change.inventory_item_id, change.location_id)
                 sold[key] = sold.get(key, 0) + change.change_from - current
@@ -631,6 +636,8 @@ class ShopifyShop(models.Model):
                 result.failed += vals["last_outcome"] != "activated"
             elif item.status == Outcome.DROPPED:
                 vals["last_outcome"] = "unchanged"
+                if item.current is not None:
+                    vals.update(shopify_available=item.current, shopify_known=True)
             else:
                 result.failed += 1
             level.write(vals)

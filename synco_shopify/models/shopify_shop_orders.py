@@ -10,19 +10,22 @@ import logging
 from datetime import timedelta
 
 import psycopg2
+from markupsafe import escape
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
-from ..lib.shopify import ShopifyRetryableError, normalize_order
+from ..lib.shopify import ShopifyError, ShopifyRetryableError, normalize_order
 
 _logger = logging.getLogger(__name__)
 
 WEBHOOK_TOPICS = (
     "orders/create",
     "orders/updated",
+    # in WebhookSubscriptionTopic of 2026-04 and 2026-07 (ORDERS_EDITED)
+    "orders/edited",
     "orders/cancelled",
     "inventory_levels/update",
 )
@@ -33,6 +36,9 @@ POLL_OVERLAP = timedelta(minutes=5)
 FIRST_POLL_WINDOW = timedelta(days=1)
 # Shopify's order search lags a little behind the inventory an order moved
 ORDER_SEARCH_LAG = timedelta(seconds=30)
+# how long the previous webhook secret stays valid after a change
+SECRET_GRACE_PARAM = "synco_shopify.webhook_secret_grace_hours"
+SECRET_GRACE_HOURS = 72
 
 
 class ShopifyShop(models.Model):
@@ -60,8 +66,52 @@ class ShopifyShop(models.Model):
         readonly=True,
         help="Orders updated before this moment have been polled.",
     )
+    webhook_secret_previous = fields.Char(
+        string="Previous Webhook Secret",
+        groups="synco_shopify.group_shopify_manager",
+        copy=False,
+        help="Set when the webhook secret changes: signatures made with it are "
+        "still accepted until the end of the grace period.",
+    )
+    webhook_secret_previous_until = fields.Datetime(
+        string="Previous Secret Accepted Until", copy=False
+    )
+    webhook_previous_secret_hits = fields.Integer(
+        string="Webhooks Signed With the Previous Secret",
+        readonly=True,
+        copy=False,
+        help="Deliveries accepted under the previous secret: when it stops "
+        "growing, Shopify signs with the new one everywhere.",
+    )
+    fulfillment_notify_customer = fields.Boolean(
+        string="Notify Customers of Shipments",
+        default=True,
+        help="Fulfilments sent to Shopify when a delivery is validated ask "
+        "Shopify to e-mail the customer (with the tracking number).",
+    )
     webhook_event_count = fields.Integer(compute="_compute_order_counts")
     shopify_order_count = fields.Integer(compute="_compute_order_counts")
+
+    def write(self, vals):
+        """A new webhook secret keeps the old one valid for a grace period."""
+        if vals.get("webhook_secret") and "webhook_secret_previous" not in vals:
+            hours = int(
+                self.env["ir.config_parameter"]
+                .sudo()
+                .get_param(SECRET_GRACE_PARAM, SECRET_GRACE_HOURS)
+            )
+            for shop in self:
+                old = shop.sudo().webhook_secret
+                if old and old != vals["webhook_secret"]:
+                    super(ShopifyShop, shop).write(
+                        {
+                            "webhook_secret_previous": old,
+                            "webhook_secret_previous_until": fields.Datetime.now()
+                            + timedelta(hours=hours),
+                            "webhook_previous_secret_hits": 0,
+                        }
+                    )
+        return super().write(vals)
 
     def _compute_order_counts(self):
         for fname, model in (
@@ -148,11 +198,16 @@ class ShopifyShop(models.Model):
         )
 
     def action_check_webhooks(self):
-        """Show what Shopify will call, and what is missing."""
+        """Show what Shopify will call; re-create what it removed."""
         self.ensure_one()
         url = self._webhook_url()
         with self._user_api_errors():
             client = self._get_client()
+            repaired = (
+                self._synco_repair_webhooks(client)
+                if self.sudo().webhook_secret
+                else []
+            )
             subs = client.list_webhooks()
         ours = {s["topic"] for s in subs if s.get("uri") == url}
         missing = sorted(
@@ -169,6 +224,10 @@ class ShopifyShop(models.Model):
             message += " " + self.env._(
                 "Missing: %(topics)s.", topics=", ".join(missing)
             )
+        if repaired:
+            message += " " + self.env._(
+                "Re-created: %(topics)s.", topics=", ".join(repaired)
+            )
         if others:
             message += " " + self.env._(
                 "Other subscriptions: %(list)s.",
@@ -177,6 +236,69 @@ class ShopifyShop(models.Model):
         return self._notify(
             self.env._("Webhooks"), message, "warning" if missing else "success"
         )
+
+    @api.model
+    def _cron_webhook_watchdog(self):
+        """Cron (daily): one watchdog job per shop that receives webhooks."""
+        shops = self.search([]).filtered(
+            lambda s: s.sudo().webhook_secret and s.sudo().access_token
+        )
+        for shop in shops:
+            shop.with_delay(
+                channel=shop._job_channel(),
+                identity_key=f"synco_shopify.webhook_watchdog:{shop.id}",
+                description=self.env._(
+                    "Shopify webhook watchdog: %(shop)s", shop=shop.name
+                ),
+            )._synco_webhook_watchdog()
+        return len(shops)
+
+    def _synco_webhook_watchdog(self, client=None):
+        """Job: re-create the subscriptions Shopify removed; idempotent."""
+        self.ensure_one()
+        if not self.active or not self.sudo().webhook_secret:
+            return self.env._("The shop receives no webhooks.")
+        try:
+            repaired = self._synco_repair_webhooks(client)
+        except ShopifyRetryableError as exc:
+            raise RetryableJobError(str(exc), seconds=300) from exc
+        if not repaired:
+            return self.env._("Every webhook subscription is in place.")
+        return self.env._("Re-created: %(topics)s.", topics=", ".join(repaired))
+
+    def _synco_repair_webhooks(self, client=None):
+        """Create our missing subscriptions; return the topics re-created.
+
+        Shopify removes a subscription whose deliveries keep failing (an
+        outage of the endpoint, a proxy refusing them): from then on only
+        the poll brings orders in.  Stale subscriptions are left to
+        *Register Webhooks*; this only adds what is missing, and says so on
+        the shop's chatter and in the log.
+        """
+        self.ensure_one()
+        client = client or self._get_client()
+        url = self._webhook_url()
+        ours = {
+            sub["topic"]
+            for sub in client.list_webhooks()
+            if sub.get("uri") == url and (sub.get("format") or "JSON") == "JSON"
+        }
+        missing = sorted(
+            t for t in WEBHOOK_TOPICS if client.webhook_topic(t) not in ours
+        )
+        for topic in missing:
+            client.create_webhook(topic, url)
+        if missing:
+            message = self.env._(
+                "Webhook watchdog: Shopify had no subscription for %(topics)s at "
+                "%(url)s (removed after repeated delivery failures, or by hand); "
+                "re-created. Orders of the gap come in with the poll.",
+                topics=", ".join(missing),
+                url=url,
+            )
+            _logger.warning("Shop %s: %s", self.name, message)
+            self.message_post(body=escape(message))
+        return missing
 
     # ----------------------------------------------------------------- routing
     @api.model
@@ -197,6 +319,36 @@ class ShopifyShop(models.Model):
                 limit=1,
             )
         return country, state
+
+    def _synco_assigned_locations(self, data):
+        """GIDs of the locations Shopify assigned an order's fulfilment to.
+
+        Read from Shopify for orders that arrived by webhook (the body has
+        no fulfilment orders); network trouble is retried by the caller's job.
+        """
+        self.ensure_one()
+        try:
+            found = self._get_client().fulfillment_orders(data["gid"])
+        except ShopifyRetryableError:
+            raise
+        except (ShopifyError, UserError) as exc:
+            # routing by address still works: don't hold the order for it
+            _logger.warning(
+                "Shop %s: fulfilment orders of %s unreadable: %s",
+                self.name,
+                data["gid"],
+                exc,
+            )
+            return []
+        if not found:
+            return []
+        return list(
+            dict.fromkeys(
+                fo["location_gid"]
+                for fo in found["fulfillment_orders"]
+                if fo["location_gid"]
+            )
+        )
 
     def _synco_route_order(self, data):
         """(warehouse, rule) for a normalised order (see ``normalize_order``)."""
@@ -369,5 +521,20 @@ class ShopifyShop(models.Model):
             levels.write({"held_qty": 0, "held_date": False})
             self.env["shopify.product.binding"]._synco_config_changed(
                 shops=self, products=levels.product_id
+            )
+        # holds too recent for this poll to judge get a poll of their own
+        # (the one they enqueued may have collapsed into an earlier one)
+        recent = (
+            self.env["shopify.inventory.level"]
+            .sudo()
+            .search(
+                [("shop_id", "=", self.id), ("held_qty", ">", 0)],
+                order="held_date desc",
+                limit=1,
+            )
+        )
+        if recent:
+            self._delay_poll_orders(
+                eta=recent.held_date + ORDER_SEARCH_LAG + timedelta(seconds=5)
             )
         return len(levels)

@@ -19,6 +19,7 @@ _logger = logging.getLogger(__name__)
 ORDER_TOPICS = {
     "orders/create",
     "orders/updated",
+    "orders/edited",
     "orders/cancelled",
     "orders/paid",
     "orders/fulfilled",
@@ -202,7 +203,7 @@ class ShopifyWebhookEvent(models.Model):
                 return "ignored", self.env._("Orders are not imported for this shop.")
             data = normalize_order(payload)
             order, message, _created = self.env["sale.order"]._synco_shopify_sync(
-                shop, data
+                shop, data, event_at=self.triggered_at
             )
             if order:
                 self.sale_order_id = order

@@ -85,8 +85,13 @@ class TestReservation(SyncoCase):
         return picking, trap
 
     def assertPushed(self, trap):
+        # (an imported order also enqueues its fulfilment location check)
         self.assertEqual(
-            [(job.method_name, job.recordset) for job in trap.enqueued_jobs],
+            [
+                (job.method_name, job.recordset)
+                for job in trap.enqueued_jobs
+                if job.method_name != "_synco_shopify_align_location"
+            ],
             [("_push_inventory", self.tee_binding)],
         )
 

@@ -113,3 +113,19 @@ class TestWebhookController(HttpCase):
     def test_get_not_allowed(self):
         response = self.url_open(f"/synco_shopify/webhook/{self.shop.id}")
         self.assertEqual(response.status_code, 405)
+
+    def test_previous_secret_accepted_during_grace_only(self):
+        """Rotating the secret keeps the old one valid for a grace period."""
+        self.shop.webhook_secret = "new-secret"
+        self.assertEqual(self.shop.webhook_secret_previous, SECRET)
+        self.assertTrue(self.shop.webhook_secret_previous_until)
+        self.assertEqual(self._post({"id": 2}, "evt-old").status_code, 200)
+        self.assertEqual(
+            self._post({"id": 3}, "evt-new", secret="new-secret").status_code, 200
+        )
+        self.shop.invalidate_recordset(["webhook_previous_secret_hits"])
+        self.assertEqual(self.shop.webhook_previous_secret_hits, 1)
+        # the grace period is over: the old secret is refused
+        self.shop.webhook_secret_previous_until = "2020-01-01 00:00:00"
+        with self.assertLogs("odoo.addons.synco_shopify.controllers.main", "WARNING"):
+            self.assertEqual(self._post({"id": 4}, "evt-late").status_code, 401)

@@ -116,6 +116,8 @@ TYPE_NAMES = {
     state.AdjustmentGroup: "InventoryAdjustmentGroup",
     state.FulfillmentOrder: "FulfillmentOrder",
     state.FulfillmentOrderLineItem: "FulfillmentOrderLineItem",
+    state.Fulfillment: "Fulfillment",
+    state.FulfillmentLineItem: "FulfillmentLineItem",
 }
 
 
@@ -145,6 +147,7 @@ def find_node(shop, node_id):
         "BulkOperation": shop.bulk_operations,
         "InventoryAdjustmentGroup": shop.adjustment_groups,
         "FulfillmentOrder": shop.fulfillment_orders,
+        "Fulfillment": shop.fulfillments,
     }.get(kind)
     if kind == "Shop":
         return shop if number == shop.number else None
@@ -619,6 +622,7 @@ for _type_name in (
     "BulkOperation",
     "InventoryAdjustmentGroup",
     "FulfillmentOrder",
+    "Fulfillment",
 ):
     _datetime_fields(_type_name)
 
@@ -840,8 +844,36 @@ def _order_financial(order, _info):
 
 
 @resolver("Order", "displayFulfillmentStatus")
-def _order_fulfillment(_order, _info):
-    return "UNFULFILLED"
+def _order_fulfillment(order, _info):
+    lines = [line for line in order.lines if line.current_quantity]
+    if not any(line.fulfilled_quantity for line in lines):
+        return "UNFULFILLED"
+    if all(not line.unfulfilled_quantity for line in lines):
+        return "FULFILLED"
+    return "PARTIALLY_FULFILLED"
+
+
+@resolver("Order", "fulfillments")
+def _order_fulfillments(order, _info, first=None, query=None):
+    items = list(order.fulfillments or ())
+    return items[:first] if first else items
+
+
+@resolver("Fulfillment", "trackingInfo")
+def _fulfillment_tracking(fulfillment, _info, first=None):
+    tracking = fulfillment.tracking or {}
+    if not any(tracking.values()):
+        return []
+    return [dict(tracking)]
+
+
+@resolver("Fulfillment", "fulfillmentLineItems")
+def _fulfillment_lines(fulfillment, info, **args):
+    items = [
+        state.FulfillmentLineItem(number=line.number, line=line, quantity=quantity)
+        for line, quantity in fulfillment.lines
+    ]
+    return connection(info, items, args)
 
 
 @resolver("Order", "closed")
@@ -897,12 +929,12 @@ def _line_requires_shipping(_line, _info):
 
 @resolver("LineItem", "currentQuantity")
 def _line_current(line, info):
-    return 0 if line.order.cancelled_at else line.quantity
+    return line.current_quantity
 
 
 @resolver("LineItem", "unfulfilledQuantity")
 def _line_unfulfilled(line, info):
-    return _line_current(line, info)
+    return line.unfulfilled_quantity
 
 
 @resolver("WebhookSubscription", "callbackUrl")
@@ -1046,6 +1078,22 @@ def _activate(
 ):
     return info.context.sim.apply_activate(
         info.context.shop, inventoryItemId, locationId, available, onHand
+    )
+
+
+@resolver("Mutation", "fulfillmentOrderMove")
+def _fulfillment_order_move(
+    _root, info, id, newLocationId, fulfillmentOrderLineItems=None
+):
+    return info.context.sim.apply_fulfillment_order_move(
+        info.context.shop, id, newLocationId, fulfillmentOrderLineItems
+    )
+
+
+@resolver("Mutation", "fulfillmentCreate")
+def _fulfillment_create(_root, info, fulfillment, message=None):
+    return info.context.sim.apply_fulfillment_create(
+        info.context.shop, fulfillment, message
     )
 
 

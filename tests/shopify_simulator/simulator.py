@@ -89,6 +89,8 @@ DEFAULT_FAULTS = {
     "drop_next_webhooks": 0,
     "orders_search_lag": 0.0,
 }
+# failed deliveries (each after every retry) that remove a subscription
+REMOVE_SUBSCRIPTION_AFTER = 3
 FAULT_KINDS = {"429", "500", "502", "503", "504", "drop", "drop_after_apply"}
 
 
@@ -188,7 +190,12 @@ class Simulator:
         self._in_flight = collections.Counter()
         self.faults = json.loads(json.dumps(DEFAULT_FAULTS))
         self.random = random.Random(0)
-        self.webhooks = WebhookSender(webhook_retry_schedule, webhook_timeout)
+        self.webhooks = WebhookSender(
+            webhook_retry_schedule, webhook_timeout, on_failed=self._delivery_failed
+        )
+        # Shopify removes a subscription whose deliveries keep failing
+        self.remove_subscription_after = REMOVE_SUBSCRIPTION_AFTER
+        self._failures = collections.Counter()
         self.server = None
         self.base_url = None
         if self.state_file and self.state_file.exists():
@@ -371,6 +378,7 @@ class Simulator:
                 phone=None,
                 lines=[],
                 fulfillment_orders=[],
+                fulfillments=[],
                 currency=shop.currency,
                 created_at=now,
                 updated_at=now,
@@ -395,6 +403,7 @@ class Simulator:
                         order=order,
                         variant=item.variant,
                         quantity=quantity,
+                        removed=0,
                         price=Decimal(item.variant.price),
                         location=level.location,
                     )
@@ -411,19 +420,31 @@ class Simulator:
         for line in order.lines:
             by_location.setdefault(line.location.number, []).append(line)
         for lines in by_location.values():
-            fulfillment_order = state.FulfillmentOrder(
-                number=self.store.next_id(),
-                order=order,
-                location=lines[0].location,
-                lines=[
-                    state.FulfillmentOrderLineItem(
-                        number=self.store.next_id(), line=line
-                    )
-                    for line in lines
-                ],
+            self._new_fulfillment_order(
+                shop,
+                order,
+                lines[0].location,
+                [(line, line.quantity) for line in lines],
             )
-            order.fulfillment_orders.append(fulfillment_order)
-            shop.fulfillment_orders[fulfillment_order.number] = fulfillment_order
+
+    def _new_fulfillment_order(self, shop, order, location, quantities):
+        """An open fulfilment order at ``location`` for [(line item, quantity)]."""
+        fulfillment_order = state.FulfillmentOrder(
+            number=self.store.next_id(),
+            order=order,
+            location=location,
+            state="OPEN",
+            progress_reported=False,
+            lines=[
+                state.FulfillmentOrderLineItem(
+                    number=self.store.next_id(), line=line, total=qty, fulfilled=0
+                )
+                for line, qty in quantities
+            ],
+        )
+        order.fulfillment_orders.append(fulfillment_order)
+        shop.fulfillment_orders[fulfillment_order.number] = fulfillment_order
+        return fulfillment_order
 
     def cancel_order(self, order_id, reason="CUSTOMER"):
         """Cancel with restock: committed -> available; marks ``cancelledAt``."""
@@ -435,18 +456,152 @@ class Simulator:
             order.cancelled_at = order.updated_at = now
             order.cancel_reason = reason
             touched = []
-            for line in order.lines:
-                level = line.variant.item.levels[line.location.number]
-                level.committed -= line.quantity
-                level.available += line.quantity
-                level.updated_at = now
-                touched.append(level)
+            for fulfillment_order in order.fulfillment_orders:
+                if fulfillment_order.state not in ("OPEN", "IN_PROGRESS"):
+                    continue
+                for fo_line in fulfillment_order.lines:
+                    # what is not shipped yet goes back on sale where it sat
+                    quantity = fo_line.total - fo_line.fulfilled
+                    level = fo_line.line.variant.item.levels.get(
+                        fulfillment_order.location.number
+                    )
+                    if level is None or not quantity:
+                        continue
+                    level.committed -= quantity
+                    level.available += quantity
+                    level.updated_at = now
+                    touched.append(level)
             payload = order_payload(shop, order)
             self._emit(shop, "ORDERS_CANCELLED", payload)
             self._emit(shop, "ORDERS_UPDATED", payload)
             for level in dict.fromkeys(touched):
                 self._emit(shop, "INVENTORY_LEVELS_UPDATE", level_payload(shop, level))
             return order
+
+    def fulfillment_orders(self, order_id):
+        """[{id, location, status, lines: {sku: (total, remaining)}}] of an order."""
+        with self.lock:
+            _shop, order = self._find_order(order_id)
+            return [
+                {
+                    "id": fo.id,
+                    "location": fo.location.name,
+                    "status": fo.status,
+                    "lines": {
+                        fo_line.sku: (fo_line.total, fo_line.remaining_quantity)
+                        for fo_line in fo.lines
+                    },
+                }
+                for fo in order.fulfillment_orders
+            ]
+
+    def fulfillments(self, order_id):
+        """[{id, location, status, tracking, notify, lines: {sku: qty}}]."""
+        with self.lock:
+            _shop, order = self._find_order(order_id)
+            result = []
+            for fulfillment in order.fulfillments:
+                lines = {}
+                for line, quantity in fulfillment.lines:
+                    lines[line.sku] = lines.get(line.sku, 0) + quantity
+                result.append(
+                    {
+                        "id": fulfillment.id,
+                        "location": fulfillment.location.name,
+                        "status": fulfillment.status,
+                        "tracking": dict(fulfillment.tracking or {}),
+                        "notify_customer": fulfillment.notify_customer,
+                        "lines": lines,
+                    }
+                )
+            return result
+
+    def report_progress(self, fulfillment_order_id):
+        """The merchant marks a fulfilment order as in progress (not movable)."""
+        with self.lock:
+            for shop in self.store.shops.values():
+                parsed = state.parse_gid(str(fulfillment_order_id))
+                fo = shop.fulfillment_orders.get(parsed[1] if parsed else None)
+                if fo is not None:
+                    fo.progress_reported = True
+                    fo.state = "IN_PROGRESS"
+                    fo.updated = time.time()
+                    return fo
+            raise KeyError(f"no fulfillment order {fulfillment_order_id!r}")
+
+    def edit_order(self, order_id, quantities):
+        """Lower line quantities before shipment ({sku: new quantity}).
+
+        Like an order edit (or a refund with restock of unshipped units):
+        the removed units leave the open fulfilment orders and go back on
+        sale at their location; ``orders/edited`` and ``orders/updated``
+        are sent.  Shipped units can't be removed.
+        """
+        with self.lock:
+            shop, order = self._find_order(order_id)
+            now = time.time()
+            touched = []
+            for line in order.lines:
+                if line.sku not in quantities:
+                    continue
+                wanted = int(quantities[line.sku])
+                remove = line.current_quantity - wanted
+                if remove < 0 or wanted < line.fulfilled_quantity:
+                    raise ValueError(
+                        f"{line.sku}: can't go from {line.current_quantity} to "
+                        f"{wanted} ({line.fulfilled_quantity} fulfilled)"
+                    )
+                line.removed = (line.removed or 0) + remove
+                for fo in order.fulfillment_orders:
+                    if fo.state not in ("OPEN", "IN_PROGRESS") or not remove:
+                        continue
+                    for fo_line in fo.lines:
+                        if fo_line.line is not line or not remove:
+                            continue
+                        take = min(remove, fo_line.total - fo_line.fulfilled)
+                        fo_line.total -= take
+                        remove -= take
+                        level = line.variant.item.levels.get(fo.location.number)
+                        if level is not None and take:
+                            level.committed -= take
+                            level.available += take
+                            level.updated_at = now
+                            touched.append(level)
+                    fo.updated = now
+            order.updated_at = now
+            payload = order_payload(shop, order)
+            self._emit(shop, "ORDERS_EDITED", payload)
+            self._emit(shop, "ORDERS_UPDATED", payload)
+            for level in dict.fromkeys(touched):
+                self._emit(shop, "INVENTORY_LEVELS_UPDATE", level_payload(shop, level))
+            return order
+
+    def _delivery_failed(self, delivery):
+        """Shopify gave up on a delivery; enough of them remove the subscription."""
+        with self.lock:
+            key = (delivery["shop"], delivery["subscription_id"])
+            self._failures[key] += 1
+            if self._failures[key] < self.remove_subscription_after:
+                return
+            shop = self.store.shops.get(delivery["shop"])
+            if shop is None:
+                return
+            parsed = state.parse_gid(delivery["subscription_id"])
+            if parsed and shop.webhooks.pop(parsed[1], None) is not None:
+                self._failures.pop(key, None)
+
+    def delete_webhook_subscriptions(self, shop=None, topic=None):
+        """Shopify removes subscriptions that kept failing; returns how many."""
+        with self.lock:
+            shop = self.store.shop(shop)
+            doomed = [
+                number
+                for number, webhook in shop.webhooks.items()
+                if topic is None or webhook.topic == topic
+            ]
+            for number in doomed:
+                del shop.webhooks[number]
+            return len(doomed)
 
     def _find_order(self, order_id):
         if isinstance(order_id, state.Order):
@@ -664,9 +819,17 @@ class Simulator:
         try:
             document = parse(query)
         except GraphQLError as error:
+            entry["operation_name"] = body.get("operationName")
+            entry["errors"] = 1
             return entry, {"errors": [error.formatted]}
         errors = validate(SCHEMA, document)
         if errors:
+            # a refused request is logged with its name too (cost: none)
+            named = get_operation_ast(document, body.get("operationName"))
+            entry["operation_name"] = (
+                named.name.value if named is not None and named.name else None
+            ) or body.get("operationName")
+            entry["errors"] = len(errors)
             return entry, {"errors": [e.formatted for e in errors]}
         operation = get_operation_ast(document, body.get("operationName"))
         if operation is None:
@@ -1018,6 +1181,255 @@ class Simulator:
         )
         shop.webhooks[webhook.number] = webhook
         return {"webhookSubscription": webhook, "userErrors": []}
+
+    def apply_fulfillment_order_move(self, shop, fo_id, location_id, fo_lines=None):
+        """``fulfillmentOrderMove``: the unfulfilled units change location.
+
+        Refused (``userErrors``, nothing changes) as Shopify documents: a
+        closed or cancelled fulfilment order, progress reported on it, a
+        destination that does not stock an item, that is inactive or does
+        not fulfil online orders.  Everything unfulfilled moving, nothing
+        fulfilled yet: the fulfilment order itself is reassigned; otherwise
+        the moved units form a new fulfilment order at the destination.
+        Committed units follow: available goes up where they were and down
+        where they go.
+        """
+        fo = typed_node(shop, fo_id, "FulfillmentOrder")
+        location = typed_node(shop, location_id, "Location")
+        moving, refusal = self._plan_move(fo, location, fo_lines)
+        if refusal:
+            message, field, code = refusal
+            return {
+                "movedFulfillmentOrder": None,
+                "originalFulfillmentOrder": None,
+                "remainingFulfillmentOrder": None,
+                "userErrors": [
+                    {"code": code, "field": list(field), "message": message}
+                ],
+            }
+        wanted = {fo_line.number: quantity for fo_line, quantity in moving}
+        now = time.time()
+        for fo_line, quantity in moving:
+            item = fo_line.line.variant.item
+            source, target = (
+                item.levels.get(fo.location.number),
+                item.levels[location.number],
+            )
+            if source is not None:
+                source.committed -= quantity
+                source.available += quantity
+                source.updated_at = now
+            target.available -= quantity
+            target.committed += quantity
+            target.updated_at = now
+        whole = all(
+            fo_line.fulfilled == 0 and wanted.get(fo_line.number) == fo_line.total
+            for fo_line in fo.lines
+        )
+        original = fo
+        if whole:
+            origin = fo.location
+            fo.location = location
+            fo.updated = now
+            moved = fo
+        else:
+            origin = fo.location
+            moved = self._new_fulfillment_order(
+                shop, fo.order, location, [(fl.line, q) for fl, q in moving]
+            )
+            for fo_line, quantity in moving:
+                fo_line.total -= quantity
+            if not any(fl.remaining_quantity for fl in fo.lines):
+                fo.state = "CLOSED"
+            fo.updated = now
+        for fo_line, _qty in moving:
+            item = fo_line.line.variant.item
+            for number in (origin.number, location.number):
+                level = item.levels.get(number)
+                if level is not None:
+                    self._emit(
+                        shop, "INVENTORY_LEVELS_UPDATE", level_payload(shop, level)
+                    )
+        return {
+            "movedFulfillmentOrder": moved,
+            "originalFulfillmentOrder": original,
+            "remainingFulfillmentOrder": None,
+            "userErrors": [],
+        }
+
+    @staticmethod
+    def _plan_move(fo, location, fo_lines):
+        """([(fulfilment order line, qty)], None), or ([], (message, field, code))."""
+        if fo is None:
+            return [], ("Fulfillment order does not exist.", ("id",), None)
+        if location is None:
+            return [], ("Location does not exist.", ("newLocationId",), None)
+        if fo.status not in ("OPEN", "IN_PROGRESS"):
+            return [], (
+                f"Cannot move a fulfillment order with status {fo.status}.",
+                ("id",),
+                None,
+            )
+        if fo.progress_reported:
+            return [], (
+                (
+                    "Cannot move a fulfillment order that has had progress "
+                    "reported. Mark the fulfillment order as open first."
+                ),
+                ("id",),
+                "CANNOT_MOVE_FULFILLMENT_ORDER_WITH_REPORTED_PROGRESS",
+            )
+        if location is fo.location:
+            return [], (
+                "The fulfillment order is already assigned to this location.",
+                ("newLocationId",),
+                None,
+            )
+        if not location.is_active or not location.fulfills_online_orders:
+            return [], (
+                f"{location.name} can't fulfill online orders.",
+                ("newLocationId",),
+                None,
+            )
+        wanted = {fo_line.number: fo_line.remaining_quantity for fo_line in fo.lines}
+        if fo_lines:
+            asked = {}
+            for given in fo_lines:
+                parsed = state.parse_gid(given["id"])
+                number = parsed[1] if parsed else None
+                if number not in wanted or given["quantity"] > wanted[number]:
+                    return [], (
+                        "Invalid fulfillment order line item quantity requested.",
+                        ("fulfillmentOrderLineItems",),
+                        None,
+                    )
+                asked[number] = given["quantity"]
+            wanted = asked
+        moving = [
+            (fo_line, wanted[fo_line.number])
+            for fo_line in fo.lines
+            if wanted.get(fo_line.number)
+        ]
+        unstocked = [
+            fo_line.sku
+            for fo_line, _qty in moving
+            if location.number not in fo_line.line.variant.item.levels
+        ]
+        if unstocked:
+            return [], (
+                f"The items {', '.join(unstocked)} are not stocked at {location.name}.",
+                ("newLocationId",),
+                None,
+            )
+        return moving, None
+
+    def apply_fulfillment_create(self, shop, data, message=None):
+        """``fulfillmentCreate``: units ship; committed (and on hand) go down.
+
+        Every fulfilment order must belong to one order and one location;
+        without ``fulfillmentOrderLineItems`` all remaining units of a
+        fulfilment order ship.  Asking for more than remains is refused.
+        """
+
+        def refused(text, field=("fulfillment",)):
+            return {
+                "fulfillment": None,
+                "userErrors": [{"field": list(field), "message": text}],
+            }
+
+        groups = data.get("lineItemsByFulfillmentOrder") or []
+        if not groups:
+            return refused("Line items by fulfillment order can't be blank.")
+        planned = []
+        orders, locations = set(), set()
+        for index, group in enumerate(groups):
+            fo = typed_node(shop, group["fulfillmentOrderId"], "FulfillmentOrder")
+            field = ("fulfillment", "lineItemsByFulfillmentOrder", str(index))
+            if fo is None:
+                return refused("Fulfillment order does not exist.", field)
+            if fo.status not in ("OPEN", "IN_PROGRESS"):
+                return refused(
+                    f"Fulfillment order {fo.id} is {fo.status.lower()} and can't "
+                    "be fulfilled.",
+                    field,
+                )
+            orders.add(fo.order.number)
+            locations.add(fo.location.number)
+            by_number = {fl.number: fl for fl in fo.lines}
+            asked = group.get("fulfillmentOrderLineItems")
+            if asked is None:
+                items = [(fl, fl.remaining_quantity) for fl in fo.lines]
+            else:
+                items = []
+                for given in asked:
+                    parsed = state.parse_gid(given["id"])
+                    fo_line = by_number.get(parsed[1] if parsed else None)
+                    if fo_line is None:
+                        return refused(
+                            "Fulfillment order line item does not exist.", field
+                        )
+                    if given["quantity"] <= 0 or (
+                        given["quantity"] > fo_line.remaining_quantity
+                    ):
+                        return refused(
+                            "Invalid fulfillment order line item quantity requested.",
+                            field,
+                        )
+                    items.append((fo_line, given["quantity"]))
+            planned.append((fo, [(fl, q) for fl, q in items if q]))
+        if len(orders) > 1 or len(locations) > 1:
+            return refused(
+                "All fulfillment orders in a fulfillment must belong to the same "
+                "order and be assigned to the same location."
+            )
+        if not any(items for _fo, items in planned):
+            return refused("Nothing left to fulfill.")
+        now = time.time()
+        order = planned[0][0].order
+        location = planned[0][0].location
+        shipped = []
+        for fo, items in planned:
+            for fo_line, quantity in items:
+                fo_line.fulfilled += quantity
+                level = fo_line.line.variant.item.levels.get(location.number)
+                if level is not None:
+                    level.committed -= quantity
+                    level.updated_at = now
+                shipped.append((fo_line.line, quantity))
+            fo.state = (
+                "IN_PROGRESS"
+                if any(fl.remaining_quantity for fl in fo.lines)
+                else "CLOSED"
+            )
+            fo.updated = now
+        tracking = data.get("trackingInfo") or {}
+        fulfillment = state.Fulfillment(
+            number=self.store.next_id(),
+            order=order,
+            location=location,
+            fulfillment_orders=[fo for fo, _items in planned],
+            lines=shipped,
+            status="SUCCESS",
+            tracking={
+                "company": tracking.get("company"),
+                "number": tracking.get("number"),
+                "url": tracking.get("url"),
+            },
+            notify_customer=bool(data.get("notifyCustomer")),
+            created_at=now,
+        )
+        order.fulfillments.append(fulfillment)
+        shop.fulfillments[fulfillment.number] = fulfillment
+        order.updated_at = now
+        payload = order_payload(shop, order)
+        self._emit(shop, "ORDERS_UPDATED", payload)
+        done = all(not line.unfulfilled_quantity for line in order.lines)
+        self._emit(
+            shop,
+            "ORDERS_FULFILLED" if done else "ORDERS_PARTIALLY_FULFILLED",
+            payload,
+        )
+        return {"fulfillment": fulfillment, "userErrors": []}
 
     def apply_bulk_run(self, shop, query):
         for operation in shop.bulk_operations.values():

@@ -80,6 +80,7 @@ class Shop(Record):
         "domain",
         "email",
         "fulfillment_orders",
+        "fulfillments",
         "idempotency",
         "items",
         "items_by_sku",
@@ -106,6 +107,7 @@ class Shop(Record):
             "items_by_sku",
             "orders",
             "fulfillment_orders",
+            "fulfillments",
             "webhooks",
             "bulk_operations",
             "idempotency",
@@ -270,6 +272,7 @@ class Order(Record):
         "customer",
         "email",
         "fulfillment_orders",
+        "fulfillments",
         "lines",
         "note",
         "number",
@@ -294,27 +297,74 @@ class Order(Record):
 
 
 class LineItem(Record):
-    __slots__ = ("location", "number", "order", "price", "quantity", "variant")
+    __slots__ = (
+        "location",
+        "number",
+        "order",
+        "price",
+        "quantity",
+        "removed",
+        "variant",
+    )
 
     sku = property(lambda self: self.variant.sku)
     title = property(lambda self: self.variant.product.title)
     variant_title = property(lambda self: self.variant.title)
     name = property(lambda self: self.variant.display_name)
 
+    @property
+    def current_quantity(self):
+        """Ordered minus what edits and refunds removed (0 once cancelled)."""
+        if self.order.cancelled_at:
+            return 0
+        return self.quantity - (self.removed or 0)
+
+    @property
+    def fulfilled_quantity(self):
+        return sum(
+            fo_line.fulfilled or 0
+            for fo in self.order.fulfillment_orders
+            for fo_line in fo.lines
+            if fo_line.line is self
+        )
+
+    @property
+    def unfulfilled_quantity(self):
+        return max(0, self.current_quantity - self.fulfilled_quantity)
+
 
 class FulfillmentOrder(Record):
-    """The lines of an order assigned to one location."""
+    """The lines of an order assigned to one location.
 
-    __slots__ = ("lines", "location", "number", "order")
+    ``state`` is OPEN, IN_PROGRESS (partly fulfilled, or progress reported),
+    CLOSED (everything fulfilled, or replaced by a move) or CANCELLED;
+    ``progress_reported`` is the merchant's "mark as in progress", which
+    Shopify refuses to move.
+    """
+
+    __slots__ = (
+        "lines",
+        "location",
+        "number",
+        "order",
+        "progress_reported",
+        "state",
+        "updated",
+    )
 
     created_at = property(lambda self: self.order.created_at)
-    updated_at = property(lambda self: self.order.updated_at)
     order_id = property(lambda self: self.order.id)
     order_name = property(lambda self: self.order.name)
 
     @property
+    def updated_at(self):
+        return self.updated or self.order.updated_at
+
+    @property
     def status(self):
-        return "CLOSED" if self.order.cancelled_at else "OPEN"
+        if self.order.cancelled_at and self.state in ("OPEN", "IN_PROGRESS"):
+            return "CLOSED"
+        return self.state or "OPEN"
 
     @property
     def assigned_location(self):
@@ -331,7 +381,10 @@ class FulfillmentOrder(Record):
 
 
 class FulfillmentOrderLineItem(Record):
-    __slots__ = ("line", "number")
+    """One order line's share of a fulfilment order: ``total`` assigned here,
+    ``fulfilled`` of them shipped."""
+
+    __slots__ = ("fulfilled", "line", "number", "total")
 
     line_item = property(lambda self: self.line)
     sku = property(lambda self: self.line.sku)
@@ -340,12 +393,43 @@ class FulfillmentOrderLineItem(Record):
     product_title = property(lambda self: self.line.title)
     vendor = property(lambda self: self.line.variant.product.vendor)
     inventory_item_id = property(lambda self: self.line.variant.item.id)
-    total_quantity = property(lambda self: self.line.quantity)
+    total_quantity = property(lambda self: self.total)
     requires_shipping = True
 
     @property
     def remaining_quantity(self):
-        return 0 if self.line.order.cancelled_at else self.line.quantity
+        if self.line.order.cancelled_at:
+            return 0
+        return max(0, (self.total or 0) - (self.fulfilled or 0))
+
+
+class Fulfillment(Record):
+    """Shipped units of fulfilment orders of one location, with tracking."""
+
+    __slots__ = (
+        "created_at",
+        "fulfillment_orders",
+        "lines",
+        "location",
+        "notify_customer",
+        "number",
+        "order",
+        "status",
+        "tracking",
+    )
+
+    updated_at = property(lambda self: self.created_at)
+    total_quantity = property(lambda self: sum(q for _line, q in self.lines))
+
+    @property
+    def name(self):
+        return f"{self.order.name}-F{self.order.fulfillments.index(self) + 1}"
+
+
+class FulfillmentLineItem(Record):
+    __slots__ = ("line", "number", "quantity")
+
+    line_item = property(lambda self: self.line)
 
 
 class WebhookSubscription(Record):

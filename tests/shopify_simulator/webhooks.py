@@ -85,7 +85,7 @@ def order_payload(shop, order):
         "subtotal_price": total,
         "total_tax": "0.00",
         "financial_status": "voided" if order.cancelled_at else "paid",
-        "fulfillment_status": None,
+        "fulfillment_status": _fulfillment_status(order),
         "location_id": None,
         "test": False,
         "source_name": "web",
@@ -115,16 +115,49 @@ def order_payload(shop, order):
                 "name": line.name,
                 "vendor": line.variant.product.vendor,
                 "quantity": line.quantity,
-                "current_quantity": 0 if order.cancelled_at else line.quantity,
-                "fulfillable_quantity": 0 if order.cancelled_at else line.quantity,
+                "current_quantity": line.current_quantity,
+                "fulfillable_quantity": line.unfulfilled_quantity,
                 "price": f"{line.price:.2f}",
                 "requires_shipping": True,
                 "fulfillment_service": "manual",
-                "fulfillment_status": None,
+                "fulfillment_status": (
+                    "fulfilled"
+                    if line.fulfilled_quantity and not line.unfulfilled_quantity
+                    else "partial"
+                    if line.fulfilled_quantity
+                    else None
+                ),
             }
             for line in order.lines
         ],
+        "fulfillments": [
+            {
+                "id": fulfillment.number,
+                "admin_graphql_api_id": fulfillment.id,
+                "location_id": fulfillment.location.number,
+                "name": fulfillment.name,
+                "status": fulfillment.status.lower(),
+                "tracking_company": (fulfillment.tracking or {}).get("company"),
+                "tracking_number": (fulfillment.tracking or {}).get("number"),
+                "tracking_url": (fulfillment.tracking or {}).get("url"),
+                "line_items": [
+                    {"id": line.number, "quantity": quantity}
+                    for line, quantity in fulfillment.lines
+                ],
+            }
+            for fulfillment in order.fulfillments or ()
+        ],
     }
+
+
+def _fulfillment_status(order):
+    """REST's order ``fulfillment_status``: None, "partial" or "fulfilled"."""
+    lines = [line for line in order.lines if line.current_quantity]
+    if not lines or not any(line.fulfilled_quantity for line in lines):
+        return None
+    if all(not line.unfulfilled_quantity for line in lines):
+        return "fulfilled"
+    return "partial"
 
 
 def level_payload(shop, level):
@@ -141,9 +174,11 @@ def level_payload(shop, level):
 class WebhookSender:
     """Background delivery of webhooks with retries; records every delivery."""
 
-    def __init__(self, retry_schedule=FAST_RETRY_SCHEDULE, timeout=5.0):
+    def __init__(self, retry_schedule=FAST_RETRY_SCHEDULE, timeout=5.0, on_failed=None):
         self.retry_schedule = tuple(retry_schedule)
         self.timeout = timeout
+        # called (outside the sender's lock) with a delivery Shopify gave up on
+        self.on_failed = on_failed
         self.deliveries = []
         self._heap = []
         self._order = itertools.count()
@@ -225,15 +260,19 @@ class WebhookSender:
         except requests.RequestException as exc:
             code = type(exc).__name__
         delivery["responses"].append(code)
+        gave_up = False
         with self._cond:
             if isinstance(code, int) and 200 <= code < 300:
                 delivery["status"] = "delivered"
                 delivery["delivered_at"] = time.time()
             elif delivery["attempts"] > len(self.retry_schedule):
                 delivery["status"] = "failed"
+                gave_up = True
             else:
                 delay = self.retry_schedule[delivery["attempts"] - 1]
                 self._push(time.monotonic() + delay, delivery, body)
+        if gave_up and self.on_failed is not None:
+            self.on_failed(delivery)
 
     def wait_idle(self, timeout=10.0):
         """Block until nothing is pending; True if that happened in time."""

@@ -42,6 +42,7 @@ from .errors import (
     ShopifyUserErrors,
     UserError,
 )
+from .fulfillments import FulfillmentMixin
 from .throttle import CostThrottle
 
 _logger = logging.getLogger(__name__)
@@ -246,7 +247,7 @@ class _Pending:
     current: int | None = None
 
 
-class ShopifyClient:
+class ShopifyClient(FulfillmentMixin):
     """Client of one shop's Admin GraphQL API.
 
     :param shop_domain: ``my-shop.myshopify.com``; keys the shared throttle.
@@ -325,14 +326,18 @@ class ShopifyClient:
         delay = min(self.backoff_max, self.backoff_base * (2**attempt))
         return delay * (0.5 + random.random() / 2)
 
-    def execute(self, document, variables=None, *, size=None):
+    def execute(self, document, variables=None, *, size=None, retries=None):
         """Send ``document`` with retries; return a :class:`Response`.
 
-        Retryable failures are retried ``max_retries`` times, then raised.
-        The payload is serialised once, so every retry sends the same bytes
-        (and therefore the same idempotency key).  ``size`` is the number of
-        input items, used to scale the throttle's cost estimate.
+        Retryable failures are retried ``max_retries`` times (``retries``
+        when given), then raised.  The payload is serialised once, so every
+        retry sends the same bytes (and therefore the same idempotency key).
+        A mutation without idempotency key passes ``retries=0``: a timeout
+        may hide one that landed, so its caller reads before trying again.
+        ``size`` is the number of input items, used to scale the throttle's
+        cost estimate.
         """
+        max_retries = self.max_retries if retries is None else retries
         operation = docs.operation_name(document)
         payload = json.dumps(
             {
@@ -346,7 +351,7 @@ class ShopifyClient:
             try:
                 return self._send(operation, payload, size)
             except ShopifyRetryableError as exc:
-                if attempt >= self.max_retries:
+                if attempt >= max_retries:
                     _logger.warning(
                         "%s %s: giving up after %d retries: %s",
                         self.shop_domain,

@@ -45,6 +45,9 @@ WEBHOOK_SUBSCRIPTIONS = load("webhook_subscriptions.graphql")
 WEBHOOK_SUBSCRIPTION_DELETE = load("webhook_subscription_delete.graphql")
 ORDERS = load("orders.graphql")
 ORDER_LINE_ITEMS = load("order_line_items.graphql")
+ORDER_FULFILLMENT_ORDERS = load("order_fulfillment_orders.graphql")
+FULFILLMENT_ORDER_MOVE = load("fulfillment_order_move.graphql")
+FULFILLMENT_CREATE = load("fulfillment_create.graphql")
 
 #: every document, by operation name (used by tests and the simulator)
 ALL = {
@@ -67,5 +70,8 @@ ALL = {
         WEBHOOK_SUBSCRIPTION_DELETE,
         ORDERS,
         ORDER_LINE_ITEMS,
+        ORDER_FULFILLMENT_ORDERS,
+        FULFILLMENT_ORDER_MOVE,
+        FULFILLMENT_CREATE,
     )
 }

@@ -36,7 +36,8 @@ def normalize_order(payload):
     Keys: ``gid``, ``id`` (numeric text), ``name``, ``email``, ``currency``,
     ``cancelled`` (bool), ``updated_at``, ``customer_name``, ``shipping``
     (name, street, street2, city, zip, state_code, country_code, phone),
-    ``lines`` ([gid, sku, variant_gid, quantity, price (text), title]) and
+    ``lines`` ([gid, sku, variant_gid, quantity, current_quantity (after
+    edits and refunds), price (text), title]) and
     ``location_gids`` (where Shopify assigned the fulfilment).
     """
     if not isinstance(payload, dict):
@@ -70,9 +71,10 @@ def _check_order(order):
         if value is not None and not isinstance(value, str):
             raise ValueError(f"order {gid}: shipping {key} {value!r} is not text")
     for line in order["lines"]:
-        quantity = line["quantity"]
-        if not math.isfinite(quantity) or quantity < 0:
-            raise ValueError(f"order {gid}: line quantity {quantity!r}")
+        for key in ("quantity", "current_quantity"):
+            quantity = line[key]
+            if not math.isfinite(quantity) or quantity < 0:
+                raise ValueError(f"order {gid}: line {key} {quantity!r}")
         if not isinstance(line["title"], str):
             title = line["title"]
             raise ValueError(f"order {gid}: line title {title!r}")  # noqa: TRY004
@@ -102,6 +104,9 @@ def _from_rest(payload):
                 "sku": (line.get("sku") or "").strip() or None,
                 "variant_gid": _gid("ProductVariant", line.get("variant_id")),
                 "quantity": float(line.get("quantity") or 0),
+                "current_quantity": float(
+                    line.get("current_quantity", line.get("quantity")) or 0
+                ),
                 "price": str(line.get("price") or "0"),
                 "title": line.get("name") or line.get("title") or "",
             }
@@ -148,6 +153,9 @@ def _from_graphql(node):
                 "sku": (line.get("sku") or "").strip() or None,
                 "variant_gid": (line.get("variant") or {}).get("id"),
                 "quantity": float(line.get("quantity") or 0),
+                "current_quantity": float(
+                    line.get("currentQuantity", line.get("quantity")) or 0
+                ),
                 "price": str(money.get("amount") or "0"),
                 "title": line.get("name") or line.get("title") or "",
             }
