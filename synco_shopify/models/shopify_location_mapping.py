@@ -360,26 +360,7 @@ class ShopifyLocationMapping(models.Model):
         reconciling a whole catalogue costs a handful of queries, not one per
         product.
         """
-        location_source = defaultdict(list)  # location id → [(mapping, source)]
-        for mapping in self:
-            for source, location_ids in mapping._get_source_location_ids().items():
-                for location_id in location_ids:
-                    location_source[location_id].append((mapping, source))
-        free = defaultdict(float)  # (mapping, source, product id) → free qty
-        if location_source and products:
-            groups = (
-                self.env["stock.quant"]
-                .sudo()
-                ._read_group(
-                    Domain("product_id", "in", products.ids)
-                    & Domain("location_id", "in", list(location_source)),
-                    ["product_id", "location_id"],
-                    ["quantity:sum", "reserved_quantity:sum"],
-                )
-            )
-            for product, location, quantity, reserved in groups:
-                for mapping, source in location_source[location.id]:
-                    free[mapping, source, product.id] += quantity - reserved
+        free = self._synco_free_by_source(products)
         buffers = self.env["shopify.buffer.rule"]._get_buffers(self, products)
         result = {}
         for mapping in self:
@@ -394,3 +375,73 @@ class ShopifyLocationMapping(models.Model):
                 )
             result[mapping] = per_product
         return result
+
+    def _synco_free_by_source(self, products):
+        """{(mapping, source, product id): free quantity} for these mappings.
+
+        The figure of each product at each source, before the aggregation
+        rule and the buffer: Σ (quantity − reserved) of its counted quants,
+        read for every mapping and product in one grouped read.  A
+        defaultdict: a product without counted stock at a source reads 0.
+
+        The extension point for products whose figure is not read from their
+        own quants: ``synco_shopify_mrp`` swaps kits for their components,
+        calls this, and builds the kits' figures from theirs.
+        """
+        location_source = defaultdict(list)  # location id → [(mapping, source)]
+        for mapping in self:
+            for source, location_ids in mapping._get_source_location_ids().items():
+                for location_id in location_ids:
+                    location_source[location_id].append((mapping, source))
+        free = defaultdict(float)  # (mapping, source, product id) → free qty
+        rows = self._synco_read_quants(products, location_source)
+        for product_id, location_id, quantity, reserved in rows:
+            for mapping, source in location_source[location_id]:
+                free[mapping, source, product_id] += quantity - reserved
+        return free
+
+    @api.model
+    def _synco_read_quants(self, products, location_ids):
+        """[(product id, location id, quantity, reserved)] summed per pair.
+
+        The one read of stock the figures come from: the engine reads the
+        counted locations of every mapping through it, and "why this
+        number?" the same locations plus the excluded zones, for one product.
+        """
+        if not (products and location_ids):
+            return []
+        groups = (
+            self.env["stock.quant"]
+            .sudo()
+            ._read_group(
+                Domain("product_id", "in", products.ids)
+                & Domain("location_id", "in", list(location_ids))
+                & self._synco_quant_domain(),
+                ["product_id", "location_id"],
+                ["quantity:sum", "reserved_quantity:sum"],
+            )
+        )
+        return [
+            (product.id, location.id, quantity, reserved)
+            for product, location, quantity, reserved in groups
+        ]
+
+    def _synco_explain_notes(self, product, free):
+        """Lines "why this number?" adds for ``product`` at this mapping.
+
+        :param free: what ``_synco_free_by_source`` returned for it
+        :return: a list of strings (none here).  The hook for figures not
+            read from the product's own quants: ``synco_shopify_mrp`` names
+            the component that limits a kit at each source.
+        """
+        self.ensure_one()
+        return []
+
+    @api.model
+    def _synco_quant_domain(self):
+        """Extra conditions a quant must meet to count (all quants: TRUE).
+
+        ``synco_shopify_product_expiry`` leaves out the lots past their
+        removal date, which Odoo no longer reserves.
+        """
+        return Domain.TRUE
