@@ -37,6 +37,8 @@
         "views/shopify_shop_reconciliation_views.xml",
         "views/res_config_settings_views.xml",
         "views/synco_shopify_menus.xml",
+        "wizards/shopify_figure_explanation_views.xml",
+        "views/product_views.xml",
     ],
     "demo": ["demo/synco_shopify_demo.xml"],
     "assets": {
