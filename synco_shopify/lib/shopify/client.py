@@ -542,6 +542,12 @@ class ShopifyClient:
             },
         }
 
+    def access_scopes(self):
+        """The handles of the scopes granted to the token (``read_inventory``…)."""
+        data = self.execute(docs.ACCESS_SCOPES).data
+        installation = data.get("currentAppInstallation") or {}
+        return sorted(s["handle"] for s in installation.get("accessScopes") or ())
+
     def iter_locations(self, include_inactive=False, page_size=None):
         """Yield the shop's locations as Shopify returns them.
 

@@ -45,6 +45,7 @@ WEBHOOK_SUBSCRIPTIONS = load("webhook_subscriptions.graphql")
 WEBHOOK_SUBSCRIPTION_DELETE = load("webhook_subscription_delete.graphql")
 ORDERS = load("orders.graphql")
 ORDER_LINE_ITEMS = load("order_line_items.graphql")
+ACCESS_SCOPES = load("access_scopes.graphql")
 
 #: every document, by operation name (used by tests and the simulator)
 ALL = {
@@ -67,5 +68,6 @@ ALL = {
         WEBHOOK_SUBSCRIPTION_DELETE,
         ORDERS,
         ORDER_LINE_ITEMS,
+        ACCESS_SCOPES,
     )
 }
