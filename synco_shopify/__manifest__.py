@@ -39,6 +39,7 @@
         "views/synco_shopify_menus.xml",
         "wizards/shopify_figure_explanation_views.xml",
         "views/product_views.xml",
+        "wizards/shopify_onboarding_views.xml",
     ],
     "demo": ["demo/synco_shopify_demo.xml"],
     "assets": {

@@ -550,3 +550,9 @@ def test_access_scopes(client, fresh_sim):
     assert "write_inventory" in client.access_scopes()
     fresh_sim.shop().scopes = ["read_products"]
     assert client.access_scopes() == ["read_products"]
+
+
+def test_iter_variants_reads_the_whole_catalogue(client, fresh_sim):
+    skus = [v["sku"] for v in client.iter_variants(page_size=3)]
+    assert len(skus) == 8
+    assert "SYN-MUG-001" in skus

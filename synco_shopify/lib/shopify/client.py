@@ -564,6 +564,13 @@ class ShopifyClient:
     # catalogue
     # ------------------------------------------------------------------
 
+    def iter_variants(self, page_size=None):
+        """Yield every variant of the shop: ``id, sku, title, product {title},
+        inventoryItem {id, tracked}`` (the onboarding's SKU report)."""
+        yield from self._paginate(
+            docs.VARIANTS_BY_SKU, {"query": ""}, ("productVariants",), page_size
+        )
+
     def find_variants_by_sku(self, skus, *, batch_size=50, max_query_length=4000):
         """Map SKUs to their variant and inventory item.
 
