@@ -50,5 +50,5 @@ class ProductProduct(models.Model):
             locations |= binding.level_ids.shopify_location_id
             pairs += [(binding.product_id, location) for location in locations]
         return self.env["shopify.figure.explanation"]._synco_open(
-            pairs, title=self.env._("Shopify Figures")
+            pairs, title=self.env._("Shopify Figures"), as_list=True
         )

@@ -121,10 +121,11 @@ class ShopifyFigureExplanation(models.TransientModel):
         }
 
     @api.model
-    def _synco_open(self, pairs, title=None):
+    def _synco_open(self, pairs, title=None, as_list=False):
         """The action showing ``pairs`` [(product, shopify.location)].
 
-        One pair opens its explanation; several open a list to pick from.
+        One pair opens its explanation (unless ``as_list``); several open a
+        list to pick from.
         """
         lines = self.create(
             [
@@ -132,7 +133,7 @@ class ShopifyFigureExplanation(models.TransientModel):
                 for product, location in dict.fromkeys(pairs)
             ]
         )
-        if len(lines) == 1:
+        if len(lines) == 1 and not as_list:
             return lines.action_open()
         return {
             "type": "ir.actions.act_window",
