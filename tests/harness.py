@@ -22,6 +22,7 @@ cluster belongs to the ``postgres`` system user.
 import argparse
 import contextlib
 import functools
+import hashlib
 import json
 import os
 import shutil
@@ -38,6 +39,11 @@ REPO = Path(__file__).resolve().parent.parent
 STATE = REPO / ".synco"
 DB_USER = "synco"
 REQUIREMENTS = REPO / "tests" / "requirements.txt"
+ADDON = "synco_shopify"
+# the tests and benchmarks also cover the bridges, which bring mrp and
+# product_expiry; the demo stays on the addon alone and starts faster
+BRIDGES = ("synco_shopify_mrp", "synco_shopify_product_expiry")
+ALL_ADDONS = (ADDON, *BRIDGES)
 
 
 def log(msg):
@@ -166,6 +172,31 @@ def pg_bindir():
     die("PostgreSQL server binaries (initdb, pg_ctl) not found: install postgresql")
 
 
+def pg_datadir(workdir):
+    """Where the cluster of ``workdir`` lives: inside it, when the server's
+    user can reach it.
+
+    As root the cluster belongs to the ``postgres`` user, who can't enter a
+    checkout under a private home folder (``/root`` is 0700): the cluster then
+    lives in ``/var/tmp/synco-<hash of the folder>/pg``, kept between runs
+    like the folder itself.
+    """
+    datadir = workdir / "pg"
+    if os.geteuid() != 0:
+        return datadir
+    reachable = subprocess.run(
+        ["runuser", "-u", "postgres", "--", "test", "-x", str(workdir)],
+        check=False,
+    )
+    if reachable.returncode == 0:
+        return datadir
+    digest = hashlib.sha1(str(workdir.resolve()).encode()).hexdigest()[:10]
+    elsewhere = Path("/var/tmp") / f"synco-{digest}" / "pg"
+    log(f"the postgres user can't enter {workdir}: cluster kept in {elsewhere}")
+    elsewhere.parent.mkdir(mode=0o755, exist_ok=True)
+    return elsewhere
+
+
 class PrivatePostgres:
     """A PostgreSQL cluster in a folder of ours, on a free loopback port."""
 
@@ -181,6 +212,23 @@ class PrivatePostgres:
         return subprocess.run(cmd, check=True, **kw)
 
     def start(self):
+        try:
+            return self._start()
+        except subprocess.CalledProcessError as exc:
+            log_file = self.datadir / "server.log"
+            tail = ""
+            with contextlib.suppress(OSError):
+                tail = "\n".join(log_file.read_text().splitlines()[-15:])
+            tool = next(
+                (Path(c).name for c in exc.cmd if str(c).startswith(str(self.bindir))),
+                "PostgreSQL",
+            )
+            die(
+                f"PostgreSQL could not start in {self.datadir} ({tool} exited "
+                f"with {exc.returncode}).\n{tail}"
+            )
+
+    def _start(self):
         if (self.datadir / "postmaster.pid").exists():
             # a run killed before it could stop its server: stop it now
             log(f"stopping a PostgreSQL left running in {self.datadir}")
@@ -305,16 +353,17 @@ def psql(conf, db_name, query):
     ).stdout.strip()
 
 
-def install_addon(conf, db_name, demo=False):
-    log(f"creating database {db_name} and installing synco_shopify (about 2 min)")
+def install_addon(conf, db_name, demo=False, addons=(ADDON,)):
+    names = ",".join(addons)
+    log(f"creating database {db_name} and installing {names} (about 2 min)")
     t0 = time.time()
-    args = ["-d", db_name, "-i", "synco_shopify", "--stop-after-init"]
+    args = ["-d", db_name, "-i", names, "--stop-after-init"]
     args += ["--with-demo"] if demo else ["--without-demo"]
     res = subprocess.run(
         odoo_cmd(conf, *args, "--log-level=warn"), check=False, env=odoo_env()
     )
     if res.returncode != 0:
-        die("installing synco_shopify failed (see the log above)", res.returncode)
+        die(f"installing {names} failed (see the log above)", res.returncode)
     if demo and not psql(
         conf,
         db_name,
@@ -326,11 +375,16 @@ def install_addon(conf, db_name, demo=False):
 
 
 @contextlib.contextmanager
-def private_stack(workdir, db_name, demo=False, reuse=False, **conf_extra):
-    """PostgreSQL running, Odoo config written, addon installed; stops PG after."""
+def private_stack(
+    workdir, db_name, demo=False, reuse=False, addons=(ADDON,), **conf_extra
+):
+    """PostgreSQL running, Odoo config written, addons installed; stops PG after.
+
+    A reused database has ``addons`` updated, and those it lacks installed.
+    """
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    pg = PrivatePostgres(workdir / "pg")
+    pg = PrivatePostgres(pg_datadir(workdir))
     pg.start()
     try:
         conf = write_odoo_conf(
@@ -342,16 +396,28 @@ def private_stack(workdir, db_name, demo=False, reuse=False, **conf_extra):
             f"SELECT 1 FROM pg_database WHERE datname='{db_name}'",
         )
         if not exists:
-            install_addon(conf, db_name, demo=demo)
+            install_addon(conf, db_name, demo=demo, addons=addons)
         elif reuse:
-            log(f"reusing database {db_name}: updating synco_shopify")
+            installed = psql(
+                conf,
+                db_name,
+                "SELECT string_agg(name, ',') FROM ir_module_module "
+                "WHERE state = 'installed'",
+            ).split(",")
+            update = [a for a in addons if a in installed]
+            install = [a for a in addons if a not in installed]
+            log(
+                f"reusing database {db_name}: updating {','.join(update) or '-'}"
+                f", installing {','.join(install) or '-'}"
+            )
+            args = ["-u", ",".join(update)] if update else []
+            args += ["-i", ",".join(install)] if install else []
             res = subprocess.run(
                 odoo_cmd(
                     conf,
                     "-d",
                     db_name,
-                    "-u",
-                    "synco_shopify",
+                    *args,
                     "--stop-after-init",
                     "--log-level=warn",
                 ),
@@ -359,7 +425,7 @@ def private_stack(workdir, db_name, demo=False, reuse=False, **conf_extra):
                 env=odoo_env(),
             )
             if res.returncode:
-                die("updating synco_shopify failed", res.returncode)
+                die(f"updating {','.join(addons)} failed", res.returncode)
         yield pg, conf
     finally:
         pg.stop()
@@ -398,7 +464,8 @@ def cmd_test(args):
         os.chmod(workdir, 0o755)
     db_name = "synco_test"
     try:
-        with private_stack(workdir, db_name, reuse=args.reuse) as (pg, conf):
+        stack = private_stack(workdir, db_name, reuse=args.reuse, addons=ALL_ADDONS)
+        with stack as (pg, conf):
             env = odoo_env()
             env["SYNCO_ODOO_CONF"] = str(conf)
             env["SYNCO_PG_PORT"] = str(pg.port)
@@ -411,7 +478,8 @@ def cmd_test(args):
             env["SYNCO_ODOO_LAUNCHER"] = json.dumps(odoo_launcher())
             pytest_args = list(args.pytest_args)
             if not [a for a in pytest_args if not a.startswith("-")]:
-                pytest_args += ["synco_shopify/tests", "tests"]
+                pytest_args += [f"{addon}/tests" for addon in ALL_ADDONS]
+                pytest_args += ["tests"]
             cmd = [
                 sys.executable,
                 "-m",
@@ -449,7 +517,7 @@ def cmd_demo(args):
         demo=True,
         reuse=True,  # an existing demo database is updated to the current code
         http_port=http_port,
-        workers=2,
+        workers=3,  # jobs take at most 2: a webhook always finds a worker
         max_cron_threads=1,
         server_wide_modules="web,queue_job",
         limit_time_real=600,
@@ -577,7 +645,7 @@ def cmd_bench(args):
     workdir = Path(tempfile.mkdtemp(prefix="synco-bench-"))
     os.chmod(workdir, 0o755)
     try:
-        with private_stack(workdir, "synco_bench") as (pg, conf):
+        with private_stack(workdir, "synco_bench", addons=ALL_ADDONS) as (pg, conf):
             env = odoo_env()
             env["SYNCO_ODOO_CONF"] = str(conf)
             env["SYNCO_PG_PORT"] = str(pg.port)

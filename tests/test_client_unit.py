@@ -6,6 +6,7 @@ and retries, and what the client puts on the wire, independently of the
 simulator.
 """
 
+import ast
 import json
 
 import pytest
@@ -30,6 +31,9 @@ from odoo.addons.synco_shopify.lib.shopify import (
     search_quote,
     to_gid,
 )
+from odoo.addons.synco_shopify.lib.shopify.client import FALLBACK_ADDON_VERSION
+
+from tests.conftest import REPO_ROOT
 
 SHOP = "unit-test.myshopify.com"
 TOKEN = "shpat_unit"
@@ -164,7 +168,11 @@ def test_endpoint_headers_and_timeout_on_every_call():
 
 
 def test_user_agent_names_addon_and_manifest_version():
-    assert USER_AGENT == "synco_shopify/19.0.1.0.0"
+    manifest = ast.literal_eval(
+        (REPO_ROOT / "synco_shopify" / "__manifest__.py").read_text()
+    )
+    assert manifest["version"] != FALLBACK_ADDON_VERSION  # read, not the fallback
+    assert USER_AGENT == f"synco_shopify/{manifest['version']}"
 
 
 def test_base_url_override_for_simulator():

@@ -2,6 +2,8 @@
 
 from unittest.mock import patch
 
+from freezegun import freeze_time
+
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -218,6 +220,46 @@ class TestScheduleAndMigration(SimulatorCase):
         self.assertEqual(jobs[0].recordset.shop_id, self.shop)
         self.assertEqual(jobs[0].recordset.trigger, "cron")
         self.assertFalse(other.reconciliation_ids)
+
+    def cron_at(self, moment):
+        with freeze_time(moment), trap_jobs() as trap:
+            self.env["shopify.shop"]._cron_schedule_reconciliations()
+            self.env.flush_all()
+        return [j for j in trap.enqueued_jobs if j.method_name == "_job_run"]
+
+    def test_a_missed_hour_is_caught_up_and_an_overdue_run_alerts_once(self):
+        self.shop.write({"reconcile_hour": 2.0, "tz": "America/New_York"})
+        self.env.flush_all()
+        shop_written = self.shop.write_date
+        messages = self.shop.message_ids
+        # 01:30 in New York: not yet
+        self.assertEqual(self.cron_at("2026-12-02 06:30:00"), [])
+        # the 02:00 tick never came (server down): 04:10 catches up
+        jobs = self.cron_at("2026-12-02 09:10:00")
+        self.assertEqual(len(jobs), 1)
+        run = jobs[0].recordset
+        self.assertEqual(str(run.schedule_date), "2026-12-02")
+        self.assertEqual(self.shop.last_reconcile_date, run.schedule_date)
+        self.assertEqual(self.shop.message_ids, messages)  # not overdue yet
+        # 05:20, the run still waits in the queue: one alert, then no more
+        self.assertEqual(self.cron_at("2026-12-02 10:20:00"), [])
+        alert = self.shop.message_ids - messages
+        self.assertEqual(len(alert), 1)
+        self.assertIn("overdue", alert.body)
+        self.assertEqual(self.cron_at("2026-12-02 11:20:00"), [])
+        self.assertEqual(self.shop.message_ids - messages, alert)
+        # the cron never wrote the shop's row (a job may be writing it)
+        self.assertEqual(self.shop.write_date, shop_written)
+        # the next day has its own run
+        self.assertEqual(len(self.cron_at("2026-12-03 07:05:00")), 1)
+
+    def test_a_done_run_is_not_overdue(self):
+        self.shop.write({"reconcile_hour": 2.0, "tz": "UTC"})
+        run = self.cron_at("2026-12-02 02:01:00")[0].recordset
+        run.state = "done"
+        messages = self.shop.message_ids
+        self.assertEqual(self.cron_at("2026-12-02 06:00:00"), [])
+        self.assertEqual(self.shop.message_ids, messages)
 
     def test_cron_waits_for_the_local_hour(self):
         self.shop.write({"reconcile_hour": 23.99, "tz": "Pacific/Kiritimati"})

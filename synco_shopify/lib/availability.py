@@ -10,6 +10,11 @@ Kept free of the ORM so that the rules can be read, and tested, on their own:
 3. the safety buffer: first the percentage of that figure, then the units;
 4. floored to an integer and never below zero: Shopify must never be promised a
    unit that isn't there.
+
+A kit (a bundle that has no stock of its own) is counted at each source as the
+whole kits its components can build there (``buildable``), then goes through
+steps 2 to 4 like any product: a kit can't be put together from components
+held at two different sources.
 """
 
 import math
@@ -53,6 +58,19 @@ def apply_buffer(quantity, percent=0.0, units=0.0):
 def to_shopify(quantity):
     """Floor to a whole unit, never below zero."""
     return max(0, math.floor(quantity + _EPSILON))
+
+
+def buildable(components):
+    """Whole kits that components can build at one source.
+
+    :param components: iterable of (free quantity, quantity per kit), the
+        quantity per kit positive and in the unit of the free quantity
+    :return: min over components of floor(free ÷ quantity per kit); 0 when
+        there is no component to count.  A component deficit gives a kit
+        deficit, as a product's own negative stock does (step 4 clamps it).
+    """
+    counts = [math.floor(free / per_kit + _EPSILON) for free, per_kit in components]
+    return min(counts) if counts else 0
 
 
 def shopify_available(source_quantities, rule="sum", percent=0.0, units=0.0):

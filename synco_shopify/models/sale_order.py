@@ -251,7 +251,13 @@ class SaleOrder(models.Model):
             ],
             limit=1,
         )
-        return pricelist or Pricelist.sudo().create(
+        if pricelist:
+            return pricelist
+        # Pricelists exist only with the feature on: without it, the next
+        # save of the settings would archive them (and warn on opening)
+        feature = self.env.ref("product.group_product_pricelist")
+        self.env.ref("base.group_user").sudo()._apply_group(feature)
+        return Pricelist.sudo().create(
             {
                 "name": f"Shopify {currency.name}",
                 "currency_id": currency.id,

@@ -63,6 +63,13 @@ class ShopifyReconciliation(models.Model):
         default="reconcile",
     )
     dry_run = fields.Boolean(help="Compute and report only: nothing is written.")
+    schedule_date = fields.Date(
+        readonly=True,
+        copy=False,
+        index=True,
+        help="The shop's local day this scheduled run is for: one per day.",
+    )
+    overdue_alerted = fields.Boolean(readonly=True, copy=False)
     trigger = fields.Selection(
         [("cron", "Scheduled"), ("manual", "Manual"), ("migration", "Migration")],
         default="manual",
@@ -101,6 +108,12 @@ class ShopifyReconciliation(models.Model):
     job_uuid = fields.Char(readonly=True, copy=False, index=True)
     queue_job_id = fields.Many2one(
         "queue.job", compute="_compute_queue_job_id", string="Job"
+    )
+
+    # one scheduled run per shop and local day, whichever cron tick gets it
+    _schedule_uniq = models.UniqueIndex(
+        "(shop_id, schedule_date) WHERE schedule_date IS NOT NULL",
+        "This day's scheduled reconciliation already exists.",
     )
 
     def _compute_queue_job_id(self):
@@ -238,7 +251,11 @@ class ShopifyReconciliation(models.Model):
             }
         if push and not self.dry_run and not shop.sync_frozen:
             result = shop._push_levels(
-                push, reason="cycle_count_available", known=known, client=client
+                push,
+                reason="cycle_count_available",
+                known=known,
+                client=client,
+                observe=False,
             )
             self._apply_outcomes(rows, result)
         if self.mode == "reconcile" and not self.dry_run:

@@ -427,6 +427,7 @@ class ShopifyShop(models.Model):
         client=None,
         refresh=False,
         evidence=True,
+        observe=True,
     ):
         """Write Odoo's figures to Shopify, compare-and-set, in calls of ≤ 250.
 
@@ -439,6 +440,8 @@ class ShopifyShop(models.Model):
             value we last wrote (*Push All*)
         :param evidence: whether a drop in the ``known`` values may be a
             Shopify sale Odoo hasn't seen
+        :param observe: tell drift what the push left (a reconciliation
+            tells it itself, as its own)
         :return: a :class:`PushResult`
 
         Levels Shopify already holds (per our last confirmed write or read)
@@ -487,7 +490,8 @@ class ShopifyShop(models.Model):
             raise RetryableJobError(
                 str(exc), seconds=int(getattr(exc, "retry_after", 0) or 30)
             ) from exc
-        self._synco_observe_levels(targets, levels)
+        if observe:
+            self._synco_observe_levels(targets, levels)
         if result.held:
             self._synco_sales_not_imported(result.held)
         return result

@@ -5,14 +5,18 @@
 import datetime
 import logging
 
+import psycopg2
 import pytz
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import mute_logger
 
 from odoo.addons.base.models.res_partner import _tz_get
 
 _logger = logging.getLogger(__name__)
+# a scheduled run not done this long after its hour raises an alert
+OVERDUE_AFTER = datetime.timedelta(hours=3)
 
 
 class ShopifyShop(models.Model):
@@ -32,7 +36,8 @@ class ShopifyShop(models.Model):
         help="Local time of the daily full reconciliation (02:00 by default).",
     )
     last_reconcile_date = fields.Date(
-        readonly=True, copy=False, help="Local date of the last scheduled run."
+        compute="_compute_last_reconcile_date",
+        help="Local date of the last scheduled run.",
     )
     drift_alert_percent = fields.Float(
         string="Drift Alert (%)",
@@ -65,6 +70,19 @@ class ShopifyShop(models.Model):
         for shop in self:
             if not 0 <= shop.reconcile_hour < 24:
                 raise UserError(self.env._("The reconciliation time must be 0-24 h."))
+
+    def _compute_last_reconcile_date(self):
+        # read from the runs, never written on the shop: a job writing the
+        # shop row (the order poll's watermark) can't collide with the cron
+        dates = dict(
+            self.env["shopify.reconciliation"]._read_group(
+                [("shop_id", "in", self.ids), ("schedule_date", "!=", False)],
+                ["shop_id"],
+                ["schedule_date:max"],
+            )
+        )
+        for shop in self:
+            shop.last_reconcile_date = dates.get(shop, False)
 
     def _compute_reconciliation_count(self):
         counts = dict(
@@ -121,7 +139,12 @@ class ShopifyShop(models.Model):
     def _cron_schedule_reconciliations(self):
         """Hourly: enqueue today's run of each shop whose local hour has come.
 
-        Only enqueues (one job per shop and day); frozen shops are skipped.
+        Only enqueues (one run per shop and local day, kept unique by the
+        runs themselves, so nothing is written on the shop's row that a job
+        could be writing too).  A day whose hour passed while the cron did
+        not run (a server down at 02:00) is caught up on the next tick; a
+        run still not done three hours after its hour raises an alert, once.
+        Frozen shops are skipped.
         """
         now = fields.Datetime.now()
         shops = self.search(
@@ -131,15 +154,52 @@ class ShopifyShop(models.Model):
                 ("policy_inventory", "=", "odoo_to_shopify"),
             ]
         )
+        Run = self.env["shopify.reconciliation"]
         for shop in shops:
             local = pytz.utc.localize(now).astimezone(pytz.timezone(shop.tz or "UTC"))
-            hour = datetime.time(
-                int(shop.reconcile_hour), int(shop.reconcile_hour % 1 * 60)
+            due = local.replace(
+                hour=int(shop.reconcile_hour),
+                minute=int(shop.reconcile_hour % 1 * 60),
+                second=0,
+                microsecond=0,
             )
-            if local.time() < hour or shop.last_reconcile_date == local.date():
+            if local < due:
                 continue
-            shop.last_reconcile_date = local.date()
-            shop._create_run(trigger="cron")._enqueue()
+            run = Run.search(
+                [("shop_id", "=", shop.id), ("schedule_date", "=", local.date())],
+                limit=1,
+            )
+            if not run:
+                run = shop._schedule_run(local.date())
+            if (
+                run
+                and run.state in ("pending", "running")
+                and local >= due + OVERDUE_AFTER
+                and not run.overdue_alerted
+            ):
+                run.overdue_alerted = True
+                shop._alert(
+                    self.env._(
+                        "Reconciliation %(name)s of %(day)s is overdue: due at "
+                        "%(due)s, still %(state)s. Check the job queue.",
+                        name=run.name,
+                        day=local.date(),
+                        due=due.strftime("%H:%M"),
+                        state=run.state,
+                    )
+                )
+
+    def _schedule_run(self, day):
+        """Create and enqueue the scheduled run of ``day``, unless another
+        cron tick just did (then nothing)."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
+                run = self._create_run(trigger="cron", schedule_date=day)
+        except psycopg2.errors.UniqueViolation:
+            return self.env["shopify.reconciliation"]
+        run._enqueue()
+        return run
 
     # ----------------------------------------------------------------- alerts
     def _alert(self, message):

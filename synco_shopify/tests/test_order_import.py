@@ -133,6 +133,21 @@ class TestOrderImport(SyncoCase):
             {job.recordset for job in trap.enqueued_jobs},
         )
 
+    def test_a_new_currency_pricelist_turns_the_pricelist_feature_on(self):
+        """Without the feature, saving the settings would archive it."""
+        feature = self.env.ref("product.group_product_pricelist")
+        employees = self.env.ref("base.group_user").sudo()
+        employees._remove_group(feature)
+        self.env["product.pricelist"].search(
+            [("currency_id.name", "=", "EUR")]
+        ).action_archive()
+        self.assertNotIn(feature, employees.all_implied_ids)
+        pricelist = self.env["sale.order"]._synco_shopify_pricelist(
+            self.shop, {"currency": "EUR"}
+        )
+        self.assertEqual(pricelist.currency_id.name, "EUR")
+        self.assertIn(feature, employees.all_implied_ids)
+
     def test_idempotent_on_order_id(self):
         payload = order_payload(5002, [("SYN-TEST-TEE", 11, 2, "24.00")])
         order, _msg, created = self._sync(payload)

@@ -7,6 +7,7 @@ same sale order, and the zip/range arithmetic of the routing rules lives here
 too, testable without a database.
 """
 
+import math
 import re
 
 from .client import to_gid
@@ -38,9 +39,48 @@ def normalize_order(payload):
     ``lines`` ([gid, sku, variant_gid, quantity, price (text), title]) and
     ``location_gids`` (where Shopify assigned the fulfilment).
     """
-    if is_graphql_order(payload):
-        return _from_graphql(payload)
-    return _from_rest(payload)
+    if not isinstance(payload, dict):
+        # ValueError, as every refusal of a payload: callers catch one kind
+        raise ValueError("an order must be a JSON object")  # noqa: TRY004
+    try:
+        if is_graphql_order(payload):
+            order = _from_graphql(payload)
+        else:
+            order = _from_rest(payload)
+    except (AttributeError, TypeError, KeyError, IndexError) as exc:
+        # a key of the wrong type somewhere (a list for an address, a number
+        # for a SKU): refused as a whole, saying where it broke
+        raise ValueError(f"malformed order payload: {exc}") from exc
+    _check_order(order)
+    return order
+
+
+_TEXT_KEYS = ("name", "email", "currency", "updated_at", "customer_name")
+
+
+def _check_order(order):
+    """The shape the import relies on, or a ``ValueError`` saying what's off."""
+    gid = order["gid"]
+    if not isinstance(gid, str) or not re.fullmatch(r"gid://shopify/Order/\d+", gid):
+        raise ValueError(f"order id {gid!r} is not a Shopify order id")
+    for key in _TEXT_KEYS:
+        if order[key] is not None and not isinstance(order[key], str):
+            raise ValueError(f"order {gid}: {key} {order[key]!r} is not text")
+    for key, value in order["shipping"].items():
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"order {gid}: shipping {key} {value!r} is not text")
+    for line in order["lines"]:
+        quantity = line["quantity"]
+        if not math.isfinite(quantity) or quantity < 0:
+            raise ValueError(f"order {gid}: line quantity {quantity!r}")
+        if not isinstance(line["title"], str):
+            title = line["title"]
+            raise ValueError(f"order {gid}: line title {title!r}")  # noqa: TRY004
+        for key in ("gid", "variant_gid"):
+            if line[key] is not None and not isinstance(line[key], str):
+                raise ValueError(f"order {gid}: line {key} {line[key]!r}")
+    if not all(isinstance(gid, str) for gid in order["location_gids"]):
+        raise ValueError(f"order {gid}: malformed fulfilment locations")
 
 
 def _from_rest(payload):

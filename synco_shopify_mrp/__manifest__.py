@@ -1,0 +1,14 @@
+# Copyright 2026 Synco
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+{
+    "name": "Synco Shopify Kits",
+    "summary": "Push the kits Odoo's components can build, per Shopify location",
+    "version": "19.0.1.0.0",
+    "category": "Inventory/Inventory",
+    "website": "https://github.com/synco/synco_shopify",
+    "author": "Synco",
+    "license": "LGPL-3",
+    "installable": True,
+    "auto_install": True,
+    "depends": ["synco_shopify", "mrp"],
+}

@@ -1,0 +1,45 @@
+# Copyright 2026 Synco
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from collections import defaultdict
+
+from odoo import models
+
+from odoo.addons.synco_shopify.lib import availability
+
+
+class ShopifyLocationMapping(models.Model):
+    _inherit = "shopify.location.mapping"
+
+    def _synco_free_by_source(self, products):
+        """Kits count the whole kits their components can build, per source.
+
+        Kits have no quants: they are swapped for their leaf components in
+        the one grouped read, then each kit's figure at each source is the
+        minimum over its components of floor(free ÷ quantity per kit).  A kit
+        is never built from components held at two sources; the mapping's
+        rule then combines the sources and the kit's own buffer applies, as
+        for any product.
+        """
+        company = self.company_id if len(self.company_id) == 1 else None
+        recipes = self.env["mrp.bom"]._synco_kit_recipes(
+            products, company_id=company.id if company else False
+        )
+        if not recipes:
+            return super()._synco_free_by_source(products)
+        components = {c for recipe in recipes.values() for c in recipe}
+        leaves = products.browse(
+            sorted({p for p in products.ids if p not in recipes} | components)
+        )
+        free = super()._synco_free_by_source(leaves)
+        # components nobody asked for are not part of the answer
+        wanted = set(products.ids)
+        result = defaultdict(float)
+        result.update((k, v) for k, v in free.items() if k[2] in wanted)
+        for mapping in self:
+            for source in mapping.source_ids:
+                for kit_id, recipe in recipes.items():
+                    result[mapping, source, kit_id] = availability.buildable(
+                        (free[mapping, source, c], per_kit)
+                        for c, per_kit in recipe.items()
+                    )
+        return result

@@ -1,0 +1,2 @@
+from . import shopify_location_mapping
+from . import stock_lot
