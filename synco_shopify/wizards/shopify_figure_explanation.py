@@ -68,6 +68,15 @@ class ShopifyFigureExplanation(models.TransientModel):
     )
 
     @api.depends("product_id", "shopify_location_id")
+    def _compute_display_name(self):
+        for line in self:
+            line.display_name = self.env._(
+                "Why this number? %(product)s at %(location)s",
+                product=line.product_id.display_name,
+                location=line.shopify_location_id.name,
+            )
+
+    @api.depends("product_id", "shopify_location_id")
     def _compute_figures(self):
         """Batched: one engine run per set of mappings, not one per line."""
         Level = self.env["shopify.inventory.level"].sudo()
