@@ -147,3 +147,20 @@ class TestOnboarding(TransactionCase):
         self.assertEqual(existing.mapping_id, mappings)
         self.assertEqual(set(existing.mapped("pattern")), {"existing"})
         self.assertFalse(any(existing.mapped("include")))
+
+    def test_opened_from_a_shop_with_locations(self):
+        """From the shop's button: the proposals are there at once."""
+        wizard = self._wizard()
+        wizard.action_connect()
+        wizard.shop_id.action_import_locations()
+        again = (
+            self.env["shopify.onboarding"]
+            .with_context(active_model="shopify.shop", active_id=wizard.shop_id.id)
+            .create({})
+        )
+        self.assertEqual(again.step, "mappings")
+        nj = again.proposal_ids.filtered(
+            lambda p: p.shopify_location_id.name == "New Jersey Warehouse"
+        )
+        self.assertTrue(nj.include)
+        self.assertEqual(nj.source_location_ids, self.wh_nj.lot_stock_id)

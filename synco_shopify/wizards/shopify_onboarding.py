@@ -76,16 +76,15 @@ class ShopifyOnboarding(models.TransientModel):
                 shop_domain=shop.shop_domain,
                 api_version=shop.api_version,
                 api_base_url=shop.api_base_url,
-                step="mappings" if shop.mapping_ids else "locations",
+                step="connect",
             )
+            if shop.location_ids:
+                # what is there, and proposals for the locations left
+                values.update(
+                    step="mappings",
+                    proposal_ids=self._proposal_commands(shop),
+                )
         return values
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        wizards = super().create(vals_list)
-        for wizard in wizards.filtered(lambda w: w.step == "mappings"):
-            wizard._build_proposals()
-        return wizards
 
     # ----------------------------------------------------------------- steps
     def action_connect(self):
@@ -306,10 +305,13 @@ class ShopifyOnboarding(models.TransientModel):
         return mappings.filtered(lambda m: m.state == "draft")
 
     def _build_proposals(self):
+        self.ensure_one()
+        self.proposal_ids = [(5, 0, 0), *self._proposal_commands(self.shop_id)]
+
+    @api.model
+    def _proposal_commands(self, shop):
         """One line per Shopify location: its mapping if it has one, else the
         proposal of :mod:`..lib.proposals` (or an empty, unticked line)."""
-        self.ensure_one()
-        shop = self.shop_id
         Warehouse = self.env["stock.warehouse"]
         warehouses = Warehouse.search([("company_id", "=", shop.company_id.id)])
         partners = Counter(warehouses.partner_id.ids)
@@ -327,8 +329,8 @@ class ShopifyOnboarding(models.TransientModel):
             }
             for wh in warehouses
         ]
-        suppliers = self._supplier_locations()
-        lines = [(5, 0, 0)]
+        suppliers = self._supplier_locations(shop)
+        lines = []
         for location in shop.location_ids.filtered("shopify_active"):
             mapping = location.mapping_ids[:1]
             if mapping:
@@ -347,7 +349,7 @@ class ShopifyOnboarding(models.TransientModel):
                 suppliers.ids,
             )
             lines.append((0, 0, self._proposal_line(location, proposal)))
-        self.proposal_ids = lines
+        return lines
 
     def _existing_line(self, location, mapping):
         return {
@@ -431,13 +433,14 @@ class ShopifyOnboarding(models.TransientModel):
             "reason": "; ".join(why),
         }
 
-    def _supplier_locations(self):
+    @api.model
+    def _supplier_locations(self, shop):
         """Drop-ship supplier locations: supplier locations with no supplier
         location below them (Odoo's generic *Vendors* only when alone)."""
         locations = self.env["stock.location"].search(
             [
                 ("usage", "=", "supplier"),
-                ("company_id", "in", [False, self.shop_id.company_id.id]),
+                ("company_id", "in", [False, shop.company_id.id]),
             ]
         )
         vendors = self.env.ref("stock.stock_location_suppliers", False)
