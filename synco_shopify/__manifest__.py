@@ -9,6 +9,7 @@
     "author": "Synco",
     "license": "LGPL-3",
     "application": True,
+    "images": ["static/description/banner.png"],
     "installable": True,
     "depends": ["mail", "stock", "sale_stock", "queue_job"],
     "external_dependencies": {"python": ["requests"]},
