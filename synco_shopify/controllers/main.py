@@ -83,7 +83,9 @@ class ShopifyWebhookController(http.Controller):
             )
             return self._answer(401, "Invalid signature")
         try:
-            parsed = json.loads(body)
+            # Shopify sends UTF-8; json.loads would also take UTF-16 or -32
+            # bytes, which the event's text column could not store as such
+            parsed = json.loads(body.decode("utf-8"))
         except ValueError:  # UnicodeDecodeError included
             parsed = None
         if not isinstance(parsed, dict):

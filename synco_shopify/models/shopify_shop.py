@@ -60,12 +60,12 @@ class ShopifyShop(models.Model):
         "simulator, e.g. http://127.0.0.1:8765.",
     )
     access_token = fields.Char(
-        groups="stock.group_stock_manager",
+        groups="synco_shopify.group_shopify_manager",
         copy=False,
         help="Admin API access token of the custom app (X-Shopify-Access-Token).",
     )
     webhook_secret = fields.Char(
-        groups="stock.group_stock_manager",
+        groups="synco_shopify.group_shopify_manager",
         copy=False,
         help="Secret used by Shopify to sign webhooks (X-Shopify-Hmac-Sha256).",
     )

@@ -205,6 +205,15 @@ class _Resolver:
             return None
         return records
 
+    def _list(self, path, value):
+        """``value`` as a list (``null`` for an empty one), or None and an error."""
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self._error(path, "must be a list")
+            return None
+        return value
+
     def _location(self, path, name):
         company = [("company_id", "in", (False, self.shop.company_id.id))]
         return self._one(
@@ -223,8 +232,16 @@ class _Resolver:
 
     def parse(self, payload):
         mappings, rules = [], []
-        if not self._check_keys("file", payload, TOP_KEYS, {"format", "version"}):
+        if not self._check_keys(
+            "file", payload, TOP_KEYS, {"format", "version", "mappings"}
+        ):
             return mappings, rules
+        # the import replaces everything: a missing or null list must not
+        # silently wipe the shop's configuration (an empty list does, on purpose)
+        for key in ("mappings", "buffer_rules"):
+            if key in payload and not isinstance(payload[key], list):
+                self._error(key, "must be a list")
+                return mappings, rules
         if payload["format"] != FORMAT:
             self._error("format", f"expected {FORMAT!r}")
         if payload["version"] != VERSION:
@@ -235,7 +252,7 @@ class _Resolver:
                 f"the file is for {payload['shop']!r}, not {self.shop.shop_domain!r}",
             )
         seen = set()
-        for index, item in enumerate(payload.get("mappings") or []):
+        for index, item in enumerate(payload["mappings"]):
             vals = self._parse_mapping(f"mappings[{index}]", item)
             if vals:
                 mappings.append(vals)
@@ -261,17 +278,30 @@ class _Resolver:
         threshold = item.get("drift_threshold", 0)
         if not isinstance(threshold, int) or threshold < 0:
             self._error(f"{path}.drift_threshold", "must be a whole number ≥ 0")
+        source_names = self._list(f"{path}.sources", item["sources"])
         sources = [
             self._location(f"{path}.sources[{i}]", name)
-            for i, name in enumerate(item["sources"] or [])
+            for i, name in enumerate(source_names or ())
         ]
-        if not sources:
+        if source_names is not None and not sources:
             self._error(f"{path}.sources", "a mapping needs at least one source")
+        excluded_names = self._list(
+            f"{path}.excluded_locations", item.get("excluded_locations")
+        )
         excluded = [
             self._location(f"{path}.excluded_locations[{i}]", name)
-            for i, name in enumerate(item.get("excluded_locations") or [])
+            for i, name in enumerate(excluded_names or ())
         ]
-        if not location or None in sources or None in excluded:
+        name = item.get("name")
+        if name is not None and not isinstance(name, str):
+            self._error(f"{path}.name", "must be a string")
+        if (
+            not location
+            or source_names is None
+            or excluded_names is None
+            or None in sources
+            or None in excluded
+        ):
             return None
         vals = {
             "shop_id": self.shop.id,
