@@ -47,7 +47,9 @@ class ShopifyOnboarding(models.TransientModel):
     name = fields.Char(string="Shop Name")
     shop_domain = fields.Char(help="The permanent domain, e.g. acme.myshopify.com.")
     access_token = fields.Char(
-        help="Admin API access token of the shop's custom app (shpat_…)."
+        groups="synco_shopify.group_shopify_manager",
+        help="Admin API access token of the shop's custom app (shpat_…); kept "
+        "on the shop only, cleared here once connected.",
     )
     api_version = fields.Char(string="API Version", default=DEFAULT_API_VERSION)
     api_base_url = fields.Char(
