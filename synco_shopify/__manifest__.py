@@ -38,6 +38,8 @@
         "views/shopify_shop_reconciliation_views.xml",
         "views/res_config_settings_views.xml",
         "views/synco_shopify_menus.xml",
+        "data/ir_cron_retention_data.xml",
+        "views/shopify_reconciliation_retention_views.xml",
         "wizards/shopify_figure_explanation_views.xml",
         "views/product_views.xml",
         "wizards/shopify_onboarding_views.xml",

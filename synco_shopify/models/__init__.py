@@ -20,5 +20,7 @@ from . import stock_picking
 from . import stock_location
 from . import shopify_reconciliation
 from . import shopify_shop_reconciliation
+from . import shopify_reconciliation_retention
+from . import shopify_throttle_state
 from . import product_product
 from . import shopify_figure_explained_mixin

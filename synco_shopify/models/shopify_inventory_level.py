@@ -72,6 +72,14 @@ class ShopifyInventoryLevel(models.Model):
         self.ensure_one()
         return max(0, odoo_figure - self.held_qty)
 
+    def _synco_held_message(self):
+        self.ensure_one()
+        return self.env._(
+            "%(units)s unit(s) held for Shopify sales not in Odoo yet: an "
+            "order poll will bring the order or release them.",
+            units=self.held_qty,
+        )
+
     def _synco_absorb(self, value, evidence=True):
         """Shopify holds ``value`` now (just read): remember it.
 

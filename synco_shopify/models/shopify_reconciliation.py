@@ -37,6 +37,7 @@ OUTCOMES = [
     ("stale_resolved", "Written after a concurrent change"),
     ("activated", "Stocked and written"),
     ("unchanged", "Already right"),
+    ("held", "Held: Shopify sale not in Odoo yet"),
     ("not_stocked", "Not stocked"),
     ("failed", "Failed"),
 ]

@@ -14,6 +14,7 @@ from odoo.tools import SQL, mute_logger
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..lib.shopify import (
+    CostThrottle,
     Outcome,
     QuantityChange,
     ShopifyClient,
@@ -22,6 +23,7 @@ from ..lib.shopify import (
     ShopifyUserErrors,
     to_gid,
 )
+from .shopify_throttle_state import STORE_PARAM, DatabaseThrottleStore
 
 _logger = logging.getLogger(__name__)
 
@@ -245,7 +247,16 @@ class ShopifyShop(models.Model):
             shop.access_token,
             shop.api_version,
             base_url=shop.api_base_url or None,
+            throttle=self._synco_throttle(),
         )
+
+    def _synco_throttle(self):
+        """The bucket estimate every node shares: in the database by default,
+        or a file per host (``synco_shopify.throttle_store`` = ``file``)."""
+        param = self.env["ir.config_parameter"].sudo().get_param(STORE_PARAM)
+        if param == "file":
+            return CostThrottle()
+        return CostThrottle(DatabaseThrottleStore(self.env.cr.dbname))
 
     @contextlib.contextmanager
     def _user_api_errors(self):
@@ -477,7 +488,11 @@ class ShopifyShop(models.Model):
                     target = level._synco_target(quantity)
                     if level.shopify_known and level.shopify_available == target:
                         result.unchanged += 1
-                        result.outcomes[binding, location] = ("unchanged", None)
+                        result.outcomes[binding, location] = (
+                            ("held", level._synco_held_message())
+                            if target < quantity
+                            else ("unchanged", None)
+                        )
                         continue
                     key = (
                         to_gid("InventoryItem", binding.shopify_inventory_item_gid),
