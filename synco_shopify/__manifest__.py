@@ -9,6 +9,7 @@
     "author": "Synco",
     "license": "LGPL-3",
     "application": True,
+    "images": ["static/description/banner.png"],
     "installable": True,
     "depends": ["mail", "stock", "sale_stock", "queue_job"],
     "external_dependencies": {"python": ["requests"]},
@@ -39,6 +40,9 @@
         "views/synco_shopify_menus.xml",
         "data/ir_cron_retention_data.xml",
         "views/shopify_reconciliation_retention_views.xml",
+        "wizards/shopify_figure_explanation_views.xml",
+        "views/product_views.xml",
+        "wizards/shopify_onboarding_views.xml",
     ],
     "demo": ["demo/synco_shopify_demo.xml"],
     "assets": {

@@ -8,3 +8,5 @@ from . import test_webhook_controller
 from . import test_drift
 from . import test_uncounted_stock
 from . import test_reservation
+from . import test_figure_explanation
+from . import test_ui_why
