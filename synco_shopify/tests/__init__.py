@@ -10,3 +10,4 @@ from . import test_uncounted_stock
 from . import test_reservation
 from . import test_figure_explanation
 from . import test_ui_why
+from . import test_i18n
