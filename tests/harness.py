@@ -663,6 +663,28 @@ def cmd_bench(args):
     sys.exit(rc)
 
 
+def cmd_pot(args):
+    """Export each addon's translation template (``i18n/<addon>.pot``).
+
+    On the database of ``test --reuse`` (created or updated here), so the
+    template holds exactly the terms of the code as it is.
+    """
+    check_odoo()
+    ensure_python_deps()
+    stack = private_stack(STATE / "test", "synco_test", reuse=True, addons=ALL_ADDONS)
+    with stack as (_pg, conf):
+        for addon in ALL_ADDONS:
+            res = subprocess.run(
+                [*odoo_launcher(), "i18n", "export", "-c", str(conf)]
+                + ["-d", "synco_test", addon],
+                check=False,
+                env=odoo_env(),
+            )
+            if res.returncode:
+                die(f"exporting the template of {addon} failed", res.returncode)
+            log(f"{addon}/i18n/{addon}.pot written")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -682,6 +704,8 @@ def main():
     p_bench.add_argument("name")
     p_bench.add_argument("bench_args", nargs=argparse.REMAINDER)
     p_bench.set_defaults(func=cmd_bench)
+    p_pot = sub.add_parser("pot", help="export the addons' translation templates")
+    p_pot.set_defaults(func=cmd_pot)
     # SIGTERM (CI's timeout, kill) unwinds like Ctrl-C, so PostgreSQL is stopped
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     args, unknown = parser.parse_known_args()

@@ -543,3 +543,16 @@ def test_iter_orders_since_with_long_orders(client, fresh_sim):
     assert "fulfillmentOrders" in big_order
     future = datetime.now(timezone.utc) + timedelta(days=1)
     assert list(client.iter_orders(future)) == []
+
+
+def test_access_scopes(client, fresh_sim):
+    """The onboarding reads the token's scopes to name a missing one."""
+    assert "write_inventory" in client.access_scopes()
+    fresh_sim.shop().scopes = ["read_products"]
+    assert client.access_scopes() == ["read_products"]
+
+
+def test_iter_variants_reads_the_whole_catalogue(client, fresh_sim):
+    skus = [v["sku"] for v in client.iter_variants(page_size=3)]
+    assert len(skus) == 8
+    assert "SYN-MUG-001" in skus

@@ -76,3 +76,32 @@ def buildable(components):
 def shopify_available(source_quantities, rule="sum", percent=0.0, units=0.0):
     """The whole chain for one product at one Shopify location."""
     return to_shopify(apply_buffer(aggregate(source_quantities, rule), percent, units))
+
+
+def explain(source_quantities, rule="sum", percent=0.0, units=0.0):
+    """The chain of :func:`shopify_available`, step by step, for one figure.
+
+    The same functions in the same order, each intermediate value kept, so
+    that "why this number?" never computes a figure of its own::
+
+        {"sources": [...], "rule": ..., "aggregated": ..., "percent": ...,
+         "withheld_percent": ..., "units": ..., "buffered": ...,
+         "floored": ..., "clamped": bool, "available": int}
+    """
+    sources = list(source_quantities)
+    aggregated = aggregate(sources, rule)
+    buffered = apply_buffer(aggregated, percent, units)
+    available = to_shopify(buffered)
+    floored = math.floor(buffered + _EPSILON)
+    return {
+        "sources": sources,
+        "rule": rule,
+        "aggregated": aggregated,
+        "percent": percent,
+        "withheld_percent": aggregated - units - buffered,
+        "units": units,
+        "buffered": buffered,
+        "floored": floored,
+        "clamped": floored < 0,
+        "available": available,
+    }

@@ -23,6 +23,8 @@ from . import shopify_shop_reconciliation
 from . import shopify_reconciliation_retention
 from . import shopify_throttle_state
 from . import sale_order_line
+from . import product_product
+from . import shopify_figure_explained_mixin
 from . import shopify_alert
 from . import shopify_shop_monitoring
 from . import shopify_location_mapping_monitoring

@@ -159,10 +159,20 @@ class ShopifyBufferRule(models.Model):
 
     @api.model
     def _get_buffers(self, mappings, products):
-        """{(mapping id, product id): (percent, units)} for every pair.
+        """{(mapping id, product id): (percent, units)} for every pair."""
+        return {
+            key: (rule.buffer_percent, rule.buffer_units) if rule else (0.0, 0.0)
+            for key, rule in self._get_buffer_rules(mappings, products).items()
+        }
+
+    @api.model
+    def _get_buffer_rules(self, mappings, products):
+        """{(mapping id, product id): the winning rule, or None} for every pair.
 
         Rules are few, products many: the candidate rules are sorted once per
         (mapping, category) and each product only looks up its own rule list.
+        The push reads its buffers from here, and "why this number?" the rule
+        it names as the winner.
         """
         rules = self.search([("shop_id", "in", mappings.shop_id.ids)])
         result = {}
@@ -207,7 +217,65 @@ class ShopifyBufferRule(models.Model):
                             else None
                         )
                     rule = by_categ[key]
-                result[mapping.id, product.id] = (
-                    (rule.buffer_percent, rule.buffer_units) if rule else (0.0, 0.0)
-                )
+                result[mapping.id, product.id] = rule or None
         return result
+
+    @api.model
+    def _synco_explain_buffer(self, mapping, product):
+        """The buffer rule that applies to ``product`` at ``mapping``, and why.
+
+        The winner is the one the push uses (``_get_buffer_rules``); every
+        other rule that matches the product is listed with the reason it lost.
+
+        :return: {"rule": winning rule or None, "others": [(rule, reason)]}
+        """
+        rule = self._get_buffer_rules(mapping, product)[mapping.id, product.id]
+        categ = product.categ_id
+        depths = {
+            int(cid): depth
+            for depth, cid in enumerate(
+                x for x in (categ.parent_path or "").split("/") if x
+            )
+        }
+        others = []
+        candidates = self.search(
+            [
+                ("shop_id", "=", mapping.shop_id.id),
+                ("mapping_id", "in", [False, mapping.id]),
+                ("id", "!=", rule.id if rule else 0),
+            ]
+        )
+        for other in candidates:
+            if other.product_id and other.product_id != product:
+                continue
+            if other.product_categ_id and other.product_categ_id.id not in depths:
+                continue
+            others.append((other, rule._synco_beats(other, depths) if rule else ""))
+        return {"rule": rule, "others": others}
+
+    def _synco_beats(self, other, depths):
+        """Why this rule (the winner) is preferred to ``other``."""
+        self.ensure_one()
+        if self.product_id and not other.product_id:
+            return self.env._(
+                "A rule for the product itself beats any category or shop-wide rule."
+            )
+        if self.product_categ_id and not other.product_categ_id:
+            return self.env._(
+                "A category rule beats a rule that names no product or category."
+            )
+        if (
+            self.product_categ_id
+            and other.product_categ_id
+            and self.product_categ_id != other.product_categ_id
+        ):
+            return self.env._(
+                "%(near)s is nearer to the product than %(far)s: the nearest "
+                "category wins.",
+                near=self.product_categ_id.display_name,
+                far=other.product_categ_id.display_name,
+            )
+        return self.env._(
+            "Both cover the product alike: the rule naming this mapping beats the "
+            "shop-wide one."
+        )

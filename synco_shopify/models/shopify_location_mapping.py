@@ -394,22 +394,48 @@ class ShopifyLocationMapping(models.Model):
                 for location_id in location_ids:
                     location_source[location_id].append((mapping, source))
         free = defaultdict(float)  # (mapping, source, product id) → free qty
-        if location_source and products:
-            groups = (
-                self.env["stock.quant"]
-                .sudo()
-                ._read_group(
-                    Domain("product_id", "in", products.ids)
-                    & Domain("location_id", "in", list(location_source))
-                    & self._synco_quant_domain(),
-                    ["product_id", "location_id"],
-                    ["quantity:sum", "reserved_quantity:sum"],
-                )
-            )
-            for product, location, quantity, reserved in groups:
-                for mapping, source in location_source[location.id]:
-                    free[mapping, source, product.id] += quantity - reserved
+        rows = self._synco_read_quants(products, location_source)
+        for product_id, location_id, quantity, reserved in rows:
+            for mapping, source in location_source[location_id]:
+                free[mapping, source, product_id] += quantity - reserved
         return free
+
+    @api.model
+    def _synco_read_quants(self, products, location_ids):
+        """[(product id, location id, quantity, reserved)] summed per pair.
+
+        The one read of stock the figures come from: the engine reads the
+        counted locations of every mapping through it, and "why this
+        number?" the same locations plus the excluded zones, for one product.
+        """
+        if not (products and location_ids):
+            return []
+        groups = (
+            self.env["stock.quant"]
+            .sudo()
+            ._read_group(
+                Domain("product_id", "in", products.ids)
+                & Domain("location_id", "in", list(location_ids))
+                & self._synco_quant_domain(),
+                ["product_id", "location_id"],
+                ["quantity:sum", "reserved_quantity:sum"],
+            )
+        )
+        return [
+            (product.id, location.id, quantity, reserved)
+            for product, location, quantity, reserved in groups
+        ]
+
+    def _synco_explain_notes(self, product, free):
+        """Lines "why this number?" adds for ``product`` at this mapping.
+
+        :param free: what ``_synco_free_by_source`` returned for it
+        :return: a list of strings (none here).  The hook for figures not
+            read from the product's own quants: ``synco_shopify_mrp`` names
+            the component that limits a kit at each source.
+        """
+        self.ensure_one()
+        return []
 
     @api.model
     def _synco_quant_domain(self):

@@ -8,6 +8,9 @@ from . import test_webhook_controller
 from . import test_drift
 from . import test_uncounted_stock
 from . import test_reservation
+from . import test_figure_explanation
+from . import test_ui_why
+from . import test_i18n
 from . import test_alerts
 from . import test_digest
 from . import test_monitoring_ui

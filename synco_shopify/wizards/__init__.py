@@ -1,1 +1,3 @@
 from . import shopify_config_transfer
+from . import shopify_figure_explanation
+from . import shopify_onboarding

@@ -43,3 +43,52 @@ class ShopifyLocationMapping(models.Model):
                         for c, per_kit in recipe.items()
                     )
         return result
+
+    def _synco_explain_notes(self, product, free):
+        """ "Why this number?" for a kit: the component limiting it per source.
+
+        The components' figures come from the same read as the kit's own
+        (``_synco_free_by_source`` below this bridge), and the count from
+        ``availability.buildable``, as the push does.
+        """
+        notes = super()._synco_explain_notes(product, free)
+        recipe = (
+            self.env["mrp.bom"]
+            ._synco_kit_recipes(product, company_id=self.company_id.id)
+            .get(product.id)
+        )
+        if recipe is None:
+            return notes
+        components = product.browse(sorted(recipe))
+        parts = super()._synco_free_by_source(components)
+        for source in self.source_ids:
+            counts = [
+                (
+                    availability.buildable([(parts[self, source, c], per_kit)]),
+                    components.browse(c),
+                    parts[self, source, c],
+                    per_kit,
+                )
+                for c, per_kit in recipe.items()
+            ]
+            if not counts:
+                notes.append(
+                    self.env._(
+                        "%(location)s: the kit has no storable component: 0.",
+                        location=source.display_name,
+                    )
+                )
+                continue
+            kits, component, component_free, per_kit = min(counts, key=lambda c: c[0])
+            notes.append(
+                self.env._(
+                    "%(location)s: %(component)s limits the kit: %(free)s free "
+                    "÷ %(per_kit)s per kit = %(kits)s kits.",
+                    location=source.display_name,
+                    component=component.display_name,
+                    free=f"{component_free:g}",
+                    per_kit=f"{per_kit:g}",
+                    kits=kits,
+                )
+            )
+        return notes

@@ -1,1 +1,2 @@
 from . import test_kits
+from . import test_kit_explanation

@@ -453,6 +453,17 @@ def _shop(_root, info):
     return info.context.shop
 
 
+@resolver("QueryRoot", "currentAppInstallation")
+def _current_app_installation(_root, info):
+    shop = info.context.shop
+    return {
+        "id": f"gid://shopify/AppInstallation/{shop.number}",
+        "accessScopes": [
+            {"handle": handle, "description": handle} for handle in shop.scopes
+        ],
+    }
+
+
 @resolver("QueryRoot", "locations")
 def _locations(_root, info, **args):
     items = list(info.context.shop.locations.values())

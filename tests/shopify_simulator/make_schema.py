@@ -46,6 +46,7 @@ EDGE = ["cursor", "node"]
 KEEP = {
     "QueryRoot": [
         "bulkOperation",
+        "currentAppInstallation",
         "currentBulkOperation",
         "inventoryItem",
         "inventoryItems",
@@ -73,6 +74,8 @@ KEEP = {
         "webhookSubscriptionDelete",
     ],
     "Node": ["id"],
+    "AppInstallation": ["accessScopes", "id"],
+    "AccessScope": ["description", "handle"],
     "LegacyInteroperability": ["legacyResourceId"],
     "DisplayableError": ["field", "message"],
     "Shop": [

@@ -50,6 +50,16 @@ def local_iso(ts, tz_name):
     return datetime.fromtimestamp(ts, ZoneInfo(tz_name)).isoformat(timespec="seconds")
 
 
+# what a custom app installed for this connector is granted
+DEFAULT_SCOPES = (
+    "read_inventory",
+    "read_locations",
+    "read_orders",
+    "read_products",
+    "write_inventory",
+)
+
+
 class Record:
     """Base for state objects: keyword construction of ``__slots__``."""
 
@@ -90,6 +100,7 @@ class Shop(Record):
         "orders",
         "plan",
         "products",
+        "scopes",
         "timezone",
         "token",
         "variants",
@@ -541,6 +552,7 @@ class Store:
             email=email or f"owner@{domain}",
             plan=plan,
             created_at=now,
+            scopes=list(DEFAULT_SCOPES),
         )
         self.shops[domain] = shop
         return shop

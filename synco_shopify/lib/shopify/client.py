@@ -547,6 +547,12 @@ class ShopifyClient(FulfillmentMixin):
             },
         }
 
+    def access_scopes(self):
+        """The handles of the scopes granted to the token (``read_inventory``…)."""
+        data = self.execute(docs.ACCESS_SCOPES).data
+        installation = data.get("currentAppInstallation") or {}
+        return sorted(s["handle"] for s in installation.get("accessScopes") or ())
+
     def iter_locations(self, include_inactive=False, page_size=None):
         """Yield the shop's locations as Shopify returns them.
 
@@ -562,6 +568,13 @@ class ShopifyClient(FulfillmentMixin):
     # ------------------------------------------------------------------
     # catalogue
     # ------------------------------------------------------------------
+
+    def iter_variants(self, page_size=None):
+        """Yield every variant of the shop: ``id, sku, title, product {title},
+        inventoryItem {id, tracked}`` (the onboarding's SKU report)."""
+        yield from self._paginate(
+            docs.VARIANTS_BY_SKU, {"query": ""}, ("productVariants",), page_size
+        )
 
     def find_variants_by_sku(self, skus, *, batch_size=50, max_query_length=4000):
         """Map SKUs to their variant and inventory item.

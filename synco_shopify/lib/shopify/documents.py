@@ -48,6 +48,7 @@ ORDER_LINE_ITEMS = load("order_line_items.graphql")
 ORDER_FULFILLMENT_ORDERS = load("order_fulfillment_orders.graphql")
 FULFILLMENT_ORDER_MOVE = load("fulfillment_order_move.graphql")
 FULFILLMENT_CREATE = load("fulfillment_create.graphql")
+ACCESS_SCOPES = load("access_scopes.graphql")
 
 #: every document, by operation name (used by tests and the simulator)
 ALL = {
@@ -73,5 +74,6 @@ ALL = {
         ORDER_FULFILLMENT_ORDERS,
         FULFILLMENT_ORDER_MOVE,
         FULFILLMENT_CREATE,
+        ACCESS_SCOPES,
     )
 }
