@@ -9,7 +9,8 @@ Each shot of ``SHOTS`` is a page of the demo, opened in headless Chromium
 (driven over its DevTools protocol with ``websocket-client``), waited for,
 and saved as ``synco_shopify/static/description/screenshots/<name>.png``.
 Name shots to take only those.  To add a shot, add an entry to ``SHOTS``: a
-name, a function returning the URL (it may prepare records over JSON-RPC),
+name, a function returning the URL (a path of the demo, or a ``file://``
+page it wrote; it may prepare records over JSON-RPC),
 the CSS selector to wait for, and optionally JavaScript to run first (a
 click) with the selector to wait for after it.  The Apps page's banner
 (``static/description/banner.png``) is ``tools/banner.html`` around the "why
@@ -149,6 +150,27 @@ def _product_figures(demo):
     )
 
 
+def _overview(demo):
+    return "/odoo/action-synco_shopify.shopify_overview_action"
+
+
+def _digest(demo):
+    """The demo shop's weekly digest e-mail, as *Send Digest Now* queues it."""
+    shop = demo.ref("synco_shopify.demo_shop")
+    action = demo.call("shopify.shop", "action_send_digest_now", [shop])
+    digest = demo.call("shopify.digest", "read", [action["res_id"]], ["mail_id"])[0]
+    if not digest["mail_id"]:
+        raise SystemExit("the demo shop has no digest recipients")
+    body = demo.call("mail.mail", "read", [digest["mail_id"][0]], ["body_html"])[0]
+    page = Path(tempfile.mkdtemp(prefix="synco-digest-")) / "digest.html"
+    page.write_text(
+        "<html><body style='margin:24px auto;max-width:860px;background:#fff'>"
+        + body["body_html"]
+        + "</body></html>"
+    )
+    return page.as_uri()
+
+
 def _onboarding(demo):
     """The assistant, opened from the demo shop: its mappings, as a re-run
     shows them."""
@@ -176,6 +198,8 @@ SHOTS = [
             ".o_list_view .o_data_row .o_synco_why_button",
         ),
     ),
+    ("overview", _overview, ".o_kanban_record .badge", None),
+    ("digest", _digest, "table", None),
     (
         "onboarding",
         _onboarding,
@@ -333,7 +357,8 @@ def main():
     try:
         login(browser, args.url)
         for name, url, selector, action in wanted:
-            browser.goto(args.url + url(demo))
+            target = url(demo)  # a path of the demo, or a page of its own
+            browser.goto(target if "://" in target else args.url + target)
             browser.wait_for(selector)
             if action:
                 script, selector = action
