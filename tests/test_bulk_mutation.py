@@ -54,6 +54,7 @@ def fresh_sim(sim):
     yield sim
     sim.release_bulk()
     sim.wait_for_bulk(10)
+    sim.clear_faults()
 
 
 def gql(sim, query, variables=None):
@@ -335,3 +336,23 @@ def test_set_available_bulk_falls_back_when_five_run(client, fresh_sim):
         e for e in fresh_sim.log if e["operation_name"] == "InventorySetQuantities"
     ]
     assert sum(e["quantities"] for e in writes) == len(pairs)
+
+
+def test_set_available_bulk_failed_part_way_loses_no_line(client, fresh_sim):
+    """An operation that fails after 3 lines: those are read from its partial
+    file, every other line goes through the per-call path."""
+    pairs = levels(fresh_sim)
+    fresh_sim.set_faults(bulk_fail_after=3)
+    changes = [QuantityChange(i, loc, 21, lvl.available) for i, loc, lvl in pairs]
+    fresh_sim.clear_log()
+    result = client.set_available_bulk(changes, reference_uri=REF)
+    assert result.bulk_operations == 1
+    assert result.bulk_lines == 3
+    assert result.bulk_retried == len(pairs) - 3
+    assert len(result.applied) == len(pairs) and result.ok
+    assert {lvl.available for _i, _l, lvl in pairs} == {21}
+    writes = [
+        e for e in fresh_sim.log if e["operation_name"] == "InventorySetQuantities"
+    ]
+    assert sum(e["quantities"] for e in writes) == len(pairs) - 3
+    assert all(e["user_errors"] == 0 for e in writes)

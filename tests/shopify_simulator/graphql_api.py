@@ -981,6 +981,14 @@ def _bulk_url(operation, info):
     return f"{info.context.sim.base_url}/_sim/bulk/{operation.number}.jsonl"
 
 
+@resolver("BulkOperation", "partialDataUrl")
+def _bulk_partial_url(operation, info):
+    """What a failed operation produced before it stopped."""
+    if operation.status != "FAILED" or not operation.jsonl:
+        return None
+    return f"{info.context.sim.base_url}/_sim/bulk/{operation.number}.jsonl"
+
+
 @resolver("BulkOperation", "fileSize")
 def _bulk_size(operation, _info):
     if operation.status != "COMPLETED":

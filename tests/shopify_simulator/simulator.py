@@ -88,6 +88,8 @@ DEFAULT_FAULTS = {
     "drop_webhooks": 0.0,
     "drop_next_webhooks": 0,
     "orders_search_lag": 0.0,
+    # a bulk mutation fails after this many lines (partialDataUrl: those)
+    "bulk_fail_after": None,
 }
 # failed deliveries (each after every retry) that remove a subscription
 REMOVE_SUBSCRIPTION_AFTER = 3
@@ -1622,8 +1624,12 @@ class Simulator:
         """Run each line under the lock, one at a time, like Shopify's worker:
         other requests (a sale, a manual edit) interleave between lines."""
         rows = []
+        fail_after = self.faults["bulk_fail_after"]
         for number, variables in enumerate(lines):
             self.bulk_gate.wait()
+            if fail_after is not None and number >= fail_after:
+                operation.error_code = "INTERNAL_SERVER_ERROR"
+                break
             with self.lock:
                 rows.append(
                     bulk.execute_mutation_line(
@@ -1660,6 +1666,9 @@ class Simulator:
         with self.lock:
             for shop in self.store.shops.values():
                 operation = shop.bulk_operations.get(number)
-                if operation is not None and operation.status == "COMPLETED":
+                if operation is not None and operation.status in (
+                    "COMPLETED",
+                    "FAILED",
+                ):
                     return operation.jsonl
         return None
