@@ -1153,18 +1153,10 @@ class ShopifyClient(FulfillmentMixin):
 
         :return: the items to send again through the per-call path
         """
-        lines = "".join(
-            json.dumps(
-                {
-                    "idempotencyKey": str(uuid.uuid4()),
-                    "input": _quantities_input(reason, reference_uri, [p]),
-                },
-                separators=(",", ":"),
-            )
-            + "\n"
-            for p in pending
+        path = self.stage_upload(
+            _bulk_variables(reason, reference_uri, pending),
+            "inventory_quantities.jsonl",
         )
-        path = self.stage_upload(lines.encode("utf-8"), "inventory_quantities.jsonl")
         try:
             operation = self.run_bulk_mutation(
                 docs.INVENTORY_SET_QUANTITIES_BULK,
@@ -1181,6 +1173,11 @@ class ShopifyClient(FulfillmentMixin):
             return list(pending)
         result.bulk_operations += 1
         operation = self._wait_bulk(operation, "bulkOperationRunMutation", *polling)
+        answers = self._bulk_answers(operation, len(pending))
+        return self._settle_bulk_answers(pending, answers, on_stale, outcomes, result)
+
+    def _bulk_answers(self, operation, lines):
+        """{line number: answer} from a finished operation's (partial) file."""
         url = operation.get("url") or operation.get("partialDataUrl")
         answers = {}
         if url:
@@ -1195,8 +1192,16 @@ class ShopifyClient(FulfillmentMixin):
                 operation.get("status"),
                 operation.get("errorCode"),
                 len(answers),
-                len(pending),
+                lines,
             )
+        return answers
+
+    def _settle_bulk_answers(self, pending, answers, on_stale, outcomes, result):
+        """Outcomes of the answered lines; the others to send again.
+
+        :return: the items for the per-call path: unanswered or refused for
+            their key as they were, stale ones recomputed from a re-read
+        """
         retry, stale = [], []
         for number, p in enumerate(pending):
             answer = answers.get(number)
@@ -1435,6 +1440,21 @@ def _quantities_input(reason, reference_uri, items):
             for p in items
         ],
     }
+
+
+def _bulk_variables(reason, reference_uri, pending):
+    """JSONL bytes: one line of variables per quantity, each with its own key."""
+    return "".join(
+        json.dumps(
+            {
+                "idempotencyKey": str(uuid.uuid4()),
+                "input": _quantities_input(reason, reference_uri, [p]),
+            },
+            separators=(",", ":"),
+        )
+        + "\n"
+        for p in pending
+    ).encode("utf-8")
 
 
 def _pending_changes(changes, reference_uri):
