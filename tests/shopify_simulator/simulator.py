@@ -4,7 +4,12 @@ One ``threading.RLock`` guards everything (store, buckets, log, faults); the
 HTTP layer (``server.py``) calls ``prepare`` (parse, validate, describe for the
 log), applies faults, then ``run`` (rate limit and execution under the lock).
 Artificial latency is slept *outside* the lock so a slow request does not
-stall the others; bulk queries also run outside it (see ``bulk.py``).
+stall the others; bulk queries also run outside it (see ``bulk.py``).  Bulk
+mutations (``stagedUploadsCreate``, a multipart upload to ``/_sim/staged-
+uploads``, ``bulkOperationRunMutation``) take the lock line by line, so other
+requests interleave with them as with Shopify's worker; ``hold_bulk`` /
+``release_bulk`` pause them and the ``bulk_fail_after`` fault fails one
+part-way (its ``partialDataUrl`` serves the lines done).
 
 Both supported versions (2026-04, 2026-07) share one schema and the 2026-04+
 rules: ``inventorySetQuantities``/``inventoryActivate`` need ``@idempotent``
