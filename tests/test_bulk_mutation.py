@@ -22,6 +22,7 @@ from odoo.addons.synco_shopify.lib.shopify import (
     Outcome,
     QuantityChange,
     ShopifyClient,
+    ShopifyPermanentError,
 )
 from odoo.addons.synco_shopify.lib.shopify import documents as docs
 
@@ -356,3 +357,45 @@ def test_set_available_bulk_failed_part_way_loses_no_line(client, fresh_sim):
     ]
     assert sum(e["quantities"] for e in writes) == len(pairs) - 3
     assert all(e["user_errors"] == 0 for e in writes)
+
+
+def test_stage_upload_retries_a_dropped_upload(client, fresh_sim):
+    pairs = levels(fresh_sim)
+    post = client.session.post
+    dropped = []
+
+    def flaky(url, *args, **kwargs):
+        if url.endswith("/_sim/staged-uploads"):
+            # the storage host never sees the access token
+            assert DEMO_TOKEN not in json.dumps(kwargs.get("headers") or {})
+            if not dropped:
+                dropped.append(url)
+                raise requests.ConnectionError("connection reset by peer")
+        return post(url, *args, **kwargs)
+
+    client.session.post = flaky
+    changes = [QuantityChange(i, loc, 8, lvl.available) for i, loc, lvl in pairs]
+    result = client.set_available_bulk(changes, reference_uri=REF)
+    assert dropped and result.bulk_operations == 1
+    assert {lvl.available for _i, _l, lvl in pairs} == {8}
+
+
+def test_refused_upload_is_a_clear_error_and_writes_nothing(client, fresh_sim):
+    pairs = levels(fresh_sim)
+    before = [lvl.available for _i, _l, lvl in pairs]
+    fresh_sim.staged_uploads.clear()
+    real = fresh_sim.apply_staged_uploads
+
+    def forget(shop, inputs):
+        answer = real(shop, inputs)
+        fresh_sim.staged_uploads.clear()  # the storage forgot the policy
+        return answer
+
+    fresh_sim.apply_staged_uploads = forget
+    try:
+        changes = [QuantityChange(i, loc, 8, lvl.available) for i, loc, lvl in pairs]
+        with pytest.raises(ShopifyPermanentError, match="staged upload: HTTP 403"):
+            client.set_available_bulk(changes, reference_uri=REF)
+    finally:
+        del fresh_sim.apply_staged_uploads
+    assert [lvl.available for _i, _l, lvl in pairs] == before
