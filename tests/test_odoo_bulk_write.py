@@ -25,9 +25,13 @@ class TestBulkWrite(SimulatorCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        Quant = cls.env["stock.quant"]
         for index, sku in enumerate(SKUS):
-            cls.stock(cls, sku, cls.wh_nj.lot_stock_id, 10 + index)
-            cls.stock(cls, sku, cls.wh_east.lot_stock_id, 30)
+            product = cls.products[sku]
+            Quant._update_available_quantity(
+                product, cls.wh_nj.lot_stock_id, 10 + index
+            )
+            Quant._update_available_quantity(product, cls.wh_east.lot_stock_id, 30)
 
     def expected(self, sku, location):
         return {NJ: 10 + SKUS.index(sku), TX: 0, POOL: 30}[location]

@@ -121,8 +121,8 @@ class ShopifyShop(models.Model):
         "at once (a first sync, a mass correction) sends them as one Shopify "
         "bulk operation, which does not draw on the API's points budget, "
         "instead of calls of 250. Every level keeps its compare-and-set; "
-        "levels Shopify changed meanwhile are read again and written one call "
-        "at a time. 0 never uses bulk writes.",
+        "levels Shopify changed meanwhile are read again and written again "
+        "in calls of 250. 0 never uses bulk writes.",
     )
     location_ids = fields.One2many("shopify.location", "shop_id", string="Locations")
     mapping_ids = fields.One2many(
