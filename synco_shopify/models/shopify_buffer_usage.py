@@ -96,40 +96,13 @@ class ShopifyBufferUsage(models.Model):
 
         :return: the records written
         """
-        shop = shop.sudo()
+        usage, shop = self.sudo(), shop.sudo()
         day = day or fields.Date.context_today(shop.with_context(tz=shop.tz))
         mappings = shop.mapping_ids.filtered(lambda m: m.state == "active")
-        products = self._synco_bound_products(shop)
-        stats = defaultdict(lambda: [0, 0, 0.0])  # (rule, mapping) → counts
-        if mappings and products:
-            free = mappings._synco_free_by_source(products)
-            rules = self.env["shopify.buffer.rule"]._get_buffer_rules(
-                mappings, products
-            )
-            buffers = {
-                rule: (rule.buffer_percent, rule.buffer_units)
-                for rule in set(rules.values())
-                if rule
-            }
-            for mapping in mappings:
-                sources = mapping.source_ids
-                for product_id in products.ids:
-                    rule = rules[mapping.id, product_id]
-                    if not rule:
-                        continue
-                    pre_buffer = availability.aggregate(
-                        [free[mapping, s, product_id] for s in sources],
-                        mapping.aggregation,
-                    )
-                    near, withheld = availability.buffer_usage(
-                        pre_buffer, *buffers[rule]
-                    )
-                    counts = stats[rule.id, mapping.id]
-                    counts[0] += 1
-                    counts[1] += near
-                    counts[2] += withheld
-        self.search([("shop_id", "=", shop.id), ("date", "=", day)]).unlink()
-        return self.create(
+        products = usage._synco_bound_products(shop)
+        stats = usage._synco_count(mappings, products) if products else {}
+        usage.search([("shop_id", "=", shop.id), ("date", "=", day)]).unlink()
+        return usage.create(
             [
                 {
                     "shop_id": shop.id,
@@ -143,6 +116,40 @@ class ShopifyBufferUsage(models.Model):
                 for (rule_id, mapping_id), (covered, near, withheld) in stats.items()
             ]
         )
+
+    @api.model
+    def _synco_count(self, mappings, products):
+        """{(rule id, mapping id): [covered, near zero, units withheld]}.
+
+        The push's own steps: one read of the free stock per source for every
+        mapping and product, the winning rule of each pair, then the plain
+        arithmetic of ``lib.availability`` on the pre-buffer figure.  Pairs
+        no rule covers are left out.
+        """
+        stats = defaultdict(lambda: [0, 0, 0.0])
+        free = mappings._synco_free_by_source(products)
+        rules = self.env["shopify.buffer.rule"]._get_buffer_rules(mappings, products)
+        buffers = {
+            rule: (rule.buffer_percent, rule.buffer_units)
+            for rule in set(rules.values())
+            if rule
+        }
+        for mapping in mappings:
+            sources = mapping.source_ids
+            for product_id in products.ids:
+                rule = rules[mapping.id, product_id]
+                if not rule:
+                    continue
+                pre_buffer = availability.aggregate(
+                    [free[mapping, s, product_id] for s in sources],
+                    mapping.aggregation,
+                )
+                near, withheld = availability.buffer_usage(pre_buffer, *buffers[rule])
+                counts = stats[rule.id, mapping.id]
+                counts[0] += 1
+                counts[1] += near
+                counts[2] += withheld
+        return stats
 
     @api.model
     def _synco_bound_products(self, shop):
