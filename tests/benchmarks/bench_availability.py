@@ -157,7 +157,15 @@ def build(env, n_products):
     )
     add_buffers(env, shop, mappings[3], products, rng)
     env.flush_all()
-    for table in ("product_product", "product_template", "shopify_buffer_rule"):
+    # fresh statistics for engine and floor alike
+    for table in (
+        "product_product",
+        "product_template",
+        "shopify_buffer_rule",
+        "stock_quant",
+        "stock_lot",
+        "stock_location",
+    ):
         env.cr.execute(f"ANALYZE {table}")
     naive_locations = {
         mappings[0]: warehouses["BNJ"].lot_stock_id.ids,
@@ -265,12 +273,7 @@ WITH counted AS (  -- (mapping, source, location) for every counted location
     SELECT c.mapping_id, q.product_id, SUM(q.quantity - q.reserved_quantity) AS free
       FROM stock_quant q
       JOIN counted c ON c.location_id = q.location_id
-      JOIN product_product pp ON pp.id = q.product_id
-      JOIN product_template pt ON pt.id = pp.product_tmpl_id
-     WHERE q.product_id = ANY(%(products)s)
-       AND (%(no_expiry)s OR q.removal_date IS NULL
-            OR q.removal_date >= now() AT TIME ZONE 'utc'
-            OR NOT COALESCE(pt.use_expiration_date, FALSE))
+     WHERE q.product_id = ANY(%(products)s) {expiry}
      GROUP BY c.mapping_id, c.source_id, q.product_id
 ), sources AS (
     SELECT mapping_id, COUNT(*) AS n
@@ -331,17 +334,25 @@ SELECT mapping_id, product_id,
   FROM buffered
 """
 
+# with product_expiry: a lot past its removal date counts for products that
+# use expiration dates
+EXPIRY = """
+       AND (q.removal_date IS NULL OR q.removal_date >= now() AT TIME ZONE 'utc'
+            OR q.product_id NOT IN (
+                SELECT pp.id FROM product_product pp
+                  JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                 WHERE pt.use_expiration_date))
+"""
+
 
 def floor(env, mappings, products):
     """The floor: the figures in one SQL statement, {mapping: {pid: int}}
     (a product absent from the result shows 0, as in the engine)."""
     env.cr.execute(
-        FLOOR,
-        {
-            "mappings": mappings.ids,
-            "products": products.ids,
-            "no_expiry": "removal_date" not in env["stock.quant"]._fields,
-        },
+        FLOOR.format(
+            expiry=EXPIRY if "removal_date" in env["stock.quant"]._fields else ""
+        ),
+        {"mappings": mappings.ids, "products": products.ids},
     )
     by_id = {m.id: dict.fromkeys(products.ids, 0) for m in mappings}
     for mapping_id, product_id, figure in env.cr.fetchall():

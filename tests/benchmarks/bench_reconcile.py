@@ -377,9 +377,45 @@ def main():
                 f: run[f]
                 for f in ("api_calls", "api_cost", "pushed_count", "drifted_count")
             }
+            engine.update(
+                wall=engine_wall,
+                cpu=engine_cpu,
+                bulk_wait=bulk_wait,
+                run_rss=run_rss,
+                rss_before=rss_before,
+                lifetime_rss=lifetime_rss,
+                reset=reset,
+                naive_wall=naive_wall,
+                naive_cpu=naive_cpu,
+            )
+            report(args, levels, drifted, sample, stats, naive_pushed, engine)
     finally:
-        proc.terminate()
-        proc.wait(10)
+        stop(proc)
+
+
+def stop(proc):
+    """Stop the simulator (a million levels take a while to let go)."""
+    proc.terminate()
+    try:
+        proc.wait(60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def report(args, levels, drifted, sample, stats, naive_pushed, engine):
+    engine_wall, engine_cpu = engine["wall"], engine["cpu"]
+    bulk_wait = engine["bulk_wait"]
+    run_rss, rss_before, lifetime_rss = (
+        engine["run_rss"],
+        engine["rss_before"],
+        engine["lifetime_rss"],
+    )
+    naive_wall, naive_cpu, reset = (
+        engine["naive_wall"],
+        engine["naive_cpu"],
+        engine["reset"],
+    )
     scale = args.variants / len(sample)
     print()
     print(
