@@ -30,6 +30,7 @@ import argparse
 import io
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -391,6 +392,7 @@ def main():
             report(args, levels, drifted, sample, stats, naive_pushed, engine)
     finally:
         stop(proc)
+        shutil.rmtree(folder, ignore_errors=True)  # the saved store, the catalogue
 
 
 def stop(proc):
