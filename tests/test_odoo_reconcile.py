@@ -70,6 +70,35 @@ class TestReconciliation(SimulatorCase):
         self.assertAlmostEqual(second.drift_percent, 100 / (3 * len(SKUS)), 2)
         self.assertIn("1 drifted", second.message)
 
+    def test_chunks_give_the_same_run_as_one_pass(self):
+        """A catalogue is reconciled by chunks of products: cut into chunks of
+        two, the run writes, counts and reports exactly as in one pass."""
+        self.sim.set_available(DEMO_DOMAIN, TEE, NJ, 99)
+        self.sim.set_available(DEMO_DOMAIN, MUG, POOL, 1)
+
+        def report(run):
+            lines = run.line_ids.sorted(lambda l: (l.sku, l.shopify_location_id.id))
+            return [
+                (line.sku, line.shopify_location_id.name, line.expected)
+                + (line.shopify_before, line.action, line.outcome)
+                for line in lines
+            ]
+
+        one = self.run_once(dry_run=True)
+        with patch(
+            "odoo.addons.synco_shopify.models.shopify_reconciliation.PRODUCT_CHUNK", 2
+        ):
+            chunked = self.run_once(dry_run=True)
+            self.assertGreater(len(self.shop.binding_ids), 2)
+            self.assertEqual(report(chunked), report(one))
+            for field in ("checked_count", "drifted_count", "drift_percent"):
+                self.assertEqual(chunked[field], one[field], field)
+            written = self.run_once()
+        self.assertEqual(self.shopify(TEE, NJ), 10 + SKUS.index(TEE))
+        self.assertEqual(self.shopify(MUG, POOL), 30)
+        self.assertGreater(written.pushed_count, 0)
+        self.assertEqual(self.run_once().pushed_count, 0)  # nothing left
+
     def test_drift_within_threshold_is_left_alone(self):
         self.run_once()
         self.sim.set_available(DEMO_DOMAIN, MUG, POOL, 32)  # expected 30, limit 2
@@ -110,14 +139,13 @@ class TestReconciliation(SimulatorCase):
     def test_order_placed_before_the_poll_is_imported_and_counted_once(self):
         self.shop.default_warehouse_id = self.wh_nj
         self.run_once()
-        read = ShopifyClient.read_all_levels
+        read = ShopifyClient.iter_all_levels
 
         def read_then_sell(client, *args, **kwargs):
-            levels = read(client, *args, **kwargs)
+            yield from read(client, *args, **kwargs)
             self.sim.create_order(DEMO_DOMAIN, [(TEE, 3)], location=NJ)
-            return levels
 
-        with patch.object(ShopifyClient, "read_all_levels", read_then_sell):
+        with patch.object(ShopifyClient, "iter_all_levels", read_then_sell):
             run = self.run_once()
         expected = 10 + SKUS.index(TEE)
         # the run's poll imported the order: Odoo reserved the 3 units, and

@@ -214,7 +214,7 @@ class ShopifyAlert(models.Model):
         resolved = Alert.browse()
         if scope == "all":
             resolved = unresolved.filtered(lambda a: a.dedup_key not in keyed)
-        elif scope is not None:
+        elif scope is not None and unresolved:
             in_scope = {self._synco_key(kind, *key) for key in scope}
             resolved = unresolved.filtered(
                 lambda a: a.dedup_key in in_scope and a.dedup_key not in keyed

@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 
 
 class ShopifyBufferRule(models.Model):
@@ -160,33 +161,41 @@ class ShopifyBufferRule(models.Model):
     @api.model
     def _get_buffers(self, mappings, products):
         """{(mapping id, product id): (percent, units)} for every pair."""
-        return {
-            key: (rule.buffer_percent, rule.buffer_units) if rule else (0.0, 0.0)
-            for key, rule in self._get_buffer_rules(mappings, products).items()
-        }
+        winners = self._synco_winning_rule_ids(mappings, products)
+        rules = self.browse({rule_id for rule_id in winners.values() if rule_id})
+        buffers = {rule.id: (rule.buffer_percent, rule.buffer_units) for rule in rules}
+        buffers[0] = (0.0, 0.0)
+        return {key: buffers[rule_id] for key, rule_id in winners.items()}
 
     @api.model
     def _get_buffer_rules(self, mappings, products):
         """{(mapping id, product id): the winning rule, or None} for every pair.
 
-        Rules are few, products many: the candidate rules are sorted once per
-        (mapping, category) and each product only looks up its own rule list.
-        The push reads its buffers from here, and "why this number?" the rule
-        it names as the winner.
+        The push reads its buffers from the same winners (``_get_buffers``),
+        and "why this number?" the rule it names as the winner.
+        """
+        winners = self._synco_winning_rule_ids(mappings, products)
+        rules = {rule.id: rule for rule in self.browse(set(winners.values()) - {0})}
+        return {key: rules.get(rule_id) for key, rule_id in winners.items()}
+
+    @api.model
+    def _synco_winning_rule_ids(self, mappings, products):
+        """{(mapping id, product id): id of the winning rule, 0 for none}.
+
+        Rules are few, products many: the candidate rules are ranked once per
+        (mapping, category), and each product only looks up its own rule or
+        its category's, as plain ids (no record per product).
         """
         rules = self.search([("shop_id", "in", mappings.shop_id.ids)])
-        result = {}
-        by_categ = {}
+        product_categ = self._synco_product_categories(products)
         categ_chain = {}
-        # categ_id is related through the template: read both stored columns
-        # in two queries instead of computing the related field per product
-        products.fetch(["product_tmpl_id"])
-        products.product_tmpl_id.fetch(["categ_id"])
-        product_categ = {p.id: p.product_tmpl_id.categ_id for p in products}
-        for categ in set(product_categ.values()) - {self.env["product.category"]}:
+        for categ in self.env["product.category"].browse(
+            set(product_categ.values()) - {None}
+        ):
             # a category's depth in the tree is its specificity: nearest wins
             chain = [int(x) for x in categ.parent_path.split("/") if x]
             categ_chain[categ.id] = {cid: depth for depth, cid in enumerate(chain)}
+        result = {}
         for mapping in mappings:
             shop_rules = rules.filtered(
                 lambda r, m=mapping: (
@@ -199,26 +208,49 @@ class ShopifyBufferRule(models.Model):
                 if not current or rule._specificity(0) > current._specificity(0):
                     product_rules[rule.product_id.id] = rule
             general = shop_rules.filtered(lambda r: not r.product_id)
-            for product in products:
-                rule = product_rules.get(product.id)
-                if not rule:
-                    categ = product_categ[product.id]
-                    key = (mapping.id, categ.id)
-                    if key not in by_categ:
-                        depths = categ_chain.get(categ.id, {})
-                        candidates = [
-                            (r._specificity(depths.get(r.product_categ_id.id, -1)), r)
-                            for r in general
-                            if not r.product_categ_id or r.product_categ_id.id in depths
-                        ]
-                        by_categ[key] = (
-                            max(candidates, key=lambda c: c[0])[1]
-                            if candidates
-                            else None
-                        )
-                    rule = by_categ[key]
-                result[mapping.id, product.id] = rule or None
+            by_categ = {
+                categ_id: self._synco_category_winner(
+                    general, categ_chain.get(categ_id)
+                )
+                for categ_id in set(product_categ.values())
+            }
+            by_product = {pid: rule.id for pid, rule in product_rules.items()}
+            mapping_id = mapping.id
+            for pid, categ_id in product_categ.items():
+                result[mapping_id, pid] = by_product.get(pid) or by_categ[categ_id]
         return result
+
+    @api.model
+    def _synco_category_winner(self, general, depths):
+        """Id of the rule of ``general`` (no product) that wins for a product
+        of the category whose chain is ``depths`` ({category id: depth}), or 0.
+        """
+        depths = depths or {}
+        candidates = [
+            (rule._specificity(depths.get(rule.product_categ_id.id, -1)), rule)
+            for rule in general
+            if not rule.product_categ_id or rule.product_categ_id.id in depths
+        ]
+        return max(candidates, key=lambda c: c[0])[1].id if candidates else 0
+
+    @api.model
+    def _synco_product_categories(self, products):
+        """{product id: category id (or None)}, in one query whatever the
+        number of products (``categ_id`` is related through the template)."""
+        if not products:
+            return {}
+        self.env["product.product"].flush_model(["product_tmpl_id"])
+        self.env["product.template"].flush_model(["categ_id"])
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT pp.id, pt.categ_id FROM product_product pp "
+                "JOIN product_template pt ON pt.id = pp.product_tmpl_id "
+                "WHERE pp.id = ANY(%s)",
+                products.ids,
+            )
+        )
+        categories = dict(rows)
+        return {pid: categories.get(pid) for pid in products.ids}
 
     @api.model
     def _synco_explain_buffer(self, mapping, product):

@@ -5,6 +5,7 @@ from collections import defaultdict
 from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 from odoo.fields import Domain
+from odoo.tools import SQL
 
 from ..lib import availability
 from .shopify_location_mapping_source import COUNTED_USAGE
@@ -356,75 +357,130 @@ class ShopifyLocationMapping(models.Model):
         :return: {mapping: {product id: int}} — every product of ``products``
             gets a figure, 0 when it has no stock in the mapping's sources.
 
-        One grouped read of stock.quant covers every mapping and product, so
-        reconciling a whole catalogue costs a handful of queries, not one per
-        product.
+        One SQL aggregate of stock.quant covers every mapping, source and
+        product (``_synco_free_table``), the buffers are resolved per rule
+        rather than per record, and the per-product arithmetic runs on plain
+        numbers (``availability.shopify_available_many``): reconciling a
+        whole catalogue costs a handful of queries, not one per product.
         """
-        free = self._synco_free_by_source(products)
+        table = self._synco_free_table(products)
         buffers = self.env["shopify.buffer.rule"]._get_buffers(self, products)
+        product_ids = products.ids
         result = {}
         for mapping in self:
-            per_product = {}
-            for product_id in products.ids:
-                percent, units = buffers[mapping.id, product_id]
-                per_product[product_id] = availability.shopify_available(
-                    [free[mapping, s, product_id] for s in mapping.source_ids],
-                    mapping.aggregation,
-                    percent,
-                    units,
-                )
-            result[mapping] = per_product
+            result[mapping] = availability.shopify_available_many(
+                product_ids,
+                [table[mapping.id, sid] for sid in mapping.source_ids.ids],
+                mapping.aggregation,
+                [buffers[mapping.id, pid] for pid in product_ids],
+            )
         return result
 
-    def _synco_free_by_source(self, products):
-        """{(mapping, source, product id): free quantity} for these mappings.
+    def _synco_free_table(self, products):
+        """{(mapping id, source id): {product id: free}} for these mappings.
 
         The figure of each product at each source, before the aggregation
         rule and the buffer: Σ (quantity − reserved) of its counted quants,
-        read for every mapping and product in one grouped read.  A
-        defaultdict: a product without counted stock at a source reads 0.
+        summed by PostgreSQL for every mapping, source and product in one
+        query.  Every (mapping, source) of ``self`` has a column; a product
+        without counted stock there is absent from it (it reads 0).
 
         The extension point for products whose figure is not read from their
         own quants: ``synco_shopify_mrp`` swaps kits for their components,
         calls this, and builds the kits' figures from theirs.
         """
-        location_source = defaultdict(list)  # location id → [(mapping, source)]
+        keys = []  # column number → (mapping id, source id)
+        location_keys = []  # (stock.location id, column number)
         for mapping in self:
             for source, location_ids in mapping._get_source_location_ids().items():
-                for location_id in location_ids:
-                    location_source[location_id].append((mapping, source))
-        free = defaultdict(float)  # (mapping, source, product id) → free qty
-        rows = self._synco_read_quants(products, location_source)
-        for product_id, location_id, quantity, reserved in rows:
-            for mapping, source in location_source[location_id]:
-                free[mapping, source, product_id] += quantity - reserved
+                location_keys += [(loc, len(keys)) for loc in location_ids]
+                keys.append((mapping.id, source.id))
+        table = {key: {} for key in keys}
+        for column, product_id, quantity, reserved in self._synco_sum_quants(
+            products, location_keys
+        ):
+            table[keys[column]][product_id] = quantity - reserved
+        return table
+
+    def _synco_free_by_source(self, products):
+        """{(mapping, source, product id): free quantity} for these mappings.
+
+        ``_synco_free_table`` keyed by records, as "why this number?" and the
+        reports read it.  A defaultdict: a product without counted stock at a
+        source reads 0.
+        """
+        table = self._synco_free_table(products)
+        mappings = {mapping.id: mapping for mapping in self}
+        sources = {source.id: source for source in self.source_ids}
+        free = defaultdict(float)
+        for (mapping_id, source_id), column in table.items():
+            mapping, source = mappings[mapping_id], sources[source_id]
+            for product_id, quantity in column.items():
+                free[mapping, source, product_id] = quantity
         return free
 
     @api.model
     def _synco_read_quants(self, products, location_ids):
         """[(product id, location id, quantity, reserved)] summed per pair.
 
-        The one read of stock the figures come from: the engine reads the
-        counted locations of every mapping through it, and "why this
-        number?" the same locations plus the excluded zones, for one product.
+        The counted quants of one location each ("why this number?" reads
+        the counted locations plus the excluded zones of one product).
         """
-        if not (products and location_ids):
-            return []
-        groups = (
-            self.env["stock.quant"]
-            .sudo()
-            ._read_group(
-                Domain("product_id", "in", products.ids)
-                & Domain("location_id", "in", list(location_ids))
-                & self._synco_quant_domain(),
-                ["product_id", "location_id"],
-                ["quantity:sum", "reserved_quantity:sum"],
-            )
+        rows = self._synco_sum_quants(
+            products, [(location_id, location_id) for location_id in location_ids]
         )
         return [
-            (product.id, location.id, quantity, reserved)
-            for product, location, quantity, reserved in groups
+            (product, location, qty, reserved)
+            for location, product, qty, reserved in rows
         ]
+
+    @api.model
+    def _synco_sum_quants(self, products, location_keys):
+        """[(key, product id, quantity, reserved)] summed per key and product.
+
+        The one read of stock the figures come from.
+
+        :param location_keys: iterable of (stock.location id, int key): the
+            quants of each location are summed under its key (a location may
+            carry several keys, one per mapping source counting it)
+        :return: one row per (key, product) holding counted quants, the sums
+            as floats
+
+        The quants are those of ``_synco_quant_domain`` (the expiry bridge
+        leaves out expired lots) for ``products``; PostgreSQL joins them to
+        the keys and sums, so no quant or group becomes a record.
+        """
+        location_keys = list(location_keys)
+        if not (products and location_keys):
+            return []
+        Quant = self.env["stock.quant"].sudo()
+        Quant.flush_model(
+            ["product_id", "location_id", "quantity", "reserved_quantity"]
+        )
+        query = Quant._search(
+            Domain("product_id", "in", products.ids) & self._synco_quant_domain()
+        )
+        locations, keys = zip(*location_keys, strict=True)
+        query.add_join(
+            "JOIN",
+            "synco_key",
+            SQL(
+                "(SELECT unnest(%s::int[]) AS location_id, unnest(%s::int[]) AS key)",
+                list(locations),
+                list(keys),
+            ),
+            SQL("synco_key.location_id = stock_quant.location_id"),
+        )
+        query.groupby = SQL("synco_key.key, stock_quant.product_id")
+        return self.env.execute_query(
+            query.select(
+                SQL(
+                    "synco_key.key, stock_quant.product_id, "
+                    "SUM(stock_quant.quantity)::float8, "
+                    "SUM(stock_quant.reserved_quantity)::float8"
+                )
+            )
+        )
 
     def _synco_explain_notes(self, product, free):
         """Lines "why this number?" adds for ``product`` at this mapping.

@@ -8,8 +8,10 @@ set, ≤ 250 per call).  Its lines are the drift report; a dry run is the same
 computation with no write, which is also how a migration is reviewed.
 """
 
+import io
 import logging
 import time
+from array import array
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -225,6 +227,15 @@ class ShopifyReconciliation(models.Model):
         return self.message
 
     def _execute(self):
+        """Read every Shopify level, then reconcile the catalogue by chunks.
+
+        Shopify's levels are streamed into one compact array per location
+        (a million levels take a few megabytes, not a million dicts); the
+        bindings are then taken ``PRODUCT_CHUNK`` at a time: expected
+        figures, differences, corrections, drift, alerts and lines of one
+        chunk are done and dropped before the next, so memory does not grow
+        with the catalogue.
+        """
         started = time.monotonic()
         # a run restarted after an interruption starts over (bulk, like the
         # insert: a catalogue run has hundreds of thousands of lines)
@@ -242,41 +253,45 @@ class ShopifyReconciliation(models.Model):
         client = shop._get_client()
         calls_before = client.stats.calls
         cost_before = client.stats.actual_cost
-        bindings = shop.binding_ids.filtered("active")
-        current = client.read_all_levels()
-        if self.mode == "snapshot":
-            rows = self._snapshot_rows(bindings, current)
-            push = {}
-        else:
-            ordered = self._import_orders_first(shop, client)
-            rows, push, known = self._diff(shop, mappings, bindings, current)
-            # levels read before an order this run imported: the push reads
-            # them again (from the older figure, the sale would count twice)
-            known = {
-                key: value
-                for key, value in known.items()
-                if key[0].product_id not in ordered
-            }
-        if push and not self.dry_run and not shop.sync_frozen:
-            result = shop._push_levels(
-                push,
-                reason="cycle_count_available",
-                known=known,
-                client=client,
-                observe=False,
-            )
-            self._apply_outcomes(rows, result)
-        if self.mode == "reconcile" and not self.dry_run:
-            self._observe_drift(rows)
-        self._store_lines(rows)
-        stats = self._totals(rows)
-        stats.update(
-            state="done",
-            date_end=fields.Datetime.now(),
-            duration=time.monotonic() - started,
-            api_calls=client.stats.calls - calls_before,
-            api_cost=client.stats.actual_cost - cost_before,
+        bindings = self._binding_rows(shop)
+        levels = _Levels(
+            [item for _bid, _pid, item in bindings],
+            shop.with_context(active_test=False).location_ids,
         )
+        levels.load(client.iter_all_levels())
+        ordered = self.env["product.product"]
+        if self.mode == "reconcile":
+            ordered = self._import_orders_first(shop, client)
+        held = self._held_levels(shop)
+        totals = dict.fromkeys(("checked", "drifted", "pushed", "failed"), 0)
+        for start in range(0, len(bindings), PRODUCT_CHUNK):
+            chunk = bindings[start : start + PRODUCT_CHUNK]
+            if self.mode == "snapshot":
+                rows = self._snapshot_rows(chunk, start, levels)
+            else:
+                rows = self._reconcile_chunk(
+                    shop, client, mappings, chunk, start, levels, held, ordered
+                )
+            self._store_lines(rows)
+            for key, value in self._totals(rows).items():
+                totals[key] += value
+            self.env.invalidate_all()  # the chunk's records: let go
+        stats = {
+            "checked_count": totals["checked"],
+            "drifted_count": totals["drifted"],
+            "pushed_count": totals["pushed"],
+            "failed_count": totals["failed"],
+            "drift_percent": (
+                100.0 * totals["drifted"] / totals["checked"]
+                if totals["checked"]
+                else 0.0
+            ),
+            "state": "done",
+            "date_end": fields.Datetime.now(),
+            "duration": time.monotonic() - started,
+            "api_calls": client.stats.calls - calls_before,
+            "api_cost": client.stats.actual_cost - cost_before,
+        }
         stats["message"] = self.env._(
             "%(checked)s levels checked, %(drifted)s drifted (%(pct).2f %%), "
             "%(pushed)s written, %(failed)s failed; %(calls)s Shopify calls.",
@@ -288,21 +303,77 @@ class ShopifyReconciliation(models.Model):
             calls=stats["api_calls"],
         )
         self.write(stats)
-        self._check_alerts(rows)
+        self._check_run_alerts()
 
-    def _snapshot_rows(self, bindings, current):
-        """Shopify's levels as they are, before anything changes (migration)."""
-        by_item = {b.shopify_inventory_item_gid: b for b in bindings}
-        locations = {
-            loc.shopify_gid: loc
-            for loc in self.shop_id.with_context(active_test=False).location_ids
+    def _binding_rows(self, shop):
+        """[(binding id, product id, inventory item gid)] of the shop's active
+        bindings, as plain values: a catalogue has hundreds of thousands."""
+        self.env["shopify.product.binding"].flush_model(
+            ["shop_id", "product_id", "shopify_inventory_item_gid", "active"]
+        )
+        return self.env.execute_query(
+            SQL(
+                "SELECT id, product_id, shopify_inventory_item_gid "
+                "FROM shopify_product_binding WHERE shop_id = %s AND active "
+                "ORDER BY id",
+                shop.id,
+            )
+        )
+
+    def _held_levels(self, shop):
+        """{(binding id, shopify.location id): units held for Shopify sales}."""
+        return {
+            (level.binding_id.id, level.shopify_location_id.id): level.held_qty
+            for level in self.env["shopify.inventory.level"]
+            .sudo()
+            .search([("shop_id", "=", shop.id), ("held_qty", ">", 0)])
         }
+
+    def _reconcile_chunk(
+        self, shop, client, mappings, chunk, offset, levels, held, ordered
+    ):
+        """Compare, correct and record one chunk of bindings: its rows."""
+        rows, push, known = self._diff(shop, mappings, chunk, offset, levels, held)
+        # levels read before an order this run imported: the push reads
+        # them again (from the older figure, the sale would count twice)
+        ordered_ids = set(ordered.ids)
+        known = {
+            key: value
+            for key, value in known.items()
+            if key[0].product_id.id not in ordered_ids
+        }
+        if push and not self.dry_run and not shop.sync_frozen:
+            result = shop._push_levels(
+                push,
+                reason="cycle_count_available",
+                known=known,
+                client=client,
+                observe=False,
+            )
+            self._apply_outcomes(rows, result)
+        if not self.dry_run:
+            self._observe_drift(rows)
+        self._check_level_alerts(rows)
+        return rows
+
+    def _snapshot_rows(self, chunk, offset, levels):
+        """Shopify's levels as they are, before anything changes (migration)."""
         rows = []
-        for (item, location_gid), available in current.items():
-            binding = by_item.get(item)
-            location = locations.get(location_gid)
-            if binding and location:
-                rows.append(_Row(binding, location, None, None, available, "snapshot"))
+        for position, (binding_id, product_id, _item) in enumerate(chunk, offset):
+            for location, column in levels.columns.items():
+                if column[position] == MISSING:
+                    continue
+                rows.append(
+                    _Row(
+                        binding_id,
+                        product_id,
+                        location,
+                        None,
+                        None,
+                        column[position],
+                        action="snapshot",
+                    )
+                )
         return rows
 
     def _import_orders_first(self, shop, client):
@@ -335,70 +406,78 @@ class ShopifyReconciliation(models.Model):
             [("shopify_shop_id", "=", shop.id), ("id", ">", last)]
         ).order_line.product_id
 
-    def _diff(self, shop, mappings, bindings, current):
+    def _diff(self, shop, mappings, chunk, offset, levels, held):
+        """Rows of one chunk of bindings, and what to write.
+
+        :return: (rows, push, known): ``push`` {binding: {location: Odoo's
+            figure}} and ``known`` {(binding, location): Shopify's level} for
+            the levels to correct, as ``shop._push_levels`` takes them
+        """
         rows, push, known = [], {}, {}
-        held = {
-            (level.binding_id.id, level.shopify_location_id.id): level.held_qty
-            for level in self.env["shopify.inventory.level"]
-            .sudo()
-            .search([("shop_id", "=", shop.id), ("held_qty", ">", 0)])
-        }
         frozen = shop.sync_frozen
-        mapped_locations = {m.shopify_location_id.shopify_gid for m in mappings}
-        locations = {
-            loc.shopify_gid: loc
-            for loc in shop.with_context(active_test=False).location_ids
-        }
-        unmapped_by_item = {}
-        for (item, location_gid), available in current.items():
-            if location_gid not in mapped_locations and location_gid in locations:
-                unmapped_by_item.setdefault(item, []).append((location_gid, available))
-        for start in range(0, len(bindings), PRODUCT_CHUNK):
-            chunk = bindings[start : start + PRODUCT_CHUNK]
-            expected = mappings._compute_shopify_available(chunk.product_id)
-            for binding in chunk:
-                item = binding.shopify_inventory_item_gid
-                pid = binding.product_id.id
-                for mapping in mappings:
-                    location = mapping.shopify_location_id
-                    # units held for Shopify sales Odoo has no order for
-                    want = max(
-                        0,
-                        expected[mapping][pid] - held.get((binding.id, location.id), 0),
-                    )
-                    before = current.get((item, location.shopify_gid))
-                    if before is None:
-                        action = "not_stocked"
-                    elif before == want:
-                        action = "in_sync"
-                    elif abs(want - before) <= mapping.drift_threshold:
-                        action = "within_threshold"
-                    elif frozen:
-                        action = "frozen"
-                    else:
-                        action = "push"
-                    row = _Row(binding, location, mapping, want, before, action)
-                    rows.append(row)
-                    if action in ("push", "not_stocked"):
-                        push.setdefault(binding, {})[location] = expected[mapping][pid]
-                        known[binding, location] = before
-                        row.outcome = "dry_run" if self.dry_run else "none"
-                for location_gid, available in unmapped_by_item.get(item, ()):
+        Binding = self.env["shopify.product.binding"]
+        products = self.env["product.product"].browse(
+            [product_id for _bid, product_id, _item in chunk]
+        )
+        expected = mappings._compute_shopify_available(products)
+        targets = [
+            (
+                mapping,
+                mapping.shopify_location_id,
+                levels.column(mapping.shopify_location_id),
+                mapping.drift_threshold,
+                expected[mapping],
+            )
+            for mapping in mappings
+        ]
+        unmapped = levels.stocked_elsewhere(m.shopify_location_id for m in mappings)
+        for position, (binding_id, product_id, _item) in enumerate(chunk, offset):
+            for mapping, location, column, threshold, figures in targets:
+                figure = figures[product_id]
+                # units held for Shopify sales Odoo has no order for
+                want = max(0, figure - held.get((binding_id, location.id), 0))
+                before = column[position] if column else MISSING
+                before = None if before == MISSING else before
+                if before is None:
+                    action = "not_stocked"
+                elif before == want:
+                    action = "in_sync"
+                elif abs(want - before) <= threshold:
+                    action = "within_threshold"
+                elif frozen:
+                    action = "frozen"
+                else:
+                    action = "push"
+                row = _Row(
+                    binding_id, product_id, location, mapping, want, before, action
+                )
+                rows.append(row)
+                if action in ("push", "not_stocked"):
+                    binding = Binding.browse(binding_id)
+                    push.setdefault(binding, {})[location] = figure
+                    known[binding, location] = before
+                    row.outcome = "dry_run" if self.dry_run else "none"
+            for location, column in unmapped:
+                if column[position] != MISSING:
                     rows.append(
                         _Row(
-                            binding,
-                            locations[location_gid],
+                            binding_id,
+                            product_id,
+                            location,
                             None,
                             None,
-                            available,
-                            "unmapped",
+                            column[position],
+                            action="unmapped",
                         )
                     )
         return rows, push, known
 
     def _apply_outcomes(self, rows, result):
+        Binding = self.env["shopify.product.binding"]
         for row in rows:
-            outcome = result.outcomes.get((row.binding, row.location))
+            if row.action not in ("push", "not_stocked"):
+                continue
+            outcome = result.outcomes.get((Binding.browse(row.binding), row.location))
             if outcome:
                 row.outcome, row.message = outcome
 
@@ -427,80 +506,77 @@ class ShopifyReconciliation(models.Model):
         )
 
     def _store_lines(self, rows):
-        """Insert the lines in bulk: a catalogue run has hundreds of thousands."""
+        """Copy the lines in bulk: a catalogue run has hundreds of thousands.
+
+        ``COPY`` rather than ``INSERT``: the rows are written as text once,
+        with no statement to build or parse per line.
+        """
+        if not rows:
+            return
         self.env.flush_all()
-        cr = self.env.cr
         uid = self.env.uid
-        columns = (
-            "run_id, binding_id, product_id, shopify_location_id, mapping_id, "
-            "expected, shopify_before, delta, action, outcome, message, "
-            "create_uid, write_uid, create_date, write_date"
-        )
-        for start in range(0, len(rows), LINE_CHUNK):
-            values = [
-                (
-                    self.id,
-                    row.binding.id,
-                    row.binding.product_id.id,
-                    row.location.id,
-                    row.mapping.id if row.mapping else None,
-                    row.expected,
-                    row.before,
-                    row.delta,
-                    row.action,
-                    row.outcome,
-                    row.message,
-                    uid,
-                    uid,
-                )
-                for row in rows[start : start + LINE_CHUNK]
-            ]
-            cr.execute(
-                SQL(
-                    "INSERT INTO shopify_reconciliation_line (%s) VALUES %s",
-                    SQL(columns),
-                    SQL(", ").join(
-                        SQL(
-                            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
-                            "now() at time zone 'utc', now() at time zone 'utc')",
-                            *value,
-                        )
-                        for value in values
-                    ),
+        now = fields.Datetime.to_string(fields.Datetime.now())
+        fixed = (str(self.id), str(uid), str(uid), now, now)
+        buffer = io.StringIO()
+        for row in rows:
+            buffer.write(
+                "\t".join(
+                    (
+                        *fixed,
+                        str(row.binding),
+                        str(row.product),
+                        str(row.location.id),
+                        str(row.mapping.id) if row.mapping else NULL,
+                        NULL if row.expected is None else str(row.expected),
+                        NULL if row.before is None else str(row.before),
+                        NULL if row.delta is None else str(row.delta),
+                        row.action,
+                        row.outcome,
+                        NULL if row.message is None else _copy_text(row.message),
+                    )
                 )
             )
+            buffer.write("\n")
+        buffer.seek(0)
+        self.env.cr.copy_expert(
+            "COPY shopify_reconciliation_line (run_id, create_uid, write_uid, "
+            "create_date, write_date, binding_id, product_id, "
+            "shopify_location_id, mapping_id, expected, shopify_before, delta, "
+            "action, outcome, message) FROM STDIN",
+            buffer,
+        )
         self.env["shopify.reconciliation.line"].invalidate_model()
         self.invalidate_recordset(["line_ids"])
 
     def _totals(self, rows):
-        checked = [r for r in rows if r.action not in ("unmapped", "snapshot")]
-        drifted = [r for r in checked if r.delta]
-        pushed = [
-            r for r in rows if r.outcome in ("applied", "stale_resolved", "activated")
-        ]
-        failed = [r for r in rows if r.outcome in ("failed", "not_stocked")]
+        """The run's counts for these rows (a chunk: they add up)."""
+        checked = drifted = pushed = failed = 0
+        for row in rows:
+            if row.action not in ("unmapped", "snapshot"):
+                checked += 1
+                if row.delta:
+                    drifted += 1
+            if row.outcome in ("applied", "stale_resolved", "activated"):
+                pushed += 1
+            elif row.outcome in ("failed", "not_stocked"):
+                failed += 1
         return {
-            "checked_count": len(checked),
-            "drifted_count": len(drifted),
-            "pushed_count": len(pushed),
-            "failed_count": len(failed),
-            "drift_percent": 100.0 * len(drifted) / len(checked) if checked else 0.0,
+            "checked": checked,
+            "drifted": drifted,
+            "pushed": pushed,
+            "failed": failed,
         }
 
-    def _check_alerts(self, rows):
-        """The guide's immediate alerts, as ``shopify.alert`` records.
+    def _check_level_alerts(self, rows):
+        """The guide's immediate alerts on levels, for these rows (a chunk).
 
-        Per level: negative in Shopify and high-velocity drift (as Shopify
-        showed them, even when this run corrected them: they are evidence of
-        a failure), oversell risk (as the run leaves them).  Per run: the
-        share of drifted levels (dry runs included, as before) and the levels
-        not written.  Each is resolved by the next run that no longer finds
-        it.  Dry runs and snapshots compute with mappings that may not be
-        live: of the level checks, only a negative level, which is Shopify's
-        own figure, counts there.
+        Negative in Shopify and high-velocity drift (as Shopify showed them,
+        even when this run corrected them: they are evidence of a failure),
+        oversell risk (as the run leaves them).  Each is resolved by the next
+        run that no longer finds it.  Dry runs and snapshots compute with
+        mappings that may not be live: of the level checks, only a negative
+        level, which is Shopify's own figure, counts there.
         """
-        shop = self.shop_id
-        Alert = self.env["shopify.alert"]
         live = self.mode == "reconcile" and not self.dry_run
         written = ("applied", "stale_resolved", "activated", "unchanged")
         read, left = {}, {}
@@ -513,7 +589,17 @@ class ShopifyReconciliation(models.Model):
             read[row.binding, row.location] = (row.expected, row.before)
             after = row.expected if row.outcome in written else row.before
             left[row.binding, row.location] = (row.expected, after)
-        Alert._synco_check_levels(shop, read=read, left=left, velocity=live)
+        self.env["shopify.alert"]._synco_check_levels(
+            self.shop_id, read=read, left=left, velocity=live
+        )
+
+    def _check_run_alerts(self):
+        """The run's own alerts: the share of drifted levels (dry runs
+        included) and the levels not written; a done run resolves a failed
+        one's alert."""
+        shop = self.shop_id
+        Alert = self.env["shopify.alert"]
+        live = self.mode == "reconcile" and not self.dry_run
         Alert._synco_report(shop, "reconciliation_failed", {}, scope="all")
         if self.mode != "reconcile":
             return
@@ -547,8 +633,64 @@ class ShopifyReconciliation(models.Model):
         Alert._synco_report(shop, "write_failed", failed, scope="all")
 
 
+# a level Shopify does not stock, in the arrays of ``_Levels``
+MISSING = -(2**62)
+NULL = "\\N"
+
+
+def _copy_text(value):
+    """A text value in ``COPY``'s text format."""
+    return (
+        value.replace("\\", "\\\\")
+        .replace("\t", "\\t")
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+    )
+
+
+class _Levels:
+    """Shopify's levels of a run: one array per Shopify location, indexed by
+    the binding's position (8 bytes a level, not a dict entry and two gids).
+
+    Levels of items no binding knows, or of locations the shop doesn't
+    have, are left out as before.
+    """
+
+    def __init__(self, item_gids, locations):
+        self.position = {gid: index for index, gid in enumerate(item_gids)}
+        self.locations = {location.shopify_gid: location for location in locations}
+        size = len(self.position)
+        self.columns = {
+            location: array("q", [MISSING]) * size
+            for location in self.locations.values()
+        }
+
+    def load(self, levels):
+        """Fill in ``(item gid, location gid, available)`` as they stream."""
+        position = self.position
+        columns = {gid: self.columns[loc] for gid, loc in self.locations.items()}
+        for item, location, available in levels:
+            index = position.get(item)
+            column = columns.get(location)
+            if index is not None and column is not None and available is not None:
+                column[index] = available
+
+    def column(self, location):
+        """The array of one shopify.location, or None if the shop lacks it."""
+        return self.columns.get(location)
+
+    def stocked_elsewhere(self, locations):
+        """[(shopify.location, array)] of the shop's other locations."""
+        locations = set(locations)
+        return [(loc, col) for loc, col in self.columns.items() if loc not in locations]
+
+
 class _Row:
-    """One (product, Shopify location) of a run, before it becomes a line."""
+    """One (product, Shopify location) of a run, before it becomes a line.
+
+    The binding and product as ids: a run holds a chunk's worth of rows, and
+    only the levels it writes need records.
+    """
 
     __slots__ = (
         "action",
@@ -559,10 +701,14 @@ class _Row:
         "mapping",
         "message",
         "outcome",
+        "product",
     )
 
-    def __init__(self, binding, location, mapping, expected, before, action):
+    def __init__(
+        self, binding, product, location, mapping, expected, before, action=None
+    ):
         self.binding = binding
+        self.product = product
         self.location = location
         self.mapping = mapping
         self.expected = expected

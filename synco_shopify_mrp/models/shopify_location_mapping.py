@@ -1,7 +1,5 @@
 # Copyright 2026 Synco
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from collections import defaultdict
-
 from odoo import models
 
 from odoo.addons.synco_shopify.lib import availability
@@ -10,11 +8,11 @@ from odoo.addons.synco_shopify.lib import availability
 class ShopifyLocationMapping(models.Model):
     _inherit = "shopify.location.mapping"
 
-    def _synco_free_by_source(self, products):
+    def _synco_free_table(self, products):
         """Kits count the whole kits their components can build, per source.
 
         Kits have no quants: they are swapped for their leaf components in
-        the one grouped read, then each kit's figure at each source is the
+        the one aggregate read, then each kit's figure at each source is the
         minimum over its components of floor(free ÷ quantity per kit).  A kit
         is never built from components held at two sources; the mapping's
         rule then combines the sources and the kit's own buffer applies, as
@@ -25,24 +23,23 @@ class ShopifyLocationMapping(models.Model):
             products, company_id=company.id if company else False
         )
         if not recipes:
-            return super()._synco_free_by_source(products)
+            return super()._synco_free_table(products)
         components = {c for recipe in recipes.values() for c in recipe}
-        leaves = products.browse(
-            sorted({p for p in products.ids if p not in recipes} | components)
-        )
-        free = super()._synco_free_by_source(leaves)
-        # components nobody asked for are not part of the answer
         wanted = set(products.ids)
-        result = defaultdict(float)
-        result.update((k, v) for k, v in free.items() if k[2] in wanted)
-        for mapping in self:
-            for source in mapping.source_ids:
-                for kit_id, recipe in recipes.items():
-                    result[mapping, source, kit_id] = availability.buildable(
-                        (free[mapping, source, c], per_kit)
-                        for c, per_kit in recipe.items()
-                    )
-        return result
+        leaves = products.browse(sorted((wanted - recipes.keys()) | components))
+        table = super()._synco_free_table(leaves)
+        recipes = {kit_id: list(recipe.items()) for kit_id, recipe in recipes.items()}
+        for key, column in table.items():
+            kits = {
+                kit_id: availability.buildable(
+                    (column.get(c, 0.0), per_kit) for c, per_kit in recipe
+                )
+                for kit_id, recipe in recipes.items()
+            }
+            # components nobody asked for are not part of the answer
+            table[key] = {p: q for p, q in column.items() if p in wanted}
+            table[key].update(kits)
+        return table
 
     def _synco_explain_notes(self, product, free):
         """ "Why this number?" for a kit: the component limiting it per source.

@@ -31,3 +31,28 @@ def odoo_env(commit=False):
                 cr.commit()
             else:
                 cr.rollback()
+
+
+def clone_rows(cr, table, prototype, overrides, source, returning, params=()):
+    """INSERT into ``table`` one copy of row ``prototype`` per row of the
+    ``source`` SQL (aliased ``c``, its placeholders filled from ``params``),
+    the ``overrides`` columns computed from it; return the ``returning`` rows.
+
+    A fixture for benchmarks: a hundred thousand products in seconds, where
+    the ORM takes minutes, each a copy of one the ORM made (so every column
+    a module requires is filled as the ORM would).
+    """
+    cr.execute(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_name = %s AND column_name <> 'id'",
+        [table],
+    )
+    columns = [name for (name,) in cr.fetchall()]
+    values = [overrides.get(name, f"p.{name}") for name in columns]
+    cr.execute(
+        f"INSERT INTO {table} ({', '.join(columns)}) "
+        f"SELECT {', '.join(values)} FROM {table} p, ({source}) c "
+        f"WHERE p.id = %s RETURNING {returning}",
+        [*params, prototype],
+    )
+    return cr.fetchall()

@@ -700,7 +700,21 @@ class ShopifyClient(FulfillmentMixin):
             page = levels.get("pageInfo") or {}
             after = page.get("endCursor") if page.get("hasNextPage") else None
 
-    def read_all_levels(
+    def read_all_levels(self, location_ids=None, **options):
+        """Every ``available`` level of the shop (or of ``location_ids``).
+
+        Returns ``{(inventory_item_id, location_id): available}`` for stocked
+        pairs only: :meth:`iter_all_levels` gathered in a dict (for a whole
+        catalogue, iterate instead: a million levels make a big dict).
+        """
+        return {
+            (item_id, location_id): available
+            for item_id, location_id, available in self.iter_all_levels(
+                location_ids, **options
+            )
+        }
+
+    def iter_all_levels(
         self,
         location_ids=None,
         *,
@@ -709,13 +723,13 @@ class ShopifyClient(FulfillmentMixin):
         poll_interval=1.0,
         bulk_timeout=3600.0,
     ):
-        """Every ``available`` level of the shop (or of ``location_ids``).
+        """Yield ``(inventory_item_id, location_id, available)`` for every
+        stocked level of the shop (or of ``location_ids``), as it is read.
 
-        Returns ``{(inventory_item_id, location_id): available}`` for stocked
-        pairs only.  ``method="auto"`` counts the variants first and uses a
-        bulk operation from ``bulk_threshold`` variants on (one query, no
-        pagination cost; Shopify prepares a JSONL file), the paginated reads
-        below it.  Both paths return the same mapping.  A bulk operation
+        ``method="auto"`` counts the variants first and uses a bulk operation
+        from ``bulk_threshold`` variants on (one query, no pagination cost;
+        Shopify prepares a JSONL file, streamed line by line), the paginated
+        reads below it.  Both paths yield the same levels.  A bulk operation
         already running for the app falls back to the paginated path, since
         Shopify runs one bulk query per shop and app at a time.
         """
@@ -737,18 +751,24 @@ class ShopifyClient(FulfillmentMixin):
                     method = "bulk"
         if method == "bulk":
             try:
-                return self._read_levels_bulk(wanted, poll_interval, bulk_timeout)
+                url = self.run_bulk_query(
+                    docs.BULK_INVENTORY_LEVELS,
+                    poll_interval=poll_interval,
+                    timeout=bulk_timeout,
+                )
             except _BulkBusy:
                 _logger.info(
                     "%s: a bulk operation is running, reading levels by page",
                     self.shop_domain,
                 )
-        return self._read_levels_paginated(wanted)
+            else:
+                yield from self._iter_levels_bulk(url, wanted)
+                return
+        yield from self._iter_levels_paginated(wanted)
 
-    def _read_levels_paginated(self, wanted):
+    def _iter_levels_paginated(self, wanted):
         if wanted is None:
             wanted = [loc["id"] for loc in self.iter_locations(include_inactive=True)]
-        result = {}
         for location_id in dict.fromkeys(wanted):
             for level in self._paginate(
                 docs.LOCATION_INVENTORY_LEVELS,
@@ -757,10 +777,7 @@ class ShopifyClient(FulfillmentMixin):
             ):
                 item_id = (level.get("item") or {}).get("id")
                 if item_id:
-                    result[(item_id, location_id)] = _available_of(
-                        level.get("quantities")
-                    )
-        return result
+                    yield item_id, location_id, _available_of(level.get("quantities"))
 
     def run_bulk_query(self, query, *, poll_interval=1.0, timeout=3600.0):
         """Run a bulk query to completion; return its JSONL url (or None).
@@ -855,7 +872,8 @@ class ShopifyClient(FulfillmentMixin):
                     status=resp.status_code,
                 )
             try:
-                for line in resp.iter_lines():
+                # 64 KiB reads: a catalogue file holds a million lines
+                for line in resp.iter_lines(chunk_size=1 << 16):
                     if line and line.strip():
                         yield json.loads(line)
             except requests.RequestException as exc:
@@ -863,13 +881,9 @@ class ShopifyClient(FulfillmentMixin):
                     f"bulk result download interrupted: {exc}"
                 ) from exc
 
-    def _read_levels_bulk(self, wanted, poll_interval, timeout):
-        url = self.run_bulk_query(
-            docs.BULK_INVENTORY_LEVELS, poll_interval=poll_interval, timeout=timeout
-        )
-        result = {}
+    def _iter_levels_bulk(self, url, wanted):
         if not url:
-            return result
+            return
         wanted_set = set(wanted) if wanted is not None else None
         for obj in self.iter_jsonl(url):
             location_id = obj.get("__parentId")
@@ -878,8 +892,7 @@ class ShopifyClient(FulfillmentMixin):
                 continue  # a location line, or a child of another kind
             if wanted_set is not None and location_id not in wanted_set:
                 continue
-            result[(item_id, location_id)] = _available_of(obj.get("quantities"))
-        return result
+            yield item_id, location_id, _available_of(obj.get("quantities"))
 
     # ------------------------------------------------------------------
     # inventory writes
