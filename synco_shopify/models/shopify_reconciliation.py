@@ -267,6 +267,7 @@ class ShopifyReconciliation(models.Model):
             )
             self._apply_outcomes(rows, result)
         if self.mode == "reconcile" and not self.dry_run:
+            self._remember_levels_in_sync(rows)
             self._observe_drift(rows)
         self._store_lines(rows)
         stats = self._totals(rows)
@@ -401,6 +402,47 @@ class ShopifyReconciliation(models.Model):
             outcome = result.outcomes.get((row.binding, row.location))
             if outcome:
                 row.outcome, row.message = outcome
+
+    def _remember_levels_in_sync(self, rows):
+        """Remember Shopify's figure of the levels found as Odoo wants them.
+
+        A push or a run whose worker died after Shopify applied its write (a
+        server killed mid-job) leaves its transaction rolled back: Odoo still
+        remembers the older figure, and the next push would compare-and-set
+        from it and take the difference for a Shopify sale (a false hold).
+        The run has just read every level; those that agree with Odoo are
+        remembered as read, without evidence of any sale.
+        """
+        seen = {
+            (row.binding.id, row.location.id): row.before
+            for row in rows
+            if row.action == "in_sync"
+        }
+        if not seen:
+            return
+        levels = (
+            self.env["shopify.inventory.level"]
+            .sudo()
+            .search_fetch(
+                [("shop_id", "=", self.shop_id.id)],
+                [
+                    "binding_id",
+                    "shopify_location_id",
+                    "shopify_available",
+                    "shopify_known",
+                ],
+            )
+        )
+        stale = {}
+        for level in levels:
+            value = seen.get((level.binding_id.id, level.shopify_location_id.id))
+            if value is not None and (
+                not level.shopify_known or level.shopify_available != value
+            ):
+                stale.setdefault(value, []).append(level.id)
+        Level = self.env["shopify.inventory.level"].sudo()
+        for value, ids in stale.items():
+            Level.browse(ids).write({"shopify_available": value, "shopify_known": True})
 
     def _observe_drift(self, rows):
         """Open, update or resolve drift records from what this run saw.
