@@ -17,6 +17,10 @@ PostgreSQL is private to each run: ``initdb`` into a folder of our own, a server
 on a free loopback port and a Unix socket in that folder, stopped on the way
 out whatever happens.  The server refuses to run as root, so as root the
 cluster belongs to the ``postgres`` system user.
+
+Scripts call Odoo through its JSON-2 API (``tests/json2.py``): each prepared
+database gets an API key of ``admin``, written beside its configuration as
+``admin-api-key`` and given to tests and benchmarks as ``$SYNCO_API_KEY``.
 """
 
 import argparse

@@ -5,7 +5,8 @@ The harness installs the addon once and clones that database for these tests
 harness's one (prefork workers, ``server_wide_modules = web,queue_job``, a
 free HTTP port), starts ``python -m odoo`` in its own process group, and
 talks to it over Odoo 19's JSON-2 API with the administrator's API key the
-harness generated (``$SYNCO_API_KEY``), like any external client would.
+harness generated (beside its configuration, or ``$SYNCO_API_KEY``), like
+any external client would.
 """
 
 import json
@@ -17,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from .json2 import Json2
+from .json2 import Json2, read_api_key
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -73,7 +74,8 @@ class OdooServer:
         self.conf.write_text("\n".join(lines) + "\n")
         self.proc = None
         self.url = f"http://127.0.0.1:{self.port}"
-        self.client = Json2(self.url, self.db_name, os.environ["SYNCO_API_KEY"])
+        # the harness writes the key beside its configuration
+        self.client = Json2(self.url, self.db_name, read_api_key(base_conf.parent))
 
     def start(self, timeout=90):
         env = dict(os.environ)
