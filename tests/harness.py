@@ -17,6 +17,10 @@ PostgreSQL is private to each run: ``initdb`` into a folder of our own, a server
 on a free loopback port and a Unix socket in that folder, stopped on the way
 out whatever happens.  The server refuses to run as root, so as root the
 cluster belongs to the ``postgres`` system user.
+
+Scripts call Odoo through its JSON-2 API (``tests/json2.py``): each prepared
+database gets an API key of ``admin``, written beside its configuration as
+``admin-api-key`` and given to tests and benchmarks as ``$SYNCO_API_KEY``.
 """
 
 import argparse
@@ -32,8 +36,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
+
+try:  # run as a script (python3 tests/harness.py) or imported by the tests
+    from . import json2
+except ImportError:
+    import json2
 
 REPO = Path(__file__).resolve().parent.parent
 STATE = REPO / ".synco"
@@ -426,9 +434,43 @@ def private_stack(
             )
             if res.returncode:
                 die(f"updating {','.join(addons)} failed", res.returncode)
+        ensure_api_key(conf, db_name, workdir)
         yield pg, conf
     finally:
         pg.stop()
+
+
+def ensure_api_key(conf, db_name, workdir):
+    """The administrator's API key for the scripts' JSON-2 calls.
+
+    Kept in ``workdir/admin-api-key`` (readable by its owner only) and
+    generated again, by Odoo's own ``res.users.apikeys._generate``, when the
+    file is missing or the database does not know the key (a new database).
+    Databases cloned from this one share it.
+    """
+    path = Path(workdir) / json2.KEY_FILE
+    key = path.read_text().strip() if path.exists() else ""
+    if key and psql(
+        conf,
+        db_name,
+        "SELECT 1 FROM res_users_apikeys WHERE user_id = 2 "
+        f"AND index = '{key[:8]}' AND name = '{json2.KEY_NAME}'",
+    ):
+        return key
+    res = subprocess.run(
+        [sys.executable, "-c", json2.GENERATE_KEY, str(conf), db_name, json2.KEY_NAME],
+        check=False,
+        env=odoo_env(),
+        capture_output=True,
+        text=True,
+    )
+    if res.returncode:
+        die(f"generating the administrator's API key failed:\n{res.stderr}")
+    key = res.stdout.strip().splitlines()[-1]
+    path.touch(mode=0o600)
+    path.write_text(key + "\n")
+    log(f"API key of admin for JSON-2 calls written to {path}")
+    return key
 
 
 def clone_database(conf, source, target):
@@ -476,6 +518,7 @@ def cmd_test(args):
                 conf, db_name, "synco_e2e_template"
             )
             env["SYNCO_ODOO_LAUNCHER"] = json.dumps(odoo_launcher())
+            env["SYNCO_API_KEY"] = json2.read_api_key(workdir)
             pytest_args = list(args.pytest_args)
             if not [a for a in pytest_args if not a.startswith("-")]:
                 pytest_args += [f"{addon}/tests" for addon in ALL_ADDONS]
@@ -533,6 +576,8 @@ def cmd_demo(args):
                     str(sim_port),
                     "--fixture",
                     "demo",
+                    "--state-file",
+                    str(demo_simulator_state(conf, workdir)),
                 ],
                 cwd=REPO,
                 env=odoo_env(),
@@ -543,7 +588,7 @@ def cmd_demo(args):
                 env={**odoo_env(), "ODOO_QUEUE_JOB_CHANNELS": "root:2"},
             )
             procs.append(odoo)
-            connect_demo_shop(http_port, odoo, sim_port)
+            connect_demo_shop(http_port, odoo, sim_port, json2.read_api_key(workdir))
             log(
                 f"Odoo on http://127.0.0.1:{http_port} (login admin / admin), "
                 f"Shopify simulator on http://127.0.0.1:{sim_port}. Ctrl-C stops all."
@@ -564,59 +609,39 @@ def cmd_demo(args):
                     p.wait()
 
 
-def json_rpc(port, service, method, *args):
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/jsonrpc",
-        data=json.dumps(
-            {
-                "jsonrpc": "2.0",
-                "method": "call",
-                "params": {"service": service, "method": method, "args": args},
-            }
-        ).encode(),
-        headers={"Content-Type": "application/json"},
+def demo_simulator_state(conf, workdir):
+    """The simulator's state file of the demo database, beside it.
+
+    Named after the database's ``database.uuid``: a restarted demo finds the
+    simulator as it left it (its orders, levels and webhooks), so Odoo's
+    database and Shopify's state never disagree (the fixture again would
+    look like sales Odoo never imported); a database created anew gets the
+    fixture, and the state files of former databases are removed.
+    """
+    db_uuid = psql(
+        conf,
+        "synco_demo",
+        "SELECT value FROM ir_config_parameter WHERE key = 'database.uuid'",
     )
-    with urllib.request.urlopen(request, timeout=120) as response:
-        body = json.load(response)
-    if "error" in body:
-        raise RuntimeError(body["error"]["data"].get("message", body["error"]))
-    return body.get("result")
+    state_file = Path(workdir) / f"simulator-{db_uuid}.pickle"
+    for stale in Path(workdir).glob("simulator-*.pickle"):
+        if stale != state_file:
+            stale.unlink()
+    if state_file.exists():
+        log(f"simulator state kept from the last run: {state_file}")
+    return state_file
 
 
-def connect_demo_shop(port, odoo, sim_port, timeout=120):
+def connect_demo_shop(port, odoo, sim_port, api_key, timeout=120):
     """Connect the demo shop to the simulator, as a user would from its form."""
+    demo = json2.Json2(f"http://127.0.0.1:{port}", "synco_demo", api_key)
     deadline = time.monotonic() + timeout
-    uid = None
-    while not uid:
+    while not demo.ready():
         if odoo.poll() is not None or time.monotonic() > deadline:
             die("Odoo did not start (see its log above)")
-        with contextlib.suppress(OSError, RuntimeError):
-            uid = json_rpc(
-                port, "common", "authenticate", "synco_demo", "admin", "admin", {}
-            )
         time.sleep(1)
-
-    def call(model, method, *args):
-        return json_rpc(
-            port,
-            "object",
-            "execute_kw",
-            "synco_demo",
-            uid,
-            "admin",
-            model,
-            method,
-            list(args),
-            {},
-        )
-
-    shop = call(
-        "ir.model.data",
-        "search_read",
-        [("module", "=", "synco_shopify"), ("name", "=", "demo_shop")],
-        ["res_id"],
-    )[0]["res_id"]
-    call(
+    shop = demo.ref("synco_shopify.demo_shop")
+    demo.call(
         "shopify.shop",
         "write",
         [shop],
@@ -631,7 +656,7 @@ def connect_demo_shop(port, odoo, sim_port, timeout=120):
         "action_bind_products",
         "action_push_all",
     ):
-        result = call("shopify.shop", action, [shop])
+        result = demo.call("shopify.shop", action, [shop])
         log(f"demo shop: {result['params']['message']}")
 
 
@@ -652,6 +677,7 @@ def cmd_bench(args):
             # for benchmarks that start a real server (tests/odoo_server.py)
             env["SYNCO_E2E_DB"] = clone_database(conf, "synco_bench", "synco_e2e")
             env["SYNCO_ODOO_LAUNCHER"] = json.dumps(odoo_launcher())
+            env["SYNCO_API_KEY"] = json2.read_api_key(workdir)
             rc = subprocess.run(
                 [sys.executable, str(script), *args.bench_args],
                 check=False,

@@ -4,7 +4,9 @@ The harness installs the addon once and clones that database for these tests
 (``SYNCO_E2E_DB``); this module writes a server configuration next to the
 harness's one (prefork workers, ``server_wide_modules = web,queue_job``, a
 free HTTP port), starts ``python -m odoo`` in its own process group, and
-talks to it over XML-RPC like any external client would.
+talks to it over Odoo 19's JSON-2 API with the administrator's API key the
+harness generated (beside its configuration, or ``$SYNCO_API_KEY``), like
+any external client would.
 """
 
 import json
@@ -16,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-import requests
+from .json2 import Json2, read_api_key
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -72,6 +74,8 @@ class OdooServer:
         self.conf.write_text("\n".join(lines) + "\n")
         self.proc = None
         self.url = f"http://127.0.0.1:{self.port}"
+        # the harness writes the key beside its configuration
+        self.client = Json2(self.url, self.db_name, read_api_key(base_conf.parent))
 
     def start(self, timeout=90):
         env = dict(os.environ)
@@ -94,14 +98,8 @@ class OdooServer:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"Odoo exited; see {self.log_path}")
-            try:
-                self.uid = self._rpc(
-                    "common", "authenticate", self.db_name, "admin", "admin", {}
-                )
-                if self.uid:
-                    return self
-            except (requests.RequestException, RuntimeError):
-                pass
+            if self.client.ready():
+                return self
             time.sleep(0.5)
         raise RuntimeError(f"Odoo did not answer within {timeout} s")
 
@@ -119,34 +117,20 @@ class OdooServer:
             except subprocess.TimeoutExpired:
                 self.kill()
 
-    def _rpc(self, service, method, *args):
-        response = requests.post(
-            f"{self.url}/jsonrpc",
-            json={
-                "jsonrpc": "2.0",
-                "method": "call",
-                "params": {"service": service, "method": method, "args": args},
-            },
-            timeout=120,
-        )
-        response.raise_for_status()
-        body = response.json()
-        if "error" in body:
-            raise RuntimeError(body["error"]["data"].get("debug", body["error"]))
-        return body.get("result")  # None results are left out
-
     def call(self, model, method, *args, **kwargs):
-        return self._rpc(
-            "object",
-            "execute_kw",
-            self.db_name,
-            self.uid,
-            "admin",
-            model,
-            method,
-            list(args),
-            kwargs,
-        )
+        """``model.method(*args, **kwargs)`` as the administrator (JSON-2)."""
+        return self.client.call(model, method, *args, **kwargs)
+
+    def deprecation_warnings(self):
+        """The log's warnings about the deprecated XML-RPC / JSON-RPC API."""
+        if not self.log_path.exists():
+            return []
+        return [
+            line
+            for line in self.log_path.read_text(errors="replace").splitlines()
+            if "deprecated" in line.lower()
+            and any(word in line for word in ("xmlrpc", "jsonrpc", "XML-RPC"))
+        ]
 
     def jobs_done(self, method_name):
         """Whether every queue job of ``method_name`` is done."""
@@ -161,13 +145,7 @@ class OdooServer:
         )
 
     def ref(self, xmlid):
-        module, name = xmlid.split(".")
-        return self.call(
-            "ir.model.data",
-            "search_read",
-            [("module", "=", module), ("name", "=", name)],
-            fields=["res_id"],
-        )[0]["res_id"]
+        return self.client.ref(xmlid)
 
 
 def wait_until(predicate, timeout, interval=0.25, what="condition", explain=None):

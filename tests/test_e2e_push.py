@@ -267,3 +267,9 @@ def test_killed_mid_job_converges_after_restart(odoo, sim, setup):
     ]
     assert writes, "the push reached the simulator"
     assert shopify(sim, MUG) == 77
+
+
+def test_server_log_has_no_rpc_deprecation_warning(odoo):
+    """The harness, the tests and the tools speak JSON-2 with an API key."""
+    assert odoo.log_path.exists()
+    assert odoo.deprecation_warnings() == []

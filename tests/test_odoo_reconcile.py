@@ -99,6 +99,31 @@ class TestReconciliation(SimulatorCase):
         self.assertGreater(written.pushed_count, 0)
         self.assertEqual(self.run_once().pushed_count, 0)  # nothing left
 
+    def test_run_remembers_a_write_whose_transaction_died(self):
+        """A push killed after Shopify applied it leaves Odoo remembering the
+        older figure; the run reads it and the next push holds nothing."""
+        self.run_once()
+        level = self.bindings[TEE].level_ids.filtered(
+            lambda lvl: lvl.shopify_location_id == self.loc_nj
+        )
+        expected = 10 + SKUS.index(TEE)
+        self.assertEqual(
+            (level.shopify_available, self.shopify(TEE, NJ)), (expected,) * 2
+        )
+        # Odoo's figure drops by 4; the push job writes it to Shopify, and
+        # dies before its commit: Odoo still remembers the older figure
+        self.stock(TEE, self.wh_nj.lot_stock_id, -4)
+        self.sim.set_available(DEMO_DOMAIN, TEE, NJ, expected - 4)
+        run = self.run_once()
+        self.assertEqual(self.line(run, TEE, NJ).action, "in_sync")
+        self.assertEqual(level.shopify_available, expected - 4)
+        # the next change is written from the right figure: no false hold
+        self.stock(TEE, self.wh_nj.lot_stock_id, -1)
+        self.bindings[TEE]._push_inventory()
+        self.assertEqual(level.held_qty, 0)
+        self.assertEqual(self.shopify(TEE, NJ), expected - 5)
+        self.assertEqual(level.last_outcome, "applied")
+
     def test_drift_within_threshold_is_left_alone(self):
         self.run_once()
         self.sim.set_available(DEMO_DOMAIN, MUG, POOL, 32)  # expected 30, limit 2

@@ -10,7 +10,7 @@ Each shot of ``SHOTS`` is a page of the demo, opened in headless Chromium
 and saved as ``synco_shopify/static/description/screenshots/<name>.png``.
 Name shots to take only those.  To add a shot, add an entry to ``SHOTS``: a
 name, a function returning the URL (a path of the demo, or a ``file://``
-page it wrote; it may prepare records over JSON-RPC),
+page it wrote; it may prepare records over JSON-2),
 the CSS selector to wait for, and optionally JavaScript to run first (a
 click) with the selector to wait for after it.  The Apps page's banner
 (``static/description/banner.png``) is ``tools/banner.html`` around the "why
@@ -25,6 +25,7 @@ import json
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -33,57 +34,19 @@ from pathlib import Path
 import websocket
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from tests.json2 import Json2, read_api_key
+
+DEMO_STATE = REPO / ".synco" / "demo"
 OUT = REPO / "synco_shopify" / "static" / "description" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DB = "synco_demo"
 
 
-class Demo:
-    """JSON-RPC to the demo, to find or prepare the records a shot shows."""
-
-    def __init__(self, url, db=DB, login="admin", password="admin"):
-        self.url, self.db, self.password = url, db, password
-        self.uid = self._rpc("common", "authenticate", db, login, password, {})
-
-    def _rpc(self, service, method, *args):
-        request = urllib.request.Request(
-            f"{self.url}/jsonrpc",
-            data=json.dumps(
-                {
-                    "jsonrpc": "2.0",
-                    "method": "call",
-                    "params": {"service": service, "method": method, "args": args},
-                }
-            ).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=300) as response:
-            body = json.load(response)
-        if "error" in body:
-            raise RuntimeError(body["error"]["data"].get("message", body["error"]))
-        return body.get("result")
-
-    def call(self, model, method, *args, **kwargs):
-        return self._rpc(
-            "object",
-            "execute_kw",
-            self.db,
-            self.uid,
-            self.password,
-            model,
-            method,
-            list(args),
-            kwargs,
-        )
-
-    def ref(self, xmlid):
-        module, name = xmlid.split(".")
-        return self.call(
-            "ir.model.data",
-            "search_read",
-            [("module", "=", module), ("name", "=", name)],
-            ["res_id"],
-        )[0]["res_id"]
+def connect(url, api_key=None):
+    """JSON-2 calls to the demo, to find or prepare the records a shot shows,
+    with the administrator's API key the harness wrote in ``.synco/demo``."""
+    return Json2(url, DB, api_key or read_api_key(DEMO_STATE), timeout=300)
 
 
 # -- the shots ---------------------------------------------------------------------
@@ -348,11 +311,16 @@ def take_banner(browser):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="http://127.0.0.1:8369")
+    parser.add_argument(
+        "--api-key",
+        help="the administrator's API key (default: the one the harness wrote "
+        "in .synco/demo, or $SYNCO_API_KEY)",
+    )
     parser.add_argument("names", nargs="*", help="shots to take (default: all)")
     args = parser.parse_args()
     wanted = [s for s in SHOTS if not args.names or s[0] in args.names]
     OUT.mkdir(parents=True, exist_ok=True)
-    demo = Demo(args.url)
+    demo = connect(args.url, args.api_key)
     browser = Browser()
     try:
         login(browser, args.url)

@@ -222,18 +222,21 @@ class ShopifyProductBinding(models.Model):
         locations = len(shop._synco_pushed_mappings())
         size = max(1, MAX_LEVELS_PER_CALL // max(1, locations))
         kind = "push_refresh" if refresh else "push_batch"
+        batches = []
         for start in range(0, len(self), size):
             batch = self[start : start + size]
             digest = hashlib.sha1(str(sorted(batch.ids)).encode()).hexdigest()[:16]
-            batch.with_delay(
-                channel=shop._job_channel(),
-                identity_key=f"synco_shopify.{kind}:{shop.id}:{digest}",
-                description=self.env._(
+            options = {
+                "channel": shop._job_channel(),
+                "identity_key": f"synco_shopify.{kind}:{shop.id}:{digest}",
+                "description": self.env._(
                     "Shopify push: %(count)s products to %(shop)s",
                     count=len(batch),
                     shop=shop.name,
                 ),
-            )._push_inventory(**_refresh_kwargs(refresh))
+            }
+            batches.append((batch, options))
+        self._store_push_jobs(batches, refresh)
 
     def _delay_push(self, refresh=False):
         """Enqueue the push of this product to its shop; collapses while pending."""
@@ -252,26 +255,40 @@ class ShopifyProductBinding(models.Model):
         key, channel and description) are checked against the pending ones
         in one query and stored in one ``create``.
         """
+        self._store_push_jobs(
+            [(binding, binding._push_job_options(refresh)) for binding in self],
+            refresh,
+        )
+
+    @api.model
+    def _store_push_jobs(self, jobs, refresh=False):
+        """Store push jobs [(bindings, job options)] in one query, each
+        collapsing only into a job that will read our commit (see
+        ``_lock_pending_pushes``), batches included: through ``with_delay``
+        a batch of 60 products counted right after their quants were
+        created collapsed into the creation's job, already running on the
+        older snapshot, and the count never reached Shopify.
+        """
+        kwargs = _refresh_kwargs(refresh)
         if must_run_without_delay(self.env) or queue_job_delay.Job is not Job:
             # queue_job__no_delay runs the jobs at once, and trap_jobs()
             # replaces delay.Job to record them: with_delay handles both
-            for binding in self:
-                binding._delay_push(refresh=refresh)
+            for bindings, options in jobs:
+                bindings.with_delay(**options)._push_inventory(**kwargs)
             return
-        options = {binding: binding._push_job_options(refresh) for binding in self}
         pending = self._lock_pending_pushes(
-            [opts["identity_key"] for opts in options.values()]
+            [options["identity_key"] for _bindings, options in jobs]
         )
-        jobs = [
-            Job(binding._push_inventory, kwargs=_refresh_kwargs(refresh), **opts)
-            for binding, opts in options.items()
-            if opts["identity_key"] not in pending
+        new = [
+            Job(bindings._push_inventory, kwargs=kwargs, **options)
+            for bindings, options in jobs
+            if options["identity_key"] not in pending
         ]
-        if jobs:
+        if new:
             JobModel = self.env["queue.job"]
             JobModel.with_context(
                 _job_edit_sentinel=JobModel.EDIT_SENTINEL
-            ).sudo().create([job._store_values(create=True) for job in jobs])
+            ).sudo().create([job._store_values(create=True) for job in new])
 
     @api.model
     def _lock_pending_pushes(self, identity_keys):

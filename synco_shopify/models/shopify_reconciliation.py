@@ -352,6 +352,7 @@ class ShopifyReconciliation(models.Model):
             )
             self._apply_outcomes(rows, result)
         if not self.dry_run:
+            self._remember_levels_in_sync(rows)
             self._observe_drift(rows)
         self._check_level_alerts(rows)
         return rows
@@ -480,6 +481,49 @@ class ShopifyReconciliation(models.Model):
             outcome = result.outcomes.get((Binding.browse(row.binding), row.location))
             if outcome:
                 row.outcome, row.message = outcome
+
+    def _remember_levels_in_sync(self, rows):
+        """Remember Shopify's figure of the levels found as Odoo wants them.
+
+        A push or a run whose worker died after Shopify applied its write (a
+        server killed mid-job) leaves its transaction rolled back: Odoo still
+        remembers the older figure, and the next push would compare-and-set
+        from it and take the difference for a Shopify sale (a false hold).
+        The run has just read every level; those that agree with Odoo are
+        remembered as read, without evidence of any sale.
+        """
+        seen = [
+            (row.binding, row.location.id, row.before)
+            for row in rows
+            if row.action == "in_sync"
+        ]
+        if not seen:
+            return
+        bindings, locations, values = zip(*seen, strict=True)
+        # one statement per chunk: a million-level run reads no level record
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE shopify_inventory_level level
+                   SET shopify_available = seen.value, shopify_known = TRUE
+                  FROM unnest(%s::int[], %s::int[], %s::int[])
+                       AS seen(binding_id, location_id, value)
+                 WHERE level.shop_id = %s
+                   AND level.binding_id = seen.binding_id
+                   AND level.shopify_location_id = seen.location_id
+                   AND (NOT level.shopify_known
+                        OR level.shopify_available IS DISTINCT FROM seen.value)
+                """,
+                list(bindings),
+                list(locations),
+                list(values),
+                self.shop_id.id,
+            )
+        )
+        self.env["shopify.inventory.level"].invalidate_model(
+            ["shopify_available", "shopify_known"]
+        )
 
     def _observe_drift(self, rows):
         """Open, update or resolve drift records from what this run saw.

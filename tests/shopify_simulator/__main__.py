@@ -1,7 +1,9 @@
 """Command line: ``python3 -m tests.shopify_simulator --port 8765 --fixture demo``.
 
 Runs until interrupted (Ctrl-C / SIGTERM); with ``--state-file`` the store is
-loaded from that file at start (when it exists) and written back on exit.
+loaded from that file at start (when it exists, instead of the fixture),
+written every ``--autosave`` seconds when it changed (2 by default) and at
+exit.
 """
 
 import argparse
@@ -25,6 +27,13 @@ def main(argv=None):
     parser.add_argument("--restore-rate", type=float, default=100)
     parser.add_argument("--state-file", default=None)
     parser.add_argument(
+        "--autosave",
+        type=float,
+        default=2.0,
+        help="with --state-file: seconds between saves of a changed store "
+        "(0: only at exit)",
+    )
+    parser.add_argument(
         "--shopify-webhook-retries",
         action="store_true",
         help="retry webhooks on Shopify's 4-hour schedule "
@@ -41,6 +50,7 @@ def main(argv=None):
         bucket_size=args.bucket_size,
         restore_rate=args.restore_rate,
         state_file=args.state_file,
+        autosave=args.autosave or None,
         webhook_retry_schedule=schedule,
     )
     stopped = threading.Event()

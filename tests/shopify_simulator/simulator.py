@@ -187,8 +187,13 @@ class Simulator:
         state_file=None,
         webhook_retry_schedule=FAST_RETRY_SCHEDULE,
         webhook_timeout=5.0,
+        autosave=None,
     ):
         self.host, self.port = host, port
+        self.autosave = autosave
+        self._saved = None  # the bytes last written to the state file
+        self._autosaver = None
+        self._stopping = threading.Event()
         self.bucket_size, self.restore_rate = bucket_size, restore_rate
         self.state_file = Path(state_file) if state_file else None
         self.lock = RLock()
@@ -211,7 +216,8 @@ class Simulator:
         self.server = None
         self.base_url = None
         if self.state_file and self.state_file.exists():
-            self.store = pickle.loads(self.state_file.read_bytes())
+            self._saved = self.state_file.read_bytes()
+            self.store = pickle.loads(self._saved)
             for shop in self.store.shops.values():
                 shop.bucket = Bucket(bucket_size, restore_rate)
         elif fixture:
@@ -223,6 +229,12 @@ class Simulator:
         self.server = serve(self, self.host, self.port)
         self.port = self.server.server_address[1]
         self.base_url = f"http://{self.host}:{self.port}"
+        if self.state_file and self.autosave:
+            self._stopping.clear()
+            self._autosaver = threading.Thread(
+                target=self._autosave_loop, name="sim-autosave", daemon=True
+            )
+            self._autosaver.start()
         return self
 
     def stop(self):
@@ -230,13 +242,35 @@ class Simulator:
             self.server.shutdown()
             self.server.server_close()
             self.server = None
+        self._stopping.set()
+        if self._autosaver is not None:
+            self._autosaver.join(10)
+            self._autosaver = None
         self.webhooks.stop()
         self.save()
 
     def save(self):
-        if self.state_file:
-            with self.lock:
-                self.state_file.write_bytes(pickle.dumps(self.store))
+        """Write the store (shops, catalogue, levels, orders, webhooks,
+        idempotency keys) to ``state_file``, when it changed since the last
+        write; atomically, so a simulator killed mid-write keeps the
+        previous state.  Buckets, faults and the log are not kept."""
+        if not self.state_file:
+            return False
+        with self.lock:
+            data = pickle.dumps(self.store)
+        if data == self._saved:
+            return False
+        partial = self.state_file.with_name(self.state_file.name + ".partial")
+        partial.write_bytes(data)
+        partial.replace(self.state_file)
+        self._saved = data
+        return True
+
+    def _autosave_loop(self):
+        """Save every ``autosave`` seconds while running: a simulator killed
+        (not stopped) loses at most that much."""
+        while not self._stopping.wait(self.autosave):
+            self.save()
 
     def __enter__(self):
         return self.start()
@@ -878,6 +912,12 @@ class Simulator:
         finally:
             with self.lock:
                 self._in_flight[(shop.domain, key)] -= 1
+
+    def writes_in_flight(self):
+        """How many requests carrying an idempotency key (writes) have
+        arrived and are not answered yet: a test kills a client there."""
+        with self.lock:
+            return sum(self._in_flight.values())
 
     def run(self, shop, version, request, entry, concurrent=False):
         """Execute a prepared request under the rate limit; returns the payload."""
