@@ -7,6 +7,7 @@ free HTTP port), starts ``python -m odoo`` in its own process group, and
 talks to it over XML-RPC like any external client would.
 """
 
+import copy
 import json
 import os
 import signal
@@ -38,9 +39,22 @@ def harness_conf():
 
 
 class OdooServer:
-    """``python -m odoo`` with 2 workers and the job runner, on loopback."""
+    """``python -m odoo`` with 2 workers and the job runner, on loopback.
 
-    def __init__(self, name="e2e", workers=2, channels="root:2", db_name=None):
+    ``server_wide_modules`` without ``queue_job`` gives a node of a cluster:
+    the server spawns no job runner (``OdooCluster`` runs the standalone
+    one); ``extra_options`` overrides more ``[options]`` of the configuration.
+    """
+
+    def __init__(
+        self,
+        name="e2e",
+        workers=2,
+        channels="root:2",
+        db_name=None,
+        server_wide_modules="base,web,queue_job",
+        extra_options=None,
+    ):
         base_conf, self.db_name = harness_conf()
         self.db_name = db_name or self.db_name
         self.port = free_port()
@@ -58,10 +72,11 @@ class OdooServer:
             gevent_port=str(free_port()),
             workers=str(workers),
             max_cron_threads="0",
-            server_wide_modules="base,web,queue_job",
+            server_wide_modules=server_wide_modules,
             limit_time_real="120",
             logfile=str(self.log_path),
         )
+        options.update(extra_options or {})
         lines = ["[options]", *(f"{k} = {v}" for k, v in options.items())]
         lines += [
             "[queue_job]",
@@ -104,6 +119,13 @@ class OdooServer:
                 pass
             time.sleep(0.5)
         raise RuntimeError(f"Odoo did not answer within {timeout} s")
+
+    def through(self, url):
+        """A client of this server's database talking to ``url`` instead (a
+        proxy in front of it); it starts and stops nothing."""
+        client = copy.copy(self)
+        client.url, client.proc = url, None
+        return client
 
     def kill(self):
         """SIGKILL the whole process group: workers and runner die mid-job."""
