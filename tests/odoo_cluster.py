@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from .odoo_server import REPO, OdooServer, free_port, wait_until
@@ -99,8 +100,7 @@ class OdooCluster:
         shutil.rmtree(self.run_dir, ignore_errors=True)
         (self.run_dir / "tmp").mkdir(parents=True)
         try:
-            for node in self.nodes:
-                node.start(timeout=timeout)
+            self._start_nodes(timeout)
             self._start_nginx()
             self.client = self.nodes[0].through(self.url)
             self._start_runner()
@@ -108,6 +108,24 @@ class OdooCluster:
             self.stop()
             raise
         return self
+
+    def _start_nodes(self, timeout):
+        """Start the nodes side by side (each loads the registry)."""
+        errors = []
+
+        def start(node):
+            try:
+                node.start(timeout=timeout)
+            except Exception as error:  # noqa: BLE001 - raised below
+                errors.append(error)
+
+        threads = [threading.Thread(target=start, args=(n,)) for n in self.nodes]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
 
     def _start_nginx(self):
         conf = self.run_dir / "nginx.conf"

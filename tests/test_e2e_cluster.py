@@ -6,9 +6,11 @@ runner dispatches every job through nginx (round robin) to either node, and
 the simulator delivers its webhooks to nginx too.  Inventory counts committed
 over RPC by concurrent clients and Shopify orders arriving by webhook are
 served by both nodes, their jobs run on both, nothing is done twice, the
-levels converge to Odoo's figures, and with a small Shopify bucket (50
-points restoring 10/s) our traffic is never answered ``THROTTLED``: both
-nodes draw on the one estimate kept in PostgreSQL.
+levels converge to Odoo's figures, and with a small Shopify bucket (600
+points restoring 10/s, barely more than the 528 points one order's
+fulfilment orders query asks for, so two nodes asking at once must wait for
+each other) our traffic is never answered ``THROTTLED``: both nodes draw on
+the one estimate kept in PostgreSQL.
 """
 
 import collections
@@ -31,7 +33,7 @@ ORDERED = [f"CLU-ORDER-{n:02d}" for n in range(8)]  # each bought once
 WARMUP = "CLU-WARMUP"  # one order in the set-up: every document's cost known
 SKUS = COUNTED + ORDERED + [WARMUP]
 STOCK = 20
-SMALL_BUCKET = (50, 10)  # points, restored per second
+SMALL_BUCKET = (600, 10)  # points, restored per second
 
 
 @pytest.fixture(scope="module")
@@ -73,24 +75,27 @@ def setup(cluster, sim):
     stock = cluster.call("stock.warehouse", "read", [warehouse], ["lot_stock_id"])[0][
         "lot_stock_id"
     ][0]
-    products, quants = {}, {}
-    for sku in SKUS:
-        products[sku] = cluster.call(
-            "product.product",
-            "create",
-            {"name": sku, "default_code": sku, "is_storable": True},
-        )
-        quants[sku] = cluster.call(
-            "stock.quant",
-            "create",
+    ids = cluster.call(
+        "product.product",
+        "create",
+        [{"name": sku, "default_code": sku, "is_storable": True} for sku in SKUS],
+    )
+    products = dict(zip(SKUS, ids, strict=True))
+    quant_ids = cluster.call(
+        "stock.quant",
+        "create",
+        [
             {
                 "product_id": products[sku],
                 "location_id": stock,
                 "inventory_quantity": STOCK,
-            },
-            context={"inventory_mode": True},
-        )
-    cluster.call("stock.quant", "action_apply_inventory", list(quants.values()))
+            }
+            for sku in SKUS
+        ],
+        context={"inventory_mode": True},
+    )
+    quants = dict(zip(SKUS, quant_ids, strict=True))
+    cluster.call("stock.quant", "action_apply_inventory", quant_ids)
     shop = cluster.call(
         "shopify.shop",
         "create",
@@ -140,7 +145,7 @@ def imported(cluster, order):
 
 
 def small_bucket(cluster, sim):
-    """Shopify's bucket shrinks to 50 points; our shared estimate re-learns it.
+    """Shopify's bucket shrinks; our shared estimate re-learns it.
 
     The estimate of the shop's level and size is dropped (the learnt cost of
     each document stays), so the next request probes, as after a plan change.
@@ -262,12 +267,18 @@ def test_two_nodes_one_database(cluster, sim, setup):
         "queue.job",
         "search_read",
         [("id", "not in", jobs_before)],
-        fields=["state", "worker_pid", "method_name"],
+        fields=["state", "worker_pid", "method_name", "result"],
     )
     assert jobs and {job["state"] for job in jobs} == {"done"}
-    assert {cluster.node_of_pid(job["worker_pid"]) for job in jobs} == {0, 1}
+    # a job ran in a worker, or a running push took it over while pending
+    ran = [job for job in jobs if job["worker_pid"]]
+    taken_over = [job for job in jobs if not job["worker_pid"]]
+    assert all(job["result"].startswith("Pushed by job ") for job in taken_over)
+    assert {cluster.node_of_pid(job["worker_pid"]) for job in ran} == {0, 1}
 
     # a 50-point bucket shared by two nodes: never THROTTLED
     ours = [entry for entry in sim.log if entry.get("shop") == DOMAIN]
     assert ours, "no Shopify call in the scenario"
+    # the scenario asked for more than the bucket holds: it had to wait
+    assert sum(entry.get("requested_cost") or 0 for entry in ours) > SMALL_BUCKET[0]
     assert not [entry for entry in ours if entry.get("throttled")]
