@@ -584,13 +584,13 @@ def cmd_cluster(args):
     if not shutil.which("nginx") and not Path("/usr/sbin/nginx").exists():
         die("nginx is needed for the cluster: apt-get install nginx")
     workdir = STATE / "cluster"
-    with private_stack(workdir, "synco_cluster", demo=True, reuse=True) as (
+    with private_stack(workdir, "synco_demo", demo=True, reuse=True) as (
         pg,
         conf,
     ):
         os.environ.update(
             SYNCO_ODOO_CONF=str(conf),
-            SYNCO_E2E_DB="synco_cluster",
+            SYNCO_E2E_DB="synco_demo",
             SYNCO_PG_PORT=str(pg.port),
             SYNCO_ODOO_LAUNCHER=json.dumps(odoo_launcher()),
         )

@@ -379,9 +379,12 @@ class ShopifyProductBinding(models.Model):
         read that stock; a job locked by a change still committing (it
         collapsed into it) is skipped and runs after that commit; one we
         lock makes such a change enqueue a new job.  A job the runner
-        touched since our snapshot is left to the runner (serialization
-        failure, caught).  Only when running as a job: a direct call (tests,
-        scripts) pushes exactly its bindings; ``synco_shopify.push_take_over``
+        touched since our snapshot is left to the runner; the newest are
+        taken first, as the runner dispatches the oldest (its update to
+        *enqueued* is unconditional: on a job we marked done, it runs again
+        and finds nothing to write).  Only when running as a job: a direct
+        call (tests, scripts) pushes exactly its bindings;
+        ``synco_shopify.push_take_over``
         = ``0`` turns it off (each job pushes its own products).
         """
         job_uuid = self.env.context.get("job_uuid")
@@ -389,44 +392,75 @@ class ShopifyProductBinding(models.Model):
         if not job_uuid or params.get_param(TAKE_OVER_PARAM, "1") == "0":
             return self.browse()
         cr = self.env.cr
-        try:
-            with cr.savepoint(flush=False), mute_logger("odoo.sql_db"):
-                cr.execute(
-                    SQL(
-                        "SELECT id, records FROM queue_job "
-                        "WHERE channel = %s AND state = %s AND uuid != %s "
-                        "AND model_name = %s AND method_name = '_push_inventory' "
-                        "AND (identity_key LIKE %s OR identity_key LIKE %s) "
-                        "AND (eta IS NULL OR eta <= now() at time zone 'utc') "
-                        "ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
-                        self.shop_id._job_channel(),
-                        PENDING,
-                        job_uuid,
-                        self._name,
-                        *PLAIN_PUSH_KEYS,
-                        TAKE_OVER_LIMIT,
-                    )
-                )
-                rows = cr.fetchall()
-                if not rows:
-                    return self.browse()
-                cr.execute(
-                    SQL(
-                        "UPDATE queue_job SET state = %s, "
-                        "date_done = now() at time zone 'utc', result = %s "
-                        "WHERE id IN %s",
-                        DONE,
-                        f"Pushed by job {job_uuid}",
-                        tuple(job_id for job_id, _records in rows),
-                    )
-                )
-        except psycopg2.errors.SerializationFailure:
+        cr.execute(
+            SQL(
+                "SELECT id FROM queue_job "
+                "WHERE channel = %s AND state = %s AND uuid != %s "
+                "AND model_name = %s AND method_name = '_push_inventory' "
+                "AND (identity_key LIKE %s OR identity_key LIKE %s) "
+                "AND (eta IS NULL OR eta <= now() at time zone 'utc') "
+                "ORDER BY id DESC LIMIT %s",
+                self.shop_id._job_channel(),
+                PENDING,
+                job_uuid,
+                self._name,
+                *PLAIN_PUSH_KEYS,
+                TAKE_OVER_LIMIT,
+            )
+        )
+        candidates = [job_id for (job_id,) in cr.fetchall()]
+        rows = self._lock_pending_jobs(candidates)
+        if not rows:
             return self.browse()
+        cr.execute(
+            SQL(
+                "UPDATE queue_job SET state = %s, "
+                "date_done = now() at time zone 'utc', result = %s WHERE id IN %s",
+                DONE,
+                f"Pushed by job {job_uuid}",
+                tuple(job_id for job_id, _records in rows),
+            )
+        )
         ids = set()
         for _job_id, records in rows:
             records = json.loads(records) if isinstance(records, str) else records
             ids.update(records.get("ids") or [])
         return self.browse(sorted(ids)).filtered(lambda b: b.shop_id == self.shop_id)
+
+    @api.model
+    def _lock_pending_jobs(self, job_ids):
+        """Lock the jobs of ``job_ids`` still pending: ``[(id, records)]``.
+
+        All at once; if one was changed since our snapshot (the runner
+        enqueued it: a serialization failure), one by one, leaving those.
+        """
+        cr = self.env.cr
+
+        def lock(ids):
+            with cr.savepoint(flush=False), mute_logger("odoo.sql_db"):
+                cr.execute(
+                    SQL(
+                        "SELECT id, records FROM queue_job WHERE id IN %s "
+                        "AND state = %s FOR UPDATE SKIP LOCKED",
+                        tuple(ids),
+                        PENDING,
+                    )
+                )
+                return cr.fetchall()
+
+        if not job_ids:
+            return []
+        try:
+            return lock(job_ids)
+        except psycopg2.errors.SerializationFailure:
+            pass
+        rows = []
+        for job_id in job_ids:
+            try:
+                rows += lock([job_id])
+            except psycopg2.errors.SerializationFailure:
+                continue  # the runner has it: it runs on its own
+        return rows
 
     def _push_allowed(self):
         shop = self.shop_id

@@ -585,16 +585,27 @@ def bench_batch(env, fx, sim, n_products):
 
 
 # --------------------------------------------------------------------- burst
-def burst_fixture(n_products):
+def burst_fixture(n_products, clients):
     """``n_products`` bound and stocked products committed in the bench's
     database (the server started next serves it), the simulator holding
-    their SKUs at New Jersey."""
+    their SKUs at New Jersey, and a bin per client under the mapped stock.
+
+    Each client counts in its own bin: applying a count writes its
+    location (``last_inventory_date``), and counts of several clients in
+    one location would fail each other's commits."""
     sim = Simulator(fixture="demo").start()
     with odoo_env(commit=True) as env:
         fx = build(env, sim, n_products)
+        bins = env["stock.location"].create(
+            [
+                {"name": f"Burst bin {i + 1}", "location_id": fx["stock"].id}
+                for i in range(clients)
+            ]
+        )
         fx = {
             "shop": fx["shop"].id,
-            "stock": fx["stock"].id,
+            "bins": bins.ids,
+            "stocked": 10000,  # in the warehouse's stock, beside the bins
             "products": fx["products"].ids,
             "skus": fx["products"].mapped("default_code"),
             "db_name": env.cr.dbname,
@@ -607,8 +618,9 @@ def burst_clients(server, fx, changes, seconds, clients, per_commit, base=20000)
     threads, ``per_commit`` products per transaction (one RPC sets the
     counts, a second applies them: that commit is the change's start).
 
-    Client ``i`` owns the products ``i, i + clients, ...``, so each product's
-    changes are ordered; each change sets a quantity no other change sets.
+    Client ``i`` owns the products ``i, i + clients, ...`` and counts them in
+    its bin, so each product's changes are ordered; each change sets a
+    quantity no other change sets.
     Returns ``[(product index, quantity, commit time)]`` and the errors.
     """
     import random
@@ -624,7 +636,7 @@ def burst_clients(server, fx, changes, seconds, clients, per_commit, base=20000)
     inventory = {"inventory_mode": True}
     start = time.monotonic() + 0.5
 
-    def run(plan):
+    def run(client, plan):
         commits = [plan[i : i + per_commit] for i in range(0, len(plan), per_commit)]
         pace = seconds / max(1, len(commits))
         for number, commit in enumerate(commits):
@@ -638,7 +650,7 @@ def burst_clients(server, fx, changes, seconds, clients, per_commit, base=20000)
                     [
                         {
                             "product_id": fx["products"][index],
-                            "location_id": fx["stock"],
+                            "location_id": fx["bins"][client],
                             "inventory_quantity": quantity,
                         }
                         for index, quantity in commit
@@ -652,7 +664,10 @@ def burst_clients(server, fx, changes, seconds, clients, per_commit, base=20000)
             at = time.time()  # the RPC returned: its transaction committed
             committed.extend((index, quantity, at) for index, quantity in commit)
 
-    threads = [threading.Thread(target=run, args=(plan,)) for plan in plans]
+    threads = [
+        threading.Thread(target=run, args=(client, plan))
+        for client, plan in enumerate(plans)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -675,7 +690,8 @@ def burst_latencies(sim, fx, committed):
                     )
     changes_of = {}
     for index, quantity, at in committed:
-        changes_of.setdefault(index, []).append((quantity, at))
+        # Shopify shows the bin's count plus the stock beside it
+        changes_of.setdefault(index, []).append((fx["stocked"] + quantity, at))
     latencies, missing = [], 0
     for index, changes in changes_of.items():
         writes = sorted(by_sku.get(fx["skus"][index], []))
@@ -705,7 +721,7 @@ def bench_burst(args):
         f"{args.burst_per_commit} per commit =="
     )
     print(f"Building {n} bound products ...")
-    sim, fx = burst_fixture(n)
+    sim, fx = burst_fixture(n, args.burst_clients)
     server = None
     variants = [("take-over off", "0")] if args.burst_baseline else []
     variants.append(("take-over on", "1"))
