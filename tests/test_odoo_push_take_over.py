@@ -37,7 +37,9 @@ class TestPushTakeOver(SimulatorCase):
         return self.env["queue.job"].search([("uuid", "=", job.uuid)])
 
     def perform(self, job_record):
-        return Job.load(self.env, job_record.uuid).perform()
+        result = Job.load(self.env, job_record.uuid).perform()
+        self.env.invalidate_all()  # the take-over updates queue_job in SQL
+        return result
 
     def test_a_running_push_takes_over_the_pending_ones(self):
         tee, mug, large = (self.pending(sku) for sku in (TEE, MUG, LARGE))
