@@ -48,6 +48,7 @@
         "data/ir_cron_monitoring_data.xml",
         "data/mail_template_digest.xml",
         "views/shopify_digest_views.xml",
+        "views/shopify_buffer_usage_views.xml",
         "views/shopify_overview_views.xml",
         "views/synco_shopify_monitoring_menus.xml",
     ],

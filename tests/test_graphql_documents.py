@@ -86,6 +86,17 @@ def test_inventory_write_carries_idempotency_and_compare_and_set():
     assert "compareQuantity" not in text  # removed in 2026-04
 
 
+def test_bulk_write_line_carries_idempotency_and_compare_and_set():
+    """Each JSONL line of a bulk write is one inventorySetQuantities call: its
+    document takes the line's own key and input (quantities with
+    changeFromQuantity) as variables."""
+    text = documents.INVENTORY_SET_QUANTITIES_BULK
+    assert re.search(r"@idempotent\(key:\s*\$idempotencyKey\)", text)
+    assert "$input: InventorySetQuantitiesInput!" in text
+    run = documents.BULK_OPERATION_RUN_MUTATION
+    assert "stagedUploadPath: $stagedUploadPath" in run
+
+
 _OPERATION_RE = re.compile(
     r"\b(query|mutation|subscription)\s+[A-Za-z_]\w*\s*[({]", re.MULTILINE
 )

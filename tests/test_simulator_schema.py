@@ -113,6 +113,8 @@ def test_subset_is_small_and_has_the_supported_roots():
         "inventorySetQuantities",
         "inventoryActivate",
         "bulkOperationRunQuery",
+        "bulkOperationRunMutation",
+        "stagedUploadsCreate",
         "fulfillmentCreate",
         "fulfillmentOrderMove",
         "webhookSubscriptionCreate",

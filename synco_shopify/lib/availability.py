@@ -60,6 +60,23 @@ def to_shopify(quantity):
     return max(0, math.floor(quantity + _EPSILON))
 
 
+def buffer_usage(quantity, percent=0.0, units=0.0):
+    """What a buffer did to one figure: ``(near zero, units withheld)``.
+
+    ``quantity`` is the pre-buffer figure (step 2).  *Near zero*: the figure
+    came within the buffer of zero, i.e. once the buffer is withheld nothing
+    is left to offer (Shopify gets 0): the buffer stood between Shopify and
+    the last units, or the stock ran out.  *Units withheld*: what Shopify
+    would have been offered without the buffer minus what it is offered with
+    it, both floored and clamped as pushed (so never more than the stock).
+
+    A percentage shrinks with the stock, so a percentage-only buffer is near
+    zero only when what remains floors to 0 (its last unit, or a stock-out).
+    """
+    offered = to_shopify(apply_buffer(quantity, percent, units))
+    return offered == 0, to_shopify(quantity) - offered
+
+
 def buildable(components):
     """Whole kits that components can build at one source.
 

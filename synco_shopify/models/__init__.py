@@ -30,3 +30,5 @@ from . import shopify_shop_monitoring
 from . import shopify_location_mapping_monitoring
 from . import queue_job
 from . import shopify_digest
+from . import shopify_buffer_usage
+from . import shopify_digest_buffer

@@ -25,6 +25,7 @@ KINDS = [
     ("drift_share", "Share of drifted levels"),
     ("write_failed", "Levels not written"),
     ("value_gap", "Inventory value gap"),
+    ("buffer_unused", "Buffer never used"),
 ]
 SEVERITIES = [("immediate", "Immediate"), ("weekly", "Weekly")]
 STATES = [
@@ -105,6 +106,9 @@ class ShopifyAlert(models.Model):
     )
     reconciliation_id = fields.Many2one(
         "shopify.reconciliation", ondelete="set null", readonly=True
+    )
+    buffer_rule_id = fields.Many2one(
+        "shopify.buffer.rule", ondelete="set null", readonly=True
     )
 
     _unresolved_unique = models.UniqueIndex(

@@ -20,6 +20,7 @@ LINE_KINDS = [
     ("location", "Value per location"),
     ("suppressed", "Suppressed sale"),
     ("oversell", "Oversell risk"),
+    ("buffer", "Buffer utilisation"),
 ]
 
 

@@ -114,6 +114,16 @@ class ShopifyShop(models.Model):
         help="Stock between warehouses (transit locations) is never offered in "
         "Shopify; it counts once received in a mapped internal location.",
     )
+    bulk_write_threshold = fields.Integer(
+        string="Bulk Writes From (levels)",
+        default=2000,
+        help="A push or a reconciliation that writes at least this many levels "
+        "at once (a first sync, a mass correction) sends them as one Shopify "
+        "bulk operation, which does not draw on the API's points budget, "
+        "instead of calls of 250. Every level keeps its compare-and-set; "
+        "levels Shopify changed meanwhile are read again and written again "
+        "in calls of 250. 0 never uses bulk writes.",
+    )
     location_ids = fields.One2many("shopify.location", "shop_id", string="Locations")
     mapping_ids = fields.One2many(
         "shopify.location.mapping", "shop_id", string="Location Mappings"
@@ -440,7 +450,8 @@ class ShopifyShop(models.Model):
         evidence=True,
         observe=True,
     ):
-        """Write Odoo's figures to Shopify, compare-and-set, in calls of ≤ 250.
+        """Write Odoo's figures to Shopify, compare-and-set, 250 per call (or
+        as one bulk operation from the shop's ``bulk_write_threshold`` levels).
 
         :param targets: {binding: {shopify.location: Odoo's figure}}
         :param known: {(binding, shopify.location): Shopify's current value,
@@ -604,12 +615,16 @@ class ShopifyShop(models.Model):
         bindings = self.env["shopify.product.binding"].union(
             *(binding for binding, _l, _lvl, _t in pending.values())
         )
-        outcome = client.set_available(
+        write = client.set_available
+        if 0 < self.bulk_write_threshold <= len(changes):
+            write = client.set_available_bulk
+        outcome = write(
             changes,
             reason=reason,
             reference_uri=self._reference_uri(bindings),
             on_stale=on_stale,
         )
+        result.bulk_operations += outcome.bulk_operations
         result.calls += outcome.calls
         result.cost += outcome.actual_cost
         now = fields.Datetime.now()
@@ -790,12 +805,19 @@ class PushResult:
     held: int = 0  # units newly held for Shopify sales Odoo hasn't imported
     calls: int = 0
     cost: float = 0.0
+    bulk_operations: int = 0
     # {(binding, shopify.location): (outcome, message)} for every target
     outcomes: dict = field(default_factory=dict)
 
     def summary(self):
         held = f", {self.held} unit(s) held for unimported sales" if self.held else ""
+        bulk = (
+            f" ({self.bulk_operations} bulk operation(s))"
+            if self.bulk_operations
+            else ""
+        )
         return (
             f"{self.pushed} level(s) pushed, {self.unchanged} unchanged, "
-            f"{self.failed} failed{held}; {self.calls} call(s), cost {self.cost:g}"
+            f"{self.failed} failed{held}; {self.calls} call(s){bulk}, "
+            f"cost {self.cost:g}"
         )

@@ -14,3 +14,4 @@ from . import test_i18n
 from . import test_alerts
 from . import test_digest
 from . import test_monitoring_ui
+from . import test_buffer_usage

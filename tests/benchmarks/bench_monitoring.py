@@ -19,7 +19,17 @@ of SQL queries of:
   oversell risk, high-velocity drift with velocity computed only for the
   drifted levels);
 - weekly checks: ``shopify.digest._synco_build`` (value per location, gap,
-  suppressed and oversell lists).
+  suppressed and oversell lists, buffer utilisation over the week);
+- buffer usage snapshot: ``shopify.buffer.usage._synco_record`` for one day
+  (free stock per source, the winning buffer rule of every product at every
+  mapping), against the availability engine
+  (``_compute_shopify_available``, the same steps) on the same products as
+  the baseline; then the buffer check alone (``_synco_check_buffers`` on
+  seven days of snapshots).
+
+Stock: one quant per product and warehouse (0 to 120 units); buffer rules: a
+shop-wide 5 units, 10 % on the first mapping, 20 units on a category holding
+a tenth of the products, and a product rule on 500 products.
 
 No assertion on time: this is a measurement.
 """
@@ -27,7 +37,7 @@ No assertion on time: this is a measurement.
 import argparse
 import random
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from odoo_env import odoo_env
 
@@ -251,10 +261,36 @@ def build(env, n_products, drift_rate, rng):
             ],
         )
     )
-    # the mappings' activation queued pushes of every binding for the
-    # commit: not what is measured
+    list(
+        insert(
+            cr,
+            "stock_quant",
+            (
+                "product_id",
+                "company_id",
+                "location_id",
+                "quantity",
+                "reserved_quantity",
+                "in_date",
+                "create_uid",
+                "write_uid",
+                "create_date",
+                "write_date",
+            ),
+            [
+                (product_id, company.id, warehouse.lot_stock_id.id)
+                + (rng.randint(0, 120), 0, now, uid, uid, now, now)
+                for product_id in products.ids
+                for warehouse in warehouses
+            ],
+        )
+    )
+    build_buffer_rules(env, shop, mappings, products)
+    # the mappings' activation and the rules queued pushes of every binding
+    # for the commit: not what is measured
     env.cr.precommit.clear()
     cr.execute("ANALYZE stock_move_line")
+    cr.execute("ANALYZE stock_quant")
     cr.execute("ANALYZE shopify_inventory_level")
     env.invalidate_all()
     print(
@@ -264,6 +300,34 @@ def build(env, n_products, drift_rate, rng):
     return shop, mappings, products, fast
 
 
+def build_buffer_rules(env, shop, mappings, products):
+    """The rule set a merchant might have: every scope, units and percent."""
+    env.flush_all()
+    categ = env["product.category"].create({"name": "Mon fast movers"})
+    tenth = products[: len(products) // 10]
+    env.cr.execute(
+        "UPDATE product_template SET categ_id = %s WHERE id IN "
+        "(SELECT product_tmpl_id FROM product_product WHERE id = ANY(%s))",
+        (categ.id, tenth.ids),
+    )
+    env.invalidate_all()
+    Rule = env["shopify.buffer.rule"]
+    Rule.create({"shop_id": shop.id, "buffer_units": 5})
+    Rule.create(
+        {"shop_id": shop.id, "mapping_id": mappings[0].id, "buffer_percent": 10}
+    )
+    Rule.create({"shop_id": shop.id, "product_categ_id": categ.id, "buffer_units": 20})
+    Rule.create(
+        [
+            {"shop_id": shop.id, "product_id": product.id, "buffer_units": 2}
+            for product in products[-500:]
+        ]
+    )
+
+
+TIMES = {}  # label → seconds, for the ratios
+
+
 def measure(env, label, func):
     env.invalidate_all()
     queries = env.cr.sql_log_count
@@ -271,6 +335,7 @@ def measure(env, label, func):
     result = func()
     env.flush_all()
     elapsed = time.perf_counter() - t0
+    TIMES[label] = elapsed
     print(
         f"  {label:<28} {elapsed:8.2f} s  {env.cr.sql_log_count - queries:6d} queries"
     )
@@ -325,10 +390,39 @@ def main():
             [("shop_id", "=", shop.id)], ["kind"], ["__count"]
         )
         print("    alerts: " + ", ".join(f"{kind} {count}" for kind, count in alerts))
+        Usage = env["shopify.buffer.usage"]
+        today = date.today()
+        engine = measure(
+            env,
+            "engine (baseline)",
+            lambda: mappings._compute_shopify_available(products),
+        )
+        del engine
+        usage = measure(
+            env, "buffer usage snapshot", lambda: Usage._synco_record(shop, today)
+        )
+        print(
+            f"    {len(usage)} records ({sum(usage.mapped('product_count'))} "
+            f"observations, {sum(usage.mapped('near_zero_count'))} near zero)"
+        )
+        for back in range(1, 7):  # the rest of the week, not measured
+            Usage._synco_record(shop, today - timedelta(days=back))
         digest = measure(
             env,
             "weekly checks (digest)",
             lambda: env["shopify.digest"]._synco_build(shop),
+        )
+        measure(
+            env,
+            "buffer check alone (week)",
+            lambda: digest._synco_check_buffers(today),
+        )
+        print(
+            f"    snapshot / engine: "
+            f"{TIMES['buffer usage snapshot'] / TIMES['engine (baseline)']:.2f}; "
+            f"buffer rules checked {digest.buffer_rule_count}, never used "
+            f"{digest.buffer_unused_count}, hiding "
+            f"{digest.buffer_hidden_units:,.0f} units a day"
         )
         print(
             f"    value Odoo {digest.value_odoo:,.0f}, Shopify "

@@ -1,14 +1,14 @@
 """Event-driven pushes: hook overhead, jobs per picking, latency, batching.
 
     python3 tests/harness.py bench push [--parts overhead,jobs,latency,batch]
-        [--lines 500] [--reps 5] [--changes 200] [--batch-products 500]
+        [--shops 2] [--lines 500] [--reps 5] [--changes 200] [--batch-products 500]
         [--profile]
     python3 tests/harness.py bench push --parts burst [--burst-changes 5000]
         [--burst-seconds 60] [--burst-products 2000] [--burst-clients 4]
         [--burst-per-commit 10] [--burst-workers 4] [--burst-channels root:2]
         [--burst-baseline]
 
-Five measurements, printed, never asserted on time (issue 4; the burst,
+Six measurements, printed, never asserted on time (issue 4; the burst,
 issue 13, is not among the default parts: it takes a few minutes):
 
 overhead
@@ -56,6 +56,12 @@ burst
     (and how many a running push took over while pending).
     ``--burst-baseline`` first runs the same burst with that take-over off,
     on the same server, and prints the ratios.
+shops (``--shops N``, N >= 2 adds it)
+    The same stock change of ``--batch-products`` products in NJ, pushed to
+    one shop, then to N shops that all map NJ (each its own simulated shop:
+    token, items, bucket).  Jobs per shop and channel, calls and points on
+    each shop's bucket, wall time of performing the jobs in-process, and
+    every shop's levels checked.
 """
 
 import argparse
@@ -851,6 +857,159 @@ def burst_run(server, sim, fx, args, run, wait_until):
     return {"p95": p95, "calls": len(writes), "ran": ran, "jobs": len(jobs)}
 
 
+# --------------------------------------------------------------------- shops
+def add_storefront(env, fx, sim, number):
+    """Another shop selling the same NJ stock: its own domain, token, NJ
+    location, items (same SKUs), bucket; in Odoo, its shop, mapping of the
+    bench warehouse and bindings."""
+    domain = f"bench-shop-{number}.myshopify.com"
+    token = f"shpat_bench_shop_{number}"
+    if domain not in sim.store.shops:
+        sim.add_shop(domain, name=f"Bench shop {number}", token=token)
+        sim.add_location(domain, NJ)
+        sim.seed_catalogue(
+            domain, len(fx["products"]), locations=[NJ], available=0, sku_prefix=SKU
+        )
+    sim_shop = sim.shop(domain)
+    shop = env["shopify.shop"].create(
+        {
+            "name": f"Bench shop {number}",
+            "shop_domain": domain,
+            "access_token": token,
+            "api_base_url": sim.base_url,
+        }
+    )
+    location = env["shopify.location"].create(
+        {"name": NJ, "shop_id": shop.id, "shopify_gid": sim_shop.location_named(NJ).id}
+    )
+    env["shopify.location.mapping"].create(
+        {
+            "shop_id": shop.id,
+            "shopify_location_id": location.id,
+            "state": "active",
+            "source_ids": [(0, 0, {"location_id": fx["stock"].id})],
+        }
+    )
+    env["shopify.product.binding"].create(
+        [
+            {
+                "shop_id": shop.id,
+                "product_id": product.id,
+                "sku": product.default_code,
+                "shopify_inventory_item_gid": sim_shop.item_for(
+                    product.default_code
+                ).id,
+            }
+            for product in fx["products"]
+        ]
+    )
+    return shop
+
+
+def forget_levels(env, sim, shops, products):
+    """Shopify shows 0 and Odoo knows nothing: every level is read, written."""
+    env["shopify.inventory.level"].sudo().search(
+        [("binding_id.shop_id", "in", shops.ids)]
+    ).unlink()
+    with sim.lock:
+        for shop in shops:
+            sim_shop = sim.shop(shop.shop_domain)
+            for product in products:
+                item = sim_shop.item_for(product.default_code)
+                for level in item.levels.values():
+                    level.available = 0
+    # the new shop's configuration pushes are dropped before they are
+    # enqueued: pending, they would absorb the stock change's jobs
+    env.flush_all()
+    env.cr.precommit.clear()
+    env.cr.flush()
+
+
+def shop_row(sim, shop, jobs, products, wanted):
+    """What one shop's pushes did: jobs in its channel, its calls and points,
+    and whether its Shopify NJ levels are Odoo's figures."""
+    sim_shop = sim.shop(shop.shop_domain)
+    nj = sim_shop.location_named(NJ).number
+    log = [e for e in sim.log if e.get("shop") == shop.shop_domain]
+    channel = shop._job_channel()
+    return {
+        "shop": shop.shop_domain,
+        "jobs": len(jobs.filtered(lambda job: job.channel == channel)),
+        "channel": channel,
+        "calls": len(log),
+        "cost": sum(e.get("actual_cost") or 0 for e in log),
+        "ok": all(
+            sim_shop.item_for(p.default_code).levels[nj].available == wanted[p.id]
+            for p in products
+        ),
+    }
+
+
+def bench_shops(env, fx, sim, n_shops, n_products):
+    """One stock change of ``n_products`` products pushed to 1, then
+    ``n_shops`` shops on the same warehouse: jobs per shop and channel,
+    calls and points on each shop's own bucket, all levels checked."""
+    print(
+        f"\n== shops: a stock change of {n_products} products in NJ, 1 shop vs "
+        f"{n_shops} shops on the same warehouse =="
+    )
+    from odoo.addons.queue_job.job import Job
+
+    products = fx["products"][:n_products]
+    sim.set_bucket(1_000_000, 1_000_000)  # measure the work, not the wait
+
+    def run(count):
+        shops = fx["shop"].with_env(env)
+        for number in range(2, count + 1):
+            shops |= add_storefront(env, fx, sim, number)
+        forget_levels(env, sim, shops, products)
+        before = env["queue.job"].search([]).ids
+        Quant = env["stock.quant"]
+        for product in products.with_env(env):
+            Quant._update_available_quantity(product, fx["stock"], -1)
+        env.cr.flush()  # precommit: the hook enqueues here
+        jobs = env["queue.job"].search(
+            [("id", "not in", before), ("method_name", "=", "_push_inventory")]
+        )
+        sim.clear_log()
+        t0 = time.perf_counter()
+        for job in jobs:
+            Job.load(env, job.uuid).perform()
+        env.cr.flush()
+        wall = time.perf_counter() - t0
+        wanted = fx["mapping"].with_env(env)._compute_shopify_available(products)
+        rows = [
+            shop_row(sim, shop, jobs, products, wanted[fx["mapping"]]) for shop in shops
+        ]
+        return len(jobs), wall, rows
+
+    results = {}
+    for count in sorted({1, n_shops}):
+        total, wall, rows = rolled_back(env, lambda c=count: run(c))
+        results[count] = (total, wall, rows)
+        print(f"  {count} shop(s): {total} push jobs, performed in {wall:.2f} s")
+        print(
+            f"    {'shop':<34}{'channel':<34}{'jobs':>5}{'calls':>7}{'cost':>7}"
+            f"{'bucket s standard':>19}{'levels right':>14}"
+        )
+        for row in rows:
+            print(
+                f"    {row['shop']:<34}{row['channel']:<34}{row['jobs']:>5}"
+                f"{row['calls']:>7}{row['cost']:>7.0f}"
+                f"{row['cost'] / PLANS['standard']:>19.1f}{row['ok']!s:>14}"
+            )
+    if n_shops > 1:
+        one, many = results[1], results[n_shops]
+        per_shop = max(row["cost"] for row in many[2]) / PLANS["standard"]
+        print(
+            f"  {n_shops} shops: {many[0] / max(1, one[0]):.1f}x the jobs, "
+            f"{many[1] / max(one[1], 1e-9):.1f}x the wall time in one process; "
+            f"each shop's bucket pays only its own calls ({per_shop:.1f} s at most "
+            "on a standard plan), so the shops' queue channels run side by side"
+        )
+    return results
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parts", default="overhead,jobs,latency,batch")
@@ -860,6 +1019,7 @@ def main():
     parser.add_argument("--latency-budget", type=float, default=150)
     parser.add_argument("--batch-products", type=int, default=500)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--shops", type=int, default=1)
     parser.add_argument("--burst-changes", type=int, default=5000)
     parser.add_argument("--burst-seconds", type=float, default=60)
     parser.add_argument("--burst-products", type=int, default=2000)
@@ -870,11 +1030,13 @@ def main():
     parser.add_argument("--burst-baseline", action="store_true")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
-    unknown = parts - {"overhead", "jobs", "latency", "batch", "burst"}
+    if args.shops > 1:
+        parts.add("shops")
+    unknown = parts - {"overhead", "jobs", "latency", "batch", "shops", "burst"}
     if unknown:
         sys.exit(f"unknown parts: {sorted(unknown)}")
     started = time.monotonic()
-    if parts & {"overhead", "jobs", "batch"}:
+    if parts & {"overhead", "jobs", "batch", "shops"}:
         sim = Simulator(fixture="demo").start()
         try:
             with odoo_env() as env:
@@ -892,6 +1054,8 @@ def main():
                     bench_jobs(env, fx)
                 if "batch" in parts:
                     bench_batch(env, fx, sim, args.batch_products)
+                if "shops" in parts:
+                    bench_shops(env, fx, sim, max(2, args.shops), args.batch_products)
         finally:
             sim.stop()
     if "latency" in parts:

@@ -13,10 +13,10 @@ or in-process::
 
 Modules: ``make_schema`` (builds the committed ``schema.graphql`` subset of the
 real schema), ``state`` (store objects), ``graphql_api`` (resolvers, search,
-paging, cost), ``bulk`` (bulk operations/JSONL), ``webhooks`` (payloads and the
-retrying sender), ``simulator`` (the facade: locking, rate limit, faults, log,
-domain actions), ``server`` (HTTP endpoint and ``/_sim/`` control API) and
-``fixtures``.
+paging, cost), ``bulk`` (bulk queries and mutations, JSONL), ``webhooks``
+(payloads and the retrying sender), ``simulator`` (the facade: locking, rate
+limit, faults, log, domain actions), ``server`` (HTTP endpoint and ``/_sim/``
+control API) and ``fixtures``.
 """
 
 from .fixtures import DEMO_DOMAIN, DEMO_TOKEN, DEMO_WEBHOOK_SECRET

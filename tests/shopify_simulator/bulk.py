@@ -152,3 +152,78 @@ def execute_bulk_query(sim, shop, document):
     for node in nodes:
         _flatten(node, None, lines)
     return "".join(line + "\n" for line in lines), len(nodes), None
+
+
+# -- bulk mutations ------------------------------------------------------------------
+#
+# Since 2026-01 any mutation can run in bulk: the client stages a JSONL file of
+# variables (``stagedUploadsCreate`` then a multipart POST of the file, as to
+# Shopify's cloud storage), and ``bulkOperationRunMutation`` runs the mutation
+# once per line, outside the cost bucket.  Up to ``MAX_MUTATION_OPERATIONS``
+# run at once per app and shop.  The result file has one line per input line,
+# ``{"data": ..., "__lineNumber": n}`` (``"errors"`` too when the line failed
+# as a whole), in input order.
+
+MAX_MUTATION_OPERATIONS = 5
+STAGED_PREFIX = "tmp/bulk/"
+
+
+def check_bulk_mutation(mutation):
+    """Parse and check a bulk mutation -> (document, problem).
+
+    Shopify accepts one mutation operation with exactly one root field.
+    """
+    try:
+        document = parse(mutation)
+    except GraphQLError as error:
+        return None, f"Failed to parse the mutation - {error.message}"
+    errors = validate(SCHEMA, document)
+    if errors:
+        return None, f"Invalid mutation: {errors[0].message}"
+    operations = [d for d in document.definitions if d.kind == "operation_definition"]
+    if len(operations) != 1 or operations[0].operation.value != "mutation":
+        return None, "Bulk mutations must contain exactly one mutation."
+    if len(operations[0].selection_set.selections) != 1:
+        return None, "Bulk mutations must contain exactly one root field."
+    return document, None
+
+
+def parse_variables_file(raw):
+    """JSONL bytes -> (list of variable dicts, problem)."""
+    lines = []
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, "The staged upload file is not UTF-8 JSONL."
+    for number, line in enumerate(text.splitlines()):
+        if not line.strip():
+            continue
+        try:
+            variables = json.loads(line)
+        except ValueError:
+            return None, f"Line {number + 1} of the staged upload is not valid JSON."
+        if not isinstance(variables, dict):
+            return None, f"Line {number + 1} of the staged upload is not an object."
+        lines.append(variables)
+    return lines, None
+
+
+def execute_mutation_line(sim, shop, version, document, variables, number):
+    """One line of a bulk mutation, through the normal resolvers -> JSONL text.
+
+    The caller holds the simulator lock: the line is applied atomically, like
+    a normal call, with the same compare-and-set and idempotency semantics.
+    """
+    result = execute(
+        SCHEMA,
+        document,
+        variable_values=variables,
+        context_value=Context(sim, shop, version),
+        field_resolver=default_resolver,
+    )
+    row = {}
+    if result.errors:
+        row["errors"] = [e.formatted for e in result.errors]
+    row["data"] = result.data
+    row["__lineNumber"] = number
+    return json.dumps(row, separators=(",", ":"))

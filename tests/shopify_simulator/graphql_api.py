@@ -598,10 +598,12 @@ def _bulk_operation(_root, info, id):
 
 @resolver("QueryRoot", "currentBulkOperation")
 def _current_bulk_operation(_root, info, type="QUERY"):
-    operations = info.context.shop.bulk_operations
-    if type != "QUERY" or not operations:
+    operations = [
+        op for op in info.context.shop.bulk_operations.values() if bulk_type(op) == type
+    ]
+    if not operations:
         return None
-    return _poll(operations[max(operations)])
+    return _poll(max(operations, key=lambda op: op.number))
 
 
 # -- object fields ------------------------------------------------------------------
@@ -962,14 +964,27 @@ def _webhook_version(webhook, _info):
     }
 
 
+def bulk_type(operation):
+    """QUERY or MUTATION (operations pickled before mutations were QUERY)."""
+    return getattr(operation, "type", None) or "QUERY"
+
+
 @resolver("BulkOperation", "type")
-def _bulk_type(_operation, _info):
-    return "QUERY"
+def _bulk_type(operation, _info):
+    return bulk_type(operation)
 
 
 @resolver("BulkOperation", "url")
 def _bulk_url(operation, info):
     if operation.status != "COMPLETED" or not operation.object_count:
+        return None
+    return f"{info.context.sim.base_url}/_sim/bulk/{operation.number}.jsonl"
+
+
+@resolver("BulkOperation", "partialDataUrl")
+def _bulk_partial_url(operation, info):
+    """What a failed operation produced before it stopped."""
+    if operation.status != "FAILED" or not operation.jsonl:
         return None
     return f"{info.context.sim.base_url}/_sim/bulk/{operation.number}.jsonl"
 
@@ -1111,6 +1126,24 @@ def _fulfillment_create(_root, info, fulfillment, message=None):
 @resolver("Mutation", "bulkOperationRunQuery")
 def _bulk_run(_root, info, query, groupObjects=False):
     return info.context.sim.apply_bulk_run(info.context.shop, query)
+
+
+@resolver("Mutation", "bulkOperationRunMutation")
+def _bulk_run_mutation(
+    _root, info, mutation, stagedUploadPath, groupObjects=True, clientIdentifier=None
+):
+    return info.context.sim.apply_bulk_mutation(
+        info.context.shop,
+        info.context.version,
+        mutation,
+        stagedUploadPath,
+        clientIdentifier,
+    )
+
+
+@resolver("Mutation", "stagedUploadsCreate")
+def _staged_uploads_create(_root, info, input):
+    return info.context.sim.apply_staged_uploads(info.context.shop, input)
 
 
 @resolver("Mutation", "webhookSubscriptionCreate")

@@ -24,6 +24,8 @@ Control API (JSON in, JSON out; ``shop`` defaults to the only shop):
 ``POST /_sim/webhooks``                       ``{retry_schedule?, timeout?}``
 ``GET /_sim/shops``                           shops with tokens and secrets
 ``GET /_sim/bulk/<id>.jsonl``                 bulk operation result
+``POST /_sim/staged-uploads``                 a staged upload (multipart form,
+                                              as to Shopify's storage)
 ``POST /_sim/save``                           write ``--state-file`` now
 ==========================================  =====================================
 """
@@ -35,6 +37,8 @@ import socket
 import threading
 import time
 import uuid
+from email import policy as email_policy
+from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
@@ -190,6 +194,26 @@ class Handler(BaseHTTPRequestHandler):
             {"X-Request-Id": str(uuid.uuid4()), "X-Shopify-API-Version": version},
         )
 
+    def _multipart_form(self):
+        """(text fields, bytes of the ``file`` field) of a multipart POST."""
+        message = BytesParser(policy=email_policy.HTTP).parsebytes(
+            b"Content-Type: "
+            + (self.headers.get("Content-Type") or "").encode()
+            + b"\r\n\r\n"
+            + self.raw
+        )
+        form, data = {}, None
+        if not message.is_multipart():
+            return form, data
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            payload = part.get_payload(decode=True) or b""
+            if name == "file":
+                data = payload
+            elif name:
+                form[name] = payload.decode("utf-8", "replace")
+        return form, data
+
     # -- control API -------------------------------------------------------------------
 
     def _control(self, method, path, query):
@@ -200,6 +224,10 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(404, {"errors": "Not Found"})
             else:
                 self._send(200, jsonl.encode(), content_type="application/jsonl")
+            return
+        if method == "POST" and path == "staged-uploads":
+            status, message = sim.receive_staged_upload(*self._multipart_form())
+            self._send(status, message.encode(), content_type="text/plain")
             return
         body = (
             self._json_body()

@@ -4,7 +4,12 @@ One ``threading.RLock`` guards everything (store, buckets, log, faults); the
 HTTP layer (``server.py``) calls ``prepare`` (parse, validate, describe for the
 log), applies faults, then ``run`` (rate limit and execution under the lock).
 Artificial latency is slept *outside* the lock so a slow request does not
-stall the others; bulk queries also run outside it (see ``bulk.py``).
+stall the others; bulk queries also run outside it (see ``bulk.py``).  Bulk
+mutations (``stagedUploadsCreate``, a multipart upload to ``/_sim/staged-
+uploads``, ``bulkOperationRunMutation``) take the lock line by line, so other
+requests interleave with them as with Shopify's worker; ``hold_bulk`` /
+``release_bulk`` pause them and the ``bulk_fail_after`` fault fails one
+part-way (its ``partialDataUrl`` serves the lines done).
 
 Both supported versions (2026-04, 2026-07) share one schema and the 2026-04+
 rules: ``inventorySetQuantities``/``inventoryActivate`` need ``@idempotent``
@@ -88,6 +93,8 @@ DEFAULT_FAULTS = {
     "drop_webhooks": 0.0,
     "drop_next_webhooks": 0,
     "orders_search_lag": 0.0,
+    # a bulk mutation fails after this many lines (partialDataUrl: those)
+    "bulk_fail_after": None,
 }
 # failed deliveries (each after every retry) that remove a subscription
 REMOVE_SUBSCRIPTION_AFTER = 3
@@ -196,6 +203,11 @@ class Simulator:
         # Shopify removes a subscription whose deliveries keep failing
         self.remove_subscription_after = REMOVE_SUBSCRIPTION_AFTER
         self._failures = collections.Counter()
+        # staged uploads: key -> {"shop", "policy", "data"} (not persisted)
+        self.staged_uploads = {}
+        # cleared by hold_bulk(): bulk mutation lines wait until release_bulk()
+        self.bulk_gate = threading.Event()
+        self.bulk_gate.set()
         self.server = None
         self.base_url = None
         if self.state_file and self.state_file.exists():
@@ -1433,7 +1445,10 @@ class Simulator:
 
     def apply_bulk_run(self, shop, query):
         for operation in shop.bulk_operations.values():
-            if operation.status in ("CREATED", "RUNNING"):
+            if graphql_api.bulk_type(operation) == "QUERY" and operation.status in (
+                "CREATED",
+                "RUNNING",
+            ):
                 return {
                     "bulkOperation": None,
                     "userErrors": [
@@ -1456,6 +1471,7 @@ class Simulator:
         operation = state.BulkOperation(
             number=self.store.next_id(),
             query=query,
+            type="QUERY",
             status="CREATED",
             created_at=time.time(),
             completed_at=None,
@@ -1485,6 +1501,158 @@ class Simulator:
                 operation.object_count = jsonl.count("\n")
             operation.finished = True
 
+    def apply_staged_uploads(self, shop, inputs):
+        """``stagedUploadsCreate``: a POST target on this server per input.
+
+        Only ``BULK_MUTATION_VARIABLES`` is simulated.  The target mimics
+        Shopify's cloud storage: a form POST of the ``parameters`` then the
+        ``file``; the ``key`` parameter is the ``stagedUploadPath``.
+        """
+        targets, errors = [], []
+        for index, upload in enumerate(inputs):
+            if upload["resource"] != "BULK_MUTATION_VARIABLES":
+                errors.append(
+                    _user_error(
+                        None,
+                        ["input", str(index), "resource"],
+                        "Only BULK_MUTATION_VARIABLES uploads are simulated.",
+                    )
+                )
+                continue
+            if upload.get("httpMethod") != "POST":
+                errors.append(
+                    _user_error(
+                        None,
+                        ["input", str(index), "httpMethod"],
+                        "Bulk mutation variables are uploaded with POST.",
+                    )
+                )
+                continue
+            key = f"{bulk.STAGED_PREFIX}{uuid.uuid4()}/{upload['filename']}"
+            policy = uuid.uuid4().hex
+            self.staged_uploads[key] = {
+                "shop": shop.domain,
+                "policy": policy,
+                "data": None,
+            }
+            targets.append(
+                {
+                    "url": f"{self.base_url}/_sim/staged-uploads",
+                    "resourceUrl": None,
+                    "parameters": [
+                        {"name": "key", "value": key},
+                        {"name": "Content-Type", "value": upload["mimeType"]},
+                        {"name": "success_action_status", "value": "201"},
+                        {"name": "acl", "value": "private"},
+                        {"name": "policy", "value": policy},
+                    ],
+                }
+            )
+        if errors:
+            return {"stagedTargets": None, "userErrors": errors}
+        return {"stagedTargets": targets, "userErrors": []}
+
+    def receive_staged_upload(self, form, data):
+        """The storage side of a staged upload -> (HTTP status, message).
+
+        ``form`` holds the text fields; ``data`` the file's bytes.  A key
+        never staged or a wrong policy is refused, as a signed POST policy is.
+        """
+        with self.lock:
+            staged = self.staged_uploads.get(form.get("key"))
+            if staged is None or staged["policy"] != form.get("policy"):
+                return 403, "AccessDenied: invalid key or policy"
+            if data is None:
+                return 400, "InvalidArgument: the form has no file field"
+            staged["data"] = data
+            return int(form.get("success_action_status") or 204), "stored"
+
+    def apply_bulk_mutation(self, shop, version, mutation, path, client_identifier):
+        """``bulkOperationRunMutation``: checks, then a background job."""
+
+        def refused(code, field, message):
+            return {
+                "bulkOperation": None,
+                "userErrors": [_user_error(code, field, message)],
+            }
+
+        running = [
+            op
+            for op in shop.bulk_operations.values()
+            if graphql_api.bulk_type(op) == "MUTATION" and not op.finished
+        ]
+        if len(running) >= bulk.MAX_MUTATION_OPERATIONS:
+            return refused(
+                "LIMIT_REACHED",
+                None,
+                f"A maximum of {bulk.MAX_MUTATION_OPERATIONS} bulk mutations can "
+                "run at once for this app and shop.",
+            )
+        document, problem = bulk.check_bulk_mutation(mutation)
+        if problem:
+            return refused("INVALID_MUTATION", ["mutation"], problem)
+        staged = self.staged_uploads.get(path)
+        if staged is None or staged["shop"] != shop.domain or staged["data"] is None:
+            return refused(
+                "NO_SUCH_FILE",
+                ["stagedUploadPath"],
+                "The JSONL file could not be found. Try uploading the file again.",
+            )
+        lines, problem = bulk.parse_variables_file(staged["data"])
+        if problem:
+            return refused("INVALID_STAGED_UPLOAD_FILE", ["stagedUploadPath"], problem)
+        operation = state.BulkOperation(
+            number=self.store.next_id(),
+            query=mutation,
+            type="MUTATION",
+            client_identifier=client_identifier,
+            status="CREATED",
+            created_at=time.time(),
+            completed_at=None,
+            jsonl=None,
+            polls=0,
+            object_count=0,
+            root_object_count=0,
+            finished=False,
+            error_code=None,
+        )
+        shop.bulk_operations[operation.number] = operation
+        threading.Thread(
+            target=self._bulk_mutation_job,
+            args=(shop, version, operation, document, lines),
+            name=f"sim-bulk-mutation-{operation.number}",
+            daemon=True,
+        ).start()
+        return {"bulkOperation": operation, "userErrors": []}
+
+    def _bulk_mutation_job(self, shop, version, operation, document, lines):
+        """Run each line under the lock, one at a time, like Shopify's worker:
+        other requests (a sale, a manual edit) interleave between lines."""
+        rows = []
+        fail_after = self.faults["bulk_fail_after"]
+        for number, variables in enumerate(lines):
+            self.bulk_gate.wait()
+            if fail_after is not None and number >= fail_after:
+                operation.error_code = "INTERNAL_SERVER_ERROR"
+                break
+            with self.lock:
+                rows.append(
+                    bulk.execute_mutation_line(
+                        self, shop, version, document, variables, number
+                    )
+                )
+        with self.lock:
+            operation.jsonl = "".join(row + "\n" for row in rows)
+            operation.object_count = operation.root_object_count = len(rows)
+            operation.finished = True
+
+    def hold_bulk(self):
+        """Hold bulk mutations before their next line (tests: concurrency)."""
+        self.bulk_gate.clear()
+
+    def release_bulk(self):
+        self.bulk_gate.set()
+
     def wait_for_bulk(self, timeout=60.0):
         """Block until every started bulk operation has finished running."""
         deadline = time.monotonic() + timeout
@@ -1503,6 +1671,9 @@ class Simulator:
         with self.lock:
             for shop in self.store.shops.values():
                 operation = shop.bulk_operations.get(number)
-                if operation is not None and operation.status == "COMPLETED":
+                if operation is not None and operation.status in (
+                    "COMPLETED",
+                    "FAILED",
+                ):
                     return operation.jsonl
         return None

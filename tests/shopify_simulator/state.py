@@ -460,6 +460,7 @@ class WebhookSubscription(Record):
 
 class BulkOperation(Record):
     __slots__ = (
+        "client_identifier",
         "completed_at",
         "created_at",
         "error_code",
@@ -471,6 +472,7 @@ class BulkOperation(Record):
         "query",
         "root_object_count",
         "status",
+        "type",
     )
 
 

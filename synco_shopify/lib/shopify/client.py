@@ -70,6 +70,10 @@ STALE = "CHANGE_FROM_QUANTITY_STALE"
 NOT_STOCKED = "ITEM_NOT_STOCKED_AT_LOCATION"
 IDEMPOTENCY_CONCURRENT = "IDEMPOTENCY_CONCURRENT_REQUEST"
 IDEMPOTENCY_PREVIOUS_FAILED = "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED"
+# a bulk line refused with these is sent again, unchanged, by the per-call path
+RESEND_CODES = {IDEMPOTENCY_CONCURRENT, IDEMPOTENCY_PREVIOUS_FAILED}
+# bulkOperationRunMutation userError codes: Shopify runs enough already
+BULK_BUSY_CODES = {"OPERATION_IN_PROGRESS", "LIMIT_REACHED"}
 
 
 def _read_addon_version():
@@ -182,6 +186,9 @@ class SetQuantitiesResult:
     requested_cost: float = 0.0
     actual_cost: float = 0.0
     stale_rounds: int = 0
+    bulk_operations: int = 0  # bulkOperationRunMutation runs started
+    bulk_lines: int = 0  # quantities answered by a bulk operation's file
+    bulk_retried: int = 0  # quantities sent again through the per-call path
 
     def _with(self, *statuses):
         return [o for o in self.outcomes if o.status in statuses]
@@ -777,28 +784,42 @@ class ShopifyClient(FulfillmentMixin):
                 errors,
                 operation="BulkOperationRunQuery",
             )
-        operation = payload.get("bulkOperation") or {}
+        operation = self._wait_bulk(
+            payload.get("bulkOperation") or {},
+            "bulkOperationRunQuery",
+            poll_interval,
+            timeout,
+        )
+        if operation.get("status") != "COMPLETED":
+            raise ShopifyPermanentError(
+                f"bulk operation {operation.get('id')} {operation.get('status')}: "
+                f"{operation.get('errorCode')}",
+                operation="BulkOperationPoll",
+            )
+        return operation.get("url")
+
+    def _wait_bulk(self, operation, mutation, poll_interval, timeout):
+        """Poll a started bulk operation until it ends; return its last state.
+
+        Raises :class:`ShopifyRetryableError` if it is still running after
+        ``timeout`` seconds.  An operation that ended otherwise than
+        COMPLETED (FAILED, CANCELED, EXPIRED) is returned as it is: a bulk
+        mutation's ``partialDataUrl`` still tells which lines were applied.
+        """
         operation_id = operation.get("id")
         if not operation_id:
             raise ShopifyPermanentError(
-                "bulkOperationRunQuery returned no operation",
-                operation="BulkOperationRunQuery",
+                f"{mutation} returned no operation", operation=mutation
             )
         deadline = time.monotonic() + timeout
         interval = poll_interval
         while True:
             status = operation.get("status")
-            if status == "COMPLETED":
-                return operation.get("url")
-            if status in ("FAILED", "CANCELED", "CANCELING", "EXPIRED"):
-                raise ShopifyPermanentError(
-                    f"bulk operation {operation.get('id')} {status}: "
-                    f"{operation.get('errorCode')}",
-                    operation="BulkOperationPoll",
-                )
+            if status in ("COMPLETED", "FAILED", "CANCELED", "EXPIRED"):
+                return operation
             if time.monotonic() > deadline:
                 raise ShopifyRetryableError(
-                    f"bulk operation {operation.get('id')} still {status}",
+                    f"bulk operation {operation_id} still {status}",
                     retry_after=60,
                     operation="BulkOperationPoll",
                 )
@@ -901,26 +922,7 @@ class ShopifyClient(FulfillmentMixin):
         remaining batches are then not sent; re-running the job re-reads);
         the exception's ``partial_result`` holds the outcomes settled so far.
         """
-        if not reference_uri:
-            raise ValueError("reference_uri is required (audit trail in Shopify)")
-        pending = []
-        seen = set()
-        for index, change in enumerate(changes):
-            item = to_gid("InventoryItem", change.inventory_item_id)
-            location = to_gid("Location", change.location_id)
-            if (item, location) in seen:
-                raise ValueError(
-                    f"duplicate quantity for {item} at {location}: merge them first"
-                )
-            seen.add((item, location))
-            if change.quantity is None or int(change.quantity) != change.quantity:
-                raise ValueError(f"quantity must be an integer: {change!r}")
-            norm = dataclasses.replace(
-                change, inventory_item_id=item, location_id=location
-            )
-            pending.append(
-                _Pending(index, norm, int(change.quantity), change.change_from)
-            )
+        pending = _pending_changes(changes, reference_uri)
         result = SetQuantitiesResult()
         outcomes = {}
         before = dataclasses.replace(self.stats)
@@ -1011,20 +1013,7 @@ class ShopifyClient(FulfillmentMixin):
     def _send_quantities(self, items, reason, reference_uri, key):
         variables = {
             "idempotencyKey": key,
-            "input": {
-                "name": "available",
-                "reason": reason,
-                "referenceDocumentUri": reference_uri,
-                "quantities": [
-                    {
-                        "inventoryItemId": p.change.inventory_item_id,
-                        "locationId": p.change.location_id,
-                        "quantity": p.quantity,
-                        "changeFromQuantity": p.change_from,
-                    }
-                    for p in items
-                ],
-            },
+            "input": _quantities_input(reason, reference_uri, items),
         }
         # no size hint: a mutation costs the same whatever its input size
         data = self.execute(docs.INVENTORY_SET_QUANTITIES, variables).data
@@ -1083,6 +1072,237 @@ class ShopifyClient(FulfillmentMixin):
     def _fail(self, outcomes, p, error):
         status = Outcome.NOT_STOCKED if error.code == NOT_STOCKED else Outcome.FAILED
         self._outcome(outcomes, p, status, error.code, error.message)
+
+    # ------------------------------------------------------------------
+    # bulk inventory writes
+    # ------------------------------------------------------------------
+
+    def set_available_bulk(
+        self,
+        changes,
+        *,
+        reason="correction",
+        reference_uri,
+        on_stale=None,
+        max_stale_rounds=5,
+        poll_interval=1.0,
+        timeout=3600.0,
+    ):
+        """:meth:`set_available` through one bulk mutation, for big writes.
+
+        The quantities go as a JSONL file of variables, one quantity per
+        line, each line with its own ``@idempotent`` key and its
+        ``changeFromQuantity``: staged (``stagedUploadsCreate``, then a
+        multipart POST to the storage target, without the access token),
+        then run by ``bulkOperationRunMutation``, which Shopify executes
+        line by line outside the cost bucket.  The client polls the
+        operation and reads its result file, one answer per line
+        (``__lineNumber``):
+
+        * no userError: applied;
+        * ``CHANGE_FROM_QUANTITY_STALE``: re-read, recomputed with
+          ``on_stale`` exactly as :meth:`set_available` does, and sent again
+          through the per-call path (250 per call);
+        * a line without answer (an operation that failed part-way), an
+          answer with top-level errors or an idempotency refusal: sent again
+          through the per-call path as it was, compare-and-set, so a line
+          Shopify applied anyway comes back stale and is not applied twice;
+        * other userErrors (not stocked, invalid item): reported as
+          :meth:`set_available` reports them.
+
+        When Shopify refuses to start the operation because 5 bulk mutations
+        of the app already run (``LIMIT_REACHED``, ``OPERATION_IN_PROGRESS``)
+        every quantity goes through the per-call path instead.  Returns a
+        :class:`SetQuantitiesResult` with one outcome per change, in input
+        order, like :meth:`set_available`.
+        """
+        pending = _pending_changes(changes, reference_uri)
+        result = SetQuantitiesResult()
+        outcomes = {}
+        before = dataclasses.replace(self.stats)
+        try:
+            retry = self._bulk_quantities(
+                pending,
+                reason,
+                reference_uri,
+                on_stale,
+                (poll_interval, timeout),
+                outcomes,
+                result,
+            )
+            result.bulk_retried = len(retry)
+            for batch in _chunks(retry, MAX_QUANTITIES_PER_CALL):
+                self._set_batch(
+                    list(batch),
+                    reason,
+                    reference_uri,
+                    on_stale,
+                    max_stale_rounds,
+                    outcomes,
+                    result,
+                )
+        except ShopifyError as exc:
+            exc.partial_result = self._finish(result, outcomes, changes, before)
+            raise
+        return self._finish(result, outcomes, changes, before)
+
+    def _bulk_quantities(
+        self, pending, reason, reference_uri, on_stale, polling, outcomes, result
+    ):
+        """Run the bulk operation; settle what its file answers.
+
+        :return: the items to send again through the per-call path
+        """
+        path = self.stage_upload(
+            _bulk_variables(reason, reference_uri, pending),
+            "inventory_quantities.jsonl",
+        )
+        try:
+            operation = self.run_bulk_mutation(
+                docs.INVENTORY_SET_QUANTITIES_BULK,
+                path,
+                client_identifier=reference_uri,
+            )
+        except _BulkBusy as exc:
+            _logger.info(
+                "%s: %s; writing %d quantities 250 per call instead",
+                self.shop_domain,
+                exc,
+                len(pending),
+            )
+            return list(pending)
+        result.bulk_operations += 1
+        operation = self._wait_bulk(operation, "bulkOperationRunMutation", *polling)
+        answers = self._bulk_answers(operation, len(pending))
+        return self._settle_bulk_answers(pending, answers, on_stale, outcomes, result)
+
+    def _bulk_answers(self, operation, lines):
+        """{line number: answer} from a finished operation's (partial) file."""
+        url = operation.get("url") or operation.get("partialDataUrl")
+        answers = {}
+        if url:
+            for obj in self.iter_jsonl(url):
+                answers[obj.get("__lineNumber")] = obj
+        if operation.get("status") != "COMPLETED":
+            _logger.warning(
+                "%s: bulk operation %s %s (%s): %d of %d lines answered, the "
+                "others are written 250 per call",
+                self.shop_domain,
+                operation.get("id"),
+                operation.get("status"),
+                operation.get("errorCode"),
+                len(answers),
+                lines,
+            )
+        return answers
+
+    def _settle_bulk_answers(self, pending, answers, on_stale, outcomes, result):
+        """Outcomes of the answered lines; the others to send again.
+
+        :return: the items for the per-call path: unanswered or refused for
+            their key as they were, stale ones recomputed from a re-read
+        """
+        retry, stale = [], []
+        for number, p in enumerate(pending):
+            answer = answers.get(number)
+            payload = ((answer or {}).get("data") or {}).get("inventorySetQuantities")
+            if answer is None or answer.get("errors") or payload is None:
+                retry.append(p)
+                continue
+            result.bulk_lines += 1
+            errors = [
+                UserError.from_payload(e, "quantities")
+                for e in payload.get("userErrors") or ()
+            ]
+            if not errors:
+                self._outcome(outcomes, p, Outcome.APPLIED)
+            elif errors[0].code == STALE:
+                stale.append((p, errors[0]))
+            elif errors[0].code in RESEND_CODES:
+                retry.append(p)
+            else:
+                self._fail(outcomes, p, errors[0])
+        if stale:
+            result.stale_rounds += 1
+            retry.extend(self._resolve_stale(stale, on_stale, outcomes))
+        return sorted(retry, key=lambda p: p.index)
+
+    def stage_upload(self, body, filename, mime_type="text/jsonl"):
+        """Upload ``body`` as bulk mutation variables; return its staged path.
+
+        ``stagedUploadsCreate`` gives a target on Shopify's storage; the file
+        is POSTed there as a multipart form (the target's parameters, then
+        the file), without the access token, which must not leave Shopify's
+        Admin API.  Network errors and 5xx answers are retried.
+        """
+        data = self.execute(
+            docs.STAGED_UPLOADS_CREATE,
+            {
+                "input": [
+                    {
+                        "resource": "BULK_MUTATION_VARIABLES",
+                        "filename": filename,
+                        "mimeType": mime_type,
+                        "httpMethod": "POST",
+                        "fileSize": str(len(body)),
+                    }
+                ]
+            },
+        ).data
+        payload = data.get("stagedUploadsCreate") or {}
+        self._raise_user_errors(payload, "stagedUploadsCreate")
+        target = (payload.get("stagedTargets") or [{}])[0]
+        parameters = [(p["name"], p["value"]) for p in target.get("parameters") or ()]
+        path = dict(parameters).get("key")
+        if not path or not target.get("url"):
+            raise ShopifyPermanentError(
+                "stagedUploadsCreate returned no target key",
+                operation="StagedUploadsCreate",
+            )
+        attempt = 0
+        while True:
+            try:
+                resp = self.session.post(
+                    target["url"],
+                    data=parameters,
+                    files={"file": (filename, body, mime_type)},
+                    headers={"User-Agent": self.user_agent},
+                    timeout=self.timeout,
+                )
+            except requests.RequestException as exc:
+                problem = f"staged upload failed: {exc}"
+            else:
+                if resp.status_code < 300:
+                    return path
+                problem = f"staged upload: HTTP {resp.status_code} {_short(resp.text)}"
+                if resp.status_code < 500 and resp.status_code != 429:
+                    raise ShopifyPermanentError(problem, status=resp.status_code)
+            if attempt >= self.max_retries:
+                raise ShopifyRetryableError(problem)
+            attempt += 1
+            self.stats.retries += 1
+            self.sleep(self._backoff(attempt))
+
+    def run_bulk_mutation(self, mutation, staged_path, *, client_identifier=None):
+        """Start ``mutation`` over the staged variables; return the operation.
+
+        Raises ``_BulkBusy`` when Shopify runs as many bulk mutations for the
+        app as it allows, :class:`ShopifyUserErrors` for other refusals.
+        """
+        data = self.execute(
+            docs.BULK_OPERATION_RUN_MUTATION,
+            {
+                "mutation": mutation,
+                "stagedUploadPath": staged_path,
+                "clientIdentifier": client_identifier,
+            },
+        ).data
+        payload = data.get("bulkOperationRunMutation") or {}
+        errors = [UserError.from_payload(e) for e in payload.get("userErrors") or ()]
+        if any(e.code in BULK_BUSY_CODES for e in errors):
+            raise _BulkBusy(errors[0].message, errors)
+        self._raise_user_errors(payload, "bulkOperationRunMutation")
+        return payload.get("bulkOperation") or {}
 
     def activate(self, inventory_item_id, location_id, available=None):
         """Stock an item at a location (``inventoryActivate``).
@@ -1197,11 +1417,65 @@ class ShopifyClient(FulfillmentMixin):
 
 
 class _BulkBusy(ShopifyError):
-    """Another bulk query of this app is running on the shop."""
+    """Shopify runs as many bulk operations of this app as it allows."""
 
     def __init__(self, message, user_errors):
         super().__init__(message)
         self.user_errors = user_errors
+
+
+def _quantities_input(reason, reference_uri, items):
+    """``InventorySetQuantitiesInput`` for ``items`` (_Pending), compare-and-set."""
+    return {
+        "name": "available",
+        "reason": reason,
+        "referenceDocumentUri": reference_uri,
+        "quantities": [
+            {
+                "inventoryItemId": p.change.inventory_item_id,
+                "locationId": p.change.location_id,
+                "quantity": p.quantity,
+                "changeFromQuantity": p.change_from,
+            }
+            for p in items
+        ],
+    }
+
+
+def _bulk_variables(reason, reference_uri, pending):
+    """JSONL bytes: one line of variables per quantity, each with its own key."""
+    return "".join(
+        json.dumps(
+            {
+                "idempotencyKey": str(uuid.uuid4()),
+                "input": _quantities_input(reason, reference_uri, [p]),
+            },
+            separators=(",", ":"),
+        )
+        + "\n"
+        for p in pending
+    ).encode("utf-8")
+
+
+def _pending_changes(changes, reference_uri):
+    """Validate and normalise the changes of a write -> [_Pending]."""
+    if not reference_uri:
+        raise ValueError("reference_uri is required (audit trail in Shopify)")
+    pending = []
+    seen = set()
+    for index, change in enumerate(changes):
+        item = to_gid("InventoryItem", change.inventory_item_id)
+        location = to_gid("Location", change.location_id)
+        if (item, location) in seen:
+            raise ValueError(
+                f"duplicate quantity for {item} at {location}: merge them first"
+            )
+        seen.add((item, location))
+        if change.quantity is None or int(change.quantity) != change.quantity:
+            raise ValueError(f"quantity must be an integer: {change!r}")
+        norm = dataclasses.replace(change, inventory_item_id=item, location_id=location)
+        pending.append(_Pending(index, norm, int(change.quantity), change.change_from))
+    return pending
 
 
 def _split_user_errors(errors, count):

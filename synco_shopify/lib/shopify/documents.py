@@ -39,6 +39,9 @@ BULK_INVENTORY_LEVELS = load("bulk_inventory_levels.graphql")
 BULK_OPERATION_RUN_QUERY = load("bulk_operation_run_query.graphql")
 BULK_OPERATION_POLL = load("bulk_operation_poll.graphql")
 INVENTORY_SET_QUANTITIES = load("inventory_set_quantities.graphql")
+INVENTORY_SET_QUANTITIES_BULK = load("inventory_set_quantities_bulk.graphql")
+STAGED_UPLOADS_CREATE = load("staged_uploads_create.graphql")
+BULK_OPERATION_RUN_MUTATION = load("bulk_operation_run_mutation.graphql")
 INVENTORY_ACTIVATE = load("inventory_activate.graphql")
 WEBHOOK_SUBSCRIPTION_CREATE = load("webhook_subscription_create.graphql")
 WEBHOOK_SUBSCRIPTIONS = load("webhook_subscriptions.graphql")
@@ -65,6 +68,9 @@ ALL = {
         BULK_OPERATION_RUN_QUERY,
         BULK_OPERATION_POLL,
         INVENTORY_SET_QUANTITIES,
+        INVENTORY_SET_QUANTITIES_BULK,
+        STAGED_UPLOADS_CREATE,
+        BULK_OPERATION_RUN_MUTATION,
         INVENTORY_ACTIVATE,
         WEBHOOK_SUBSCRIPTION_CREATE,
         WEBHOOK_SUBSCRIPTIONS,
