@@ -5,6 +5,7 @@ Usage (from anywhere)::
 
     python3 tests/harness.py test [PYTEST ARGS...]  # every test, fresh cluster
     python3 tests/harness.py demo                   # Odoo, demo data, simulator
+    python3 tests/harness.py cluster                # 2 nodes, nginx, job runner
     python3 tests/harness.py bench NAME [ARGS...]   # one of tests/benchmarks/
 
 How Odoo is found: ``$ODOO_PATH`` when set (an Odoo 19.0 source checkout, put
@@ -609,6 +610,68 @@ def cmd_demo(args):
                     p.wait()
 
 
+def cmd_cluster(args):
+    """Two Odoo nodes on one database, nginx in front, the standalone runner.
+
+    The deployment of README's *Deployment* section on one machine: a
+    private PostgreSQL with the demo database (``.synco/cluster``, reused
+    between runs), two nodes without ``queue_job`` in their
+    ``server_wide_modules``, Debian's nginx round robin on ``--port``,
+    queue_job's runner dispatching through nginx, and the simulator, to
+    which the demo shop is connected with its webhooks sent to nginx.
+    """
+    check_odoo()
+    ensure_python_deps()
+    sys.path.insert(0, str(REPO))
+    from tests.odoo_cluster import OdooCluster
+    from tests.shopify_simulator import Simulator
+
+    if not shutil.which("nginx") and not Path("/usr/sbin/nginx").exists():
+        die("nginx is needed for the cluster: apt-get install nginx")
+    workdir = STATE / "cluster"
+    with private_stack(workdir, "synco_demo", demo=True, reuse=True) as (
+        pg,
+        conf,
+    ):
+        os.environ.update(
+            SYNCO_ODOO_CONF=str(conf),
+            SYNCO_E2E_DB="synco_demo",
+            SYNCO_PG_PORT=str(pg.port),
+            SYNCO_ODOO_LAUNCHER=json.dumps(odoo_launcher()),
+        )
+        sim = Simulator(port=args.simulator_port, fixture="demo").start()
+        cluster = OdooCluster(
+            name="cluster",
+            workers=args.workers,
+            channels=args.channels,
+            port=args.port,
+        )
+        try:
+            cluster.start()
+            connect_demo_shop(
+                args.port,
+                cluster.nodes[0].proc,
+                sim.port,
+                json2.read_api_key(workdir),
+            )
+            nodes = ", ".join(node.url for node in cluster.nodes)
+            log(
+                f"nginx on {cluster.url} (login admin / admin), round robin "
+                f"over the nodes {nodes}; job runner dispatching through nginx "
+                f"(channels {args.channels}); Shopify simulator on {sim.base_url}."
+                f"\n[synco] logs in {cluster.run_dir} and next to it. "
+                "Ctrl-C stops all."
+            )
+            while cluster.alive():
+                time.sleep(1)
+            log("a process of the cluster exited: stopping the others")
+        except KeyboardInterrupt:
+            pass
+        finally:
+            cluster.stop()
+            sim.stop()
+
+
 def demo_simulator_state(conf, workdir):
     """The simulator's state file of the demo database, beside it.
 
@@ -726,6 +789,14 @@ def main():
     p_demo.add_argument("--port", type=int, default=8069)
     p_demo.add_argument("--simulator-port", type=int, default=8765)
     p_demo.set_defaults(func=cmd_demo)
+    p_cluster = sub.add_parser(
+        "cluster", help="two Odoo nodes behind nginx, the standalone job runner"
+    )
+    p_cluster.add_argument("--port", type=int, default=8069, help="nginx's port")
+    p_cluster.add_argument("--simulator-port", type=int, default=8765)
+    p_cluster.add_argument("--workers", type=int, default=2, help="per node")
+    p_cluster.add_argument("--channels", default="root:2", help="the runner's")
+    p_cluster.set_defaults(func=cmd_cluster)
     p_bench = sub.add_parser("bench", help="run a benchmark of tests/benchmarks")
     p_bench.add_argument("name")
     p_bench.add_argument("bench_args", nargs=argparse.REMAINDER)

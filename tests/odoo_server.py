@@ -9,6 +9,7 @@ harness generated (beside its configuration, or ``$SYNCO_API_KEY``), like
 any external client would.
 """
 
+import copy
 import json
 import os
 import signal
@@ -40,9 +41,22 @@ def harness_conf():
 
 
 class OdooServer:
-    """``python -m odoo`` with 2 workers and the job runner, on loopback."""
+    """``python -m odoo`` with 2 workers and the job runner, on loopback.
 
-    def __init__(self, name="e2e", workers=2, channels="root:2", db_name=None):
+    ``server_wide_modules`` without ``queue_job`` gives a node of a cluster:
+    the server spawns no job runner (``OdooCluster`` runs the standalone
+    one); ``extra_options`` overrides more ``[options]`` of the configuration.
+    """
+
+    def __init__(
+        self,
+        name="e2e",
+        workers=2,
+        channels="root:2",
+        db_name=None,
+        server_wide_modules="base,web,queue_job",
+        extra_options=None,
+    ):
         base_conf, self.db_name = harness_conf()
         self.db_name = db_name or self.db_name
         self.port = free_port()
@@ -60,10 +74,11 @@ class OdooServer:
             gevent_port=str(free_port()),
             workers=str(workers),
             max_cron_threads="0",
-            server_wide_modules="base,web,queue_job",
+            server_wide_modules=server_wide_modules,
             limit_time_real="120",
             logfile=str(self.log_path),
         )
+        options.update(extra_options or {})
         lines = ["[options]", *(f"{k} = {v}" for k, v in options.items())]
         lines += [
             "[queue_job]",
@@ -102,6 +117,14 @@ class OdooServer:
                 return self
             time.sleep(0.5)
         raise RuntimeError(f"Odoo did not answer within {timeout} s")
+
+    def through(self, url):
+        """A client of this server's database talking to ``url`` instead (a
+        proxy in front of it); it starts and stops nothing."""
+        proxied = copy.copy(self)
+        proxied.url, proxied.proc = url, None
+        proxied.client = Json2(url, self.db_name, self.client.api_key)
+        return proxied
 
     def kill(self):
         """SIGKILL the whole process group: workers and runner die mid-job."""
