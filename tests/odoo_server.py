@@ -167,6 +167,20 @@ class OdooServer:
             )
         )
 
+    def jobs_report(self, method_name):
+        """The queue jobs of ``method_name`` not done, to explain a wait."""
+        jobs = self.call(
+            "queue.job",
+            "search_read",
+            [("method_name", "=", method_name), ("state", "!=", "done")],
+            fields=["name", "state", "eta", "retry", "result", "exc_info"],
+        )
+        return "\n".join(
+            f"{job['state']} {job['name']} eta={job['eta']} retry={job['retry']}: "
+            + ((job["exc_info"] or "").strip().splitlines() or [""])[-1]
+            for job in jobs
+        )
+
     def ref(self, xmlid):
         return self.client.ref(xmlid)
 

@@ -199,6 +199,7 @@ def test_stock_changes_reach_shopify_without_polling(odoo, sim, setup):
         lambda: odoo.jobs_done("_push_inventory"),
         60,
         what="every push job done",
+        explain=lambda: odoo.jobs_report("_push_inventory"),
     )
     # the untouched product was pushed once, when its mapping became active
     # (Odoo has none of it), never by the tee's moves
@@ -207,7 +208,12 @@ def test_stock_changes_reach_shopify_without_polling(odoo, sim, setup):
 
 def test_buffer_rule_reaches_shopify_without_a_stock_move(odoo, sim, setup):
     """A configuration change is pushed at its commit, like a stock change."""
-    wait_until(lambda: odoo.jobs_done("_push_inventory"), 60, what="pushes done")
+    wait_until(
+        lambda: odoo.jobs_done("_push_inventory"),
+        60,
+        what="pushes done",
+        explain=lambda: odoo.jobs_report("_push_inventory"),
+    )
     before = shopify(sim, TEE)
     assert before > 5
     rule = odoo.call(

@@ -308,15 +308,22 @@ class ShopifyProductBinding(models.Model):
         holds the runner's pending-to-enqueued update until our commit; a
         row it already holds (skipped) or changed since our snapshot (a
         serialization failure) gets a new job instead.
+
+        The rows are *updated*, not only locked: a running push whose
+        snapshot predates our commit then fails to lock them for a take-over
+        (``_lock_pending_jobs`` leaves them to the runner) instead of taking
+        them over and pushing stock without our change.
         """
         cr = self.env.cr
         try:
             with cr.savepoint(flush=False), mute_logger("odoo.sql_db"):
                 cr.execute(
                     SQL(
-                        "SELECT identity_key FROM queue_job "
+                        "UPDATE queue_job SET identity_key = identity_key "
+                        "WHERE id IN (SELECT id FROM queue_job "
                         "WHERE identity_key IN %s AND state = %s "
-                        "FOR NO KEY UPDATE SKIP LOCKED",
+                        "FOR NO KEY UPDATE SKIP LOCKED) "
+                        "RETURNING identity_key",
                         tuple(identity_keys),
                         PENDING,
                     )
@@ -394,8 +401,10 @@ class ShopifyProductBinding(models.Model):
         Safe against the races of ``_lock_pending_pushes``: a pending job
         this transaction sees was committed with its stock change, so we
         read that stock; a job locked by a change still committing (it
-        collapsed into it) is skipped and runs after that commit; one we
-        lock makes such a change enqueue a new job.  A job the runner
+        collapsed into it) is skipped and runs after that commit, and one a
+        change collapsed into after our snapshot began fails to lock (the
+        change updated its row) and is left too; one we lock makes such a
+        change enqueue a new job.  A job the runner
         touched since our snapshot is left to the runner; the newest are
         taken first, as the runner dispatches the oldest (its update to
         *enqueued* is unconditional: on a job we marked done, it runs again
