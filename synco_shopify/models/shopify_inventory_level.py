@@ -106,6 +106,42 @@ class ShopifyInventoryLevel(models.Model):
             "held_date": fields.Datetime.now(),
         }
 
+    def _synco_settle(self, settle):
+        """Apply what an order import, edit, cancellation or poll left to a push.
+
+        Those never write the levels themselves: a push holds them locked,
+        and writes them, for the length of its Shopify calls, and a second
+        writer waiting on those rows fails to serialize once the push
+        commits (the retried order import of the storms).  The push that
+        holds the locks applies it instead, before it reads or writes:
+
+        * ``release``: [[product id, units]] an imported or cancelled order
+          explains: they stop being held, at the ``prefer`` Shopify
+          locations (ids) first;
+        * ``unhold_before``: holds last added before this time (a poll found
+          no order for them) are dropped: Odoo owns quantities;
+        * ``forget``: Shopify's level is read again before the write, and a
+          drop is not taken for a sale (the order is in Odoo): ``True`` for
+          every level, or a list of Shopify location ids.
+        """
+        if settle.get("release"):
+            self._synco_release(
+                {int(product): units for product, units in settle["release"]},
+                preferred_locations=self.env["shopify.location"].browse(
+                    settle.get("prefer") or []
+                ),
+            )
+        if settle.get("unhold_before"):
+            limit = fields.Datetime.to_datetime(settle["unhold_before"])
+            self.filtered(
+                lambda lvl: lvl.held_qty and lvl.held_date and lvl.held_date < limit
+            ).write({"held_qty": 0, "held_date": False})
+        forget = settle.get("forget")
+        if forget:
+            self.filtered(
+                lambda lvl: forget is True or lvl.shopify_location_id.id in forget
+            ).shopify_known = False
+
     def _synco_release(self, quantities, preferred_locations=None):
         """An imported order explains ``quantities`` {product id: units}.
 

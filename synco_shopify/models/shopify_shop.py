@@ -439,6 +439,7 @@ class ShopifyShop(models.Model):
         refresh=False,
         evidence=True,
         observe=True,
+        settle=None,
     ):
         """Write Odoo's figures to Shopify, compare-and-set, in calls of ≤ 250.
 
@@ -453,6 +454,8 @@ class ShopifyShop(models.Model):
             Shopify sale Odoo hasn't seen
         :param observe: tell drift and alerts what the push saw and left (a
             reconciliation tells them itself, as its own)
+        :param settle: applied to the levels once locked (see
+            ``shopify.inventory.level._synco_settle``)
         :return: a :class:`PushResult`
 
         Levels Shopify already holds (per our last confirmed write or read)
@@ -469,6 +472,10 @@ class ShopifyShop(models.Model):
         if not targets:
             return result
         levels = self._prepare_levels(targets)
+        if settle:
+            self.env["shopify.inventory.level"].union(*levels.values())._synco_settle(
+                settle
+            )
         holding = self._synco_holds_sales()
         seen = {}  # {(binding, location): Shopify's value, as read}
         for (binding, location), value in (known or {}).items():
@@ -683,14 +690,26 @@ class ShopifyShop(models.Model):
         """
         if not levels:
             return
-        with mute_logger("odoo.sql_db"):
-            self.env.cr.execute(
-                SQL(
-                    "SELECT id FROM shopify_inventory_level WHERE id IN %s "
-                    "FOR NO KEY UPDATE NOWAIT",
-                    tuple(levels.ids),
+        try:
+            with mute_logger("odoo.sql_db"):
+                self.env.cr.execute(
+                    SQL(
+                        "SELECT id FROM shopify_inventory_level WHERE id IN %s "
+                        "ORDER BY id FOR NO KEY UPDATE NOWAIT",
+                        tuple(levels.ids),
+                    )
                 )
-            )
+        except (
+            psycopg2.errors.LockNotAvailable,
+            psycopg2.errors.SerializationFailure,
+        ) as exc:
+            # the other push is no failure of this one: wait for it by
+            # running again shortly, without spending a retry
+            raise RetryableJobError(
+                "Levels pushed by a concurrent job; pushing again on fresh data.",
+                seconds=2,
+                ignore_retry=True,
+            ) from exc
 
     def _read_levels(self, client, targets, levels, skip=(), refresh=False, seen=None):
         """Read the levels never seen (with ``refresh``, all of them).

@@ -224,8 +224,13 @@ class ShopifyWebhookEvent(models.Model):
         key = struct.unpack("q", digest[:8])[0]
         self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s)", (key,))
         if not self.env.cr.fetchone()[0]:
+            # waiting here would leave this transaction on a snapshot older
+            # than the other import's commit: run again after it instead,
+            # without spending a retry
             raise RetryableJobError(
-                f"order {gid} is being imported by another job", seconds=3
+                f"order {gid} is being imported by another job",
+                seconds=3,
+                ignore_retry=True,
             )
 
 
