@@ -154,7 +154,7 @@ class Soak:
         seed=1,
         faults=0.3,
         max_events=2000,
-        pace=1.0,
+        pace=0.5,
         poll_every=60.0,
         sample_every=20.0,
         drain_timeout=900.0,

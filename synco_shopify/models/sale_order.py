@@ -312,7 +312,7 @@ class SaleOrder(models.Model):
             quantities[line.product_id.id] = (
                 quantities.get(line.product_id.id, 0) + line.product_uom_qty
             )
-        self._synco_settle_levels(
+        return self._synco_settle_levels(
             {
                 "forget": True,
                 "release": [[product, units] for product, units in quantities.items()],
@@ -481,6 +481,7 @@ class SaleOrder(models.Model):
         """
         self.ensure_one()
         shop = self.shopify_shop_id
+        self.env["shopify.webhook.event"]._order_lock(shop, self.shopify_order_gid)
         if not shop.active or self.state != "sale" or self.shopify_state != "imported":
             return self.env._("Nothing to align: the order is not open.")
         if shop.sync_frozen:

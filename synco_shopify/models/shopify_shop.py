@@ -23,6 +23,7 @@ from ..lib.shopify import (
     ShopifyUserErrors,
     to_gid,
 )
+from .locking import lock_rows
 from .shopify_throttle_state import STORE_PARAM, DatabaseThrottleStore
 
 _logger = logging.getLogger(__name__)
@@ -690,26 +691,12 @@ class ShopifyShop(models.Model):
         """
         if not levels:
             return
-        try:
-            with mute_logger("odoo.sql_db"):
-                self.env.cr.execute(
-                    SQL(
-                        "SELECT id FROM shopify_inventory_level WHERE id IN %s "
-                        "ORDER BY id FOR NO KEY UPDATE NOWAIT",
-                        tuple(levels.ids),
-                    )
-                )
-        except (
-            psycopg2.errors.LockNotAvailable,
-            psycopg2.errors.SerializationFailure,
-        ) as exc:
-            # the other push is no failure of this one: wait for it by
-            # running again shortly, without spending a retry
-            raise RetryableJobError(
-                "Levels pushed by a concurrent job; pushing again on fresh data.",
-                seconds=2,
-                ignore_retry=True,
-            ) from exc
+        lock_rows(
+            self.env.cr,
+            "shopify_inventory_level",
+            SQL("id IN %s", tuple(levels.ids)),
+            "Levels pushed by a concurrent job; pushing again on fresh data.",
+        )
 
     def _read_levels(self, client, targets, levels, skip=(), refresh=False, seen=None):
         """Read the levels never seen (with ``refresh``, all of them).
