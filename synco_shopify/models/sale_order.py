@@ -621,14 +621,24 @@ class SaleOrder(models.Model):
         # Pricelists exist only with the feature on: without it, the next
         # save of the settings would archive them (and warn on opening)
         feature = self.env.ref("product.group_product_pricelist")
-        self.env.ref("base.group_user").sudo()._apply_group(feature)
-        return Pricelist.sudo().create(
-            {
-                "name": f"Shopify {currency.name}",
-                "currency_id": currency.id,
-                "company_id": shop.company_id.id,
-            }
-        )
+        try:
+            with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
+                self.env.ref("base.group_user").sudo()._apply_group(feature)
+                return Pricelist.sudo().create(
+                    {
+                        "name": f"Shopify {currency.name}",
+                        "currency_id": currency.id,
+                        "company_id": shop.company_id.id,
+                    }
+                )
+        except psycopg2.errors.SerializationFailure as exc:
+            # the first orders of a currency, imported side by side: the
+            # other job turned the feature on; use its pricelist
+            raise RetryableJobError(
+                f"pricelist in {currency.name} created by a concurrent job",
+                seconds=1,
+                ignore_retry=True,
+            ) from exc
 
     @api.model
     def _synco_shopify_partner(self, shop, data):
