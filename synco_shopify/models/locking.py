@@ -22,13 +22,12 @@ from odoo.addons.queue_job.exception import RetryableJobError
 CONTENDED = (psycopg2.errors.LockNotAvailable, psycopg2.errors.SerializationFailure)
 
 
-def lock_rows(cr, table, where, message, seconds=2):
-    """Lock ``SELECT id FROM table WHERE where`` (ordered by id), or wait.
+def try_lock_rows(cr, table, where):
+    """Lock ``SELECT id FROM table WHERE where`` (ordered by id), if free.
 
     :param where: an ``odoo.tools.SQL`` condition
-    :param message: why the job runs again (its result meanwhile)
-    :return: the ids locked
-    :raise RetryableJobError: another job holds or changed one of the rows
+    :return: the ids locked, or None when another job holds or changed one
+        of the rows since this transaction began (nothing is locked then)
     """
     query = SQL(
         "SELECT id FROM %s WHERE %s ORDER BY id FOR NO KEY UPDATE NOWAIT",
@@ -39,5 +38,19 @@ def lock_rows(cr, table, where, message, seconds=2):
         with cr.savepoint(flush=False), mute_logger("odoo.sql_db"):
             cr.execute(query)
             return [row[0] for row in cr.fetchall()]
-    except CONTENDED as exc:
-        raise RetryableJobError(message, seconds=seconds, ignore_retry=True) from exc
+    except CONTENDED:
+        return None
+
+
+def lock_rows(cr, table, where, message, seconds=2):
+    """Lock the rows like ``try_lock_rows``, or run the job again shortly.
+
+    :param message: why the job runs again (its result meanwhile)
+    :return: the ids locked
+    :raise RetryableJobError: another job holds or changed one of the rows;
+        queue_job runs the job again in ``seconds``, spending no retry
+    """
+    ids = try_lock_rows(cr, table, where)
+    if ids is None:
+        raise RetryableJobError(message, seconds=seconds, ignore_retry=True)
+    return ids

@@ -200,7 +200,7 @@ class SaleOrder(models.Model):
         without spending one of its retries.
         """
         try:
-            with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
+            with self.env.cr.savepoint(flush=False), mute_logger("odoo.sql_db"):
                 return self.create(values)
         except (
             psycopg2.errors.SerializationFailure,
@@ -320,31 +320,48 @@ class SaleOrder(models.Model):
             }
         )
 
-    def _synco_settle_levels(self, settle):
-        """Enqueue the push of the order's products that settles their levels.
+    def _synco_settle_levels(self, settle, locations=None):
+        """Settle the levels of the order's products, now or in a push.
 
-        The levels are not written here: a push may hold them locked for the
-        length of its Shopify calls, and this transaction, waiting on them,
-        would fail to serialize once the push commits.  The push enqueued
-        applies ``settle`` once it holds the locks itself (see
-        ``shopify.inventory.level._synco_settle``); until it runs, a push
-        may only offer less, never more.
+        See ``shopify.inventory.level._synco_settle_or_delay``: settled now
+        unless a push holds them (this import would otherwise wait for it
+        and fail to serialize once it commits).
+
+        :param locations: only the levels at these Shopify locations
+        :return: True when settled now
         """
         self.ensure_one()
-        Binding = self.env["shopify.product.binding"].sudo()
-        bindings = Binding.search(
-            [
-                ("shop_id", "=", self.shopify_shop_id.id),
-                ("product_id", "in", self.order_line.product_id.ids),
-            ]
+        domain = [
+            ("shop_id", "=", self.shopify_shop_id.id),
+            ("product_id", "in", self.order_line.product_id.ids),
+        ]
+        levels = (
+            self.env["shopify.inventory.level"]
+            .sudo()
+            .search(
+                domain
+                + ([("shopify_location_id", "in", locations.ids)] if locations else [])
+            )
         )
-        return bindings._synco_delay_settle(
+        return levels._synco_settle_or_delay(
             settle,
+            self._synco_order_bindings(),
             self.env._(
                 "Shopify push after %(order)s (%(shop)s)",
                 order=self.shopify_order_name or self.name,
                 shop=self.shopify_shop_id.name,
             ),
+        )
+
+    def _synco_order_bindings(self):
+        """The pushable bindings of the order's products in its shop."""
+        Binding = self.env["shopify.product.binding"].sudo()
+        return Binding.search(
+            [
+                ("shop_id", "=", self.shopify_shop_id.id),
+                ("product_id", "in", self.order_line.product_id.ids),
+            ]
+            + Binding._synco_pushable_domain()
         )
 
     def _synco_routed_locations(self):
@@ -598,7 +615,8 @@ class SaleOrder(models.Model):
 
     def _synco_refresh_levels(self, locations):
         """Read Shopify's levels of the order's products there, then push."""
-        self._synco_settle_levels({"forget": locations.ids})
+        if self._synco_settle_levels({"forget": locations.ids}, locations):
+            self._synco_order_bindings()._synco_enqueue(refresh=True)
 
     @api.model
     def _synco_shopify_pricelist(self, shop, data):

@@ -1,6 +1,9 @@
 # Copyright 2026 Synco
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import fields, models
+from odoo.tools import SQL
+
+from .locking import try_lock_rows
 
 
 class ShopifyInventoryLevel(models.Model):
@@ -106,14 +109,36 @@ class ShopifyInventoryLevel(models.Model):
             "held_date": fields.Datetime.now(),
         }
 
+    def _synco_settle_or_delay(self, settle, bindings, description):
+        """Settle these levels now if no job holds them, else leave it to a push.
+
+        An order import, an edit, a poll or a drift webhook changes the
+        levels of products a push may be writing at that very moment.
+        Free (the usual case), they are locked and settled in this
+        transaction, as part of it.  Held by a push, or changed since this
+        transaction began, waiting for them would end in a serialization
+        failure once the push commits: a push of ``bindings`` is enqueued
+        instead that settles them once it holds their locks; until it runs
+        a push may only offer less, never more.
+
+        :return: True when settled now (the caller enqueues its own push)
+        """
+        if (
+            not self
+            or try_lock_rows(self.env.cr, self._table, SQL("id IN %s", tuple(self.ids)))
+            is not None
+        ):
+            self._synco_settle(settle)
+            return True
+        bindings._synco_delay_settle(settle, description)
+        return False
+
     def _synco_settle(self, settle):
         """Apply what an order import, edit, cancellation or poll left to a push.
 
-        Those never write the levels themselves: a push holds them locked,
-        and writes them, for the length of its Shopify calls, and a second
-        writer waiting on those rows fails to serialize once the push
-        commits (the retried order import of the storms).  The push that
-        holds the locks applies it instead, before it reads or writes:
+        Either at once, when no job holds the levels, or by the push that
+        holds their locks, before it reads or writes (see
+        ``_synco_settle_or_delay``):
 
         * ``release``: [[product id, units]] an imported or cancelled order
           explains: they stop being held, at the ``prefer`` Shopify
