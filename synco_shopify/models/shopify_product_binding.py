@@ -347,15 +347,18 @@ class ShopifyProductBinding(models.Model):
             for this push to apply to the levels once it holds their locks
             (``shopify.inventory.level._synco_settle``)
         """
-        shop = self.shop_id
+        existing = self.exists()
+        if not existing:  # unbound while the push waited
+            return self.env._("Nothing to push: the products are no longer bound.")
+        shop = existing.shop_id
         shop.ensure_one()
-        bindings = self.exists().filtered("active")
+        bindings = existing.filtered("active")
         mappings = shop._synco_pushed_mappings()
         if not (bindings and shop.active and mappings) or not (
             bindings._push_allowed()
         ):
             if settle:  # nothing pushes these levels: settle them anyway
-                self.exists().sudo().level_ids._synco_settle(settle)
+                existing.sudo().level_ids._synco_settle(settle)
             if not mappings:
                 return self.env._("Nothing to push: the shop has no active mapping.")
             return self.env._("Nothing to push: binding or shop inactive/frozen.")
