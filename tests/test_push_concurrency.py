@@ -218,3 +218,7 @@ def test_order_import_leaves_the_levels_to_a_running_push(sim, registry):
     finally:
         with transaction(registry) as env:
             env["sale.order"].browse(ids[0]).unlink()
+            # the pushes held back above; the runner never takes those
+            env["queue.job"].search(
+                [("id", ">", last_job), ("eta", "=", "2099-01-01 00:00:00")]
+            ).unlink()
