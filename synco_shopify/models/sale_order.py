@@ -3,10 +3,11 @@
 import json
 import logging
 
+import psycopg2
 from markupsafe import Markup, escape
 
 from odoo import api, fields, models
-from odoo.tools import float_compare
+from odoo.tools import float_compare, mute_logger
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
@@ -166,7 +167,7 @@ class SaleOrder(models.Model):
             data = dict(data, location_gids=shop._synco_assigned_locations(data))
         warehouse, route = shop._synco_route_order(data)
         partner, shipping = orders._synco_shopify_partner(shop, data)
-        order = orders.create(
+        order = orders._synco_shopify_create(
             {
                 "partner_id": partner.id,
                 "partner_invoice_id": partner.id,
@@ -186,6 +187,31 @@ class SaleOrder(models.Model):
             }
         )
         return order, order._synco_shopify_fill(shop, data), True
+
+    @api.model
+    def _synco_shopify_create(self, values):
+        """Create the sale order of a Shopify order, unless another job did.
+
+        Two imports of one order (its ``orders/create`` and an
+        ``orders/updated``, a redelivery, the poll) take turns on the
+        order's lock, but the second one's snapshot may predate the first
+        one's commit: it sees no order and its insert hits the unique
+        order GID.  That is no error: the job runs again on fresh data,
+        without spending one of its retries.
+        """
+        try:
+            with self.env.cr.savepoint(flush=False), mute_logger("odoo.sql_db"):
+                return self.create(values)
+        except (
+            psycopg2.errors.SerializationFailure,
+            psycopg2.errors.UniqueViolation,
+        ) as exc:
+            raise RetryableJobError(
+                f"order {values['shopify_order_gid']} was imported by a "
+                "concurrent job; importing again on fresh data",
+                seconds=1,
+                ignore_retry=True,
+            ) from exc
 
     def _synco_shopify_fill(self, shop, data):
         """Create the lines (again) and confirm, or hold the order in exception."""
@@ -277,30 +303,66 @@ class SaleOrder(models.Model):
         Shopify took the units out of its pool when the order was placed;
         Odoo's reservation now lowers Odoo's figure too.  Compare-and-set
         from our last known level would count the sale twice, so the push
-        reads the current level first.
+        reads the current level first.  The sale may have been held already
+        (a push saw Shopify's level drop): this order explains it, so the
+        units stop being held.  A cancellation releases the same way.
         """
-        products = self.order_line.product_id
-        levels = (
-            self.env["shopify.inventory.level"]
-            .sudo()
-            .search(
-                [
-                    ("shop_id", "=", self.shopify_shop_id.id),
-                    ("product_id", "in", products.ids),
-                ]
-            )
-        )
-        # the sale may have been held already (a push saw Shopify's level
-        # drop): this order explains it, so the units stop being held
         quantities = {}
         for line in self.order_line:
             quantities[line.product_id.id] = (
                 quantities.get(line.product_id.id, 0) + line.product_uom_qty
             )
-        levels._synco_release(
-            quantities, preferred_locations=self._synco_routed_locations()
+        return self._synco_settle_levels(
+            {
+                "forget": True,
+                "release": [[product, units] for product, units in quantities.items()],
+                "prefer": self._synco_routed_locations().ids,
+            }
         )
-        levels.shopify_known = False
+
+    def _synco_settle_levels(self, settle, locations=None):
+        """Settle the levels of the order's products, now or in a push.
+
+        See ``shopify.inventory.level._synco_settle_or_delay``: settled now
+        unless a push holds them (this import would otherwise wait for it
+        and fail to serialize once it commits).
+
+        :param locations: only the levels at these Shopify locations
+        :return: True when settled now
+        """
+        self.ensure_one()
+        domain = [
+            ("shop_id", "=", self.shopify_shop_id.id),
+            ("product_id", "in", self.order_line.product_id.ids),
+        ]
+        levels = (
+            self.env["shopify.inventory.level"]
+            .sudo()
+            .search(
+                domain
+                + ([("shopify_location_id", "in", locations.ids)] if locations else [])
+            )
+        )
+        return levels._synco_settle_or_delay(
+            settle,
+            self._synco_order_bindings(),
+            self.env._(
+                "Shopify push after %(order)s (%(shop)s)",
+                order=self.shopify_order_name or self.name,
+                shop=self.shopify_shop_id.name,
+            ),
+        )
+
+    def _synco_order_bindings(self):
+        """The pushable bindings of the order's products in its shop."""
+        Binding = self.env["shopify.product.binding"].sudo()
+        return Binding.search(
+            [
+                ("shop_id", "=", self.shopify_shop_id.id),
+                ("product_id", "in", self.order_line.product_id.ids),
+            ]
+            + Binding._synco_pushable_domain()
+        )
 
     def _synco_routed_locations(self):
         """The Shopify locations mapped to the order's warehouse (active)."""
@@ -405,12 +467,7 @@ class SaleOrder(models.Model):
 
     def _synco_shopify_forget_levels_only(self):
         """Push after reading Shopify's levels of the order's products."""
-        self.env["shopify.inventory.level"].sudo().search(
-            [
-                ("shop_id", "=", self.shopify_shop_id.id),
-                ("product_id", "in", self.order_line.product_id.ids),
-            ]
-        ).shopify_known = False
+        self._synco_settle_levels({"forget": True})
 
     # -------------------------------------------------------- location story
     def _synco_delay_align_location(self):
@@ -441,6 +498,7 @@ class SaleOrder(models.Model):
         """
         self.ensure_one()
         shop = self.shopify_shop_id
+        self.env["shopify.webhook.event"]._order_lock(shop, self.shopify_order_gid)
         if not shop.active or self.state != "sale" or self.shopify_state != "imported":
             return self.env._("Nothing to align: the order is not open.")
         if shop.sync_frozen:
@@ -557,26 +615,8 @@ class SaleOrder(models.Model):
 
     def _synco_refresh_levels(self, locations):
         """Read Shopify's levels of the order's products there, then push."""
-        levels = (
-            self.env["shopify.inventory.level"]
-            .sudo()
-            .search(
-                [
-                    ("shop_id", "=", self.shopify_shop_id.id),
-                    ("product_id", "in", self.order_line.product_id.ids),
-                    ("shopify_location_id", "in", locations.ids),
-                ]
-            )
-        )
-        levels.shopify_known = False
-        bindings = self.env["shopify.product.binding"].search(
-            [
-                ("shop_id", "=", self.shopify_shop_id.id),
-                ("product_id", "in", self.order_line.product_id.ids),
-            ]
-            + self.env["shopify.product.binding"]._synco_pushable_domain()
-        )
-        bindings._synco_enqueue(refresh=True)
+        if self._synco_settle_levels({"forget": locations.ids}, locations):
+            self._synco_order_bindings()._synco_enqueue(refresh=True)
 
     @api.model
     def _synco_shopify_pricelist(self, shop, data):
@@ -599,14 +639,24 @@ class SaleOrder(models.Model):
         # Pricelists exist only with the feature on: without it, the next
         # save of the settings would archive them (and warn on opening)
         feature = self.env.ref("product.group_product_pricelist")
-        self.env.ref("base.group_user").sudo()._apply_group(feature)
-        return Pricelist.sudo().create(
-            {
-                "name": f"Shopify {currency.name}",
-                "currency_id": currency.id,
-                "company_id": shop.company_id.id,
-            }
-        )
+        try:
+            with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
+                self.env.ref("base.group_user").sudo()._apply_group(feature)
+                return Pricelist.sudo().create(
+                    {
+                        "name": f"Shopify {currency.name}",
+                        "currency_id": currency.id,
+                        "company_id": shop.company_id.id,
+                    }
+                )
+        except psycopg2.errors.SerializationFailure as exc:
+            # the first orders of a currency, imported side by side: the
+            # other job turned the feature on; use its pricelist
+            raise RetryableJobError(
+                f"pricelist in {currency.name} created by a concurrent job",
+                seconds=1,
+                ignore_retry=True,
+            ) from exc
 
     @api.model
     def _synco_shopify_partner(self, shop, data):

@@ -1,7 +1,9 @@
 # Copyright 2026 Synco
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import psycopg2
+
 from odoo import api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, mute_logger
 
 SOURCES = [
     ("webhook", "Webhook"),
@@ -173,7 +175,7 @@ class ShopifyDrift(models.Model):
             )
             resolved = unresolved.filtered(
                 lambda d: (d.binding_id.id, d.shopify_location_id.id) in agree
-            )
+            )._synco_uncontended()
             if resolved:
                 resolved.write(
                     {
@@ -186,6 +188,30 @@ class ShopifyDrift(models.Model):
             self._synco_upsert(shop, disagree, source, correcting, event)
         )
         return unresolved, resolved
+
+    def _synco_uncontended(self):
+        """These drifts, less those another job holds or changed meanwhile.
+
+        A push resolving a drift that a webhook job is updating would wait
+        for it and then fail to serialize (repeatable read), and run again
+        with its Shopify calls.  Resolving is left to a later observation
+        instead: the next push, webhook or reconciliation.
+        """
+        if not self:
+            return self
+        cr = self.env.cr
+        query = (
+            "SELECT id FROM shopify_drift WHERE id IN %s FOR NO KEY UPDATE SKIP LOCKED"
+        )
+        try:
+            with cr.savepoint(flush=False), mute_logger("odoo.sql_db"):
+                cr.execute(SQL(query, tuple(self.ids)))
+                return self.browse([row[0] for row in cr.fetchall()])
+        except psycopg2.errors.SerializationFailure:
+            if len(self) == 1:
+                return self.browse()
+        # one of them changed since this transaction began: the others may go
+        return self.browse().union(*(drift._synco_uncontended() for drift in self))
 
     @api.model
     def _synco_upsert(self, shop, disagree, source, correcting, event):

@@ -1,6 +1,9 @@
 # Copyright 2026 Synco
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import fields, models
+from odoo.tools import SQL
+
+from .locking import try_lock_rows
 
 
 class ShopifyInventoryLevel(models.Model):
@@ -105,6 +108,64 @@ class ShopifyInventoryLevel(models.Model):
             "held_qty": self.held_qty + units,
             "held_date": fields.Datetime.now(),
         }
+
+    def _synco_settle_or_delay(self, settle, bindings, description):
+        """Settle these levels now if no job holds them, else leave it to a push.
+
+        An order import, an edit, a poll or a drift webhook changes the
+        levels of products a push may be writing at that very moment.
+        Free (the usual case), they are locked and settled in this
+        transaction, as part of it.  Held by a push, or changed since this
+        transaction began, waiting for them would end in a serialization
+        failure once the push commits: a push of ``bindings`` is enqueued
+        instead that settles them once it holds their locks; until it runs
+        a push may only offer less, never more.
+
+        :return: True when settled now (the caller enqueues its own push)
+        """
+        if (
+            not self
+            or try_lock_rows(self.env.cr, self._table, SQL("id IN %s", tuple(self.ids)))
+            is not None
+        ):
+            self._synco_settle(settle)
+            return True
+        bindings._synco_delay_settle(settle, description)
+        return False
+
+    def _synco_settle(self, settle):
+        """Apply what an order import, edit, cancellation or poll left to a push.
+
+        Either at once, when no job holds the levels, or by the push that
+        holds their locks, before it reads or writes (see
+        ``_synco_settle_or_delay``):
+
+        * ``release``: [[product id, units]] an imported or cancelled order
+          explains: they stop being held, at the ``prefer`` Shopify
+          locations (ids) first;
+        * ``unhold_before``: holds last added before this time (a poll found
+          no order for them) are dropped: Odoo owns quantities;
+        * ``forget``: Shopify's level is read again before the write, and a
+          drop is not taken for a sale (the order is in Odoo): ``True`` for
+          every level, or a list of Shopify location ids.
+        """
+        if settle.get("release"):
+            self._synco_release(
+                {int(product): units for product, units in settle["release"]},
+                preferred_locations=self.env["shopify.location"].browse(
+                    settle.get("prefer") or []
+                ),
+            )
+        if settle.get("unhold_before"):
+            limit = fields.Datetime.to_datetime(settle["unhold_before"])
+            self.filtered(
+                lambda lvl: lvl.held_qty and lvl.held_date and lvl.held_date < limit
+            ).write({"held_qty": 0, "held_date": False})
+        forget = settle.get("forget")
+        if forget:
+            self.filtered(
+                lambda lvl: forget is True or lvl.shopify_location_id.id in forget
+            ).shopify_known = False
 
     def _synco_release(self, quantities, preferred_locations=None):
         """An imported order explains ``quantities`` {product id: units}.

@@ -251,6 +251,21 @@ class ShopifyProductBinding(models.Model):
             **_refresh_kwargs(refresh)
         )
 
+    def _synco_delay_settle(self, settle, description):
+        """Enqueue a push of these bindings (of one shop) that first settles
+        their levels (see ``shopify.inventory.level._synco_settle``).
+
+        Never collapsed into another push: ``settle`` is this job's own.
+        """
+        bindings = self.filtered("active")
+        if not bindings:
+            return None
+        shop = bindings.shop_id
+        shop.ensure_one()
+        return bindings.with_delay(
+            channel=shop._job_channel(), description=description
+        )._push_inventory(settle=settle)
+
     def _delay_pushes(self, refresh=False):
         """Enqueue one push per binding, unless one will run after our commit.
 
@@ -347,7 +362,7 @@ class ShopifyProductBinding(models.Model):
         }
 
     # --------------------------------------------------------------------- job
-    def _push_inventory(self, refresh=False):
+    def _push_inventory(self, refresh=False, settle=None):
         """Job: bring every mapped Shopify location of the shop to Odoo's figure.
 
         For one product or a batch of one shop's products: recomputes their
@@ -357,16 +372,31 @@ class ShopifyProductBinding(models.Model):
         writes the others with compare-and-set, 250 levels per
         ``inventorySetQuantities`` call.  A paused mapping's location, fed by
         no other active mapping, is taken out of sale (0).
+
+        :param settle: what an order import, edit, cancellation or poll left
+            for this push to apply to the levels once it holds their locks
+            (``shopify.inventory.level._synco_settle``)
         """
-        shop = self.shop_id
+        existing = self.exists()
+        if not existing:  # unbound while the push waited
+            return self.env._("Nothing to push: the products are no longer bound.")
+        shop = existing.shop_id
         shop.ensure_one()
-        taken = self.browse() if refresh else self._take_over_pending_pushes()
-        bindings = (self | taken).exists().filtered("active")
-        if not (bindings and shop.active) or not bindings._push_allowed():
-            return self.env._("Nothing to push: binding or shop inactive/frozen.")
+        # a refresh reads Shopify first, a settle is this job's own: neither
+        # takes over the plain pushes pending
+        taken = (
+            self.browse() if refresh or settle else existing._take_over_pending_pushes()
+        )
+        bindings = (existing | taken).exists().filtered("active")
         mappings = shop._synco_pushed_mappings()
-        if not mappings:
-            return self.env._("Nothing to push: the shop has no active mapping.")
+        if not (bindings and shop.active and mappings) or not (
+            bindings._push_allowed()
+        ):
+            if settle:  # nothing pushes these levels: settle them anyway
+                existing.sudo().level_ids._synco_settle(settle)
+            if not mappings:
+                return self.env._("Nothing to push: the shop has no active mapping.")
+            return self.env._("Nothing to push: binding or shop inactive/frozen.")
         active = mappings.filtered(lambda m: m.state == "active")
         expected = active._compute_shopify_available(bindings.product_id)
         targets = {
@@ -378,7 +408,7 @@ class ShopifyProductBinding(models.Model):
             }
             for binding in bindings
         }
-        summary = shop._push_levels(targets, refresh=refresh).summary()
+        summary = shop._push_levels(targets, refresh=refresh, settle=settle).summary()
         if taken:
             summary += " " + self.env._(
                 "(with %(count)s product(s) of pending pushes taken over)",

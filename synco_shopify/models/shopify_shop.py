@@ -23,6 +23,7 @@ from ..lib.shopify import (
     ShopifyUserErrors,
     to_gid,
 )
+from .locking import lock_rows
 from .shopify_throttle_state import STORE_PARAM, DatabaseThrottleStore
 
 _logger = logging.getLogger(__name__)
@@ -449,6 +450,7 @@ class ShopifyShop(models.Model):
         refresh=False,
         evidence=True,
         observe=True,
+        settle=None,
     ):
         """Write Odoo's figures to Shopify, compare-and-set, 250 per call (or
         as one bulk operation from the shop's ``bulk_write_threshold`` levels).
@@ -464,6 +466,8 @@ class ShopifyShop(models.Model):
             Shopify sale Odoo hasn't seen
         :param observe: tell drift and alerts what the push saw and left (a
             reconciliation tells them itself, as its own)
+        :param settle: applied to the levels once locked (see
+            ``shopify.inventory.level._synco_settle``)
         :return: a :class:`PushResult`
 
         Levels Shopify already holds (per our last confirmed write or read)
@@ -480,6 +484,10 @@ class ShopifyShop(models.Model):
         if not targets:
             return result
         levels = self._prepare_levels(targets)
+        if settle:
+            self.env["shopify.inventory.level"].union(*levels.values())._synco_settle(
+                settle
+            )
         holding = self._synco_holds_sales()
         seen = {}  # {(binding, location): Shopify's value, as read}
         for (binding, location), value in (known or {}).items():
@@ -698,14 +706,12 @@ class ShopifyShop(models.Model):
         """
         if not levels:
             return
-        with mute_logger("odoo.sql_db"):
-            self.env.cr.execute(
-                SQL(
-                    "SELECT id FROM shopify_inventory_level WHERE id IN %s "
-                    "FOR NO KEY UPDATE NOWAIT",
-                    tuple(levels.ids),
-                )
-            )
+        lock_rows(
+            self.env.cr,
+            "shopify_inventory_level",
+            SQL("id IN %s", tuple(levels.ids)),
+            "Levels pushed by a concurrent job; pushing again on fresh data.",
+        )
 
     def _read_levels(self, client, targets, levels, skip=(), refresh=False, seen=None):
         """Read the levels never seen (with ``refresh``, all of them).

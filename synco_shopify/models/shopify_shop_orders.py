@@ -419,13 +419,27 @@ class ShopifyShop(models.Model):
         if correct:
             # Shopify's value is not what we believed: read it again before
             # the compare-and-set write
-            self.env["shopify.inventory.level"].sudo().search(
-                [
-                    ("binding_id", "=", binding.id),
-                    ("shopify_location_id", "=", location.id),
-                ]
-            ).shopify_known = False
-            binding._delay_push()
+            levels = (
+                self.env["shopify.inventory.level"]
+                .sudo()
+                .search(
+                    [
+                        ("binding_id", "=", binding.id),
+                        ("shopify_location_id", "=", location.id),
+                    ]
+                )
+            )
+            settled = levels._synco_settle_or_delay(
+                {"forget": [location.id]},
+                binding,
+                self.env._(
+                    "Shopify push: %(sku)s drifted at %(loc)s",
+                    sku=binding.sku or binding.product_id.display_name,
+                    loc=location.name,
+                ),
+            )
+            if settled:
+                binding._delay_push()
         return "processed", self.env._(
             "Drift at %(loc)s: Shopify %(shopify)s, Odoo %(odoo)s%(fix)s.",
             loc=location.name,
@@ -517,8 +531,14 @@ class ShopifyShop(models.Model):
                 ]
             )
         )
-        if levels:
-            levels.write({"held_qty": 0, "held_date": False})
+        if levels and levels._synco_settle_or_delay(
+            {"unhold_before": fields.Datetime.to_string(polled_at - ORDER_SEARCH_LAG)},
+            levels.binding_id,
+            self.env._(
+                "Shopify push: held units no order explains (%(shop)s)",
+                shop=self.name,
+            ),
+        ):
             self.env["shopify.product.binding"]._synco_config_changed(
                 shops=self, products=levels.product_id
             )

@@ -9,10 +9,12 @@ from datetime import datetime, timezone
 import psycopg2
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..lib.shopify import ShopifyRetryableError, normalize_order, to_gid
+from .locking import lock_rows
 
 _logger = logging.getLogger(__name__)
 
@@ -172,7 +174,9 @@ class ShopifyWebhookEvent(models.Model):
         try:
             with self.env.cr.savepoint():
                 state, result = self._dispatch(payload)
-        except (RetryableJobError, ShopifyRetryableError) as exc:
+        except RetryableJobError:
+            raise  # its delay, and whether it spends a retry, stand
+        except ShopifyRetryableError as exc:
             raise RetryableJobError(str(exc), seconds=10) from exc
         except psycopg2.IntegrityError as exc:
             # another job imported the same order meanwhile: read it next time
@@ -219,14 +223,31 @@ class ShopifyWebhookEvent(models.Model):
 
     @api.model
     def _order_lock(self, shop, gid):
-        """A transaction-level advisory lock per (shop, Shopify order)."""
+        """The jobs of one Shopify order take turns: imports, alignment, fulfilments.
+
+        A transaction-level advisory lock per (shop, Shopify order), then the
+        sale order's row when it exists (see ``locking``): a job that finds
+        either held, or the order changed since it began, runs again shortly
+        on fresh data, without spending a retry.
+        """
         digest = hashlib.sha256(f"synco_shopify:{shop.id}:{gid}".encode()).digest()
         key = struct.unpack("q", digest[:8])[0]
         self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s)", (key,))
         if not self.env.cr.fetchone()[0]:
+            # waiting here would leave this transaction on a snapshot older
+            # than the other import's commit: run again after it instead,
+            # without spending a retry
             raise RetryableJobError(
-                f"order {gid} is being imported by another job", seconds=3
+                f"order {gid} is being imported by another job",
+                seconds=3,
+                ignore_retry=True,
             )
+        lock_rows(
+            self.env.cr,
+            "sale_order",
+            SQL("shopify_shop_id = %s AND shopify_order_gid = %s", shop.id, gid),
+            f"order {gid} is being changed by another job",
+        )
 
 
 def _parse_datetime(value):
