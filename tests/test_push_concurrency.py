@@ -258,3 +258,50 @@ def test_order_import_leaves_the_levels_to_a_running_push(sim, registry):
             env["queue.job"].search(
                 [("id", ">", last_job), ("eta", "=", "2099-01-01 00:00:00")]
             ).unlink()
+
+
+def test_an_order_import_never_waits_on_quants_another_job_reserves(registry):
+    """Two imports reserving the same product's stock, side by side.
+
+    The second used to wait on the first one's quants, then fail to
+    serialize in Odoo's reservation (an ERROR with its SQL in the server log)
+    and run again from the start, spending a retry.  It now finds them
+    locked before confirming and runs again shortly, spending none.
+    """
+    sku = "SYN-RACE-QUANT"
+    with transaction(registry) as env:
+        product = env["product.product"].create(
+            {"name": "Race quant", "default_code": sku, "is_storable": True}
+        )
+        stock = env.ref("stock.stock_location_stock")
+        env["stock.quant"]._update_available_quantity(product, stock, 5)
+        order = env["sale.order"].create(
+            {
+                "partner_id": env["res.partner"].create({"name": "Quant race"}).id,
+                "client_order_ref": sku,
+                "order_line": [(0, 0, {"product_id": product.id})],
+            }
+        )
+        order_id, product_id, partner = order.id, product.id, order.partner_id.id
+    try:
+        with transaction(registry) as other, transaction(registry) as importing:
+            other.cr.execute(
+                "SELECT id FROM stock_quant WHERE product_id = %s FOR UPDATE",
+                [product_id],
+            )
+            importing.cr.execute("SET LOCAL lock_timeout = '2s'")
+            order = importing["sale.order"].browse(order_id)
+            with pytest.raises(RetryableJobError) as raised:
+                order._synco_lock_quants()
+            assert raised.value.ignore_retry, "running again spends no retry"
+        with transaction(registry) as env:
+            # free again: the lock is taken, nothing raised
+            env["sale.order"].browse(order_id)._synco_lock_quants()
+    finally:
+        with transaction(registry) as env:
+            env["sale.order"].browse(order_id).unlink()
+            env.cr.execute(
+                "DELETE FROM stock_quant WHERE product_id = %s", [product_id]
+            )
+            env["product.product"].browse(product_id).unlink()
+            env["res.partner"].browse(partner).unlink()

@@ -7,12 +7,13 @@ import psycopg2
 from markupsafe import Markup, escape
 
 from odoo import api, fields, models
-from odoo.tools import float_compare, mute_logger
+from odoo.tools import SQL, float_compare, mute_logger
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..lib.shopify import ShopifyRetryableError, ShopifyUserErrors
 from ..lib.shopify.fulfillments import ACTIVE_STATUSES
+from .locking import lock_rows
 from .shopify_webhook_event import _parse_datetime
 
 _logger = logging.getLogger(__name__)
@@ -213,6 +214,35 @@ class SaleOrder(models.Model):
                 ignore_retry=True,
             ) from exc
 
+    def _synco_lock_quants(self):
+        """Lock the quants the confirmation may reserve, or run again shortly.
+
+        Two imports of orders for the same product, side by side, both
+        reserve on its quants: the second used to wait on the first, then
+        fail to serialize in Odoo's reservation (logged as an error with its
+        SQL) and run again, Shopify calls included, spending a retry.  The
+        quants of the order's products in its warehouse's internal locations
+        are locked first, without waiting (``locking.lock_rows``).
+        """
+        products = self.order_line.product_id.filtered("is_storable")
+        if not products:
+            return
+        where = SQL("product_id IN %s", tuple(products.ids))
+        if self.warehouse_id:
+            where = SQL(
+                "%s AND location_id IN (SELECT id FROM stock_location "
+                "WHERE warehouse_id = %s AND usage = 'internal')",
+                where,
+                self.warehouse_id.id,
+            )
+        lock_rows(
+            self.env.cr,
+            "stock_quant",
+            where,
+            f"the stock of order {self.shopify_order_gid} is being reserved "
+            "by another job",
+        )
+
     def _synco_shopify_fill(self, shop, data):
         """Create the lines (again) and confirm, or hold the order in exception."""
         self.ensure_one()
@@ -237,6 +267,7 @@ class SaleOrder(models.Model):
                 % (message, json.dumps(data["lines"], indent=1))
             )
             return message
+        self._synco_lock_quants()
         self.action_confirm()
         self._synco_shopify_forget_levels()
         self.shopify_location_state = "pending"
