@@ -875,7 +875,8 @@ class Soak:
             elif "werkzeug" in line and pid in pending:
                 request = re.search(r'"(\w+ [^ ]+)', line)
                 request = request.group(1) if request else "?"
-                target = merchant if "/jsonrpc" in request else ours
+                rpc = any(path in request for path in ("/json/2/", "/jsonrpc"))
+                target = merchant if rpc else ours
                 target.extend((query, request) for query in pending.pop(pid))
         for queries in pending.values():
             ours.extend((query, "?") for query in queries)

@@ -481,7 +481,9 @@ class ShopifyProductBinding(models.Model):
         for _job_id, records in rows:
             records = json.loads(records) if isinstance(records, str) else records
             ids.update(records.get("ids") or [])
-        return self.browse(sorted(ids)).filtered(lambda b: b.shop_id == self.shop_id)
+        # a binding deleted since its push was enqueued has nothing to push
+        taken = self.browse(sorted(ids)).exists()
+        return taken.filtered(lambda b: b.shop_id == self.shop_id)
 
     @api.model
     def _lock_pending_jobs(self, job_ids):
