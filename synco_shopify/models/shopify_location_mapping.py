@@ -476,8 +476,10 @@ class ShopifyLocationMapping(models.Model):
             query.select(
                 SQL(
                     "synco_key.key, stock_quant.product_id, "
-                    "SUM(stock_quant.quantity)::float8, "
-                    "SUM(stock_quant.reserved_quantity)::float8"
+                    # a quant counted in inventory mode and not applied yet
+                    # has no quantity (NULL): it holds nothing
+                    "COALESCE(SUM(stock_quant.quantity), 0)::float8, "
+                    "COALESCE(SUM(stock_quant.reserved_quantity), 0)::float8"
                 )
             )
         )

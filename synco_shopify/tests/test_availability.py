@@ -92,6 +92,31 @@ class TestAvailability(SyncoCase):
         # the deficit is real: bin A2's 3 units are owed to bin A1's −5
         self.assertEqual(self._available(mapping, self.tee), 0)
 
+    def test_a_count_not_applied_yet_holds_nothing(self):
+        """A quant created by an inventory count and not applied yet has no
+        quantity in the database (NULL): the figure is 0, not an error (the
+        batch push of 30 freshly counted products failed on it)."""
+        mapping = self._mapping(self.loc_nj, self.wh_nj.lot_stock_id)
+        quant = (
+            self.env["stock.quant"]
+            .with_context(inventory_mode=True)
+            .create(
+                {
+                    "product_id": self.tee.id,
+                    "location_id": self.bin_a1.id,
+                    "inventory_quantity": 12,
+                }
+            )
+        )
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT quantity FROM stock_quant WHERE id = %s", [quant.id]
+        )
+        self.assertIsNone(self.env.cr.fetchone()[0])
+        self.assertEqual(self._available(mapping, self.tee), 0)
+        quant.action_apply_inventory()
+        self.assertEqual(self._available(mapping, self.tee), 12)
+
     def test_in_transit_counts_only_once_received(self):
         nj = self._mapping(self.loc_nj, self.wh_nj.lot_stock_id)
         tx = self._mapping(self.loc_tx, self.wh_tx.lot_stock_id)
