@@ -103,6 +103,7 @@ class SoakResult:
     drifted: int = 0
     failed_jobs: int = 0
     oversold: int = 0
+    oversold_at_end: int = 0
     serialization_errors: int = 0
     details: list = field(default_factory=list)
 
@@ -729,6 +730,7 @@ class Soak:
         end_oversold = sum(over.values())
         sampled = sum(units for *_key, units in self.sampled_oversold)
         result.oversold = end_oversold + sampled
+        result.oversold_at_end = end_oversold
         result.details.append(
             f"oversold: {end_oversold} unit(s) on offer beyond Odoo's figure after "
             f"the drain ({len(self.manually_edited)} manually edited levels left "
