@@ -252,7 +252,7 @@ def fulfil_jobs(odoo):
         "queue.job",
         "search_read",
         [("method_name", "=", "_synco_shopify_fulfil")],
-        fields=["uuid", "state", "retry"],
+        fields=["uuid", "state", "retry", "date_enqueued"],
     )
 
 
@@ -291,8 +291,8 @@ def test_partial_then_backorder_fulfilled_once_each_despite_a_kill(odoo, sim, se
     time.sleep(1.0)  # FulfillmentCreate is now sleeping in the simulator
     odoo.kill()
     sim.clear_faults()
-    time.sleep(11)  # the runner requeues a dead job 10 s after it was enqueued
-    odoo.start()
+    # the runner requeues a dead job 10 s after it was enqueued
+    odoo.restart_after_kill([job])
     wait_until(
         lambda: odoo.call(
             "queue.job",
@@ -418,13 +418,21 @@ def test_deleted_subscription_recreated_by_watchdog(odoo, sim, setup):
     assert "ORDERS_CREATE" not in topics()
     run_cron(odoo, "synco_shopify.ir_cron_webhook_watchdog")
     wait_until(lambda: "ORDERS_CREATE" in topics(), 60, what="subscription re-created")
-    messages = odoo.call(
-        "mail.message",
-        "search_read",
-        [("model", "=", "shopify.shop"), ("res_id", "=", setup["shop"])],
-        fields=["body"],
+
+    def messages():
+        return odoo.call(
+            "mail.message",
+            "search_read",
+            [("model", "=", "shopify.shop"), ("res_id", "=", setup["shop"])],
+            fields=["body"],
+        )
+
+    # the job posts it in the transaction that re-created the subscription
+    wait_until(
+        lambda: any("orders/create" in m["body"] for m in messages()),
+        60,
+        what="the shop told of it",
     )
-    assert any("orders/create" in m["body"] for m in messages)
     # and orders arrive by webhook again
     order = sim.create_order(
         DOMAIN, [(TEE, 1)], shipping_address=TX_ADDRESS, location=TX

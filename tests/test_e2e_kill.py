@@ -19,7 +19,6 @@ its reservation, and no job failed.
 """
 
 import datetime
-import time
 
 import pytest
 
@@ -255,20 +254,12 @@ def write_in_flight(odoo, sim, timeout=60):
 
 
 def kill_and_restart(odoo, sim, jobs):
-    """SIGKILL the server with ``jobs`` started; restart once the runner will
-    take them for dead (queue_job requeues a started job whose lock is free
-    10 s after it was enqueued)."""
+    """SIGKILL the server with ``jobs`` started; start it again, its runner
+    requeuing them as soon as queue_job takes them for dead (10 s after
+    they were enqueued, when their lock is free)."""
     odoo.kill()
     sim.clear_faults()
-    latest = max(
-        datetime.datetime.fromisoformat(job["date_enqueued"]).replace(
-            tzinfo=datetime.UTC
-        )
-        for job in jobs
-    )
-    wait = (latest - datetime.datetime.now(datetime.UTC)).total_seconds() + 10.5
-    time.sleep(max(0.0, wait))
-    odoo.start()
+    odoo.restart_after_kill(jobs)
 
 
 def interrupted_jobs_done(odoo, uuids):
@@ -390,10 +381,17 @@ def test_killed_mid_order_import_imports_each_order_once(odoo, sim, setup):
     )
     jobs += started_jobs(odoo, "_poll_orders")
     odoo.kill()
-    # Shopify takes an order while Odoo is down: its webhook fails
+    # Shopify takes an order while Odoo is down: its webhook fails, retries
+    # included
     orders.append(
         sim.create_order(DOMAIN, [(TEE, 2)], shipping_address=UK_ADDRESS, location=UK)
     )
+    assert sim.wait_for_deliveries(60)
+    assert [
+        d["status"]
+        for d in sim.deliveries()
+        if d["topic"] == "ORDERS_CREATE" and d["payload"]["id"] == orders[-1].number
+    ] == ["failed"]
     kill_and_restart(odoo, sim, jobs)
     poll_orders(odoo)  # the 15-minute poll, as its cron would
 

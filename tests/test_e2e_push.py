@@ -7,8 +7,6 @@ restarted: the job runs again (at least once) and the level converges, because
 pushes are compare-and-set and idempotent.
 """
 
-import time
-
 import pytest
 
 from .e2e_stack import connect_shop, create_products
@@ -225,8 +223,7 @@ def test_killed_mid_job_converges_after_restart(odoo, sim, setup):
     odoo.kill()  # workers and runner die with the job in flight
     sim.clear_faults()
     # the runner requeues a dead job 10 s after it was enqueued
-    time.sleep(11)
-    odoo.start()
+    odoo.restart_after_kill([job])
     wait_until(lambda: shopify(sim, MUG) == 77, 90, what="level converged")
     final = wait_until(
         lambda: odoo.call(
