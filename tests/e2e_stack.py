@@ -223,3 +223,26 @@ def quantities(odoo, setup, sku, location):
 def run_cron(odoo, xmlid):
     """Run a scheduled action now, as its schedule would (it enqueues jobs)."""
     odoo.call("ir.cron", "method_direct_trigger", [odoo.ref(xmlid)])
+
+
+ACTIVE_JOB_STATES = ("wait_dependencies", "pending", "enqueued", "started")
+
+
+def drain(odoo, timeout=120, domain=(), what="every job done"):
+    """Until no queue job (of ``domain``) is left to run; those planned later
+    (a retry, the poll that units held for a Shopify sale ask for a minute
+    later) are brought forward to now rather than waited for."""
+
+    def drained():
+        active = odoo.call(
+            "queue.job",
+            "search_read",
+            [("state", "in", ACTIVE_JOB_STATES), *domain],
+            fields=["state", "eta"],
+        )
+        later = [j["id"] for j in active if j["state"] == "pending" and j["eta"]]
+        if later:
+            odoo.call("queue.job", "write", later, {"eta": False})
+        return not active
+
+    wait_until(drained, timeout, interval=0.5, what=what)
