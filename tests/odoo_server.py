@@ -10,6 +10,7 @@ any external client would.
 """
 
 import copy
+import datetime
 import json
 import os
 import signal
@@ -19,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+from .harness import psql
 from .json2 import Json2, read_api_key
 
 REPO = Path(__file__).resolve().parent.parent
@@ -115,7 +117,7 @@ class OdooServer:
                 raise RuntimeError(f"Odoo exited; see {self.log_path}")
             if self.client.ready():
                 return self
-            time.sleep(0.5)
+            time.sleep(0.2)
         raise RuntimeError(f"Odoo did not answer within {timeout} s")
 
     def through(self, url):
@@ -131,6 +133,30 @@ class OdooServer:
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(10)
+
+    def restart_after_kill(self, jobs):
+        """Start again and have the runner requeue ``jobs``, which the kill
+        left *started*, as soon as queue_job takes them for dead.
+
+        Its runner requeues a started job whose lock is free once the job was
+        enqueued 10 s ago (``requeue_dead_jobs``), each time it wakes up: at
+        start, when a job changes, or at its next planned wake-up (up to 60 s
+        later).  The server starts while those 10 s pass; then a ``NOTIFY``
+        on the runner's channel wakes it, as the next job stored would.
+        ``jobs`` are ``queue.job`` rows read with ``date_enqueued``.
+        """
+        latest = max(
+            datetime.datetime.fromisoformat(job["date_enqueued"]).replace(
+                tzinfo=datetime.UTC
+            )
+            for job in jobs
+        )
+        self.start()
+        # date_enqueued is cut to the second: 10 s after it, and a margin
+        wait = (latest - datetime.datetime.now(datetime.UTC)).total_seconds() + 10.5
+        time.sleep(max(0.0, wait))
+        conf, _db_name = harness_conf()
+        psql(conf, self.db_name, "NOTIFY queue_job")
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -192,11 +218,14 @@ def wait_until(predicate, timeout, interval=0.25, what="condition", explain=None
     """
     deadline = time.monotonic() + timeout
     last = None
+    # quick at first, for what is nearly there, then every ``interval``
+    pause = min(interval, 0.05)
     while time.monotonic() < deadline:
         last = predicate()
         if last:
             return last
-        time.sleep(interval)
+        time.sleep(pause)
+        pause = min(interval, pause * 2)
     details = f"\n{explain()}" if explain else ""
     raise AssertionError(
         f"{what} not reached within {timeout} s (last: {last!r}){details}"

@@ -14,6 +14,7 @@ import tests.conftest  # noqa: F401  (spawned workers need the addon path)
 import multiprocessing
 import time
 from datetime import datetime, timedelta, timezone
+from multiprocessing import resource_tracker
 
 import pytest
 
@@ -463,7 +464,17 @@ def _burst(sim, throttle_dir, sku_prefix):
     reports = [queue.get(timeout=60) for _ in workers]
     for worker in workers:
         worker.join(timeout=10)
-    return reports, time.monotonic() - started, locations
+    elapsed = time.monotonic() - started
+    # spawning started multiprocessing's resource tracker, which stays our
+    # child and ignores SIGTERM: Odoo's test cases terminate the children
+    # left at the end of each class and wait 10 s for them, so every class
+    # run later in the session would wait that long; stopped once the
+    # queue's semaphores are gone
+    queue.close()
+    queue.join_thread()
+    del queue
+    resource_tracker._resource_tracker._stop()
+    return reports, elapsed, locations
 
 
 def test_burst_from_several_processes_gets_no_throttled(fresh_sim, throttle_dir):

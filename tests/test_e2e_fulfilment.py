@@ -11,26 +11,37 @@ Runs on its own copy of the harness's database, dropped afterwards.
 """
 
 import json
-import os
 import time
 
 import pytest
 import requests
 
-from .harness import clone_database, psql
-from .odoo_server import OdooServer, harness_conf, wait_until
-from .shopify_simulator import Simulator
+from .e2e_stack import (
+    NJ,
+    TX,
+    UK,
+    address,
+    connect_shop,
+    count,
+    create_products,
+    create_warehouses,
+    quantities,
+    run_cron,
+    server_on_copy,
+    simulated_shop,
+    wait_levels,
+)
+from .odoo_server import wait_until
 from .shopify_simulator.webhooks import sign
 
 DOMAIN = "synco-fulfil.myshopify.com"
 TOKEN = "shpat_synco_fulfil"
 SECRET = "synco-fulfil-webhook-secret"
 TEE, MUG = "FUL-TEE", "FUL-MUG"
-NJ, TX, UK = "New Jersey Warehouse", "Texas Warehouse", "UK Warehouse"
 LOCATIONS = [
-    (4001, NJ, "US", "NJ", "07001"),
-    (4002, TX, "US", "TX", "73301"),
-    (4003, UK, "GB", None, "E16 1AA"),
+    (4001, NJ, address(NJ, "US", "07001", "NJ")),
+    (4002, TX, address(TX, "US", "73301", "TX")),
+    (4003, UK, address(UK, "GB", "E16 1AA")),
 ]
 TX_ADDRESS = {
     "first_name": "Tex",
@@ -45,89 +56,40 @@ TX_ADDRESS = {
 
 @pytest.fixture(scope="module")
 def sim():
-    simulator = Simulator(fixture="empty").start()
-    shop = simulator.add_shop(
-        DOMAIN, name="Synco Fulfil", token=TOKEN, webhook_secret=SECRET
-    )
-    for number, name, country, province, zip_code in LOCATIONS:
-        simulator.add_location(
-            shop,
-            name,
-            number=number,
-            address={
-                "countryCode": country,
-                "provinceCode": province,
-                "zip": zip_code,
-                "city": name,
-            },
-        )
-    for sku in (TEE, MUG):
-        simulator.add_product(
-            shop, sku, [sku], price="20.00", stock={NJ: 50, TX: 50, UK: 50}
-        )
-    yield simulator
-    simulator.stop()
+    with simulated_shop(
+        DOMAIN,
+        TOKEN,
+        SECRET,
+        "Synco Fulfil",
+        LOCATIONS,
+        products=((TEE, "20.00"), (MUG, "20.00")),
+        stock={NJ: 50, TX: 50, UK: 50},
+    ) as simulator:
+        yield simulator
 
 
 @pytest.fixture(scope="module")
 def odoo(sim):
-    conf, source = harness_conf()
-    source = os.environ.get("SYNCO_E2E_TEMPLATE", source)
-    db_name = clone_database(conf, source, "synco_e2e_fulfil")
-    server = OdooServer(name="fulfil", db_name=db_name)
-    try:
-        yield server.start()
-    finally:
-        server.stop()
-        psql(conf, "postgres", f'DROP DATABASE IF EXISTS "{db_name}"')
+    with server_on_copy("fulfil") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def setup(odoo, sim):
-    products = {
-        sku: odoo.call(
-            "product.product",
-            "create",
-            {"name": sku, "default_code": sku, "is_storable": True},
-        )
-        for sku in (TEE, MUG)
-    }
-    warehouses = {
-        name: odoo.call(
-            "stock.warehouse", "create", {"name": f"Fulfil {code}", "code": code}
-        )
-        for name, code in ((NJ, "FNJ"), (TX, "FTX"), (UK, "FUK"))
-    }
-    stock = {
-        name: odoo.call("stock.warehouse", "read", [wh], ["lot_stock_id"])[0][
-            "lot_stock_id"
-        ][0]
-        for name, wh in warehouses.items()
-    }
-    for name in (NJ, TX, UK):
-        for sku in (TEE, MUG):
-            quant = odoo.call(
-                "stock.quant",
-                "create",
-                {
-                    "product_id": products[sku],
-                    "location_id": stock[name],
-                    "inventory_quantity": 20,
-                },
-                context={"inventory_mode": True},
-            )
-            odoo.call("stock.quant", "action_apply_inventory", [quant])
+    products = create_products(odoo, (TEE, MUG))
+    warehouses, stock = create_warehouses(
+        odoo, {NJ: "FNJ", TX: "FTX", UK: "FUK"}, "Fulfil"
+    )
+    count(odoo, products, stock, {(s, n): 20 for n in stock for s in products})
     us = odoo.ref("base.us")
-    shop = odoo.call(
-        "shopify.shop",
-        "create",
+    shop, locations = connect_shop(
+        odoo,
+        sim,
         {
             "name": "Fulfil E2E",
             "shop_domain": DOMAIN,
             "access_token": TOKEN,
             "webhook_secret": SECRET,
-            "api_base_url": sim.base_url,
-            "webhook_base_url": odoo.url,
             "default_warehouse_id": warehouses[NJ],
             "order_route_ids": [
                 (
@@ -142,38 +104,11 @@ def setup(odoo, sim):
                 ),
             ],
         },
+        stock,
     )
-    odoo.call("shopify.shop", "action_import_locations", [shop])
-    odoo.call("shopify.shop", "action_bind_products", [shop])
-    locations = {
-        loc["name"]: loc["id"]
-        for loc in odoo.call(
-            "shopify.location",
-            "search_read",
-            [("shop_id", "=", shop)],
-            fields=["name"],
-        )
-    }
-    for name in (NJ, TX, UK):
-        odoo.call(
-            "shopify.location.mapping",
-            "create",
-            {
-                "shop_id": shop,
-                "shopify_location_id": locations[name],
-                "state": "active",
-                "source_ids": [(0, 0, {"location_id": stock[name]})],
-            },
-        )
     odoo.call("shopify.shop", "action_register_webhooks", [shop])
     odoo.call("shopify.shop", "action_push_all", [shop])
-    for name in (NJ, TX, UK):
-        for sku in (TEE, MUG):
-            wait_until(
-                lambda n=name, s=sku: level(sim, s, n)["available"] == 20,
-                60,
-                what=f"{sku} at {name} pushed",
-            )
+    wait_levels(sim, DOMAIN, {(s, n): 20 for n in stock for s in products})
     return {
         "shop": shop,
         "products": products,
@@ -188,29 +123,7 @@ def level(sim, sku, location):
 
 
 def free(odoo, setup, sku, warehouse):
-    quants = odoo.call(
-        "stock.quant",
-        "search_read",
-        [
-            ("product_id", "=", setup["products"][sku]),
-            ("location_id", "child_of", setup["stock"][warehouse]),
-        ],
-        fields=["quantity", "reserved_quantity"],
-    )
-    return sum(q["quantity"] - q["reserved_quantity"] for q in quants)
-
-
-def on_hand(odoo, setup, sku, warehouse):
-    quants = odoo.call(
-        "stock.quant",
-        "search_read",
-        [
-            ("product_id", "=", setup["products"][sku]),
-            ("location_id", "child_of", setup["stock"][warehouse]),
-        ],
-        fields=["quantity"],
-    )
-    return sum(q["quantity"] for q in quants)
+    return quantities(odoo, setup, sku, warehouse)[1]
 
 
 def sale_order(odoo, order, **conditions):
@@ -268,11 +181,12 @@ def sale_order(odoo, order, **conditions):
 
 def levels_agree(odoo, sim, setup, sku):
     """Shopify's available and on hand equal Odoo's free and on hand."""
-    return all(
-        level(sim, sku, name)["available"] == free(odoo, setup, sku, name)
-        and level(sim, sku, name)["on_hand"] == on_hand(odoo, setup, sku, name)
-        for name in (NJ, TX, UK)
-    )
+    for name in (NJ, TX, UK):
+        shopify = level(sim, sku, name)
+        odoo_on_hand, odoo_free = quantities(odoo, setup, sku, name)
+        if (shopify["available"], shopify["on_hand"]) != (odoo_free, odoo_on_hand):
+            return False
+    return True
 
 
 def explain(odoo, sim, setup, sku):
@@ -338,7 +252,7 @@ def fulfil_jobs(odoo):
         "queue.job",
         "search_read",
         [("method_name", "=", "_synco_shopify_fulfil")],
-        fields=["uuid", "state", "retry"],
+        fields=["uuid", "state", "retry", "date_enqueued"],
     )
 
 
@@ -377,8 +291,8 @@ def test_partial_then_backorder_fulfilled_once_each_despite_a_kill(odoo, sim, se
     time.sleep(1.0)  # FulfillmentCreate is now sleeping in the simulator
     odoo.kill()
     sim.clear_faults()
-    time.sleep(11)  # the runner requeues a dead job 10 s after it was enqueued
-    odoo.start()
+    # the runner requeues a dead job 10 s after it was enqueued
+    odoo.restart_after_kill([job])
     wait_until(
         lambda: odoo.call(
             "queue.job",
@@ -502,16 +416,23 @@ def test_deleted_subscription_recreated_by_watchdog(odoo, sim, setup):
     assert sim.delete_webhook_subscriptions(DOMAIN, "ORDERS_CREATE") == 1
     topics = lambda: {w.topic for w in sim.shop(DOMAIN).webhooks.values()}
     assert "ORDERS_CREATE" not in topics()
-    cron = odoo.ref("synco_shopify.ir_cron_webhook_watchdog")
-    odoo.call("ir.cron", "method_direct_trigger", [cron])
+    run_cron(odoo, "synco_shopify.ir_cron_webhook_watchdog")
     wait_until(lambda: "ORDERS_CREATE" in topics(), 60, what="subscription re-created")
-    messages = odoo.call(
-        "mail.message",
-        "search_read",
-        [("model", "=", "shopify.shop"), ("res_id", "=", setup["shop"])],
-        fields=["body"],
+
+    def messages():
+        return odoo.call(
+            "mail.message",
+            "search_read",
+            [("model", "=", "shopify.shop"), ("res_id", "=", setup["shop"])],
+            fields=["body"],
+        )
+
+    # the job posts it in the transaction that re-created the subscription
+    wait_until(
+        lambda: any("orders/create" in m["body"] for m in messages()),
+        60,
+        what="the shop told of it",
     )
-    assert any("orders/create" in m["body"] for m in messages)
     # and orders arrive by webhook again
     order = sim.create_order(
         DOMAIN, [(TEE, 1)], shipping_address=TX_ADDRESS, location=TX

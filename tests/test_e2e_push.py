@@ -7,10 +7,9 @@ restarted: the job runs again (at least once) and the level converges, because
 pushes are compare-and-set and idempotent.
 """
 
-import time
-
 import pytest
 
+from .e2e_stack import connect_shop, create_products
 from .odoo_server import OdooServer, wait_until
 from .shopify_simulator import DEMO_DOMAIN, DEMO_TOKEN, Simulator
 from .shopify_simulator.fixtures import DEMO_PRODUCTS
@@ -38,25 +37,7 @@ def odoo(sim):
 @pytest.fixture(scope="module")
 def setup(odoo, sim):
     """Configure the shop over RPC, as an integrator would."""
-    products = {}
-    for sku in SKUS:
-        products[sku] = odoo.call(
-            "product.product",
-            "create",
-            {"name": sku, "default_code": sku, "is_storable": True},
-        )
-    shop = odoo.call(
-        "shopify.shop",
-        "create",
-        {
-            "name": "E2E",
-            "shop_domain": DEMO_DOMAIN,
-            "access_token": DEMO_TOKEN,
-            "api_base_url": sim.base_url,
-        },
-    )
-    odoo.call("shopify.shop", "action_import_locations", [shop])
-    odoo.call("shopify.shop", "action_bind_products", [shop])
+    products = create_products(odoo, SKUS)
     warehouse = odoo.call("stock.warehouse", "search_read", [], fields=["lot_stock_id"])
     stock_location = warehouse[0]["lot_stock_id"][0]
     quarantine = odoo.call(
@@ -64,21 +45,12 @@ def setup(odoo, sim):
         "create",
         {"name": "Quarantine", "location_id": stock_location},
     )
-    nj = odoo.call(
-        "shopify.location",
-        "search",
-        [("shop_id", "=", shop), ("name", "=", NJ)],
-    )[0]
-    odoo.call(
-        "shopify.location.mapping",
-        "create",
-        {
-            "shop_id": shop,
-            "shopify_location_id": nj,
-            "state": "active",
-            "source_ids": [(0, 0, {"location_id": stock_location})],
-            "excluded_location_ids": [(6, 0, [quarantine])],
-        },
+    shop, _locations = connect_shop(
+        odoo,
+        sim,
+        {"name": "E2E", "shop_domain": DEMO_DOMAIN, "access_token": DEMO_TOKEN},
+        {NJ: stock_location},
+        excluded={NJ: [quarantine]},
     )
     return {
         "shop": shop,
@@ -251,8 +223,7 @@ def test_killed_mid_job_converges_after_restart(odoo, sim, setup):
     odoo.kill()  # workers and runner die with the job in flight
     sim.clear_faults()
     # the runner requeues a dead job 10 s after it was enqueued
-    time.sleep(11)
-    odoo.start()
+    odoo.restart_after_kill([job])
     wait_until(lambda: shopify(sim, MUG) == 77, 90, what="level converged")
     final = wait_until(
         lambda: odoo.call(

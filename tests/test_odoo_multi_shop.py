@@ -67,12 +67,6 @@ class TestTwoShopsOneWarehouse(SimulatorCase):
     def setUp(self):
         super().setUp()  # the simulator starts over from the demo store
         add_uk_shop(self.sim)
-        self.env.cr.flush()
-        # the pushes the fixture's configuration stored, dropped: a push job
-        # run below would take them over (bursts) and push every product
-        self.env["queue.job"].search(
-            [("method_name", "=", "_push_inventory"), ("state", "=", "pending")]
-        ).unlink()
 
     def uk_level(self, sku):
         return self.sim.level(UK_DOMAIN, sku, UK_NJ)["available"]
