@@ -345,14 +345,19 @@ class Soak:
         )
         self.odoo.log_path.unlink(missing_ok=True)  # this run's log only
         started = time.monotonic()
+        self.phases = {}
+        self._started = started
         try:
             self.odoo.start()
+            self._phase("server", started)
             self._setup()
+            self._phase("setup", started)
             self.sim.set_faults(
                 seed=self.seed, drop_webhooks=0.1, **fault_rates(self.faults)
             )
             self.sim.clear_log()
             self._generate()
+            self._phase("storm", started)
             faults_percent = self._fault_share()
             self.sim.clear_faults()
             result = self._finish()
@@ -362,7 +367,17 @@ class Soak:
             self.sim.stop()
             psql(conf, "postgres", f'DROP DATABASE IF EXISTS "{db_name}"')
         result.minutes = (time.monotonic() - started) / 60
+        self._phase("checks and stop", started)
+        result.details.append(
+            "phases (s): "
+            + ", ".join(f"{name} {secs:.0f}" for name, secs in self.phases.items())
+        )
         return result
+
+    def _phase(self, name, started):
+        """Seconds spent in ``name``, since the previous phase ended."""
+        now = time.monotonic() - started
+        self.phases[name] = now - sum(self.phases.values())
 
     # ---------------------------------------------------------------- setup
     def _setup(self):
@@ -984,6 +999,7 @@ class Soak:
         self._drain("the queue drained after the storm")
         self._poll()
         self._drain("the queue drained after the poll")
+        self._phase("drain", self._started)
         pending = self._not_applied()
         figures = self._figures()
         over = self._over_offers(figures, pending)
@@ -1002,6 +1018,7 @@ class Soak:
         )
         self.odoo.call("shopify.shop", "action_reconcile", [self.shop])
         self._drain("the reconciliation")
+        self._phase("reconciliation", self._started)
         runs = self.odoo.call(
             "shopify.reconciliation",
             "search_read",
