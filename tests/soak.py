@@ -331,7 +331,7 @@ class Soak:
         self._track_by_gid = {}  # Shopify order GID -> OrderTrack
         self.manually_edited = set()  # (sku, location name)
         self.watch = OversellWatch(min_gap=sample_every / 2)
-        self.samples = {"taken": 0, "over": 0, "excused": 0}
+        self.samples = {"taken": 0, "over": 0, "push": 0, "import": 0}
         self.sim = self.odoo = None
 
     # ------------------------------------------------------------------ run
@@ -346,6 +346,7 @@ class Soak:
         self.odoo.log_path.unlink(missing_ok=True)  # this run's log only
         started = time.monotonic()
         self.phases = {}
+        self.drains = []
         self._started = started
         try:
             self.odoo.start()
@@ -368,6 +369,7 @@ class Soak:
             psql(conf, "postgres", f'DROP DATABASE IF EXISTS "{db_name}"')
         result.minutes = (time.monotonic() - started) / 60
         self._phase("checks and stop", started)
+        result.details.extend(self.drains)
         result.details.append(
             "phases (s): "
             + ", ".join(f"{name} {secs:.0f}" for name, secs in self.phases.items())
@@ -876,7 +878,16 @@ class Soak:
         found = self.watch.observe(time.monotonic(), over, excused)
         self.samples["taken"] += 1
         self.samples["over"] += len(over)
-        self.samples["excused"] += len(set(over) & excused)
+        pushing = excused_keys(
+            [j for j in jobs if (j["model_name"], j["method_name"]) == PUSH_JOB],
+            since,
+            self.sku_of_binding,
+            None,
+            set(),
+            (NJ, TX, TPL),
+        )
+        self.samples["push"] += len(set(over) & pushing)
+        self.samples["import"] += len(set(over) & (excused - pushing))
         if found:
             self.echo(
                 f"soak sample: oversold {found} (over-offers {over}, excused "
@@ -962,15 +973,25 @@ class Soak:
         return self.odoo.call("queue.job", "search_count", domain)
 
     def _drain(self, what):
-        """Wait (bounded) until no job is left to run; retries run now."""
+        """Wait (bounded) until no job is left to run; retries run now.
+
+        Notes in ``self.drains`` how long the webhooks and the jobs took,
+        and how many jobs were active when it began (by method).
+        """
+        first = {}
 
         def drained():
             active = self.odoo.call(
                 "queue.job",
                 "search_read",
                 [("state", "in", ACTIVE_JOB_STATES)],
-                fields=["state", "eta"],
+                fields=["state", "eta", "method_name"],
             )
+            if not first:
+                for job in active:
+                    name = job["method_name"]
+                    first[name] = first.get(name, 0) + 1
+                first.setdefault("total", len(active))
             later = [
                 job["id"] for job in active if job["state"] == "pending" and job["eta"]
             ]
@@ -978,8 +999,14 @@ class Soak:
                 self.odoo.call("queue.job", "write", later, {"eta": False})
             return not active
 
+        began = time.monotonic()
         self.sim.wait_for_deliveries(120)
-        wait_until(drained, self.drain_timeout, interval=2, what=what)
+        hooks = time.monotonic()
+        wait_until(drained, self.drain_timeout, interval=1, what=what)
+        self.drains.append(
+            f"{what}: webhooks {hooks - began:.0f} s, jobs "
+            f"{time.monotonic() - hooks:.0f} s (active at first: {first})"
+        )
 
     def _finish(self):
         result = SoakResult(played=dict(self.played))
@@ -1013,8 +1040,9 @@ class Soak:
             f"to the reconciliation); sampled: {sampled} unit(s) oversold in "
             f"{len(self.watch.oversold)} over-offer(s) that outlived their push "
             f"{self.watch.oversold}; {self.samples['taken']} samples, "
-            f"{self.samples['over']} over-offers seen, {self.samples['excused']} "
-            "of them with their push or import in flight"
+            f"{self.samples['over']} over-offers seen: {self.samples['push']} with "
+            f"their push in flight, {self.samples['import']} with only their "
+            "order's import in flight"
         )
         self.odoo.call("shopify.shop", "action_reconcile", [self.shop])
         self._drain("the reconciliation")
