@@ -18,6 +18,7 @@ from odoo.exceptions import UserError
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..lib.shopify import ShopifyError, ShopifyRetryableError, normalize_order
+from .shopify_webhook_event import OrderBusy, _parse_datetime
 
 _logger = logging.getLogger(__name__)
 
@@ -36,6 +37,8 @@ POLL_OVERLAP = timedelta(minutes=5)
 FIRST_POLL_WINDOW = timedelta(days=1)
 # Shopify's order search lags a little behind the inventory an order moved
 ORDER_SEARCH_LAG = timedelta(seconds=30)
+# a poll that left orders to other jobs runs again after this
+BUSY_POLL_DELAY = timedelta(seconds=10)
 # how long the previous webhook secret stays valid after a change
 SECRET_GRACE_PARAM = "synco_shopify.webhook_secret_grace_hours"
 SECRET_GRACE_HOURS = 72
@@ -474,6 +477,14 @@ class ShopifyShop(models.Model):
         Pages through ``orders`` sorted by update time; orders already
         imported are left as they are (a cancellation is applied).  The
         watermark moves only when every page went through.
+
+        An order another job is importing or changing (its webhook, a
+        fulfilment; ``OrderBusy``) is left to that job: rerunning the whole
+        poll for it (every page read again, under Shopify's faults and
+        throttling) let a busy shop's webhooks change another order before
+        each rerun reached it, and the poll ran dozens of times.  The
+        watermark then stops at that order, no hold is released (the poll
+        did not see every order through), and the poll runs again shortly.
         """
         self.ensure_one()
         if not self.active or self.policy_reservation != "shopify_triggers_odoo":
@@ -486,22 +497,38 @@ class ShopifyShop(models.Model):
         )
         SaleOrder = self.env["sale.order"]
         seen = imported = 0
+        busy = []  # the update times of the orders left to other jobs
         try:
             client = client or self._get_client()
             for node in client.iter_orders(updated_since=since):
                 seen += 1
                 data = normalize_order(node)
-                with self.env.cr.savepoint():
-                    _order, _message, created = SaleOrder._synco_shopify_sync(
-                        self, data, origin="poll"
-                    )
+                try:
+                    with self.env.cr.savepoint():
+                        _order, _message, created = SaleOrder._synco_shopify_sync(
+                            self, data, origin="poll"
+                        )
+                except OrderBusy:
+                    busy.append(_parse_datetime(data.get("updated_at")) or since)
+                    continue
                 imported += created
         except ShopifyRetryableError as exc:
             raise RetryableJobError(str(exc), seconds=60) from exc
         except psycopg2.IntegrityError as exc:
             raise RetryableJobError(str(exc), seconds=10) from exc
-        self.orders_polled_until = started
-        released = self._synco_release_unexplained_holds(started)
+        if busy:
+            # the next poll starts at the earliest order left (see POLL_OVERLAP)
+            self.orders_polled_until = min(started, min(busy) + POLL_OVERLAP)
+            self._delay_poll_orders(eta=fields.Datetime.now() + BUSY_POLL_DELAY)
+            _logger.info(
+                "%s: %s order(s) left to the jobs changing them; polling again",
+                self.shop_domain,
+                len(busy),
+            )
+            released = 0
+        else:
+            self.orders_polled_until = started
+            released = self._synco_release_unexplained_holds(started)
         self._synco_check_webhook_silence(imported, started)
         return self.env._(
             "%(seen)s orders updated since %(since)s, %(new)s imported by the "
