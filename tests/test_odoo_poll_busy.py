@@ -7,6 +7,8 @@ from the start, dozens of times, holding one of the channel's two slots.
 
 from unittest.mock import patch
 
+import psycopg2
+
 from odoo.tests import tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
@@ -38,6 +40,19 @@ class TestPollBusyOrder(SimulatorCase):
         )
 
     def test_busy_order_is_left_to_its_job_and_polled_again(self):
+        self.check_left_and_polled_again(
+            lambda gid: OrderBusy(
+                f"order {gid} is being changed by another job", ignore_retry=True
+            )
+        )
+
+    def test_order_failing_to_serialize_is_left_for_the_next_poll(self):
+        # Odoo's own reservation meets a quant changed since the poll began
+        self.check_left_and_polled_again(
+            lambda gid: psycopg2.errors.SerializationFailure("could not serialize")
+        )
+
+    def check_left_and_polled_again(self, error):
         busy = self.sim.create_order(DEMO_DOMAIN, [(TEE, 1)], location=NJ)
         free = self.sim.create_order(DEMO_DOMAIN, [(TEE, 2)], location=NJ)
         level = self.bindings[TEE].level_ids.filtered(
@@ -47,7 +62,7 @@ class TestPollBusyOrder(SimulatorCase):
 
         def order_lock(events, shop, gid):
             if gid == busy.id:
-                raise OrderBusy(f"order {gid} is being changed by another job")
+                raise error(gid)
             return original(events, shop, gid)
 
         with (

@@ -14,11 +14,13 @@ from markupsafe import escape
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import mute_logger
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..lib.shopify import ShopifyError, ShopifyRetryableError, normalize_order
-from .shopify_webhook_event import OrderBusy, _parse_datetime
+from .locking import CONTENDED
+from .shopify_webhook_event import _parse_datetime
 
 _logger = logging.getLogger(__name__)
 
@@ -478,11 +480,13 @@ class ShopifyShop(models.Model):
         imported are left as they are (a cancellation is applied).  The
         watermark moves only when every page went through.
 
-        An order another job is importing or changing (its webhook, a
-        fulfilment; ``OrderBusy``) is left to that job: rerunning the whole
-        poll for it (every page read again, under Shopify's faults and
-        throttling) let a busy shop's webhooks change another order before
-        each rerun reached it, and the poll ran dozens of times.  The
+        An order whose rows another job holds or changed since the poll
+        began (the order itself, ``OrderBusy``; the quants or levels its
+        import locks; Odoo's own reservation failing to serialize) is left
+        for later: rerunning the whole poll for it (every page read again,
+        under Shopify's faults and throttling) let a busy shop's webhooks
+        change another order before each rerun reached it, and the poll ran
+        dozens of times.  The
         watermark then stops at that order, no hold is released (the poll
         did not see every order through), and the poll runs again shortly.
         """
@@ -504,11 +508,13 @@ class ShopifyShop(models.Model):
                 seen += 1
                 data = normalize_order(node)
                 try:
-                    with self.env.cr.savepoint():
+                    with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
                         _order, _message, created = SaleOrder._synco_shopify_sync(
                             self, data, origin="poll"
                         )
-                except OrderBusy:
+                except (RetryableJobError, *CONTENDED) as exc:
+                    if isinstance(exc, RetryableJobError) and not exc.ignore_retry:
+                        raise
                     busy.append(_parse_datetime(data.get("updated_at")) or since)
                     continue
                 imported += created
