@@ -39,8 +39,6 @@ POLL_OVERLAP = timedelta(minutes=5)
 FIRST_POLL_WINDOW = timedelta(days=1)
 # Shopify's order search lags a little behind the inventory an order moved
 ORDER_SEARCH_LAG = timedelta(seconds=30)
-# a poll that left orders to other jobs runs again after this
-BUSY_POLL_DELAY = timedelta(seconds=10)
 # how long the previous webhook secret stays valid after a change
 SECRET_GRACE_PARAM = "synco_shopify.webhook_secret_grace_hours"
 SECRET_GRACE_HOURS = 72
@@ -487,8 +485,9 @@ class ShopifyShop(models.Model):
         under Shopify's faults and throttling) let a busy shop's webhooks
         change another order before each rerun reached it, and the poll ran
         dozens of times.  The
-        watermark then stops at that order, no hold is released (the poll
-        did not see every order through), and the poll runs again shortly.
+        watermark then stops at that order and no hold is released (the
+        poll did not see every order through): the next poll (scheduled, or
+        enqueued by a push holding units) starts there.
         """
         self.ensure_one()
         if not self.active or self.policy_reservation != "shopify_triggers_odoo":
@@ -524,10 +523,11 @@ class ShopifyShop(models.Model):
             raise RetryableJobError(str(exc), seconds=10) from exc
         if busy:
             # the next poll starts at the earliest order left (see POLL_OVERLAP)
+            # (no poll enqueued from here: it would run beside this one,
+            # both writing the watermark; the next scheduled or held poll)
             self.orders_polled_until = min(started, min(busy) + POLL_OVERLAP)
-            self._delay_poll_orders(eta=fields.Datetime.now() + BUSY_POLL_DELAY)
             _logger.info(
-                "%s: %s order(s) left to the jobs changing them; polling again",
+                "%s: %s order(s) left for later; the next poll starts there",
                 self.shop_domain,
                 len(busy),
             )
