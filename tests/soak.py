@@ -19,12 +19,42 @@ played:
 * the order poll every ``poll_every`` seconds (the 15-minute cron, compressed).
 
 Every ``sample_every`` seconds a sampler compares each Shopify level with
-the truth (Odoo's figure minus the units of Shopify orders Odoo has not
-applied yet); a level offering more than that in two samples in a row, at
-least one push's time apart, is oversold.  At the end the faults stop, the
-queue drains (retries due later are brought forward: the storm is over), the
-poll runs, the units still on offer beyond Odoo's figure are counted, the
-nightly reconciliation runs, and the checks give the last line.
+the truth: Odoo's figure minus the units of Shopify orders Odoo has not
+applied yet (an order not imported, an edit or a cancellation not applied).
+A level above it *over-offers*; it is **oversold** only when the over-offer
+outlives the time one push needs, which the sampler tells from queue_job's
+records rather than from a clock (:class:`OversellWatch`):
+
+* an over-offer is *excused* while Synco is still working on it: a push job
+  of that product (its bindings, read from the job's ``func_string``: plain,
+  batch, refresh and settle pushes alike) pending, enqueued, started or
+  waiting for a retry (pending with an ``eta``), or done since the sample
+  began (it may have written after the levels were read); a push taken over
+  by a running push (``result`` "Pushed by job <uuid>") counts as that
+  push;  and, for a level holding units of Shopify orders Odoo has not
+  applied, an import of such an order in flight the same way: the order's
+  webhook event being processed, the order poll, or the order's location
+  alignment;
+* an over-offer seen with nothing in flight is a *suspect*; the same level
+  still over-offering, again with nothing in flight, at the next sample
+  (at least ``sample_every`` later) is oversold, counted once per episode
+  with the smaller of the two excesses (more if it grows later).  An excused
+  sample ends the episode: the push in flight may be the fix.
+
+Read races: Odoo's figures (quants) and its orders are read in separate
+transactions, and the Shopify levels between them, so one sample reads
+Odoo twice, figures then orders before the levels and orders then figures
+after, and takes the higher truth of the two: an order import or
+cancellation committing between two reads can lower one of them, not both.
+Jobs are read before and after the rest, so a push that ran at any moment
+of the sample is seen.  Manually edited levels are left to the
+reconciliation (drift, not sales).
+
+At the end the faults stop, the queue drains (retries due later are brought
+forward: the storm is over), the poll runs, the units still on offer beyond
+Odoo's figure are counted, the nightly reconciliation runs, and the checks
+give the last line.  *oversold* is both: the units on offer at the end and
+the units the sampler found oversold.
 """
 
 import json
@@ -87,6 +117,129 @@ SERIALIZATION = re.compile(
     r"could not serialize access|SerializationFailure|deadlock detected"
 )
 ACTIVE_JOB_STATES = ("wait_dependencies", "pending", "enqueued", "started")
+
+
+PUSH_JOB = ("shopify.product.binding", "_push_inventory")
+# the jobs that bring a Shopify order into Odoo's reservations
+IMPORT_JOBS = {
+    ("shopify.webhook.event", "_process"),
+    ("shopify.shop", "_poll_orders"),
+    ("sale.order", "_synco_shopify_align_location"),
+}
+TAKEN_OVER = re.compile(r"^Pushed by job (\S+)")
+RECORD_IDS = re.compile(r"^[\w.]+\(([\d, ]*)\)")
+
+
+def job_record_ids(func_string):
+    """The record ids of a job, from its ``func_string`` (``model(1, 2).m()``)."""
+    match = RECORD_IDS.match(func_string or "")
+    if not match:
+        return []
+    return [int(i) for i in match.group(1).replace(" ", "").split(",") if i]
+
+
+def jobs_in_flight(jobs, since):
+    """The jobs of ``jobs`` (queue.job rows) Synco is working on, or was
+    since ``since`` (a UTC datetime string, as Odoo writes ``date_done``).
+
+    Not failed or cancelled: pending (also waiting for a retry, ``eta`` in
+    the future), enqueued, started, waiting for dependencies, or done at or
+    after ``since``; a job taken over by a push (marked done with its
+    ``result`` naming that push, ``date_done`` the time that push's
+    transaction began) counts as the push that took it.
+    """
+    by_uuid = {job["uuid"]: job for job in jobs}
+
+    def flying(job):
+        if job["state"] in ACTIVE_JOB_STATES:
+            return True
+        if job["state"] != "done":
+            return False
+        taker = TAKEN_OVER.match(job.get("result") or "")
+        if taker:
+            other = by_uuid.get(taker.group(1))
+            return bool(other) and other is not job and flying(other)
+        return bool(job["date_done"]) and job["date_done"] >= since
+
+    return [job for job in jobs if flying(job)]
+
+
+def excused_keys(jobs, since, sku_of_binding, order_keys, unapplied_keys, locations):
+    """{(sku, location)} whose over-offer Synco is still working on.
+
+    :param jobs: queue.job rows (``model_name``, ``method_name``,
+        ``func_string``, ``state``, ``date_done``, ``result``, ``uuid``),
+        read before and after the sample
+    :param sku_of_binding: {binding id: sku}
+    :param order_keys: callable (model, record id) -> the keys of the orders
+        that import job brings in (None: every order Odoo has not applied)
+    :param unapplied_keys: the keys holding units of Shopify orders Odoo has
+        not applied
+    """
+    excused = set()
+    for job in jobs_in_flight(jobs, since):
+        model, method = job["model_name"], job["method_name"]
+        ids = job_record_ids(job["func_string"])
+        if (model, method) == PUSH_JOB:
+            for binding in ids:
+                sku = sku_of_binding.get(binding)
+                if sku:
+                    excused.update((sku, location) for location in locations)
+        elif (model, method) in IMPORT_JOBS:
+            for record in ids or [None]:
+                keys = order_keys(model, record)
+                excused.update(
+                    unapplied_keys if keys is None else set(keys) & unapplied_keys
+                )
+    return excused
+
+
+class OversellWatch:
+    """The sampler's rule: an over-offer is oversold once it outlives the
+    time one push needs (see the module docstring).
+
+    ``observe`` is fed each sample: its time (seconds), the over-offers
+    ``{key: units}`` and the keys excused (work in flight).  An unexcused
+    over-offer becomes a suspect; seen again unexcused at least ``min_gap``
+    seconds later, it is oversold: ``oversold`` lists ``(key, units)``,
+    once per episode (more only if it grows).  A sample where the level
+    is no longer over-offered, or excused, ends the episode.
+    """
+
+    def __init__(self, min_gap):
+        self.min_gap = min_gap
+        self.suspects = {}  # key -> (first seen, units last seen)
+        self.counted = {}  # key -> units counted in this episode
+        self.oversold = []  # [(key, units)]
+
+    def observe(self, when, over, excused):
+        """Feed one sample; return the units newly found oversold {key: units}."""
+        for key in list(self.suspects):
+            if key not in over or key in excused:
+                del self.suspects[key]
+                self.counted.pop(key, None)
+        found = {}
+        for key, units in over.items():
+            if units <= 0 or key in excused:
+                continue
+            if key not in self.suspects:
+                self.suspects[key] = (when, units)
+                continue
+            since, last = self.suspects[key]
+            self.suspects[key] = (since, units)
+            if when - since < self.min_gap:
+                continue
+            confirmed = min(last, units)
+            extra = confirmed - self.counted.get(key, 0)
+            if extra > 0:
+                self.counted[key] = confirmed
+                self.oversold.append((key, extra))
+                found[key] = extra
+        return found
+
+    @property
+    def units(self):
+        return sum(units for _key, units in self.oversold)
 
 
 @dataclass
@@ -175,8 +328,10 @@ class Soak:
         self.rng = random.Random(seed)
         self.played = dict.fromkeys(ACTIONS, 0)
         self.orders = {}  # Shopify order number -> OrderTrack
+        self._track_by_gid = {}  # Shopify order GID -> OrderTrack
         self.manually_edited = set()  # (sku, location name)
-        self.sampled_oversold = []  # (sku, location, units)
+        self.watch = OversellWatch(min_gap=sample_every / 2)
+        self.samples = {"taken": 0, "over": 0, "push": 0, "import": 0}
         self.sim = self.odoo = None
 
     # ------------------------------------------------------------------ run
@@ -190,14 +345,20 @@ class Soak:
         )
         self.odoo.log_path.unlink(missing_ok=True)  # this run's log only
         started = time.monotonic()
+        self.phases = {}
+        self.drains = []
+        self._started = started
         try:
             self.odoo.start()
+            self._phase("server", started)
             self._setup()
+            self._phase("setup", started)
             self.sim.set_faults(
                 seed=self.seed, drop_webhooks=0.1, **fault_rates(self.faults)
             )
             self.sim.clear_log()
             self._generate()
+            self._phase("storm", started)
             faults_percent = self._fault_share()
             self.sim.clear_faults()
             result = self._finish()
@@ -207,7 +368,18 @@ class Soak:
             self.sim.stop()
             psql(conf, "postgres", f'DROP DATABASE IF EXISTS "{db_name}"')
         result.minutes = (time.monotonic() - started) / 60
+        self._phase("checks and stop", started)
+        result.details.extend(self.drains)
+        result.details.append(
+            "phases (s): "
+            + ", ".join(f"{name} {secs:.0f}" for name, secs in self.phases.items())
+        )
         return result
+
+    def _phase(self, name, started):
+        """Seconds spent in ``name``, since the previous phase ended."""
+        now = time.monotonic() - started
+        self.phases[name] = now - sum(self.phases.values())
 
     # ---------------------------------------------------------------- setup
     def _setup(self):
@@ -302,6 +474,15 @@ class Soak:
         self.shop = shop_id
         odoo.call("shopify.shop", "action_import_locations", [shop_id])
         odoo.call("shopify.shop", "action_bind_products", [shop_id])
+        self.sku_of_binding = {
+            binding["id"]: binding["sku"]
+            for binding in odoo.call(
+                "shopify.product.binding",
+                "search_read",
+                [("shop_id", "=", shop_id)],
+                fields=["sku"],
+            )
+        }
         locations = {
             loc["name"]: loc["id"]
             for loc in odoo.call(
@@ -340,7 +521,6 @@ class Soak:
         deadline = time.monotonic() + self.minutes * 60
         next_poll = time.monotonic() + self.poll_every
         next_sample = time.monotonic() + self.sample_every
-        previous_sample = None
         actions, weights = zip(*ACTIONS.items(), strict=True)
         events = 0
         # every kind once first (in a seeded order), then drawn by weight
@@ -355,7 +535,7 @@ class Soak:
                 self._poll()
                 next_poll = now + self.poll_every
             if now >= next_sample:
-                previous_sample = self._sample(previous_sample)
+                self._sample()
                 next_sample = time.monotonic() + self.sample_every
             time.sleep(self.rng.uniform(0, 2 * self.pace))
         self.echo(f"soak played: {self.played}")
@@ -385,6 +565,7 @@ class Soak:
             location=location,
         )
         self.orders[order.number] = OrderTrack(order, location)
+        self._track_by_gid[order.id] = self.orders[order.number]
         return True
 
     def _play_redeliver(self):
@@ -673,29 +854,144 @@ class Soak:
                 over[key] = shown - truth
         return over
 
-    def _sample(self, previous):
-        """Over-offers now; those also seen in the previous sample are oversold."""
-        figures = self._figures()
-        over = self._over_offers(figures, self._not_applied())
-        for key, units in over.items():
-            if previous and key in previous:
-                self.sampled_oversold.append((*key, min(units, previous[key])))
-        return over
+    def _sample(self):
+        """One sample of the over-offers, fed to :class:`OversellWatch`."""
+        since = _utc_seconds(time.time() - 1)  # date_done has whole seconds
+        jobs = self._sampled_jobs(since)
+        before = (self._figures(), self._not_applied())
+        levels = self.sim.levels(DOMAIN)
+        pending = self._not_applied()
+        after = (self._figures(), pending)
+        jobs += self._sampled_jobs(since)
+        over = over_offers(levels, (before, after), skip=self.manually_edited)
+        unapplied = {
+            key for key in over if before[1].get(key, 0) or after[1].get(key, 0)
+        }
+        excused = excused_keys(
+            jobs,
+            since,
+            self.sku_of_binding,
+            self._order_keys_reader(),
+            unapplied,
+            (NJ, TX, TPL),
+        )
+        found = self.watch.observe(time.monotonic(), over, excused)
+        self.samples["taken"] += 1
+        self.samples["over"] += len(over)
+        pushing = excused_keys(
+            [j for j in jobs if (j["model_name"], j["method_name"]) == PUSH_JOB],
+            since,
+            self.sku_of_binding,
+            None,
+            set(),
+            (NJ, TX, TPL),
+        )
+        self.samples["push"] += len(set(over) & pushing)
+        self.samples["import"] += len(set(over) & (excused - pushing))
+        if found:
+            self.echo(
+                f"soak sample: oversold {found} (over-offers {over}, excused "
+                f"{sorted(set(over) & excused)})"
+            )
+
+    def _sampled_jobs(self, since):
+        """The push and import jobs active, done since ``since``, or taken
+        over in the last ten minutes (to find the push that took them)."""
+        methods = [PUSH_JOB[1], *(method for _model, method in IMPORT_JOBS)]
+        return self.odoo.call(
+            "queue.job",
+            "search_read",
+            [
+                ("method_name", "in", methods),
+                "|",
+                ("state", "in", ACTIVE_JOB_STATES),
+                "|",
+                ("date_done", ">=", since),
+                "&",
+                ("date_done", ">=", _utc_seconds(time.time() - 600)),
+                ("result", "=like", "Pushed by job %"),
+            ],
+            fields=[
+                "uuid",
+                "model_name",
+                "method_name",
+                "func_string",
+                "state",
+                "date_done",
+                "result",
+            ],
+        )
+
+    def _order_keys_reader(self):
+        """(model, id) -> the keys of the order an import job brings in."""
+        cache = {}
+
+        def keys_of_gid(gid, every_location=False):
+            track = self._track_by_gid.get(gid)
+            if track is None:
+                return set()
+            locations = (NJ, TX, TPL) if every_location else (track.location,)
+            return {
+                (line.sku, location)
+                for line in track.order.lines
+                for location in locations
+            }
+
+        def order_keys(model, record):
+            if model == "shopify.shop":
+                return None  # the poll: every order Odoo has not applied
+            if (model, record) in cache:
+                return cache[model, record]
+            keys = set()
+            if model == "shopify.webhook.event":
+                events = self.odoo.call(
+                    "shopify.webhook.event", "read", [record], ["topic", "payload"]
+                )
+                for event in events:
+                    if not event["topic"].startswith("orders/"):
+                        continue
+                    try:
+                        gid = json.loads(event["payload"] or "{}").get(
+                            "admin_graphql_api_id"
+                        )
+                    except ValueError:
+                        continue
+                    keys |= keys_of_gid(gid)
+            elif model == "sale.order":
+                # the alignment moves the reservation between warehouses
+                for order in self.odoo.call(
+                    "sale.order", "read", [record], ["shopify_order_gid"]
+                ):
+                    keys |= keys_of_gid(order["shopify_order_gid"], every_location=True)
+            cache[model, record] = keys
+            return keys
+
+        return order_keys
 
     # ---------------------------------------------------------------- checks
     def _jobs(self, domain):
         return self.odoo.call("queue.job", "search_count", domain)
 
     def _drain(self, what):
-        """Wait (bounded) until no job is left to run; retries run now."""
+        """Wait (bounded) until no job is left to run; retries run now.
+
+        Notes in ``self.drains`` how long the webhooks and the jobs took,
+        and how many jobs were active when it began (by method).
+        """
+        first = {}
 
         def drained():
             active = self.odoo.call(
                 "queue.job",
                 "search_read",
                 [("state", "in", ACTIVE_JOB_STATES)],
-                fields=["state", "eta"],
+                fields=["state", "eta", "method_name"],
             )
+            if not first:
+                for job in active:
+                    name = job["method_name"]
+                    first[name] = first.get(name, 0) + 1
+                first.setdefault("total", len(active))
             later = [
                 job["id"] for job in active if job["state"] == "pending" and job["eta"]
             ]
@@ -703,8 +999,14 @@ class Soak:
                 self.odoo.call("queue.job", "write", later, {"eta": False})
             return not active
 
+        began = time.monotonic()
         self.sim.wait_for_deliveries(120)
-        wait_until(drained, self.drain_timeout, interval=2, what=what)
+        hooks = time.monotonic()
+        wait_until(drained, self.drain_timeout, interval=1, what=what)
+        self.drains.append(
+            f"{what}: webhooks {hooks - began:.0f} s, jobs "
+            f"{time.monotonic() - hooks:.0f} s (active at first: {first})"
+        )
 
     def _finish(self):
         result = SoakResult(played=dict(self.played))
@@ -724,21 +1026,27 @@ class Soak:
         self._drain("the queue drained after the storm")
         self._poll()
         self._drain("the queue drained after the poll")
+        self._phase("drain", self._started)
         pending = self._not_applied()
         figures = self._figures()
         over = self._over_offers(figures, pending)
         end_oversold = sum(over.values())
-        sampled = sum(units for *_key, units in self.sampled_oversold)
+        sampled = self.watch.units
         result.oversold = end_oversold + sampled
         result.oversold_at_end = end_oversold
         result.details.append(
             f"oversold: {end_oversold} unit(s) on offer beyond Odoo's figure after "
             f"the drain ({len(self.manually_edited)} manually edited levels left "
-            f"to the reconciliation), {sampled} unit(s) in "
-            f"{len(self.sampled_oversold)} over-offers seen in two samples in a row"
+            f"to the reconciliation); sampled: {sampled} unit(s) oversold in "
+            f"{len(self.watch.oversold)} over-offer(s) that outlived their push "
+            f"{self.watch.oversold}; {self.samples['taken']} samples, "
+            f"{self.samples['over']} over-offers seen: {self.samples['push']} with "
+            f"their push in flight, {self.samples['import']} with only their "
+            "order's import in flight"
         )
         self.odoo.call("shopify.shop", "action_reconcile", [self.shop])
         self._drain("the reconciliation")
+        self._phase("reconciliation", self._started)
         runs = self.odoo.call(
             "shopify.reconciliation",
             "search_read",
@@ -888,6 +1196,30 @@ class Soak:
         calls = [e for e in self.sim.log if e.get("root_fields")]
         faulted = sum(bool(e.get("fault")) for e in calls)
         return 100 * faulted / len(calls) if calls else 0.0
+
+
+def over_offers(levels, reads, skip=()):
+    """{key: units} Shopify's ``levels`` offer beyond the truth of every read.
+
+    :param reads: [(figures, not applied)] read at different moments around
+        the levels: the truth is the highest of them (see the read races in
+        the module docstring)
+    """
+    over = {}
+    for key, level in levels.items():
+        if key in skip or key not in reads[0][0]:
+            continue
+        truth = max(
+            max(0, figures[key] - pending.get(key, 0)) for figures, pending in reads
+        )
+        if level["available"] > truth:
+            over[key] = level["available"] - truth
+    return over
+
+
+def _utc_seconds(epoch):
+    """An epoch time as Odoo writes a UTC datetime: ``YYYY-MM-DD HH:MM:SS``."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(epoch))
 
 
 @dataclass

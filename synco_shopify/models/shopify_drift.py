@@ -145,10 +145,11 @@ class ShopifyDrift(models.Model):
         Cheap in bulk (a reconciliation passes every level it checked): one
         search of the shop's unresolved drift, one write resolving them, and
         one ``INSERT ... ON CONFLICT DO UPDATE`` per 5 000 disagreements on the
-        partial unique index.  Two webhooks racing on one level therefore never
+        partial unique index.  Two jobs racing on one level therefore never
         add two drifts: the second waits for the first, and under Odoo's
-        repeatable-read isolation gets a serialization failure that queue_job
-        retries; it then updates the first's record.
+        repeatable-read isolation fails to serialize on that level; its
+        observation of that level is then dropped (the first's record
+        stands), not the whole job rerun with its Shopify calls.
         """
         thresholds = {
             mapping.shopify_location_id.id: mapping.drift_threshold
@@ -231,12 +232,11 @@ class ShopifyDrift(models.Model):
         event_id = event.id if event else None
         items = list(disagree.items())
         ids = []
-        for start in range(0, len(items), UPSERT_CHUNK):
+
+        def upsert(chunk):
             values = SQL(", ").join(
                 SQL("(%s, %s, %s, %s)", binding_id, location_id, odoo, shopify)
-                for (binding_id, location_id), (odoo, shopify) in items[
-                    start : start + UPSERT_CHUNK
-                ]
+                for (binding_id, location_id), (odoo, shopify) in chunk
             )
             cr.execute(
                 SQL(
@@ -276,6 +276,21 @@ class ShopifyDrift(models.Model):
                     values=values,
                 )
             )
-            ids.extend(row[0] for row in cr.fetchall())
+            return [row[0] for row in cr.fetchall()]
+
+        def upsert_uncontended(chunk):
+            # a drift another job recorded since this transaction began
+            # fails to serialize: that record stands, the next observation
+            # updates it (as for resolving, see ``_synco_uncontended``)
+            try:
+                with cr.savepoint(flush=False), mute_logger("odoo.sql_db"):
+                    return upsert(chunk)
+            except psycopg2.errors.SerializationFailure:
+                if len(chunk) == 1:
+                    return []
+            return [i for item in chunk for i in upsert_uncontended([item])]
+
+        for start in range(0, len(items), UPSERT_CHUNK):
+            ids.extend(upsert_uncontended(items[start : start + UPSERT_CHUNK]))
         self.invalidate_model()
         return ids

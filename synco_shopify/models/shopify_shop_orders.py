@@ -14,10 +14,13 @@ from markupsafe import escape
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import mute_logger
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..lib.shopify import ShopifyError, ShopifyRetryableError, normalize_order
+from .locking import CONTENDED
+from .shopify_webhook_event import _parse_datetime
 
 _logger = logging.getLogger(__name__)
 
@@ -474,6 +477,17 @@ class ShopifyShop(models.Model):
         Pages through ``orders`` sorted by update time; orders already
         imported are left as they are (a cancellation is applied).  The
         watermark moves only when every page went through.
+
+        An order whose rows another job holds or changed since the poll
+        began (the order itself, ``OrderBusy``; the quants or levels its
+        import locks; Odoo's own reservation failing to serialize) is left
+        for later: rerunning the whole poll for it (every page read again,
+        under Shopify's faults and throttling) let a busy shop's webhooks
+        change another order before each rerun reached it, and the poll ran
+        dozens of times.  The
+        watermark then stops at that order and no hold is released (the
+        poll did not see every order through): the next poll (scheduled, or
+        enqueued by a push holding units) starts there.
         """
         self.ensure_one()
         if not self.active or self.policy_reservation != "shopify_triggers_odoo":
@@ -486,22 +500,41 @@ class ShopifyShop(models.Model):
         )
         SaleOrder = self.env["sale.order"]
         seen = imported = 0
+        busy = []  # the update times of the orders left to other jobs
         try:
             client = client or self._get_client()
             for node in client.iter_orders(updated_since=since):
                 seen += 1
                 data = normalize_order(node)
-                with self.env.cr.savepoint():
-                    _order, _message, created = SaleOrder._synco_shopify_sync(
-                        self, data, origin="poll"
-                    )
+                try:
+                    with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
+                        _order, _message, created = SaleOrder._synco_shopify_sync(
+                            self, data, origin="poll"
+                        )
+                except (RetryableJobError, *CONTENDED) as exc:
+                    if isinstance(exc, RetryableJobError) and not exc.ignore_retry:
+                        raise
+                    busy.append(_parse_datetime(data.get("updated_at")) or since)
+                    continue
                 imported += created
         except ShopifyRetryableError as exc:
             raise RetryableJobError(str(exc), seconds=60) from exc
         except psycopg2.IntegrityError as exc:
             raise RetryableJobError(str(exc), seconds=10) from exc
-        self.orders_polled_until = started
-        released = self._synco_release_unexplained_holds(started)
+        if busy:
+            # the next poll starts at the earliest order left (see POLL_OVERLAP)
+            # (no poll enqueued from here: it would run beside this one,
+            # both writing the watermark; the next scheduled or held poll)
+            self.orders_polled_until = min(started, min(busy) + POLL_OVERLAP)
+            _logger.info(
+                "%s: %s order(s) left for later; the next poll starts there",
+                self.shop_domain,
+                len(busy),
+            )
+            released = 0
+        else:
+            self.orders_polled_until = started
+            released = self._synco_release_unexplained_holds(started)
         self._synco_check_webhook_silence(imported, started)
         return self.env._(
             "%(seen)s orders updated since %(since)s, %(new)s imported by the "

@@ -14,7 +14,7 @@ from odoo.tools import SQL
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..lib.shopify import ShopifyRetryableError, normalize_order, to_gid
-from .locking import lock_rows
+from .locking import try_lock_rows
 
 _logger = logging.getLogger(__name__)
 
@@ -237,17 +237,27 @@ class ShopifyWebhookEvent(models.Model):
             # waiting here would leave this transaction on a snapshot older
             # than the other import's commit: run again after it instead,
             # without spending a retry
-            raise RetryableJobError(
+            raise OrderBusy(
                 f"order {gid} is being imported by another job",
                 seconds=3,
                 ignore_retry=True,
             )
-        lock_rows(
-            self.env.cr,
-            "sale_order",
-            SQL("shopify_shop_id = %s AND shopify_order_gid = %s", shop.id, gid),
-            f"order {gid} is being changed by another job",
-        )
+        where = SQL("shopify_shop_id = %s AND shopify_order_gid = %s", shop.id, gid)
+        if try_lock_rows(self.env.cr, "sale_order", where) is None:
+            raise OrderBusy(
+                f"order {gid} is being changed by another job",
+                seconds=2,
+                ignore_retry=True,
+            )
+
+
+class OrderBusy(RetryableJobError):
+    """Another job holds (or changed, since this one began) a Shopify order.
+
+    A job about that order runs again shortly, spending no retry; the order
+    poll leaves the order to that job and to its next run instead of
+    polling every order again (see ``shopify.shop._poll_orders``).
+    """
 
 
 def _parse_datetime(value):
