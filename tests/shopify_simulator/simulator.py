@@ -217,11 +217,16 @@ class Simulator:
         self.base_url = None
         if self.state_file and self.state_file.exists():
             self._saved = self.state_file.read_bytes()
-            self.store = pickle.loads(self._saved)
-            for shop in self.store.shops.values():
-                shop.bucket = Bucket(bucket_size, restore_rate)
+            self.load_state(self._saved)
         elif fixture:
             self.load_fixture(fixture)
+
+    def load_state(self, data):
+        """Replace the store with one saved by :meth:`save` (its bytes)."""
+        with self.lock:
+            self.store = pickle.loads(data)
+            for shop in self.store.shops.values():
+                shop.bucket = Bucket(self.bucket_size, self.restore_rate)
 
     # -- lifecycle -------------------------------------------------------------------
 
