@@ -1007,11 +1007,28 @@ class ShopifyClient(FulfillmentMixin):
         remaining batches are then not sent; re-running the job re-reads);
         the exception's ``partial_result`` holds the outcomes settled so far.
         """
+        return self._set_in_batches(
+            changes, reason, reference_uri, on_stale, max_stale_rounds
+        )
+
+    def _set_in_batches(
+        self, changes, reason, reference_uri, on_stale, max_stale_rounds, first=None
+    ):
+        """The write of :meth:`set_available` and :meth:`set_available_bulk`:
+        the changes validated, sent 250 per call until each has an outcome,
+        and on a failure the outcomes settled so far on the exception.
+
+        :param first: ``first(pending, outcomes, result)`` settles what it
+            can before the calls (a bulk operation) and returns the items
+            left for them
+        """
         pending = _pending_changes(changes, reference_uri)
         result = SetQuantitiesResult()
         outcomes = {}
         before = dataclasses.replace(self.stats)
         try:
+            if first is not None:
+                pending = first(pending, outcomes, result)
             for batch in _chunks(pending, MAX_QUANTITIES_PER_CALL):
                 self._set_batch(
                     list(batch),
@@ -1201,11 +1218,8 @@ class ShopifyClient(FulfillmentMixin):
         :class:`SetQuantitiesResult` with one outcome per change, in input
         order, like :meth:`set_available`.
         """
-        pending = _pending_changes(changes, reference_uri)
-        result = SetQuantitiesResult()
-        outcomes = {}
-        before = dataclasses.replace(self.stats)
-        try:
+
+        def bulk_first(pending, outcomes, result):
             retry = self._bulk_quantities(
                 pending,
                 reason,
@@ -1216,20 +1230,11 @@ class ShopifyClient(FulfillmentMixin):
                 result,
             )
             result.bulk_retried = len(retry)
-            for batch in _chunks(retry, MAX_QUANTITIES_PER_CALL):
-                self._set_batch(
-                    list(batch),
-                    reason,
-                    reference_uri,
-                    on_stale,
-                    max_stale_rounds,
-                    outcomes,
-                    result,
-                )
-        except ShopifyError as exc:
-            exc.partial_result = self._finish(result, outcomes, changes, before)
-            raise
-        return self._finish(result, outcomes, changes, before)
+            return retry
+
+        return self._set_in_batches(
+            changes, reason, reference_uri, on_stale, max_stale_rounds, bulk_first
+        )
 
     def _bulk_quantities(
         self, pending, reason, reference_uri, on_stale, polling, outcomes, result
