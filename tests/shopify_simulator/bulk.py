@@ -343,15 +343,14 @@ def check_bulk_query(query):
 
 
 def execute_bulk_query(sim, shop, document):
-    """Run a checked bulk query -> (jsonl text, root object count, error)."""
+    """Run a checked bulk query -> (JSONL lines, root object count, error)."""
     lines = []
     executor = _BulkExecutor(Context(sim, shop, "bulk", bulk=True), document)
     try:
         roots = executor.run(lines)
     except Exception as error:  # noqa: BLE001 - any failure fails the operation
         return None, 0, getattr(error, "message", None) or str(error)
-    lines.append("")
-    return "\n".join(lines), roots, None
+    return lines, roots, None
 
 
 # -- bulk mutations ------------------------------------------------------------------
