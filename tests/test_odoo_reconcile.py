@@ -164,13 +164,15 @@ class TestReconciliation(SimulatorCase):
     def test_order_placed_before_the_poll_is_imported_and_counted_once(self):
         self.shop.default_warehouse_id = self.wh_nj
         self.run_once()
-        read = ShopifyClient.iter_all_levels
+        read = ShopifyClient.start_levels_read
 
         def read_then_sell(client, *args, **kwargs):
-            yield from read(client, *args, **kwargs)
+            # Shopify's file is ready before the sale, the run's poll after it
+            levels = list(read(client, *args, **kwargs))
             self.sim.create_order(DEMO_DOMAIN, [(TEE, 3)], location=NJ)
+            return levels
 
-        with patch.object(ShopifyClient, "iter_all_levels", read_then_sell):
+        with patch.object(ShopifyClient, "start_levels_read", read_then_sell):
             run = self.run_once()
         expected = 10 + SKUS.index(TEE)
         # the run's poll imported the order: Odoo reserved the 3 units, and

@@ -881,6 +881,90 @@ def test_bulk_query_rules(sim):
     assert invalid["bulkOperationRunQuery"]["userErrors"][0]["field"] == ["query"]
 
 
+EXPORTS = [
+    BULK,
+    """{ locations(includeInactive: true) { edges { node { id inventoryLevels {
+      edges { node { id item { id } quantities(names: ["available"]) {
+      name quantity } } } } } } } }""",
+    """query { productVariants { nodes { ...V inventoryItem { id
+      inventoryLevels { edges { cursor node { id __typename
+      both: quantities(names: ["available", "on_hand"]) { id name quantity
+      updatedAt } location { id name } } } } } } } }
+    fragment V on ProductVariant { id sku price displayName
+      ... on Node { nid: id } }""",
+    """{ inventoryItems { edges { node { id sku tracked createdAt
+      variants { nodes { id product { id title } } } } } } }""",
+    """{ locations(includeInactive: true) { edges { node { id isActive
+      @include(if: true) name @skip(if: true) legacyResourceId } } } }""",
+]
+
+
+def _graphql_core_export(sim, query):
+    """A bulk query run by graphql-core's executor, flattened as Shopify does:
+    the reference the simulator's own bulk executor must match."""
+    from graphql import execute
+
+    from tests.shopify_simulator import bulk, graphql_api
+
+    document, problem = bulk.check_bulk_query(query)
+    assert problem is None
+    result = execute(
+        graphql_api.SCHEMA,
+        document,
+        context_value=graphql_api.Context(sim, sim.shop(DEMO), "bulk", bulk=True),
+        field_resolver=graphql_api.default_resolver,
+    )
+    assert not result.errors
+
+    def connection(value):
+        return isinstance(value, dict) and set(value) & {"edges", "nodes"}
+
+    def flatten(obj, parent_id, lines):
+        row = {k: v for k, v in obj.items() if not connection(v)}
+        if parent_id is not None:
+            row["__parentId"] = parent_id
+        lines.append(json.dumps(row, separators=(",", ":")))
+        for value in obj.values():
+            if connection(value):
+                for node in value.get("nodes") or [e["node"] for e in value["edges"]]:
+                    flatten(node, obj.get("id"), lines)
+
+    lines = []
+    root = next(iter(result.data.values()))
+    nodes = root.get("nodes") or [e["node"] for e in root["edges"]]
+    for node in nodes:
+        flatten(node, None, lines)
+    return "".join(line + "\n" for line in lines), len(nodes)
+
+
+@pytest.mark.parametrize("query", EXPORTS, ids=range(len(EXPORTS)))
+def test_bulk_export_matches_graphql_core(sim, query):
+    """The bulk executor (planned once per selection, a line per node as it
+    resolves) writes byte for byte what graphql-core's result gives."""
+    from tests.shopify_simulator import bulk
+
+    sim.seed_catalogue(DEMO, 12, per_product=4)
+    document, _problem = bulk.check_bulk_query(query)
+    lines, roots, error = bulk.execute_bulk_query(sim, sim.shop(DEMO), document)
+    assert error is None
+    jsonl = "".join(line + "\n" for line in lines)
+    expected, expected_roots = _graphql_core_export(sim, query)
+    assert jsonl.count("\n") >= expected_roots > 0
+    assert (jsonl, roots) == (expected, expected_roots)
+
+
+def test_bulk_export_error_fails_the_operation(sim):
+    from tests.shopify_simulator import bulk
+
+    query = """{ locations { edges { node { id inventoryLevels { edges { node {
+      id quantities(names: ["nope"]) { quantity } } } } } } } }"""
+    document, problem = bulk.check_bulk_query(query)
+    assert problem is None
+    lines, _roots, error = bulk.execute_bulk_query(sim, sim.shop(DEMO), document)
+    assert lines is None
+    assert error.startswith("Invalid quantity names: nope.")
+
+
 # -- control API, state and process ----------------------------------------------------
 
 

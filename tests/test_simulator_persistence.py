@@ -153,3 +153,46 @@ def test_autosave_survives_a_kill(tmp_path):
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_load_state_starts_from_a_store_and_never_writes_it(tmp_path):
+    """``--load-state`` (a benchmark's seeded catalogue): the saved store is
+    served, and changes made meanwhile are not written back to it."""
+    path = tmp_path / "state.pickle"
+    seeded = Simulator(fixture="demo", state_file=path)
+    seeded.set_available(DEMO_DOMAIN, "SYN-MUG-001", TEXAS, 9)
+    seeded.save()
+    saved = path.read_bytes()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.shopify_simulator", "--port", str(port)]
+        + ["--load-state", str(path)],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert "Shopify simulator on" in process.stdout.readline()
+
+        def level():
+            rows = requests.get(f"{url}/_sim/levels", timeout=5).json()
+            return next(
+                r["available"]
+                for r in rows
+                if (r["sku"], r["location"]) == ("SYN-MUG-001", TEXAS)
+            )
+
+        assert level() == 9
+        requests.post(
+            f"{url}/_sim/orders",
+            json={"lines": [["SYN-MUG-001", 4]], "location": TEXAS},
+            timeout=5,
+        ).raise_for_status()
+        assert level() == 5
+    finally:
+        process.terminate()
+        process.wait(10)
+    assert path.read_bytes() == saved

@@ -121,6 +121,19 @@ class ShopifyProductBinding(models.Model):
         )
 
     @api.model
+    def _synco_stock_changes(self):
+        """The (product id, location id) pairs changed so far in this
+        transaction, as ``_synco_stock_changed`` recorded them."""
+        data = self.env.cr.precommit.data.get(PRECOMMIT_KEY) or {}
+        return frozenset(data.get("pairs", ()))
+
+    @api.model
+    def _synco_products_moved(self, product_ids):
+        """The products whose figures move with the stock of ``product_ids``:
+        those products (the kits holding them: see ``synco_shopify_mrp``)."""
+        return set(product_ids)
+
+    @api.model
     def _synco_precommit_data(self):
         """This transaction's pending changes, flushed by one precommit hook."""
         if self.env.context.get("synco_shopify_no_tracking"):

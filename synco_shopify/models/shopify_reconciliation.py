@@ -8,6 +8,7 @@ set, ≤ 250 per call).  Its lines are the drift report; a dry run is the same
 computation with no write, which is also how a migration is reviewed.
 """
 
+import contextlib
 import io
 import logging
 import time
@@ -229,12 +230,16 @@ class ShopifyReconciliation(models.Model):
     def _execute(self):
         """Read every Shopify level, then reconcile the catalogue by chunks.
 
-        Shopify's levels are streamed into one compact array per location
-        (a million levels take a few megabytes, not a million dicts); the
-        bindings are then taken ``PRODUCT_CHUNK`` at a time: expected
-        figures, differences, corrections, drift, alerts and lines of one
-        chunk are done and dropped before the next, so memory does not grow
-        with the catalogue.
+        The bulk read of Shopify's levels is started first: while Shopify
+        prepares its file, Odoo computes its own figures, ``PRODUCT_CHUNK``
+        products at a time, into one compact array per mapping.  Shopify's
+        levels are then streamed into one compact array per location (a
+        million levels take a few megabytes each, not a million dicts).
+        The orders Odoo lacks are imported next, and the figures their
+        reservations moved computed again.  The bindings are then taken
+        ``PRODUCT_CHUNK`` at a time: differences, corrections, drift, alerts
+        and lines of one chunk are done and dropped before the next, so
+        memory does not grow with the catalogue.
         """
         started = time.monotonic()
         # a run restarted after an interruption starts over (bulk, like the
@@ -253,16 +258,37 @@ class ShopifyReconciliation(models.Model):
         client = shop._get_client()
         calls_before = client.stats.calls
         cost_before = client.stats.actual_cost
-        bindings = self._binding_rows(shop)
+        waited_before = dict(client.stats.waited)
+        phases = _Phases()
+        with phases("bindings"):
+            bindings = self._binding_rows(shop)
         levels = _Levels(
             [item for _bid, _pid, item in bindings],
             shop.with_context(active_test=False).location_ids,
         )
-        levels.load(client.iter_all_levels())
+        with phases("levels read"):
+            # Shopify prepares its file while Odoo computes its own figures
+            reading = client.start_levels_read()
+        expected = {}
+        if self.mode != "snapshot":
+            with phases("availability"):
+                expected = self._expected_figures(mappings, bindings)
+        with phases("levels read"):
+            levels.load(reading)
         ordered = self.env["product.product"]
-        if self.mode == "reconcile":
-            ordered = self._import_orders_first(shop, client)
-        held = self._held_levels(shop)
+        with phases("orders"):
+            if self.mode == "reconcile":
+                Binding = self.env["shopify.product.binding"]
+                changed = Binding._synco_stock_changes()
+                ordered = self._import_orders_first(shop, client)
+                # the figures the imported orders' reservations moved
+                moved = Binding._synco_products_moved(
+                    {pid for pid, _loc in Binding._synco_stock_changes() - changed}
+                    | set(ordered.ids)
+                )
+                if moved:
+                    self._expected_figures(mappings, bindings, moved, expected)
+            held = self._held_levels(shop)
         totals = dict.fromkeys(("checked", "drifted", "pushed", "failed"), 0)
         for start in range(0, len(bindings), PRODUCT_CHUNK):
             chunk = bindings[start : start + PRODUCT_CHUNK]
@@ -270,9 +296,17 @@ class ShopifyReconciliation(models.Model):
                 rows = self._snapshot_rows(chunk, start, levels)
             else:
                 rows = self._reconcile_chunk(
-                    shop, client, mappings, chunk, start, levels, held, ordered
+                    shop,
+                    client,
+                    mappings,
+                    chunk,
+                    start,
+                    (levels, expected, held),
+                    ordered,
+                    phases,
                 )
-            self._store_lines(rows)
+            with phases("lines copied"):
+                self._store_lines(rows)
             for key, value in self._totals(rows).items():
                 totals[key] += value
             self.env.invalidate_all()  # the chunk's records: let go
@@ -303,7 +337,21 @@ class ShopifyReconciliation(models.Model):
             calls=stats["api_calls"],
         )
         self.write(stats)
-        self._check_run_alerts()
+        with phases("run counts and alerts"):
+            self._store_run_counts()
+            self._check_run_alerts()
+        phases.waited = {
+            kind: seconds - waited_before.get(kind, 0.0)
+            for kind, seconds in client.stats.waited.items()
+        }
+        self._log_phases(phases)
+
+    def _store_run_counts(self):
+        """Hook: what a run keeps of its lines beyond them (see retention)."""
+
+    def _log_phases(self, phases):
+        """Where the run's time went, in the log (benchmarks read it here)."""
+        _logger.info("%s: %s", self.name, phases)
 
     def _binding_rows(self, shop):
         """[(binding id, product id, inventory item gid)] of the shop's active
@@ -330,10 +378,15 @@ class ShopifyReconciliation(models.Model):
         }
 
     def _reconcile_chunk(
-        self, shop, client, mappings, chunk, offset, levels, held, ordered
+        self, shop, client, mappings, chunk, offset, figures, ordered, phases
     ):
-        """Compare, correct and record one chunk of bindings: its rows."""
-        rows, push, known = self._diff(shop, mappings, chunk, offset, levels, held)
+        """Compare, correct and record one chunk of bindings: its rows.
+
+        :param figures: (Shopify's levels, Odoo's expected figures, units
+            held), see ``_diff``
+        """
+        with phases("diff"):
+            rows, push, known = self._diff(shop, mappings, chunk, offset, *figures)
         # levels read before an order this run imported: the push reads
         # them again (from the older figure, the sale would count twice)
         ordered_ids = set(ordered.ids)
@@ -343,18 +396,22 @@ class ShopifyReconciliation(models.Model):
             if key[0].product_id.id not in ordered_ids
         }
         if push and not self.dry_run and not shop.sync_frozen:
-            result = shop._push_levels(
-                push,
-                reason="cycle_count_available",
-                known=known,
-                client=client,
-                observe=False,
-            )
-            self._apply_outcomes(rows, result)
+            with phases("writes"):
+                result = shop._push_levels(
+                    push,
+                    reason="cycle_count_available",
+                    known=known,
+                    client=client,
+                    observe=False,
+                )
+                self._apply_outcomes(rows, result)
         if not self.dry_run:
-            self._remember_levels_in_sync(rows)
-            self._observe_drift(rows)
-        self._check_level_alerts(rows)
+            with phases("levels in sync"):
+                self._remember_levels_in_sync(rows)
+            with phases("drift"):
+                self._observe_drift(rows)
+        with phases("level alerts"):
+            self._check_level_alerts(rows)
         return rows
 
     def _snapshot_rows(self, chunk, offset, levels):
@@ -378,12 +435,14 @@ class ShopifyReconciliation(models.Model):
         return rows
 
     def _import_orders_first(self, shop, client):
-        """Import the orders Shopify has and Odoo doesn't, before computing.
+        """Import the orders Shopify has and Odoo doesn't, before comparing.
 
         Otherwise the units committed to them in Shopify would be offered
-        again.  A dry run imports nothing (it writes nothing); a poll that
-        fails leaves the sales held (see ``_push_levels``) and the run goes
-        on.
+        again.  The poll comes after Shopify's levels were read: a sale
+        placed after it is then seen by the writes' compare-and-set (and
+        held), never read as if Shopify's level had been set so.  A dry run
+        imports nothing (it writes nothing); a poll that fails leaves the
+        sales held (see ``_push_levels``) and the run goes on.
 
         :return: the products of the orders imported
         """
@@ -407,9 +466,41 @@ class ShopifyReconciliation(models.Model):
             [("shopify_shop_id", "=", shop.id), ("id", ">", last)]
         ).order_line.product_id
 
-    def _diff(self, shop, mappings, chunk, offset, levels, held):
+    def _expected_figures(self, mappings, bindings, products=None, columns=None):
+        """Odoo's figure of every binding at every mapping.
+
+        :param products: only these product ids (figures computed again
+            into ``columns``, after orders were imported)
+        :return: {mapping: array of figures by binding position}, computed
+            ``PRODUCT_CHUNK`` products at a time (8 bytes a level)
+        """
+        if columns is None:
+            size = len(bindings)
+            columns = {mapping: array("q", bytes(8 * size)) for mapping in mappings}
+        positions = [
+            (position, product_id)
+            for position, (_bid, product_id, _item) in enumerate(bindings)
+            if products is None or product_id in products
+        ]
+        Product = self.env["product.product"]
+        for start in range(0, len(positions), PRODUCT_CHUNK):
+            chunk = positions[start : start + PRODUCT_CHUNK]
+            expected = mappings._compute_shopify_available(
+                Product.browse([product_id for _position, product_id in chunk])
+            )
+            for mapping, column in columns.items():
+                figures = expected[mapping]
+                for position, product_id in chunk:
+                    column[position] = figures[product_id]
+            self.env.invalidate_all()  # the chunk's products: let go
+        return columns
+
+    def _diff(self, shop, mappings, chunk, offset, levels, expected, held):
         """Rows of one chunk of bindings, and what to write.
 
+        :param levels: Shopify's levels (``_Levels``)
+        :param expected: Odoo's figures, ``_expected_figures``
+        :param held: {(binding id, shopify.location id): units held}
         :return: (rows, push, known): ``push`` {binding: {location: Odoo's
             figure}} and ``known`` {(binding, location): Shopify's level} for
             the levels to correct, as ``shop._push_levels`` takes them
@@ -417,10 +508,6 @@ class ShopifyReconciliation(models.Model):
         rows, push, known = [], {}, {}
         frozen = shop.sync_frozen
         Binding = self.env["shopify.product.binding"]
-        products = self.env["product.product"].browse(
-            [product_id for _bid, product_id, _item in chunk]
-        )
-        expected = mappings._compute_shopify_available(products)
         targets = [
             (
                 mapping,
@@ -434,7 +521,7 @@ class ShopifyReconciliation(models.Model):
         unmapped = levels.stocked_elsewhere(m.shopify_location_id for m in mappings)
         for position, (binding_id, product_id, _item) in enumerate(chunk, offset):
             for mapping, location, column, threshold, figures in targets:
-                figure = figures[product_id]
+                figure = figures[position]
                 # units held for Shopify sales Odoo has no order for
                 want = max(0, figure - held.get((binding_id, location.id), 0))
                 before = column[position] if column else MISSING
@@ -690,6 +777,50 @@ def _copy_text(value):
         .replace("\n", "\\n")
         .replace("\r", "\\r")
     )
+
+
+class _Phases:
+    """Wall and CPU seconds per phase of a run, for the log and benchmarks.
+
+    A phase timed inside another is taken out of the outer one's time, so
+    the phases add up to the run.  ``phases.waited`` is the time the run
+    spent waiting on Shopify (HTTP round trips, the bucket, bulk operations
+    being prepared), as its client counted it.
+    """
+
+    def __init__(self):
+        self.seconds = {}  # name: [wall, cpu]
+        self.waited = {}
+        self._stack = []
+
+    @contextlib.contextmanager
+    def __call__(self, name):
+        now = (time.monotonic(), time.process_time())
+        if self._stack:
+            self._charge(self._stack[-1], now)
+        self._stack.append([name, now])
+        try:
+            yield
+        finally:
+            now = (time.monotonic(), time.process_time())
+            self._charge(self._stack.pop(), now)
+            if self._stack:
+                self._stack[-1][1] = now
+
+    def _charge(self, entry, now):
+        name, since = entry
+        totals = self.seconds.setdefault(name, [0.0, 0.0])
+        totals[0] += now[0] - since[0]
+        totals[1] += now[1] - since[1]
+        entry[1] = now
+
+    def __str__(self):
+        parts = [
+            f"{name} {wall:.1f} s (CPU {cpu:.1f})"
+            for name, (wall, cpu) in self.seconds.items()
+        ]
+        waited = ", ".join(f"{k} {v:.1f} s" for k, v in self.waited.items())
+        return "; ".join(parts) + (f"; waited on Shopify: {waited}" if waited else "")
 
 
 class _Levels:

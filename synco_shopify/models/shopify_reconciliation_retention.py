@@ -51,10 +51,9 @@ class ShopifyReconciliation(models.Model):
         "retention; the counts per location and every other line are kept.",
     )
 
-    def _execute(self):
-        res = super()._execute()
+    def _store_run_counts(self):
+        super()._store_run_counts()
         self._store_location_stats()
-        return res
 
     def _store_location_stats(self):
         """Count the run's lines per Shopify location, in one statement."""

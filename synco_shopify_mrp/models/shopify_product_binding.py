@@ -27,6 +27,15 @@ class ShopifyProductBinding(models.Model):
             precommit.data[PRECOMMIT_KEY].update(pairs)
         return super()._synco_stock_changed(pairs)
 
+    @api.model
+    def _synco_products_moved(self, product_ids):
+        """And the kits holding them, nested kits included."""
+        moved = super()._synco_products_moved(product_ids)
+        if moved:
+            kits_of = self.env["mrp.bom"]._synco_kits_containing(list(moved))
+            moved.update(kit for kits in kits_of.values() for kit in kits)
+        return moved
+
     def _synco_add_kit_pairs(self):
         pairs = self.env.cr.precommit.data.pop(PRECOMMIT_KEY, set())
         if not pairs:

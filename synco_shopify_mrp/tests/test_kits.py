@@ -261,6 +261,23 @@ class TestKitPushes(KitCase):
         # A is unbound; the kit and the box holding the kit are bound
         self.assertEqual(pushed, self.kit_binding | self.box_binding)
 
+    def test_stock_changes_and_the_figures_they_move(self):
+        """What a reconciliation computes again after importing orders."""
+        Binding = self.env["shopify.product.binding"]
+        before = Binding._synco_stock_changes()
+        self._stock(self.part_a, self.bin_a1, 5)
+        changed = Binding._synco_stock_changes() - before
+        self.assertEqual({pid for pid, _loc in changed}, {self.part_a.id})
+        self.assertEqual(
+            Binding._synco_products_moved({self.part_a.id}),
+            {self.part_a.id, self.kit.id, self.box.id},
+        )
+        self.assertEqual(
+            Binding._synco_products_moved({self.part_c.id}),
+            {self.part_c.id, self.box.id},
+        )
+        self.assertEqual(Binding._synco_products_moved(set()), set())
+
     def test_component_of_the_outer_kit_only(self):
         pushed = self._pushed(lambda: self._stock(self.part_c, self.bin_a1, 5))
         self.assertEqual(pushed, self.box_binding)

@@ -753,8 +753,8 @@ def bench_burst(args):
             server.call(
                 "ir.config_parameter",
                 "set_param",
-                "synco_shopify.push_take_over",
-                take_over,
+                key="synco_shopify.push_take_over",
+                value=take_over,
             )
             results[label] = burst_run(server, sim, fx, args, run, wait_until)
     finally:

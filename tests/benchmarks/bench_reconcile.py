@@ -112,7 +112,7 @@ def start_simulator(state_file):
             "tests.shopify_simulator",
             "--port",
             str(port),
-            "--state-file",
+            "--load-state",
             str(state_file),
             "--bucket-size",
             "2000",
@@ -298,21 +298,18 @@ def reset_peak_rss():
 def run_job(env, shop):
     """Create a run, enqueue its job and perform it here as the runner does.
 
-    :return: (run, seconds spent waiting for Shopify's bulk operation: the
-        simulator preparing its file, polled, and not Odoo's own work)
+    :return: (run, the run's phases: wall and CPU seconds per phase, and the
+        seconds its client waited on Shopify by kind)
     """
     from odoo.addons.queue_job.job import Job
-    from odoo.addons.synco_shopify.lib.shopify import ShopifyClient
 
-    waited = []
-    run_bulk_query = ShopifyClient.run_bulk_query
+    Run = type(env["shopify.reconciliation"])
+    log_phases = Run._log_phases
+    captured = []
 
-    def timed_bulk_query(client, *args, **kwargs):
-        start = time.monotonic()
-        try:
-            return run_bulk_query(client, *args, **kwargs)
-        finally:
-            waited.append(time.monotonic() - start)
+    def capture(run, phases):
+        captured.append(phases)
+        return log_phases(run, phases)
 
     run = shop._create_run()
     job = run._enqueue()
@@ -321,12 +318,12 @@ def run_job(env, shop):
     job.set_started()
     job.store()
     env.cr.commit()
-    with patch.object(ShopifyClient, "run_bulk_query", timed_bulk_query):
+    with patch.object(Run, "_log_phases", capture):
         job.perform()
     job.set_done()
     job.store()
     env.cr.commit()
-    return run, sum(waited)
+    return run, captured[-1]
 
 
 def main():
@@ -369,19 +366,25 @@ def main():
             reset = reset_peak_rss()
             rss_before = peak_rss_mb()[0]
             wall0, cpu0 = time.monotonic(), time.process_time()
-            run, bulk_wait = run_job(env, shop)
+            run, phases = run_job(env, shop)
             engine_wall = time.monotonic() - wall0
             engine_cpu = time.process_time() - cpu0
             run_rss, lifetime_rss = peak_rss_mb()
             print(f"  engine run: {run.message}")
             engine = {
                 f: run[f]
-                for f in ("api_calls", "api_cost", "pushed_count", "drifted_count")
+                for f in (
+                    "api_calls",
+                    "api_cost",
+                    "pushed_count",
+                    "drifted_count",
+                    "failed_count",
+                )
             }
             engine.update(
                 wall=engine_wall,
                 cpu=engine_cpu,
-                bulk_wait=bulk_wait,
+                phases=phases,
                 run_rss=run_rss,
                 rss_before=rss_before,
                 lifetime_rss=lifetime_rss,
@@ -407,7 +410,7 @@ def stop(proc):
 
 def report(args, levels, drifted, sample, stats, naive_pushed, engine):
     engine_wall, engine_cpu = engine["wall"], engine["cpu"]
-    bulk_wait = engine["bulk_wait"]
+    phases = engine["phases"]
     run_rss, rss_before, lifetime_rss = (
         engine["run_rss"],
         engine["rss_before"],
@@ -447,11 +450,24 @@ def report(args, levels, drifted, sample, stats, naive_pushed, engine):
         f"ratios: {calls_ratio:.0f}x fewer calls (goal 20x), {cost_ratio:.0f}x less "
         f"query cost, {naive_cpu * scale / engine_cpu:.0f}x less Odoo CPU (goal 10x)"
     )
-    print(f"drift found by the engine: {engine['drifted_count']} (injected {drifted})")
     print(
-        f"of the engine's wall time, {bulk_wait:.0f} s waiting for Shopify's bulk "
-        f"operation (the simulator preparing its file, polled) and "
-        f"{engine_wall - bulk_wait:.0f} s for the rest"
+        f"drift found by the engine: {engine['drifted_count']} (injected "
+        f"{drifted}), written {engine['pushed_count']}, failed "
+        f"{engine['failed_count']}"
+    )
+    print("engine phases (wall s, Odoo CPU s; a phase's wall beyond its CPU is")
+    print("PostgreSQL or Shopify):")
+    for name, (wall, cpu) in phases.seconds.items():
+        print(f"  {name:24}{wall:>8.1f}{cpu:>8.1f}")
+    waited = phases.waited
+    shopify = sum(waited.values())
+    detail = ", ".join(
+        f"{kind} {seconds:.1f}" for kind, seconds in waited.items() if seconds >= 0.05
+    )
+    print(
+        f"wall {engine_wall:.0f} s = Odoo side {engine_wall - shopify:.0f} s "
+        f"(Odoo CPU {engine_cpu:.0f} s, the rest PostgreSQL) + waiting on Shopify "
+        f"{shopify:.0f} s ({detail})"
     )
     print(
         f"engine run against the goals for 1 000 000 levels ({levels} here): "

@@ -3,12 +3,13 @@
 Runs until interrupted (Ctrl-C / SIGTERM); with ``--state-file`` the store is
 loaded from that file at start (when it exists, instead of the fixture),
 written every ``--autosave`` seconds when it changed (2 by default) and at
-exit.
+exit; ``--load-state`` loads one and never writes it.
 """
 
 import argparse
 import signal
 import threading
+from pathlib import Path
 
 from .fixtures import FIXTURES
 from .simulator import Simulator
@@ -26,6 +27,13 @@ def main(argv=None):
     parser.add_argument("--bucket-size", type=float, default=2000)
     parser.add_argument("--restore-rate", type=float, default=100)
     parser.add_argument("--state-file", default=None)
+    parser.add_argument(
+        "--load-state",
+        default=None,
+        help="start from this saved store and never write it back (a "
+        "benchmark's seeded catalogue: saving a million levels every few "
+        "seconds would stall every request)",
+    )
     parser.add_argument(
         "--autosave",
         type=float,
@@ -53,6 +61,8 @@ def main(argv=None):
         autosave=args.autosave or None,
         webhook_retry_schedule=schedule,
     )
+    if args.load_state:
+        sim.load_state(Path(args.load_state).read_bytes())
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     sim.start()

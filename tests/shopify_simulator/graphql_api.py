@@ -25,6 +25,7 @@ uses ``first``/``last``; the actual cost counts what was returned.
 
 import base64
 import bisect
+import functools
 import json
 import re
 import time
@@ -81,6 +82,7 @@ def resolver(type_name, field_name):
     return register
 
 
+@functools.cache
 def snake(name):
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
@@ -408,17 +410,36 @@ def connection(info, items, args, key=lambda item: (item.number,)):
     else:
         window = range(max(start, end - last), end)
     page = [nodes[i] for i in window]
-    cursors = [encode_cursor(keys[i]) for i in window]
+    if info.context.bulk:
+        # every node of the catalogue: a cursor is encoded only if selected
+        edges = [_BulkEdge(keys[i], nodes[i]) for i in window]
+    else:
+        edges = [{"cursor": encode_cursor(keys[i]), "node": nodes[i]} for i in window]
     return {
-        "edges": [{"cursor": c, "node": n} for c, n in zip(cursors, page, strict=True)],
+        "edges": edges,
         "nodes": page,
         "pageInfo": {
             "hasNextPage": window.stop < len(nodes),
             "hasPreviousPage": window.start > 0,
-            "startCursor": cursors[0] if cursors else None,
-            "endCursor": cursors[-1] if cursors else None,
+            "startCursor": edges[0].get("cursor") if edges else None,
+            "endCursor": edges[-1].get("cursor") if edges else None,
         },
     }
+
+
+class _BulkEdge(dict):
+    """An edge of a bulk operation's connection, its cursor made when read."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key, node):
+        super().__init__(node=node)
+        self.key = key
+
+    def get(self, name, default=None):
+        if name == "cursor":
+            return encode_cursor(self.key)
+        return super().get(name, default)
 
 
 def _sort_key(sort_key, keys):
@@ -767,16 +788,30 @@ def _level_quantities(level, _info, names):
             f"Invalid quantity names: {', '.join(unknown)}. Valid "
             f"names are: {', '.join(QUANTITY_NAMES)}."
         )
-    return [
-        {
-            "id": f"gid://shopify/InventoryQuantity/{level.location.number}"
-            f"?inventory_item_id={level.item.number}&name={name}",
-            "name": name,
-            "quantity": level.quantity(name),
-            "updatedAt": iso(level.updated_at),
-        }
-        for name in names
-    ]
+    return [_Quantity(level, name) for name in names]
+
+
+class _Quantity:
+    """An ``InventoryQuantity``: its id and date are made only if selected
+    (a bulk export reads a million of them for their name and quantity)."""
+
+    __slots__ = ("level", "name", "quantity")
+
+    def __init__(self, level, name):
+        self.level = level
+        self.name = name
+        self.quantity = level.quantity(name)
+
+    @property
+    def id(self):
+        return (
+            f"gid://shopify/InventoryQuantity/{self.level.location.number}"
+            f"?inventory_item_id={self.level.item.number}&name={self.name}"
+        )
+
+    @property
+    def updated_at(self):
+        return iso(self.level.updated_at)
 
 
 @resolver("InventoryAdjustmentGroup", "changes")

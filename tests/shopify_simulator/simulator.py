@@ -217,11 +217,16 @@ class Simulator:
         self.base_url = None
         if self.state_file and self.state_file.exists():
             self._saved = self.state_file.read_bytes()
-            self.store = pickle.loads(self._saved)
-            for shop in self.store.shops.values():
-                shop.bucket = Bucket(bucket_size, restore_rate)
+            self.load_state(self._saved)
         elif fixture:
             self.load_fixture(fixture)
+
+    def load_state(self, data):
+        """Replace the store with one saved by :meth:`save` (its bytes)."""
+        with self.lock:
+            self.store = pickle.loads(data)
+            for shop in self.store.shops.values():
+                shop.bucket = Bucket(self.bucket_size, self.restore_rate)
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -1483,35 +1488,52 @@ class Simulator:
         )
         return {"fulfillment": fulfillment, "userErrors": []}
 
-    def apply_bulk_run(self, shop, query):
-        for operation in shop.bulk_operations.values():
-            if graphql_api.bulk_type(operation) == "QUERY" and operation.status in (
-                "CREATED",
-                "RUNNING",
-            ):
-                return {
-                    "bulkOperation": None,
-                    "userErrors": [
-                        {
-                            "code": "OPERATION_IN_PROGRESS",
-                            "field": None,
-                            "message": "A bulk query operation for this app and "
-                            f"shop is already in progress: {operation.id}.",
-                        }
-                    ],
-                }
-        document, problem = bulk.check_bulk_query(query)
-        if problem:
-            return {
-                "bulkOperation": None,
-                "userErrors": [
-                    {"code": "INVALID", "field": ["query"], "message": problem}
-                ],
-            }
+    # -- bulk operations: queries and mutations -------------------------------------
+
+    def _bulk_busy(self, shop, kind):
+        """The userError refusing a new bulk operation of ``kind``, or None.
+
+        Shopify runs one bulk query per app and shop at a time (busy until
+        a read saw it end) and up to ``bulk.MAX_MUTATION_OPERATIONS`` bulk
+        mutations (busy until they finished running).
+        """
+        if kind == "QUERY":
+            running = [
+                op
+                for op in shop.bulk_operations.values()
+                if graphql_api.bulk_type(op) == "QUERY"
+                and op.status in ("CREATED", "RUNNING")
+            ]
+            if running:
+                return _user_error(
+                    "OPERATION_IN_PROGRESS",
+                    None,
+                    "A bulk query operation for this app and shop is already in "
+                    f"progress: {running[0].id}.",
+                )
+            return None
+        running = [
+            op
+            for op in shop.bulk_operations.values()
+            if graphql_api.bulk_type(op) == "MUTATION" and not op.finished
+        ]
+        if len(running) >= bulk.MAX_MUTATION_OPERATIONS:
+            return _user_error(
+                "LIMIT_REACHED",
+                None,
+                f"A maximum of {bulk.MAX_MUTATION_OPERATIONS} bulk mutations can "
+                "run at once for this app and shop.",
+            )
+        return None
+
+    def _start_bulk(self, shop, kind, query, job, args, client_identifier=None):
+        """Create a bulk operation (CREATED) and run ``job(operation, *args)``
+        on a thread of its own, as Shopify's asynchronous worker does."""
         operation = state.BulkOperation(
             number=self.store.next_id(),
             query=query,
-            type="QUERY",
+            type=kind,
+            client_identifier=client_identifier,
             status="CREATED",
             created_at=time.time(),
             completed_at=None,
@@ -1524,22 +1546,45 @@ class Simulator:
         )
         shop.bulk_operations[operation.number] = operation
         threading.Thread(
-            target=self._bulk_job,
-            args=(shop, operation, document),
-            name=f"sim-bulk-{operation.number}",
+            target=job,
+            args=(operation, *args),
+            name=f"sim-bulk-{kind.lower()}-{operation.number}",
             daemon=True,
         ).start()
         return {"bulkOperation": operation, "userErrors": []}
 
-    def _bulk_job(self, shop, operation, document):
-        jsonl, roots, error = bulk.execute_bulk_query(self, shop, document)
+    def _finish_bulk(self, operation, lines=None, roots=0, error_code=None):
+        """Record what a bulk operation's job produced: its result file (one
+        JSONL text line per object), counts and error.  A read moves it to
+        COMPLETED or FAILED afterwards (``graphql_api._poll``)."""
         with self.lock:
-            if error:
-                operation.error_code = "INTERNAL_SERVER_ERROR"
-            else:
-                operation.jsonl, operation.root_object_count = jsonl, roots
-                operation.object_count = jsonl.count("\n")
+            if lines is not None:
+                operation.jsonl = "".join(line + "\n" for line in lines)
+                operation.object_count = len(lines)
+                operation.root_object_count = roots
+            operation.error_code = error_code
             operation.finished = True
+
+    def apply_bulk_run(self, shop, query):
+        busy = self._bulk_busy(shop, "QUERY")
+        if busy:
+            return {"bulkOperation": None, "userErrors": [busy]}
+        document, problem = bulk.check_bulk_query(query)
+        if problem:
+            return {
+                "bulkOperation": None,
+                "userErrors": [
+                    {"code": "INVALID", "field": ["query"], "message": problem}
+                ],
+            }
+        return self._start_bulk(shop, "QUERY", query, self._bulk_job, (shop, document))
+
+    def _bulk_job(self, operation, shop, document):
+        lines, roots, error = bulk.execute_bulk_query(self, shop, document)
+        if error:
+            self._finish_bulk(operation, error_code="INTERNAL_SERVER_ERROR")
+        else:
+            self._finish_bulk(operation, lines, roots)
 
     def apply_staged_uploads(self, shop, inputs):
         """``stagedUploadsCreate``: a POST target on this server per input.
@@ -1616,18 +1661,9 @@ class Simulator:
                 "userErrors": [_user_error(code, field, message)],
             }
 
-        running = [
-            op
-            for op in shop.bulk_operations.values()
-            if graphql_api.bulk_type(op) == "MUTATION" and not op.finished
-        ]
-        if len(running) >= bulk.MAX_MUTATION_OPERATIONS:
-            return refused(
-                "LIMIT_REACHED",
-                None,
-                f"A maximum of {bulk.MAX_MUTATION_OPERATIONS} bulk mutations can "
-                "run at once for this app and shop.",
-            )
+        busy = self._bulk_busy(shop, "MUTATION")
+        if busy:
+            return {"bulkOperation": None, "userErrors": [busy]}
         document, problem = bulk.check_bulk_mutation(mutation)
         if problem:
             return refused("INVALID_MUTATION", ["mutation"], problem)
@@ -1641,39 +1677,24 @@ class Simulator:
         lines, problem = bulk.parse_variables_file(staged["data"])
         if problem:
             return refused("INVALID_STAGED_UPLOAD_FILE", ["stagedUploadPath"], problem)
-        operation = state.BulkOperation(
-            number=self.store.next_id(),
-            query=mutation,
-            type="MUTATION",
+        return self._start_bulk(
+            shop,
+            "MUTATION",
+            mutation,
+            self._bulk_mutation_job,
+            (shop, version, document, lines),
             client_identifier=client_identifier,
-            status="CREATED",
-            created_at=time.time(),
-            completed_at=None,
-            jsonl=None,
-            polls=0,
-            object_count=0,
-            root_object_count=0,
-            finished=False,
-            error_code=None,
         )
-        shop.bulk_operations[operation.number] = operation
-        threading.Thread(
-            target=self._bulk_mutation_job,
-            args=(shop, version, operation, document, lines),
-            name=f"sim-bulk-mutation-{operation.number}",
-            daemon=True,
-        ).start()
-        return {"bulkOperation": operation, "userErrors": []}
 
-    def _bulk_mutation_job(self, shop, version, operation, document, lines):
+    def _bulk_mutation_job(self, operation, shop, version, document, lines):
         """Run each line under the lock, one at a time, like Shopify's worker:
         other requests (a sale, a manual edit) interleave between lines."""
-        rows = []
+        rows, error_code = [], None
         fail_after = self.faults["bulk_fail_after"]
         for number, variables in enumerate(lines):
             self.bulk_gate.wait()
             if fail_after is not None and number >= fail_after:
-                operation.error_code = "INTERNAL_SERVER_ERROR"
+                error_code = "INTERNAL_SERVER_ERROR"
                 break
             with self.lock:
                 rows.append(
@@ -1681,10 +1702,7 @@ class Simulator:
                         self, shop, version, document, variables, number
                     )
                 )
-        with self.lock:
-            operation.jsonl = "".join(row + "\n" for row in rows)
-            operation.object_count = operation.root_object_count = len(rows)
-            operation.finished = True
+        self._finish_bulk(operation, rows, len(rows), error_code)
 
     def hold_bulk(self):
         """Hold bulk mutations before their next line (tests: concurrency)."""

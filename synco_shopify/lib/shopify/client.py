@@ -18,6 +18,7 @@ the job layer maps :class:`~.errors.ShopifyRetryableError` to queue_job's
 """
 
 import ast
+import contextlib
 import dataclasses
 import datetime
 import json
@@ -52,6 +53,9 @@ DEFAULT_API_VERSION = "2026-07"
 #: rely on both, so older versions are refused rather than half-working.
 MIN_API_VERSION = "2026-04"
 MAX_QUANTITIES_PER_CALL = 250
+# polls of a bulk operation slow down to this many seconds apart: a poll costs
+# one point, a poll too late costs the wait (half the interval on average)
+MAX_POLL_INTERVAL = 3.0
 FALLBACK_ADDON_VERSION = "19.0.1.0.0"
 
 GID_KINDS = {"InventoryItem", "Location", "ProductVariant", "Order"}
@@ -228,6 +232,19 @@ class ClientStats:
     throttled: int = 0  # THROTTLED / 429 answers received
     retries: int = 0
     by_operation: dict = field(default_factory=dict)
+    # seconds spent waiting on Shopify, each counted once: "http" (round
+    # trips of API calls), "throttle" (for the bucket), "sleep" (before a
+    # retry), "bulk query" / "bulk mutation" (polls of a bulk operation and
+    # the sleeps between them, until it ended)
+    waited: dict = field(default_factory=dict)
+
+    def add_wait(self, kind, seconds):
+        self.waited[kind] = self.waited.get(kind, 0.0) + seconds
+
+    @property
+    def seconds_waited(self):
+        """Every second this client spent waiting on Shopify."""
+        return sum(self.waited.values())
 
 
 @dataclass
@@ -304,6 +321,7 @@ class ShopifyClient(FulfillmentMixin):
         self.page_size = page_size
         self.stats = ClientStats()
         self.sleep = time.sleep
+        self._waiting = None  # see _waiting_for
 
     def __repr__(self):
         return f"<ShopifyClient {self.shop_domain} {self.api_version}>"
@@ -328,6 +346,24 @@ class ShopifyClient(FulfillmentMixin):
             "Accept": "application/json",
             "User-Agent": self.user_agent,
         }
+
+    def _pause(self, seconds):
+        """Sleep, counted as time waited on Shopify."""
+        started = time.monotonic()
+        self.sleep(seconds)
+        self._add_wait("sleep", time.monotonic() - started)
+
+    def _add_wait(self, kind, seconds):
+        self.stats.add_wait(self._waiting or kind, seconds)
+
+    @contextlib.contextmanager
+    def _waiting_for(self, kind):
+        """Count the waits inside as ``kind`` (a bulk operation's polls)."""
+        outer, self._waiting = self._waiting, self._waiting or kind
+        try:
+            yield
+        finally:
+            self._waiting = outer
 
     def _backoff(self, attempt):
         delay = min(self.backoff_max, self.backoff_base * (2**attempt))
@@ -380,11 +416,14 @@ class ShopifyClient(FulfillmentMixin):
                     attempt,
                     delay,
                 )
-                self.sleep(delay)
+                self._pause(delay)
 
     def _send(self, operation, payload, size):
         """One HTTP round trip, mapped to a Response or an exception."""
+        started = time.monotonic()
         reservation = self.throttle.acquire(self.shop_domain, operation, size)
+        sent = time.monotonic()
+        self._add_wait("throttle", sent - started)
         self.stats.calls += 1
         per_op = self.stats.by_operation.setdefault(operation, [0, 0.0])
         per_op[0] += 1
@@ -396,16 +435,19 @@ class ShopifyClient(FulfillmentMixin):
                 timeout=self.timeout,
             )
         except requests.Timeout as exc:
+            self._add_wait("http", time.monotonic() - sent)
             self.throttle.cancel(reservation)
             raise ShopifyRetryableError(
                 f"timeout talking to {self.shop_domain}: {exc}", operation=operation
             ) from exc
         except requests.RequestException as exc:
+            self._add_wait("http", time.monotonic() - sent)
             self.throttle.cancel(reservation)
             raise ShopifyRetryableError(
                 f"network error talking to {self.shop_domain}: {exc}",
                 operation=operation,
             ) from exc
+        self._add_wait("http", time.monotonic() - sent)
 
         status = resp.status_code
         if status == 429:
@@ -714,7 +756,16 @@ class ShopifyClient(FulfillmentMixin):
             )
         }
 
-    def iter_all_levels(
+    def iter_all_levels(self, location_ids=None, **options):
+        """Yield ``(inventory_item_id, location_id, available)`` for every
+        stocked level of the shop (or of ``location_ids``), as it is read.
+
+        :meth:`start_levels_read` then its levels, at once (the options are
+        its own).
+        """
+        yield from self.start_levels_read(location_ids, **options)
+
+    def start_levels_read(
         self,
         location_ids=None,
         *,
@@ -723,15 +774,21 @@ class ShopifyClient(FulfillmentMixin):
         poll_interval=1.0,
         bulk_timeout=3600.0,
     ):
-        """Yield ``(inventory_item_id, location_id, available)`` for every
-        stocked level of the shop (or of ``location_ids``), as it is read.
+        """Start reading every stocked level; return a :class:`LevelsRead`.
 
-        ``method="auto"`` counts the variants first and uses a bulk operation
-        from ``bulk_threshold`` variants on (one query, no pagination cost;
-        Shopify prepares a JSONL file, streamed line by line), the paginated
-        reads below it.  Both paths yield the same levels.  A bulk operation
-        already running for the app falls back to the paginated path, since
-        Shopify runs one bulk query per shop and app at a time.
+        ``method="auto"`` counts the variants first and starts a bulk
+        operation from ``bulk_threshold`` variants on (one query, no
+        pagination cost; Shopify prepares a JSONL file, streamed line by
+        line), the paginated reads below it.  Both paths yield the same
+        levels.  A bulk operation already running for the app falls back to
+        the paginated path, since Shopify runs one bulk query per shop and
+        app at a time.
+
+        The bulk operation runs on Shopify's side while the caller does
+        something else (a reconciliation computes Odoo's figures); iterating
+        the returned object waits for it, then yields ``(inventory_item_id,
+        location_id, available)`` as the file streams.  The paginated path
+        reads when iterated.
         """
         if method not in ("auto", "bulk", "paginated"):
             raise ValueError(f"unknown method {method!r}")
@@ -749,22 +806,16 @@ class ShopifyClient(FulfillmentMixin):
                 count = (data.get("productVariantsCount") or {}).get("count") or 0
                 if count >= bulk_threshold:
                     method = "bulk"
+        operation = None
         if method == "bulk":
             try:
-                url = self.run_bulk_query(
-                    docs.BULK_INVENTORY_LEVELS,
-                    poll_interval=poll_interval,
-                    timeout=bulk_timeout,
-                )
+                operation = self.start_bulk_query(docs.BULK_INVENTORY_LEVELS)
             except _BulkBusy:
                 _logger.info(
                     "%s: a bulk operation is running, reading levels by page",
                     self.shop_domain,
                 )
-            else:
-                yield from self._iter_levels_bulk(url, wanted)
-                return
-        yield from self._iter_levels_paginated(wanted)
+        return LevelsRead(self, wanted, operation, poll_interval, bulk_timeout)
 
     def _iter_levels_paginated(self, wanted):
         if wanted is None:
@@ -786,6 +837,14 @@ class ShopifyClient(FulfillmentMixin):
         :class:`ShopifyRetryableError` if it does not finish within
         ``timeout`` seconds and :class:`ShopifyPermanentError` if it failed.
         """
+        operation = self.start_bulk_query(query)
+        return self.wait_bulk_query(operation, poll_interval, timeout)
+
+    def start_bulk_query(self, query):
+        """Start a bulk query; return the operation as Shopify answered.
+
+        Raises ``_BulkBusy`` when the app's bulk query already runs.
+        """
         data = self.execute(docs.BULK_OPERATION_RUN_QUERY, {"query": query}).data
         payload = data.get("bulkOperationRunQuery") or {}
         errors = [UserError.from_payload(e) for e in payload.get("userErrors") or ()]
@@ -801,11 +860,22 @@ class ShopifyClient(FulfillmentMixin):
                 errors,
                 operation="BulkOperationRunQuery",
             )
+        return payload.get("bulkOperation") or {}
+
+    def wait_bulk_query(self, operation, poll_interval=1.0, timeout=3600.0):
+        """Wait for a started bulk query; return its JSONL url (or None).
+
+        The caller may have done other work since it started: the
+        operation is read again at once rather than after a first interval.
+        """
+        if operation.get("id") and operation.get("status") in ("CREATED", "RUNNING"):
+            with self._waiting_for("bulk query"):
+                data = self.execute(
+                    docs.BULK_OPERATION_POLL, {"id": operation["id"]}
+                ).data
+            operation = data.get("bulkOperation") or operation
         operation = self._wait_bulk(
-            payload.get("bulkOperation") or {},
-            "bulkOperationRunQuery",
-            poll_interval,
-            timeout,
+            operation, "bulkOperationRunQuery", poll_interval, timeout
         )
         if operation.get("status") != "COMPLETED":
             raise ShopifyPermanentError(
@@ -830,6 +900,7 @@ class ShopifyClient(FulfillmentMixin):
             )
         deadline = time.monotonic() + timeout
         interval = poll_interval
+        kind = "bulk query" if mutation == "bulkOperationRunQuery" else "bulk mutation"
         while True:
             status = operation.get("status")
             if status in ("COMPLETED", "FAILED", "CANCELED", "EXPIRED"):
@@ -840,9 +911,10 @@ class ShopifyClient(FulfillmentMixin):
                     retry_after=60,
                     operation="BulkOperationPoll",
                 )
-            self.sleep(interval)
-            interval = min(interval * 1.5, 10.0)
-            data = self.execute(docs.BULK_OPERATION_POLL, {"id": operation_id}).data
+            with self._waiting_for(kind):
+                self._pause(interval)
+                interval = min(interval * 1.5, MAX_POLL_INTERVAL)
+                data = self.execute(docs.BULK_OPERATION_POLL, {"id": operation_id}).data
             operation = data.get("bulkOperation") or {}
 
     def iter_jsonl(self, url):
@@ -935,11 +1007,28 @@ class ShopifyClient(FulfillmentMixin):
         remaining batches are then not sent; re-running the job re-reads);
         the exception's ``partial_result`` holds the outcomes settled so far.
         """
+        return self._set_in_batches(
+            changes, reason, reference_uri, on_stale, max_stale_rounds
+        )
+
+    def _set_in_batches(
+        self, changes, reason, reference_uri, on_stale, max_stale_rounds, first=None
+    ):
+        """The write of :meth:`set_available` and :meth:`set_available_bulk`:
+        the changes validated, sent 250 per call until each has an outcome,
+        and on a failure the outcomes settled so far on the exception.
+
+        :param first: ``first(pending, outcomes, result)`` settles what it
+            can before the calls (a bulk operation) and returns the items
+            left for them
+        """
         pending = _pending_changes(changes, reference_uri)
         result = SetQuantitiesResult()
         outcomes = {}
         before = dataclasses.replace(self.stats)
         try:
+            if first is not None:
+                pending = first(pending, outcomes, result)
             for batch in _chunks(pending, MAX_QUANTITIES_PER_CALL):
                 self._set_batch(
                     list(batch),
@@ -984,7 +1073,7 @@ class ShopifyClient(FulfillmentMixin):
             if IDEMPOTENCY_CONCURRENT in codes and key_retries < self.max_retries:
                 # an earlier attempt with this key is still being processed
                 key_retries += 1
-                self.sleep(self._backoff(key_retries))
+                self._pause(self._backoff(key_retries))
                 continue
             if IDEMPOTENCY_PREVIOUS_FAILED in codes and not key_retries:
                 # the earlier attempt failed as a whole: nothing applied, new key
@@ -1129,11 +1218,8 @@ class ShopifyClient(FulfillmentMixin):
         :class:`SetQuantitiesResult` with one outcome per change, in input
         order, like :meth:`set_available`.
         """
-        pending = _pending_changes(changes, reference_uri)
-        result = SetQuantitiesResult()
-        outcomes = {}
-        before = dataclasses.replace(self.stats)
-        try:
+
+        def bulk_first(pending, outcomes, result):
             retry = self._bulk_quantities(
                 pending,
                 reason,
@@ -1144,20 +1230,11 @@ class ShopifyClient(FulfillmentMixin):
                 result,
             )
             result.bulk_retried = len(retry)
-            for batch in _chunks(retry, MAX_QUANTITIES_PER_CALL):
-                self._set_batch(
-                    list(batch),
-                    reason,
-                    reference_uri,
-                    on_stale,
-                    max_stale_rounds,
-                    outcomes,
-                    result,
-                )
-        except ShopifyError as exc:
-            exc.partial_result = self._finish(result, outcomes, changes, before)
-            raise
-        return self._finish(result, outcomes, changes, before)
+            return retry
+
+        return self._set_in_batches(
+            changes, reason, reference_uri, on_stale, max_stale_rounds, bulk_first
+        )
 
     def _bulk_quantities(
         self, pending, reason, reference_uri, on_stale, polling, outcomes, result
@@ -1294,7 +1371,7 @@ class ShopifyClient(FulfillmentMixin):
                 raise ShopifyRetryableError(problem)
             attempt += 1
             self.stats.retries += 1
-            self.sleep(self._backoff(attempt))
+            self._pause(self._backoff(attempt))
 
     def run_bulk_mutation(self, mutation, staged_path, *, client_identifier=None):
         """Start ``mutation`` over the staged variables; return the operation.
@@ -1427,6 +1504,30 @@ class ShopifyClient(FulfillmentMixin):
                 errors,
                 operation=mutation,
             )
+
+
+class LevelsRead:
+    """A read of every level, started by :meth:`ShopifyClient.start_levels_read`.
+
+    Iterate it (once) for ``(inventory_item_id, location_id, available)``:
+    it waits for the bulk operation, if one was started, then streams its
+    file; otherwise it reads page by page.
+    """
+
+    def __init__(self, client, wanted, operation, poll_interval, timeout):
+        self.client = client
+        self.wanted = wanted
+        self.operation = operation
+        self.poll_interval = poll_interval
+        self.timeout = timeout
+
+    def __iter__(self):
+        client = self.client
+        if self.operation is None:
+            yield from client._iter_levels_paginated(self.wanted)
+            return
+        url = client.wait_bulk_query(self.operation, self.poll_interval, self.timeout)
+        yield from client._iter_levels_bulk(url, self.wanted)
 
 
 class _BulkBusy(ShopifyError):
