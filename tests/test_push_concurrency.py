@@ -317,6 +317,15 @@ def test_an_order_import_never_waits_on_quants_another_job_reserves(registry):
             with pytest.raises(RetryableJobError) as raised:
                 order._synco_lock_quants()
             assert raised.value.ignore_retry, "running again spends no retry"
+            # a cancellation and an edit unreserve: they wait their turn too,
+            # before they change anything
+            with pytest.raises(RetryableJobError):
+                order._synco_shopify_cancel()
+            with pytest.raises(RetryableJobError):
+                order._synco_shopify_apply_edits(
+                    importing["shopify.shop"], {"lines": []}
+                )
+            assert order.state == "draft"
         with transaction(registry) as env:
             # free again: the lock is taken, nothing raised
             env["sale.order"].browse(order_id)._synco_lock_quants()
