@@ -317,6 +317,15 @@ def test_an_order_import_never_waits_on_quants_another_job_reserves(registry):
             with pytest.raises(RetryableJobError) as raised:
                 order._synco_lock_quants()
             assert raised.value.ignore_retry, "running again spends no retry"
+            # a cancellation and an edit unreserve: they wait their turn too,
+            # before they change anything
+            with pytest.raises(RetryableJobError):
+                order._synco_shopify_cancel()
+            with pytest.raises(RetryableJobError):
+                order._synco_shopify_apply_edits(
+                    importing["shopify.shop"], {"lines": []}
+                )
+            assert order.state == "draft"
         with transaction(registry) as env:
             # free again: the lock is taken, nothing raised
             env["sale.order"].browse(order_id)._synco_lock_quants()
@@ -328,3 +337,40 @@ def test_an_order_import_never_waits_on_quants_another_job_reserves(registry):
             )
             env["product.product"].browse(product_id).unlink()
             env["res.partner"].browse(partner).unlink()
+
+
+def test_order_polls_of_one_shop_take_turns(sim, registry):
+    """A poll beside another, or begun before the other's watermark was
+    committed, runs again shortly on fresh data, spending no retry."""
+    with transaction(registry) as env:
+        shop = env["shopify.shop"].create(
+            {
+                "name": "Race",
+                "shop_domain": DOMAIN,
+                "access_token": TOKEN,
+                "api_base_url": sim.base_url,
+            }
+        )
+        shop_id = shop.id
+    with transaction(registry) as later:
+        later.cr.execute("SELECT 1")  # the later poll's snapshot is taken
+        with transaction(registry) as first, transaction(registry) as beside:
+            first["shopify.shop"].browse(shop_id)._synco_poll_lock()
+            with pytest.raises(RetryableJobError) as raised:
+                beside["shopify.shop"].browse(shop_id)._synco_poll_lock()
+            assert raised.value.ignore_retry, "running again spends no retry"
+            polled = first["shopify.shop"].browse(shop_id)
+            polled.orders_polled_until = datetime.datetime(2026, 12, 2, 12, 0)
+            polled.flush_recordset()
+        # the first poll committed its watermark after the later one began
+        with pytest.raises(RetryableJobError) as raised:
+            later["shopify.shop"].browse(shop_id)._synco_poll_lock()
+        assert "changed since this poll began" in str(raised.value)
+    with transaction(registry) as env, transaction(registry) as writer:
+        # on fresh data the lock is taken, nothing raised; and the check left
+        # no lock on the shop's row: others write it meanwhile, unblocked
+        env["shopify.shop"].browse(shop_id)._synco_poll_lock()
+        writer.cr.execute("SET LOCAL lock_timeout = '1s'")
+        shop = writer["shopify.shop"].browse(shop_id)
+        shop.orders_polled_until = datetime.datetime(2026, 12, 2, 13, 0)
+        shop.flush_recordset()

@@ -13,6 +13,9 @@ fresh data, and that wait spends no retry.  Once the lock is held, nobody
 else changes those rows until the job commits.
 """
 
+import hashlib
+import struct
+
 import psycopg2
 
 from odoo.tools import SQL, mute_logger
@@ -54,3 +57,41 @@ def lock_rows(cr, table, where, message, seconds=2):
     if ids is None:
         raise RetryableJobError(message, seconds=seconds, ignore_retry=True)
     return ids
+
+
+def try_advisory_lock(cr, *parts):
+    """Take the transaction-level advisory lock named by ``parts``, if free.
+
+    Waiting for it would leave the transaction on a snapshot older than the
+    holder's commit: a job that gets False runs again instead.
+
+    :return: whether the lock is held (until the transaction ends)
+    """
+    name = ":".join(str(part) for part in parts)
+    key = struct.unpack("q", hashlib.sha256(name.encode()).digest()[:8])[0]
+    cr.execute("SELECT pg_try_advisory_xact_lock(%s)", (key,))
+    return cr.fetchone()[0]
+
+
+def changed_since_snapshot(cr, table, where):
+    """Whether another transaction changed one of the rows since this one
+    began (or holds one now), without keeping any lock.
+
+    The rows are share-locked in a savepoint rolled back at once: the check
+    blocks no writer for the rest of the transaction.
+    """
+    cr.execute("SAVEPOINT synco_changed_since_snapshot")
+    try:
+        with mute_logger("odoo.sql_db"):
+            cr.execute(
+                SQL(
+                    "SELECT id FROM %s WHERE %s FOR SHARE NOWAIT",
+                    SQL.identifier(table),
+                    where,
+                )
+            )
+        return False
+    except CONTENDED:
+        return True
+    finally:
+        cr.execute("ROLLBACK TO SAVEPOINT synco_changed_since_snapshot")

@@ -222,7 +222,8 @@ class SaleOrder(models.Model):
         fail to serialize in Odoo's reservation (logged as an error with its
         SQL) and run again, Shopify calls included, spending a retry.  The
         quants of the order's products in its warehouse's internal locations
-        are locked first, without waiting (``locking.lock_rows``).
+        are locked first, without waiting (``locking.lock_rows``).  Edits
+        and cancellations take the same lock before they unreserve.
         """
         products = self.order_line.product_id.filtered("is_storable")
         if not products:
@@ -422,6 +423,10 @@ class SaleOrder(models.Model):
         flagged with a message.
         """
         self.ensure_one()
+        # lowering a line unreserves, raising it reserves: lock the quants
+        # first, as an import does, instead of failing to serialize in Odoo's
+        # reservation beside another job
+        self._synco_lock_quants()
         by_gid = {
             line.shopify_line_item_gid: line
             for line in self.order_line
@@ -761,6 +766,8 @@ class SaleOrder(models.Model):
             "partially_cancelled",
         ):
             return self.env._("Already cancelled.")
+        # the cancellation unreserves: the quants first, as an import does
+        self._synco_lock_quants()
         delivered = self.picking_ids.filtered(lambda p: p.state == "done")
         if not delivered:
             self._action_cancel()

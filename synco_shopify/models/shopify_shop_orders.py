@@ -14,12 +14,12 @@ from markupsafe import escape
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import mute_logger
+from odoo.tools import SQL, mute_logger
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..lib.shopify import ShopifyError, ShopifyRetryableError, normalize_order
-from .locking import CONTENDED
+from .locking import CONTENDED, changed_since_snapshot, try_advisory_lock
 from .shopify_webhook_event import _parse_datetime
 
 _logger = logging.getLogger(__name__)
@@ -492,6 +492,7 @@ class ShopifyShop(models.Model):
         self.ensure_one()
         if not self.active or self.policy_reservation != "shopify_triggers_odoo":
             return self.env._("Orders are not imported for this shop.")
+        self._synco_poll_lock()
         started = fields.Datetime.now()
         since = (
             self.orders_polled_until - POLL_OVERLAP
@@ -544,6 +545,34 @@ class ShopifyShop(models.Model):
             new=imported,
             released=released,
         )
+
+    def _synco_poll_lock(self):
+        """One poll of a shop at a time, each from the watermark the last left.
+
+        A poll enqueued while another runs (by the cron, or by a push
+        holding units: the identity key only merges it with a poll not
+        started yet) would read the same pages beside it, and the second to
+        write the watermark would fail to serialize and run again from the
+        start, spending a retry.  It runs again a few seconds later instead,
+        spending none; so does a poll whose snapshot predates the last
+        poll's commit (the shop's row changed since it began), so that it
+        starts from that poll's watermark.
+        """
+        cr = self.env.cr
+        if not try_advisory_lock(cr, "synco_shopify.poll", self.id):
+            raise RetryableJobError(
+                f"another order poll of {self.shop_domain} is running",
+                seconds=5,
+                ignore_retry=True,
+            )
+        where = SQL("id = %s", self.id)
+        if changed_since_snapshot(cr, "shopify_shop", where):
+            raise RetryableJobError(
+                f"{self.shop_domain} changed since this poll began (another "
+                "poll's watermark): polling again on fresh data",
+                seconds=1,
+                ignore_retry=True,
+            )
 
     def _synco_release_unexplained_holds(self, polled_at):
         """Units held for sales no order explains go back on sale.

@@ -3,7 +3,6 @@
 import hashlib
 import json
 import logging
-import struct
 from datetime import datetime, timezone
 
 import psycopg2
@@ -14,7 +13,7 @@ from odoo.tools import SQL
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..lib.shopify import ShopifyRetryableError, normalize_order, to_gid
-from .locking import try_lock_rows
+from .locking import try_advisory_lock, try_lock_rows
 
 _logger = logging.getLogger(__name__)
 
@@ -230,10 +229,7 @@ class ShopifyWebhookEvent(models.Model):
         either held, or the order changed since it began, runs again shortly
         on fresh data, without spending a retry.
         """
-        digest = hashlib.sha256(f"synco_shopify:{shop.id}:{gid}".encode()).digest()
-        key = struct.unpack("q", digest[:8])[0]
-        self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s)", (key,))
-        if not self.env.cr.fetchone()[0]:
+        if not try_advisory_lock(self.env.cr, "synco_shopify", shop.id, gid):
             # waiting here would leave this transaction on a snapshot older
             # than the other import's commit: run again after it instead,
             # without spending a retry
