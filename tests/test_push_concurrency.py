@@ -66,6 +66,18 @@ def registry():
             time.sleep(1)
 
 
+def _race_shop(env, sim):
+    """The shop the racing transactions work on, on the simulator."""
+    return env["shopify.shop"].create(
+        {
+            "name": "Race",
+            "shop_domain": DOMAIN,
+            "access_token": TOKEN,
+            "api_base_url": sim.base_url,
+        }
+    )
+
+
 def _clean_up(env):
     shops = env["shopify.shop"].search([("shop_domain", "=", DOMAIN)])
     # its jobs too: left behind, they fail on the deleted binding and later
@@ -83,14 +95,7 @@ def _clean_up(env):
 def test_overlapping_pushes_of_one_product_converge(sim, registry):
     sim_shop = sim.shop(DOMAIN)
     with transaction(registry) as env:
-        shop = env["shopify.shop"].create(
-            {
-                "name": "Race",
-                "shop_domain": DOMAIN,
-                "access_token": TOKEN,
-                "api_base_url": sim.base_url,
-            }
-        )
+        shop = _race_shop(env, sim)
         location = env["shopify.location"].create(
             {
                 "name": WAREHOUSE,
@@ -186,14 +191,7 @@ def test_order_import_leaves_the_levels_to_a_running_push(sim, registry):
     sim_shop = sim.shop(DOMAIN)
     with transaction(registry) as env:
         last_job = env["queue.job"].search([], order="id desc", limit=1).id or 0
-        shop = env["shopify.shop"].create(
-            {
-                "name": "Race",
-                "shop_domain": DOMAIN,
-                "access_token": TOKEN,
-                "api_base_url": sim.base_url,
-            }
-        )
+        shop = _race_shop(env, sim)
         location = env["shopify.location"].create(
             {
                 "name": WAREHOUSE,
@@ -343,14 +341,7 @@ def test_order_polls_of_one_shop_take_turns(sim, registry):
     """A poll beside another, or begun before the other's watermark was
     committed, runs again shortly on fresh data, spending no retry."""
     with transaction(registry) as env:
-        shop = env["shopify.shop"].create(
-            {
-                "name": "Race",
-                "shop_domain": DOMAIN,
-                "access_token": TOKEN,
-                "api_base_url": sim.base_url,
-            }
-        )
+        shop = _race_shop(env, sim)
         shop_id = shop.id
     with transaction(registry) as later:
         later.cr.execute("SELECT 1")  # the later poll's snapshot is taken
