@@ -36,6 +36,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -496,6 +497,88 @@ def clone_database(conf, source, target):
 
 
 # -------------------------------------------------------------------- commands
+class Shard:
+    """One pytest process of the test command, its output prefixed and streamed.
+
+    The harness runs the three kinds of test of ``tests/shards.py`` side by
+    side: the plain ones while the database installs, then the Odoo cases
+    beside the tests that start servers of their own.  Each runs in a process
+    group of its own, stopped with Ctrl-C (so its fixtures stop their servers
+    and simulators) and then killed if it lingers.
+    """
+
+    def __init__(self, kind, cmd, env):
+        self.kind = kind
+        self.cmd = cmd
+        self.env = env
+        self.proc = None
+        self.started = self.ended = None
+        self.summary = ""
+
+    def start(self):
+        log(f"[{self.kind}] " + " ".join(self.cmd))
+        self.started = time.time()
+        self.proc = subprocess.Popen(
+            self.cmd,
+            cwd=REPO,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+            start_new_session=True,
+        )
+        self.reader = threading.Thread(target=self._stream, daemon=True)
+        self.reader.start()
+        return self
+
+    def _stream(self):
+        for line in self.proc.stdout:
+            if line.strip():
+                self.summary = line.strip(" =\n")  # pytest's last line
+            sys.stdout.write(f"{self.kind:>8} | {line}")
+            sys.stdout.flush()
+        self.ended = time.time()  # its output closed: pytest is done
+
+    def wait(self):
+        rc = self.proc.wait()
+        self.reader.join()
+        if rc == 5:  # nothing of this kind among the tests asked for
+            log(f"[{self.kind}] no test of this kind selected")
+        else:
+            log(
+                f"[{self.kind}] exit {rc} after {self.ended - self.started:.0f} s: "
+                + (self.summary or "no summary")
+            )
+        return rc
+
+    def stop(self):
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGINT)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+def stop_shards(shards):
+    for shard in shards:
+        shard.stop()
+
+
+def test_path(arg):
+    """``"tests"`` for a path (``tests/x.py::test``) in the project's tests/,
+    ``"other"`` for another existing path, None for an option or its value."""
+    path = (REPO / arg.split("::", 1)[0]).resolve()
+    if arg.startswith("-") or not path.exists():
+        return None
+    return "tests" if REPO / "tests" in (path, *path.parents) else "other"
+
+
 def cmd_test(args):
     check_odoo()
     ensure_python_deps()
@@ -506,47 +589,65 @@ def cmd_test(args):
         workdir = Path(tempfile.mkdtemp(prefix="synco-test-"))
         os.chmod(workdir, 0o755)
     db_name = "synco_test"
+    pytest_args = list(args.pytest_args)
+    if not [a for a in pytest_args if test_path(a)]:
+        pytest_args += [f"{addon}/tests" for addon in ALL_ADDONS]
+        pytest_args += ["tests"]
+    pytest = [sys.executable, "-m", "pytest", "-p", "tests.strict_skips"]
+    pytest += ["-p", "tests.shards", "-p", "no:cacheprovider", "-ra"]
+    # without pytest-odoo (no registry in the process) the addons' own tests,
+    # Odoo cases all, could not even be imported: those shards get tests/ only
+    no_odoo = [a for a in pytest_args if test_path(a) in (None, "tests")]
+    if not [a for a in no_odoo if test_path(a)]:
+        no_odoo = None
+    else:
+        no_odoo = pytest + ["-p", "no:odoo", *no_odoo]
+    t0 = time.time()
+    shards = []
+    codes = []
     try:
+        # Python alone, while PostgreSQL starts and the database installs
+        if no_odoo:
+            plain = Shard("plain", [*no_odoo, "--synco-kind=plain"], odoo_env())
+            shards.append(plain.start())
         stack = private_stack(workdir, db_name, reuse=args.reuse, addons=ALL_ADDONS)
         with stack as (pg, conf):
-            env = odoo_env()
-            env["SYNCO_ODOO_CONF"] = str(conf)
-            env["SYNCO_PG_PORT"] = str(pg.port)
-            env["SYNCO_E2E_DB"] = clone_database(conf, db_name, "synco_e2e")
-            # a pristine copy no server ever opens, for tests that need a
-            # database of their own whatever ran before them
-            env["SYNCO_E2E_TEMPLATE"] = clone_database(
-                conf, db_name, "synco_e2e_template"
-            )
-            env["SYNCO_ODOO_LAUNCHER"] = json.dumps(odoo_launcher())
-            env["SYNCO_API_KEY"] = json2.read_api_key(workdir)
-            pytest_args = list(args.pytest_args)
-            if not [a for a in pytest_args if not a.startswith("-")]:
-                pytest_args += [f"{addon}/tests" for addon in ALL_ADDONS]
-                pytest_args += ["tests"]
-            cmd = [
-                sys.executable,
-                "-m",
-                "pytest",
-                f"--odoo-config={conf}",
-                f"--odoo-database={db_name}",
-                "--odoo-http",
-                "-p",
-                "tests.strict_skips",
-                "-p",
-                "no:cacheprovider",
-                "-ra",
-                *pytest_args,
-            ]
-            log(" ".join(cmd))
-            rc = subprocess.run(cmd, check=False, cwd=REPO, env=env).returncode
+            try:
+                env = odoo_env()
+                env["SYNCO_ODOO_CONF"] = str(conf)
+                env["SYNCO_PG_PORT"] = str(pg.port)
+                env["SYNCO_E2E_DB"] = clone_database(conf, db_name, "synco_e2e")
+                # a pristine copy no server ever opens, for tests that need a
+                # database of their own whatever ran before them
+                env["SYNCO_E2E_TEMPLATE"] = clone_database(
+                    conf, db_name, "synco_e2e_template"
+                )
+                env["SYNCO_ODOO_LAUNCHER"] = json.dumps(odoo_launcher())
+                env["SYNCO_API_KEY"] = json2.read_api_key(workdir)
+                # the servers' tests need no registry in their own process
+                if no_odoo:
+                    server = [*no_odoo, "--synco-kind=server"]
+                    shards.append(Shard("server", server, env).start())
+                database = pytest + [
+                    f"--odoo-config={conf}",
+                    f"--odoo-database={db_name}",
+                    "--odoo-http",
+                    "--synco-kind=database",
+                    *pytest_args,
+                ]
+                shards.append(Shard("database", database, env).start())
+                codes = [shard.wait() for shard in shards]
+            finally:  # before PostgreSQL stops
+                stop_shards(shards)
     finally:
+        stop_shards(shards)
         if not args.reuse:
             shutil.rmtree(workdir, ignore_errors=True)
-    if rc == 5:
+    log(f"every test ran in {time.time() - t0:.0f} s (database install included)")
+    if not codes or all(code == 5 for code in codes):
         log("pytest collected no test: that is a failure")
-        rc = 1
-    sys.exit(rc)
+        sys.exit(1)
+    sys.exit(max(code for code in codes if code != 5))
 
 
 def cmd_demo(args):
@@ -805,6 +906,10 @@ def main():
     p_pot.set_defaults(func=cmd_pot)
     # SIGTERM (CI's timeout, kill) unwinds like Ctrl-C, so PostgreSQL is stopped
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    # a shell's background job starts with Ctrl-C ignored, which children
+    # inherit; caught here, it reaches them as the default: each pytest shard
+    # takes it (Shard.stop) and stops its servers on the way out
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     args, unknown = parser.parse_known_args()
     if unknown and args.command != "test":
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")

@@ -14,6 +14,9 @@ import pytest
 import odoo
 from odoo.modules.registry import Registry
 
+# commits into the test database from this process (tests/shards.py)
+pytestmark = pytest.mark.database
+
 DOMAIN = "synco-drift-race.myshopify.com"
 SKU = "SYN-DRIFT-RACE"
 

@@ -33,6 +33,9 @@ from .harness import psql
 from .odoo_cluster import OdooCluster
 from .odoo_server import harness_conf, wait_until
 
+# runs Odoo servers of its own: the harness's server shard (tests/shards.py)
+pytestmark = pytest.mark.server
+
 DOMAIN = "synco-cluster.myshopify.com"
 TOKEN = "shpat_synco_cluster"
 SECRET = "synco-cluster-webhook-secret"

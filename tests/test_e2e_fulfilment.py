@@ -34,6 +34,9 @@ from .e2e_stack import (
 from .odoo_server import wait_until
 from .shopify_simulator.webhooks import sign
 
+# runs Odoo servers of its own: the harness's server shard (tests/shards.py)
+pytestmark = pytest.mark.server
+
 DOMAIN = "synco-fulfil.myshopify.com"
 TOKEN = "shpat_synco_fulfil"
 SECRET = "synco-fulfil-webhook-secret"

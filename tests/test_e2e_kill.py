@@ -37,6 +37,9 @@ from .e2e_stack import (
 )
 from .odoo_server import wait_until
 
+# runs Odoo servers of its own: the harness's server shard (tests/shards.py)
+pytestmark = pytest.mark.server
+
 DOMAIN = "synco-kill.myshopify.com"
 TOKEN = "shpat_synco_kill"
 SECRET = "synco-kill-webhook-secret"

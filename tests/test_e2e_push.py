@@ -14,6 +14,9 @@ from .odoo_server import OdooServer, wait_until
 from .shopify_simulator import DEMO_DOMAIN, DEMO_TOKEN, Simulator
 from .shopify_simulator.fixtures import DEMO_PRODUCTS
 
+# runs Odoo servers of its own: the harness's server shard (tests/shards.py)
+pytestmark = pytest.mark.server
+
 SKUS = [sku for _title, skus, _price in DEMO_PRODUCTS for sku in skus]
 TEE = "SYN-TEE-BLK-M"
 MUG = "SYN-MUG-001"

@@ -23,6 +23,9 @@ from odoo.addons.queue_job.job import PENDING, Job
 
 from .shopify_simulator import Simulator
 
+# commits into the test database from this process (tests/shards.py)
+pytestmark = pytest.mark.database
+
 DOMAIN = "synco-race.myshopify.com"
 TOKEN = "shpat_race"
 SKU = "SYN-RACE-001"

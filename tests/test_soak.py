@@ -6,6 +6,8 @@ events under 30 % faults; every count that must be 0 is (the over-offers
 sampled during the storm included), and every kind of event was played.
 """
 
+import pytest
+
 from .soak import (
     NJ,
     TPL,
@@ -148,6 +150,7 @@ def test_over_offers_take_the_highest_truth_of_the_reads():
     assert over_offers(levels, [(figures, {key: 3})], skip={key}) == {}
 
 
+@pytest.mark.server
 def test_short_soak_loses_nothing():
     result = Soak(minutes=1.5, seed=12, faults=0.3, max_events=400).run()
     report = "\n".join([*result.details, result.line()])
