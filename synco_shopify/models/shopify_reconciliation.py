@@ -505,9 +505,8 @@ class ShopifyReconciliation(models.Model):
             figure}} and ``known`` {(binding, location): Shopify's level} for
             the levels to correct, as ``shop._push_levels`` takes them
         """
-        rows, push, known = [], {}, {}
+        rows, push_ids, known_ids = [], {}, {}
         frozen = shop.sync_frozen
-        Binding = self.env["shopify.product.binding"]
         targets = [
             (
                 mapping,
@@ -541,9 +540,8 @@ class ShopifyReconciliation(models.Model):
                 )
                 rows.append(row)
                 if action in ("push", "not_stocked"):
-                    binding = Binding.browse(binding_id)
-                    push.setdefault(binding, {})[location] = figure
-                    known[binding, location] = before
+                    push_ids.setdefault(binding_id, {})[location] = figure
+                    known_ids[binding_id, location] = before
                     row.outcome = "dry_run" if self.dry_run else "none"
             for location, column in unmapped:
                 if column[position] != MISSING:
@@ -558,6 +556,12 @@ class ShopifyReconciliation(models.Model):
                             action="unmapped",
                         )
                     )
+        # one recordset, so that reading a field of one binding reads them
+        # all in one query (a browse per binding read them one by one)
+        bindings = self.env["shopify.product.binding"].browse(list(push_ids))
+        by_id = {binding.id: binding for binding in bindings}
+        push = {by_id[bid]: to_push for bid, to_push in push_ids.items()}
+        known = {(by_id[bid], loc): level for (bid, loc), level in known_ids.items()}
         return rows, push, known
 
     def _apply_outcomes(self, rows, result):

@@ -181,8 +181,13 @@ class MrpBom(models.Model):
         availability engine don't grow with the catalogue.
         """
         products.fetch(["product_tmpl_id"])
-        products.product_tmpl_id.fetch(["type"])
-        products = products.filtered(lambda p: p.type != "service")
+        templates = products.product_tmpl_id
+        templates.fetch(["type"])
+        # the template's own field, not the variant's related one: reading
+        # that per variant took 0.6 s of 40 000 variants' availability
+        services = set(templates.filtered(lambda t: t.type == "service").ids)
+        if services:
+            products = products.filtered(lambda p: p.product_tmpl_id.id not in services)
         if not products:
             return {}
         boms = self.search_fetch(
