@@ -647,7 +647,9 @@ def cmd_test(args):
     if not codes or all(code == 5 for code in codes):
         log("pytest collected no test: that is a failure")
         sys.exit(1)
-    sys.exit(max(code for code in codes if code != 5))
+    # a shard killed by a signal (-9) is a failure too, whatever the others
+    failed = [code if code > 0 else 128 - code for code in codes if code not in (0, 5)]
+    sys.exit(max(failed, default=0))
 
 
 def cmd_demo(args):
