@@ -143,20 +143,40 @@ def ensure_python_deps():
         die(f"pip could not install {REQUIREMENTS}:\n{res.stdout}{res.stderr}")
 
 
-def ensure_browser():
-    """Odoo's browser tests need Chromium; without it they would silently skip."""
-    if shutil.which("chromium") or shutil.which("google-chrome"):
+# The system programs the tests run, by Debian package: Chromium drives the
+# browser tours, nginx fronts the two-node cluster.  A fresh machine has
+# neither, so the test command installs them (as root on Debian) or stops at
+# once naming them: a missing one would otherwise surface as one failed test
+# after minutes, or, worse, as a skip.
+SYSTEM_PACKAGES = {
+    "chromium": ("chromium", "google-chrome"),
+    "nginx": ("nginx", "/usr/sbin/nginx"),
+}
+
+
+def _has_program(names):
+    return any(shutil.which(name) or Path(name).is_file() for name in names)
+
+
+def ensure_system_packages(packages=tuple(SYSTEM_PACKAGES)):
+    """Install the Debian ``packages`` whose programs are missing, or stop."""
+    missing = [pkg for pkg in packages if not _has_program(SYSTEM_PACKAGES[pkg])]
+    if not missing:
         return
     if os.geteuid() == 0 and shutil.which("apt-get"):
-        log("installing Debian's chromium for the browser tests")
-        subprocess.run(["apt-get", "update", "-qq"], check=False)
+        log(f"installing Debian's {' and '.join(missing)} for the tests")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
         subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "chromium"],
+            ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
             check=True,
-            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+            env=env,
         )
-    if not shutil.which("chromium"):
-        die("Chromium is needed for the browser tests: apt-get install chromium")
+    still = [pkg for pkg in missing if not _has_program(SYSTEM_PACKAGES[pkg])]
+    if still:
+        die(
+            f"the tests need {', '.join(still)}: apt-get install {' '.join(still)}"
+        )
 
 
 # --------------------------------------------------------------------- PostgreSQL
@@ -582,7 +602,7 @@ def test_path(arg):
 def cmd_test(args):
     check_odoo()
     ensure_python_deps()
-    ensure_browser()
+    ensure_system_packages()
     if args.reuse:
         workdir = STATE / "test"
     else:
@@ -729,8 +749,7 @@ def cmd_cluster(args):
     from tests.odoo_cluster import OdooCluster
     from tests.shopify_simulator import Simulator
 
-    if not shutil.which("nginx") and not Path("/usr/sbin/nginx").exists():
-        die("nginx is needed for the cluster: apt-get install nginx")
+    ensure_system_packages(["nginx"])
     workdir = STATE / "cluster"
     with private_stack(workdir, "synco_demo", demo=True, reuse=True) as (
         pg,
