@@ -7,9 +7,7 @@ Import from here::
 
 from .client import (
     ADDON_VERSION,
-    DEFAULT_API_VERSION,
     MAX_QUANTITIES_PER_CALL,
-    MIN_API_VERSION,
     USER_AGENT,
     ClientStats,
     ItemOutcome,
@@ -17,6 +15,10 @@ from .client import (
     QuantityChange,
     SetQuantitiesResult,
     ShopifyClient,
+)
+from .common import (
+    DEFAULT_API_VERSION,
+    MIN_API_VERSION,
     check_api_version,
     search_quote,
     to_gid,

@@ -1,6 +1,6 @@
 """Fulfilment orders and fulfilments: the client's order-shipping calls.
 
-Kept out of ``client.py`` (one module per area, as the style guide asks);
+One module per area, as the modules of the :mod:`.client` package;
 ``ShopifyClient`` mixes :class:`FulfillmentMixin` in and provides
 ``execute`` and ``_raise_user_errors``.  No Odoo imports.
 

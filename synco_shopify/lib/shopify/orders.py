@@ -10,7 +10,7 @@ too, testable without a database.
 import math
 import re
 
-from .client import to_gid
+from .common import to_gid
 
 
 def _gid(kind, value):
