@@ -14,6 +14,8 @@ import requests
 from requests.structures import CaseInsensitiveDict
 
 from odoo.addons.synco_shopify.lib.shopify import (
+    DEFAULT_API_VERSION,
+    MIN_API_VERSION,
     USER_AGENT,
     CostThrottle,
     MemoryThrottleStore,
@@ -27,6 +29,7 @@ from odoo.addons.synco_shopify.lib.shopify import (
     ShopifyThrottledError,
     ShopifyUserErrors,
     UserError,
+    api_version_problem,
     check_api_version,
     search_quote,
     to_gid,
@@ -198,10 +201,58 @@ def test_older_versions_refused_with_reason(version):
         ShopifyClient(SHOP, TOKEN, api_version=version)
 
 
-@pytest.mark.parametrize("version", ["unstable", "2026-4", "2026-13", "", None])
+@pytest.mark.parametrize(
+    "version", ["unstable", "2026-4", "2026-13", "2026-05", "2026-07-rc", "", None]
+)
 def test_malformed_versions_refused(version):
     with pytest.raises(ValueError, match="YYYY-MM"):
         ShopifyClient(SHOP, TOKEN, api_version=version)
+
+
+@pytest.mark.parametrize(
+    ("version", "problem"),
+    [
+        # Shopify's stable releases are quarterly: YYYY-01, -04, -07, -10
+        ("2026-04", None),
+        ("2026-07", None),
+        ("2026-10", None),
+        ("2027-01", None),
+        ("2030-04", None),
+        # before 2026-04 inventory writes lack @idempotent / changeFromQuantity
+        ("2026-01", "too old"),
+        ("2025-10", "too old"),
+        ("2019-04", "too old"),
+        # not the name of a stable release
+        ("2026-05", "malformed"),
+        ("2026-12", "malformed"),
+        ("2026-00", "malformed"),
+        ("2026-13", "malformed"),
+        ("2026-4", "malformed"),
+        ("26-04", "malformed"),
+        (" 2026-04", "malformed"),
+        ("2026-04\n", "malformed"),
+        ("unstable", "malformed"),
+        ("latest", "malformed"),
+        ("", "malformed"),
+        (None, "malformed"),
+        (202604, "malformed"),
+    ],
+)
+def test_api_version_rule(version, problem):
+    assert api_version_problem(version) == problem
+    if problem is None:
+        assert check_api_version(version) == version
+    else:
+        reason = {"malformed": "YYYY-MM", "too old": "2026-04 or later"}[problem]
+        with pytest.raises(ValueError, match=reason):
+            check_api_version(version)
+
+
+def test_default_api_version_follows_the_rule():
+    assert api_version_problem(DEFAULT_API_VERSION) is None
+    assert api_version_problem(MIN_API_VERSION) is None
+    assert DEFAULT_API_VERSION >= MIN_API_VERSION
+    assert ShopifyClient(SHOP, TOKEN).api_version == DEFAULT_API_VERSION
 
 
 def test_helpers():

@@ -14,6 +14,8 @@ from odoo.tools import SQL, mute_logger
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..lib.shopify import (
+    DEFAULT_API_VERSION,
+    MIN_API_VERSION,
     CostThrottle,
     Outcome,
     QuantityChange,
@@ -21,6 +23,7 @@ from ..lib.shopify import (
     ShopifyError,
     ShopifyRetryableError,
     ShopifyUserErrors,
+    api_version_problem,
     to_gid,
 )
 from .locking import lock_rows
@@ -28,11 +31,6 @@ from .shopify_throttle_state import STORE_PARAM, DatabaseThrottleStore
 
 _logger = logging.getLogger(__name__)
 
-DEFAULT_API_VERSION = "2026-07"
-# 2026-04 made @idempotent keys and changeFromQuantity mandatory on inventory
-# writes; the client sends both, so it refuses anything older.
-OLDEST_API_VERSION = "2026-04"
-API_VERSION_RE = re.compile(r"^\d{4}-(01|04|07|10)$")
 SHOP_DOMAIN_RE = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 # a held sale triggers an order poll this much later: Shopify's order search
 # lags a little behind its inventory
@@ -167,7 +165,8 @@ class ShopifyShop(models.Model):
     def _check_api_version(self):
         for shop in self:
             version = shop.api_version or ""
-            if not API_VERSION_RE.match(version):
+            problem = api_version_problem(version)
+            if problem == "malformed":
                 raise ValidationError(
                     self.env._(
                         "API version %(version)s is not a Shopify API version "
@@ -175,14 +174,14 @@ class ShopifyShop(models.Model):
                         version=version,
                     )
                 )
-            if version < OLDEST_API_VERSION:
+            if problem == "too old":
                 raise ValidationError(
                     self.env._(
                         "API version %(version)s is too old: inventory writes "
                         "need %(oldest)s or later (idempotency keys and "
                         "compare-and-set).",
                         version=version,
-                        oldest=OLDEST_API_VERSION,
+                        oldest=MIN_API_VERSION,
                     )
                 )
 

@@ -19,6 +19,7 @@ from .client import (
 from .common import (
     DEFAULT_API_VERSION,
     MIN_API_VERSION,
+    api_version_problem,
     check_api_version,
     search_quote,
     to_gid,
@@ -67,6 +68,7 @@ __all__ = [
     "ShopifyUserErrors",
     "ThrottleStore",
     "UserError",
+    "api_version_problem",
     "check_api_version",
     "normalize_order",
     "parse_ranges",

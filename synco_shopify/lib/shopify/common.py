@@ -1,8 +1,8 @@
 """Small helpers of both sides: the client and the Odoo models.
 
 Plain Python, no Odoo imports: Shopify's global ids, its search syntax, the
-ISO dates of its queries, and the rule of which API versions the addon speaks
-(:func:`check_api_version`).
+ISO dates of its queries, and the one rule of which API versions the addon
+speaks (:func:`api_version_problem`).
 """
 
 import datetime
@@ -12,18 +12,42 @@ DEFAULT_API_VERSION = "2026-07"
 #: 2026-04 made @idempotent and changeFromQuantity mandatory; the documents
 #: rely on both, so older versions are refused rather than half-working.
 MIN_API_VERSION = "2026-04"
+# Shopify releases a stable API version each quarter, named after the
+# quarter's first month: YYYY-01, -04, -07 and -10 (shopify.dev, "About
+# Shopify API versioning").  "unstable" and release candidates are refused.
+API_VERSION_RE = re.compile(r"\d{4}-(01|04|07|10)")
+
 GID_KINDS = {"InventoryItem", "Location", "ProductVariant", "Order"}
 
 
-def check_api_version(version):
-    """Return ``version`` if it is a ``YYYY-MM`` release >= 2026-04."""
-    if not isinstance(version, str) or not re.fullmatch(
-        r"\d{4}-(0[1-9]|1[0-2])", version
-    ):
-        raise ValueError(
-            f"Shopify API version {version!r} is not a YYYY-MM release version"
-        )
+def api_version_problem(version):
+    """What keeps ``version`` from being used, or None: the API-version rule.
+
+    ``"malformed"`` when it is not the name of a stable release (``YYYY-MM``
+    with a month that starts a quarter: 01, 04, 07 or 10), ``"too old"`` when
+    it is older than :data:`MIN_API_VERSION`.  The client
+    (:func:`check_api_version`) and the shop's constraint both ask this
+    function, and word its answer each their own way.
+    """
+    if not isinstance(version, str) or not API_VERSION_RE.fullmatch(version):
+        return "malformed"
     if version < MIN_API_VERSION:
+        return "too old"
+    return None
+
+
+def check_api_version(version):
+    """Return ``version`` if it is a quarterly release >= 2026-04.
+
+    Raises ``ValueError`` saying why not (:func:`api_version_problem`).
+    """
+    problem = api_version_problem(version)
+    if problem == "malformed":
+        raise ValueError(
+            f"Shopify API version {version!r} is not a YYYY-MM release version "
+            "(YYYY-01, -04, -07 or -10)"
+        )
+    if problem == "too old":
         raise ValueError(
             f"Shopify API version {version} is not supported: inventory writes "
             f"need {MIN_API_VERSION} or later (@idempotent, changeFromQuantity)"

@@ -82,7 +82,8 @@ class ShopifyClient(
 
     :param shop_domain: ``my-shop.myshopify.com``; keys the shared throttle.
     :param access_token: sent as ``X-Shopify-Access-Token``.
-    :param api_version: ``YYYY-MM``, 2026-04 or later.
+    :param api_version: a quarterly ``YYYY-MM`` release, 2026-04 or later
+        (:func:`~..common.api_version_problem`).
     :param base_url: replaces ``https://{shop_domain}`` (simulator, proxies).
     :param timeout: ``(connect, read)`` seconds for every request.
     :param session: a ``requests.Session`` (or compatible) to reuse.
