@@ -32,6 +32,8 @@ otherwise); engine and naive too, except kits at the pooled mapping: the
 engine builds kits per source, ``free_qty`` pools the components of both
 warehouses.  Engine and floor alternate ``--rounds`` times and the best round
 of each is compared (the machine is shared: the median is printed too).
+Printed: the figures, best and median seconds, queries, figures per second,
+the engine / floor ratio and the speed-up over the naive loop.
 Goals: engine <= 1.5x the floor, >= 20x faster than naive per figure.  No
 assertion on time: this is a measurement.
 """

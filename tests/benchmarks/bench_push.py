@@ -55,7 +55,14 @@ burst
     250), THROTTLED answers, and the jobs created by method and state
     (and how many a running push took over while pending).
     ``--burst-baseline`` first runs the same burst with that take-over off,
-    on the same server, and prints the ratios.
+    on the same server, and prints the ratios.  Each client counts in a bin
+    of its own (counts in one location would fail each other's commits).  A
+    change takes two commits, setting the count then applying it, and the
+    first enqueues a push too when it creates the bin's quant: more jobs are
+    created than changes, most taken over when the take-over is on.  The
+    clients may commit slower than asked on a small machine (each commit
+    applies ``--burst-per-commit`` counts, a stock move each); the time they
+    took is printed.
 shops (``--shops N``, N >= 2 adds it)
     The same stock change of ``--batch-products`` products in NJ, pushed to
     one shop, then to N shops that all map NJ (each its own simulated shop:

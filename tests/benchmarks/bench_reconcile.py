@@ -19,9 +19,20 @@ bindings, quants): a fixture, not what is measured.  Then, in the same run:
   level streamed from the JSONL, expected levels per chunk of products,
   corrections batched by 250, lines copied per chunk).
 
+The simulator is seeded, then started with ``--load-state`` (it loads the
+store and never writes it back: pickling a million levels under its lock every
+2 s would stall the bulk export and every write).
+
 Printed: wall and Odoo CPU seconds, Odoo's peak resident memory during the
 run (VmHWM, reset before it; and the process's lifetime peak), Shopify calls
-and query cost, drift found and corrected, and the ratios.  Goals: >= 20x
+and query cost, drift found, written and failed, and the ratios; then the
+run's phases as the run logs them (wall and CPU seconds each: lines copied,
+availability, writes, levels read, levels in sync, level alerts, ...), and its
+wall split into Odoo's side (Odoo's CPU, the rest PostgreSQL) and the time its
+client waited on Shopify (API round trips, the bucket, the bulk query's file
+being prepared).  A drift injected on a level at 0 that goes negative leaves
+Odoo's figure, floored at 0, equal to Shopify's: "drifted" can be a little
+below the drift injected.  Goals: >= 20x
 fewer API calls and >= 10x less Odoo time than naive; for 1 000 000 levels
 (``--variants 200000 --locations 5``): under 5 minutes wall, under 60 s of
 Odoo CPU, under 1.5 GB peak RSS.

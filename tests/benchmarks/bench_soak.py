@@ -4,8 +4,44 @@ Run through the harness (private PostgreSQL, fresh database)::
 
     python3 tests/harness.py bench soak [--minutes 5] [--seed 1] [--faults 0.3]
 
-See ``tests/soak.py`` for what is played and checked.  Prints the details,
-then one last line::
+A real server (three workers, the job runner) and the simulator on loopback.
+From ``random.Random(seed)``, for ``--minutes`` (at most ``--max-events``,
+2 000): Shopify orders through webhooks (10 % lost, some redelivered), edits,
+cancellations and Odoo deliveries of imported orders; receipts, moves into and
+out of an excluded quarantine, cycle counts, a 3PL feed of 256 quants applied
+at once; manual level edits in Shopify; the order poll every minute.  The
+simulator faults ``--faults`` of the GraphQL calls (429, 5xx, connections
+dropped before and after applying, latency).
+
+Every 20 s the Shopify levels are sampled against the truth: Odoo's figure
+minus the units of Shopify orders Odoo has not applied yet (not imported, or an
+edit or cancellation not applied).  A level offering more *over-offers*; it is
+*oversold* only when the over-offer outlives the time one push needs, read
+from queue_job rather than from a clock:
+
+- an over-offer is excused while Synco works on it: a push of that product
+  (plain, batch, refresh or settle) pending, enqueued, started or waiting for
+  a retry, done since the sample began, or taken over by a push still
+  running; and, for a level holding units of orders Odoo has not applied, the
+  import of such an order in flight (its webhook event's job, the poll, its
+  location alignment);
+- an over-offer with nothing in flight, still there with nothing in flight at
+  the next sample, is oversold (once per episode, with the smaller excess).
+
+Against read races, Odoo's figures and orders are read before the levels and
+after them, taking the higher truth, and the jobs before and after everything
+else.  The rule is ``OversellWatch`` and ``excused_keys`` in
+``tests/soak/soak.py``, tested without a server in ``tests/soak/test_soak.py``.
+At the end the faults stop, the queue drains (retries due later brought
+forward), the poll runs, the units on offer beyond Odoo's figure are counted,
+and the reconciliation runs.  *lost* counts Shopify orders missing in Odoo or in
+the wrong state and webhook deliveries not stored; *duplicated*, orders or
+events stored twice; *serialization errors*, failed queries of our jobs and
+webhooks in the server log (those of the generator's own RPC calls, which Odoo
+retries, are shown apart).  ``--seed 1,2,3`` runs several seeds on one
+installed database.  Prints the details (each phase's seconds, what each drain
+waited for, how many over-offers were excused and by what), then one last
+line::
 
     soak: orders N, stock events M, faults F %, lost 0, duplicated 0, drifted
     after reconciliation 0, failed jobs 0, oversold 0, serialization errors 0

@@ -4,8 +4,9 @@ Run through the harness (fresh database, private PostgreSQL)::
 
     python3 tests/harness.py bench webhooks [--webhooks 2000] [--concurrency 50]
 
-A real Odoo server (prefork, 2 workers, queue_job runner; the
-``tests/odoo_server.py`` pattern) on loopback receives a stream of
+A real Odoo server (prefork, ``--workers`` HTTP workers, 8 by default, its jobs
+on ``--job-capacity`` of them, 2, so webhooks find free workers; queue_job
+runner; Odoo's listen backlog is 8 x workers) on loopback receives a stream of
 ``--webhooks`` signed webhooks from ``--concurrency`` client threads, each on
 its own keep-alive connection: ``orders/create`` for distinct orders,
 ``orders/updated`` for some of the same orders (new event ids, racing the
