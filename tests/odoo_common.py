@@ -91,7 +91,7 @@ class SimulatorCase(TransactionCase):
         # product, and a test counting jobs would count them
         self.env.cr.flush()
         self.env["queue.job"].search(
-            [("method_name", "=", "_push_inventory"), ("state", "=", "pending")]
+            [("method_name", "=", "_job_push_inventory"), ("state", "=", "pending")]
         ).unlink()
 
     def stock(self, sku, location, quantity):

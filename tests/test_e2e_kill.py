@@ -292,7 +292,7 @@ def test_killed_mid_batch_push_converges(odoo, sim, setup):
     # the batch job's inventorySetQuantities has reached Shopify, which will
     # apply it; the worker dies before its commit
     write_in_flight(odoo, sim)
-    jobs = started_jobs(odoo, "_push_inventory")
+    jobs = started_jobs(odoo, "_job_push_inventory")
     assert jobs, "the batch push job is running"
     kill_and_restart(odoo, sim, jobs)
     assert_converged(odoo, sim, setup, BATCH)
@@ -386,7 +386,7 @@ def test_killed_mid_order_import_imports_each_order_once(odoo, sim, setup):
     jobs = wait_until(
         lambda: started_jobs(odoo, "_process"), 60, interval=0.1, what="import running"
     )
-    jobs += started_jobs(odoo, "_poll_orders")
+    jobs += started_jobs(odoo, "_job_poll_orders")
     odoo.kill()
     # Shopify takes an order while Odoo is down: its webhook fails, retries
     # included

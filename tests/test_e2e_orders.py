@@ -329,7 +329,7 @@ def test_poll_imports_an_order_whose_webhook_was_dropped(odoo, sim, setup):
     run_cron(odoo, "synco_shopify.ir_cron_poll_orders")
     # the cron's poll collapses (one identity key) into the poll the units
     # Shopify sold before their import (held) planned up to 35 s later: run now
-    drain(odoo, 60, [("method_name", "=", "_poll_orders")], what="poll done")
+    drain(odoo, 60, [("method_name", "=", "_job_poll_orders")], what="poll done")
     so = imported(odoo, order)[0]
     assert so["shopify_origin"] == "poll"
     assert free(odoo, setup, MUG, NJ) == 17
@@ -340,8 +340,8 @@ def test_poll_imports_an_order_whose_webhook_was_dropped(odoo, sim, setup):
     assert shop["orders_polled_until"]
     run_cron(odoo, "synco_shopify.ir_cron_poll_orders")
     # a poll planned later for units still held runs now too
-    drain(odoo, 60, [("method_name", "=", "_poll_orders")], what="polls done")
-    assert odoo.jobs_done("_poll_orders")
+    drain(odoo, 60, [("method_name", "=", "_job_poll_orders")], what="polls done")
+    assert odoo.jobs_done("_job_poll_orders")
     for so_order in (order,):
         assert len(sale_orders(odoo, [("shopify_order_gid", "=", so_order.id)])) == 1
     gids = [

@@ -166,15 +166,15 @@ def test_stock_changes_reach_shopify_without_polling(odoo, sim, setup):
     jobs = odoo.call(
         "queue.job",
         "search_read",
-        [("method_name", "=", "_push_inventory")],
+        [("method_name", "=", "_job_push_inventory")],
         fields=["state", "channel"],
     )
     assert jobs and all(j["channel"].startswith("root.synco_shopify") for j in jobs)
     wait_until(
-        lambda: odoo.jobs_done("_push_inventory"),
+        lambda: odoo.jobs_done("_job_push_inventory"),
         60,
         what="every push job done",
-        explain=lambda: odoo.jobs_report("_push_inventory"),
+        explain=lambda: odoo.jobs_report("_job_push_inventory"),
     )
     # the untouched product was pushed once, when its mapping became active
     # (Odoo has none of it), never by the tee's moves
@@ -184,10 +184,10 @@ def test_stock_changes_reach_shopify_without_polling(odoo, sim, setup):
 def test_buffer_rule_reaches_shopify_without_a_stock_move(odoo, sim, setup):
     """A configuration change is pushed at its commit, like a stock change."""
     wait_until(
-        lambda: odoo.jobs_done("_push_inventory"),
+        lambda: odoo.jobs_done("_job_push_inventory"),
         60,
         what="pushes done",
-        explain=lambda: odoo.jobs_report("_push_inventory"),
+        explain=lambda: odoo.jobs_report("_job_push_inventory"),
     )
     before = shopify(sim, TEE)
     assert before > 5
@@ -218,7 +218,7 @@ def test_killed_mid_job_converges_after_restart(odoo, sim, setup):
         return odoo.call(
             "queue.job",
             "search_read",
-            [("method_name", "=", "_push_inventory"), ("state", "=", "started")],
+            [("method_name", "=", "_job_push_inventory"), ("state", "=", "started")],
             fields=["uuid", "date_enqueued"],
         )
 

@@ -27,7 +27,7 @@ class TestConfigurationPushes(SimulatorCase):
         self.stock(TEE, self.wh_east.lot_stock_id, 20)
         self.stock(TEE, self.wh_west.lot_stock_id, 7)
         self.env.cr.flush()  # pushes of the fixture's configuration, dropped
-        self.bindings[TEE]._push_inventory()
+        self.bindings[TEE]._job_push_inventory()
         self.assertEqual(self.levels(), {NJ: 40, TX: 11, POOL: 27})
 
     def levels(self):
@@ -41,7 +41,7 @@ class TestConfigurationPushes(SimulatorCase):
             jobs = list(trap.enqueued_jobs)
             trap.perform_enqueued_jobs()
         self.assertTrue(jobs, "the change enqueued no push")
-        self.assertEqual({job.method_name for job in jobs}, {"_push_inventory"})
+        self.assertEqual({job.method_name for job in jobs}, {"_job_push_inventory"})
         return jobs
 
     def test_buffer_rule_create_write_unlink(self):
@@ -108,7 +108,7 @@ class TestConfigurationPushes(SimulatorCase):
         )
         self.stock(TEE, bin_a, 9)
         self.env.cr.flush()
-        self.bindings[TEE]._push_inventory()
+        self.bindings[TEE]._job_push_inventory()
         self.assertEqual(self.shopify(TEE, NJ), 49)
         self.commit(
             lambda: self.map_nj.write({"excluded_location_ids": [(4, bin_a.id)]})
@@ -141,7 +141,7 @@ class TestConfigurationPushes(SimulatorCase):
         )
         self.stock(TEE, bin_x, 4)
         self.env.cr.flush()
-        self.bindings[TEE]._push_inventory()
+        self.bindings[TEE]._job_push_inventory()
         self.assertEqual(self.shopify(TEE, NJ), 44)
         self.commit(lambda: bin_x.write({"location_id": self.quarantine.id}))
         self.assertEqual(self.shopify(TEE, NJ), 40)

@@ -54,7 +54,7 @@ class FulfilmentCase(SimulatorCase):
         self.stock(TEE, self.wh_nj.lot_stock_id, 10)
         self.stock(TEE, self.bin_b1, 10)
         self.env.cr.flush()
-        self.bindings[TEE]._push_inventory(refresh=True)
+        self.bindings[TEE]._job_push_inventory(refresh=True)
         self.assertEqual(self.shopify(TEE, NJ), 10)
         self.assertEqual(self.shopify(TEE, TX), 10)
 
@@ -98,7 +98,7 @@ class TestFulfilment(FulfilmentCase):
         self.assertEqual(self.level(TX)["committed"], 3)
         # the move changed Shopify's figures at both places; the push (reads
         # first) brings them to Odoo's, with no units held by mistake
-        self.bindings[TEE]._push_inventory(refresh=True)
+        self.bindings[TEE]._job_push_inventory(refresh=True)
         self.assertEqual(
             self.level(NJ), {"available": 10, "committed": 0, "on_hand": 10}
         )
@@ -254,7 +254,7 @@ class TestOrderEdits(FulfilmentCase):
     def test_edit_lowers_line_reservation_and_raises_pushed_figure(self):
         order, sale = self.import_order(quantity=3)
         sale._synco_shopify_align_location()
-        self.bindings[TEE]._push_inventory(refresh=True)
+        self.bindings[TEE]._job_push_inventory(refresh=True)
         self.assertEqual(self.level(TX)["available"], 7)
         self.assertEqual(self.reserved(sale), 3)
         self.sim.edit_order(order.id, {TEE: 1})
@@ -262,7 +262,7 @@ class TestOrderEdits(FulfilmentCase):
         self.assertIn("3 → 1", message)
         self.assertEqual(sale.order_line.product_uom_qty, 1)
         self.assertEqual(self.reserved(sale), 1)
-        self.bindings[TEE]._push_inventory(refresh=True)
+        self.bindings[TEE]._job_push_inventory(refresh=True)
         self.assertEqual(
             self.level(TX), {"available": 9, "committed": 1, "on_hand": 10}
         )
@@ -353,17 +353,17 @@ class TestWebhookWatchdog(SimulatorCase):
         with trap_jobs() as trap:
             self.assertEqual(self.env["shopify.shop"]._cron_webhook_watchdog(), 1)
         trap.assert_enqueued_job(
-            self.shop._synco_webhook_watchdog,
+            self.shop._job_webhook_watchdog,
             properties={"channel": self.shop._job_channel()},
         )
         self.assertEqual(self.topics(), set())  # nothing done by the cron
-        message = self.shop._synco_webhook_watchdog()
+        message = self.shop._job_webhook_watchdog()
         self.assertIn("orders/create", message)
         self.assertIn("ORDERS_EDITED", self.topics())
         self.assertEqual(len(self.topics()), 5)
         self.sim.delete_webhook_subscriptions(DEMO_DOMAIN, "ORDERS_UPDATED")
-        message = self.shop._synco_webhook_watchdog()
+        message = self.shop._job_webhook_watchdog()
         self.assertEqual(message, "Re-created: orders/updated.")
         self.assertIn("orders/updated", self.shop.message_ids[0].body)
         self.assertEqual(len(self.topics()), 5)
-        self.assertIn("in place", self.shop._synco_webhook_watchdog())
+        self.assertIn("in place", self.shop._job_webhook_watchdog())

@@ -29,7 +29,7 @@ class TestHeldSales(SimulatorCase):
         self.shop.default_warehouse_id = self.wh_nj  # Odoo ships from NJ
         self.stock(TEE, self.wh_nj.lot_stock_id, 30)
         self.env.cr.flush()
-        self.bindings[TEE]._push_inventory()
+        self.bindings[TEE]._job_push_inventory()
         self.assertEqual(self.shopify(TEE, NJ), 30)
 
     def level(self, sku=TEE):
@@ -44,7 +44,7 @@ class TestHeldSales(SimulatorCase):
     def push(self, sku=TEE, **kwargs):
         """Push and return the jobs the push enqueued (the order poll)."""
         with trap_jobs() as trap:
-            self.bindings[sku]._push_inventory(**kwargs)
+            self.bindings[sku]._job_push_inventory(**kwargs)
         return trap.enqueued_jobs
 
     def change_stock(self, quantity):
@@ -70,7 +70,7 @@ class TestHeldSales(SimulatorCase):
         jobs = self.change_stock(5)
         self.assertEqual(self.shopify(TEE, NJ), 33)  # 35 in Odoo, 2 sold
         self.assertEqual(self.level().held_qty, 2)
-        self.assertEqual([job.method_name for job in jobs], ["_poll_orders"])
+        self.assertEqual([job.method_name for job in jobs], ["_job_poll_orders"])
         self.assertTrue(jobs[0].eta)
         # 2nd and 3rd pushes compare with what Shopify holds, and still
         # keep the 2 units out (they used to be offered again here)
@@ -81,7 +81,7 @@ class TestHeldSales(SimulatorCase):
         self.assertEqual(self.level().held_qty, 2)
         # the order poll runs: the order is not searchable yet, the hold is
         # recent, so it stays
-        self.shop._poll_orders()
+        self.shop._job_poll_orders()
         self.assertEqual(self.level().held_qty, 2)
         # a reconciliation polls first (nothing yet) and sees no drift
         run = self.shop._create_run()
@@ -95,7 +95,7 @@ class TestHeldSales(SimulatorCase):
         # the order becomes visible: the poll imports it, Odoo reserves 2
         # in NJ, the hold is released, and the push counts the sale once
         self.sim.set_faults(orders_search_lag=0)
-        jobs = self.run_jobs(self.shop._poll_orders)
+        jobs = self.run_jobs(self.shop._job_poll_orders)
         order = self.env["sale.order"].search([("shopify_shop_id", "=", self.shop.id)])
         self.assertEqual(len(order), 1)
         self.assertEqual(order.warehouse_id, self.wh_nj)
@@ -150,9 +150,11 @@ class TestHeldSales(SimulatorCase):
         self.assertEqual(self.level().held_qty, 5)
         # a poll running right away can't judge it yet: it asks for another
         with trap_jobs() as trap:
-            self.shop._poll_orders()
+            self.shop._job_poll_orders()
         self.assertEqual(self.level().held_qty, 5)
-        self.assertEqual([j.method_name for j in trap.enqueued_jobs], ["_poll_orders"])
+        self.assertEqual(
+            [j.method_name for j in trap.enqueued_jobs], ["_job_poll_orders"]
+        )
         self.assertGreater(trap.enqueued_jobs[0].eta, self.level().held_date)
 
     def test_a_poll_without_the_order_releases_the_hold(self):
@@ -163,14 +165,14 @@ class TestHeldSales(SimulatorCase):
         self.assertEqual(self.shopify(TEE, NJ), 26)
         # a minute later the poll finds no order: Odoo's figure is pushed
         self.level().held_date = fields.Datetime.now() - timedelta(minutes=2)
-        self.run_jobs(self.shop._poll_orders)
+        self.run_jobs(self.shop._job_poll_orders)
         self.assertEqual(self.level().held_qty, 0)
         self.assertEqual(self.shopify(TEE, NJ), 31)
 
     def test_push_all_reads_shopify_first(self):
         self.stock(MUG, self.wh_nj.lot_stock_id, 12)
         self.env.cr.flush()
-        self.shop.binding_ids._push_inventory()
+        self.shop.binding_ids._job_push_inventory()
         self.assertEqual(self.shopify(MUG, NJ), 12)
         # Shopify changed outside Odoo: the simulator restarts on its fixture
         self.sim.reset("demo")

@@ -93,13 +93,13 @@ class TestMonitoring(SimulatorCase):
     def test_negative_level_from_a_push_read(self):
         self.sim.set_available(DEMO_DOMAIN, MUG, TX, -2)
         binding = self.bindings[MUG]
-        binding._push_inventory(refresh=True)
+        binding._job_push_inventory(refresh=True)
         alert = self.alerts("negative_level")
         self.assertEqual(
             (alert.shopify_location_id, alert.shopify_qty), (self.loc_tx, -2)
         )
         self.assertEqual(self.shopify(MUG, TX), 0)
-        binding._push_inventory(refresh=True)
+        binding._job_push_inventory(refresh=True)
         self.assertEqual(alert.state, "resolved")
 
     def test_webhook_level_checks(self):
@@ -128,7 +128,7 @@ class TestMonitoring(SimulatorCase):
         self.assertIn("401", first.exc_info or "")
         alert = self.alerts("job_failed")
         self.assertEqual(len(alert), 1)
-        self.assertEqual(alert.subject, "shopify.product.binding._push_inventory")
+        self.assertEqual(alert.subject, "shopify.product.binding._job_push_inventory")
         self.assertEqual(alert.queue_job_ids, first)
         self.assertIn("401", alert.message)
         # another failure of the same function: the same alert, both jobs
@@ -153,16 +153,16 @@ class TestMonitoring(SimulatorCase):
 
     def test_webhook_silence(self):
         self.sim.create_order(DEMO_DOMAIN, [(TEE, 1)], location=NJ)
-        self.shop._poll_orders()
+        self.shop._job_poll_orders()
         alert = self.alerts("webhook_silence")
         self.assertEqual((len(alert), alert.state), (1, "open"))
         self.assertIn("1 order(s)", alert.message)
         # a poll importing nothing neither opens nor resolves
-        self.shop._poll_orders()
+        self.shop._job_poll_orders()
         self.assertEqual(alert.state, "open")
         # webhooks arrive again: the next poll resolves it
         self.env["shopify.webhook.event"].create(
             {"shop_id": self.shop.id, "topic": "orders/create", "event_id": "e-1"}
         )
-        self.shop._poll_orders()
+        self.shop._job_poll_orders()
         self.assertEqual(alert.state, "resolved")

@@ -80,7 +80,9 @@ class TestTwoShopsOneWarehouse(SimulatorCase):
             self.stock(TEE, self.wh_nj.lot_stock_id, 17)
             self.stock(TEE, self.quarantine, 4)  # excluded by both mappings
             self.env.cr.flush()  # the precommit hook enqueues the pushes
-            jobs = [j for j in trap.enqueued_jobs if j.method_name == "_push_inventory"]
+            jobs = [
+                j for j in trap.enqueued_jobs if j.method_name == "_job_push_inventory"
+            ]
             trap.perform_enqueued_jobs()
         # exactly one job per shop, each in its shop's channel
         self.assertEqual(len(jobs), 2)
@@ -114,7 +116,9 @@ class TestTwoShopsOneWarehouse(SimulatorCase):
         with trap_jobs() as trap:
             self.stock(TEE, self.wh_nj.lot_stock_id, 9)
             self.env.cr.flush()
-            jobs = [j for j in trap.enqueued_jobs if j.method_name == "_push_inventory"]
+            jobs = [
+                j for j in trap.enqueued_jobs if j.method_name == "_job_push_inventory"
+            ]
             trap.perform_enqueued_jobs()
         self.assertEqual({job.recordset.shop_id for job in jobs}, {self.shop})
         self.assertEqual(self.shopify(TEE, NJ), 9)

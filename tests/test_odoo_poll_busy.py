@@ -74,12 +74,12 @@ class TestPollBusyOrder(SimulatorCase):
             ),
             trap_jobs() as trap,
         ):
-            self.shop._poll_orders()  # no RetryableJobError: the poll went on
+            self.shop._job_poll_orders()  # no RetryableJobError: the poll went on
         self.assertEqual(self.imported(), {free.id})
         # no poll enqueued beside this one (both would write the watermark)
-        polls = [j for j in trap.enqueued_jobs if j.method_name == "_poll_orders"]
+        polls = [j for j in trap.enqueued_jobs if j.method_name == "_job_poll_orders"]
         self.assertEqual(polls, [])
         self.assertFalse(level.held_qty)
         # the job is done with it: the next poll imports it
-        self.shop._poll_orders()
+        self.shop._job_poll_orders()
         self.assertEqual(self.imported(), {busy.id, free.id})

@@ -51,7 +51,7 @@ class TestPushJob(SimulatorCase):
         self.stock(TEE, self.wh_east.lot_stock_id, 100)
         self.stock(TEE, self.wh_west.lot_stock_id, 3)
         self.sim.clear_log()
-        summary = self.bindings[TEE]._push_inventory()
+        summary = self.bindings[TEE]._job_push_inventory()
         self.assertEqual(self.shopify(TEE, "New Jersey Warehouse"), 40)
         self.assertEqual(self.shopify(TEE, "Texas Warehouse"), 25)
         self.assertEqual(self.shopify(TEE, "3PL Pool"), 103)
@@ -70,7 +70,7 @@ class TestPushJob(SimulatorCase):
         """Two pushes of one product at once (two commits in a row): the one
         whose snapshot missed the other's new level records retries."""
         self.stock(TEE, self.wh_nj.lot_stock_id, 30)
-        self.bindings[TEE]._push_inventory()
+        self.bindings[TEE]._job_push_inventory()
         levels = self.bindings[TEE].level_ids
         self.assertEqual(len(levels), 3)
         Level = type(self.env["shopify.inventory.level"])
@@ -78,14 +78,14 @@ class TestPushJob(SimulatorCase):
             patch.object(Level, "search", lambda self, *a, **kw: self.browse()),
             self.assertRaises(RetryableJobError),
         ):
-            self.bindings[TEE]._push_inventory()
+            self.bindings[TEE]._job_push_inventory()
         self.assertEqual(self.bindings[TEE].level_ids, levels)
         self.assertEqual(self.shopify(TEE, "New Jersey Warehouse"), 30)
 
     def test_a_batch_of_products_is_written_in_one_call(self):
         self.stock(TEE, self.wh_nj.lot_stock_id, 12)
         self.sim.clear_log()
-        summary = self.shop.binding_ids._push_inventory()
+        summary = self.shop.binding_ids._job_push_inventory()
         writes = self.writes()
         self.assertEqual(len(writes), 1)
         self.assertEqual(writes[0]["quantities"], 8 * 3)
@@ -95,24 +95,24 @@ class TestPushJob(SimulatorCase):
 
     def test_unchanged_total_pushes_nothing_new(self):
         self.stock(TEE, self.bin_b1, 20)
-        self.bindings[TEE]._push_inventory()
+        self.bindings[TEE]._job_push_inventory()
         self.sim.clear_log()
         # stock moves between the two sources of the Texas mapping
         self.stock(TEE, self.bin_b1, -8)
         self.stock(TEE, self.bin_b2, 8)
-        summary = self.bindings[TEE]._push_inventory()
+        summary = self.bindings[TEE]._job_push_inventory()
         self.assertEqual(self.writes(), [])
         self.assertIn("0 level(s) pushed, 3 unchanged", summary)
         self.assertEqual(self.shopify(TEE, "Texas Warehouse"), 20)
 
     def test_shopify_sale_between_pushes_is_not_overwritten(self):
         self.stock(TEE, self.wh_nj.lot_stock_id, 30)
-        self.bindings[TEE]._push_inventory()
+        self.bindings[TEE]._job_push_inventory()
         self.assertEqual(self.shopify(TEE, "New Jersey Warehouse"), 30)
         # a customer buys 2 in Shopify; Odoo has not seen the order yet
         self.sim.create_order(DEMO_DOMAIN, [(TEE, 2)], location="New Jersey Warehouse")
         self.stock(TEE, self.wh_nj.lot_stock_id, 10)  # a receipt in Odoo
-        self.bindings[TEE]._push_inventory()
+        self.bindings[TEE]._job_push_inventory()
         # 40 in Odoo, minus the 2 sold that Odoo will reserve on import
         self.assertEqual(self.shopify(TEE, "New Jersey Warehouse"), 38)
         level = self.bindings[TEE].level_ids.filtered(
@@ -123,7 +123,7 @@ class TestPushJob(SimulatorCase):
 
     def test_push_resolves_drift(self):
         self.stock(TEE, self.wh_nj.lot_stock_id, 30)
-        self.bindings[TEE]._push_inventory()
+        self.bindings[TEE]._job_push_inventory()
         # Shopify reports 45 (an edit in its admin): a drift, twice reported
         self.sim.set_available(DEMO_DOMAIN, TEE, "New Jersey Warehouse", 45)
         item = self.bindings[TEE].shopify_inventory_item_gid
@@ -135,23 +135,23 @@ class TestPushJob(SimulatorCase):
         self.assertEqual((len(drift), drift.state, drift.occurrences), (1, "open", 2))
         # the next push writes Odoo's figure and sees them agree
         self.stock(TEE, self.wh_nj.lot_stock_id, 1)
-        self.bindings[TEE]._push_inventory()
+        self.bindings[TEE]._job_push_inventory()
         self.assertEqual(self.shopify(TEE, "New Jersey Warehouse"), 31)
         self.assertEqual((drift.state, drift.resolved_by), ("resolved", "push"))
         self.assertTrue(drift.date_resolved)
 
     def test_manual_increase_in_shopify_is_overruled(self):
         self.stock(TEE, self.wh_nj.lot_stock_id, 30)
-        self.bindings[TEE]._push_inventory()
+        self.bindings[TEE]._job_push_inventory()
         self.sim.set_available(DEMO_DOMAIN, TEE, "New Jersey Warehouse", 500)
         self.stock(TEE, self.wh_nj.lot_stock_id, 1)
-        self.bindings[TEE]._push_inventory()
+        self.bindings[TEE]._job_push_inventory()
         self.assertEqual(self.shopify(TEE, "New Jersey Warehouse"), 31)
 
     def test_item_not_stocked_is_activated(self):
         self.unstock(TEE, "Texas Warehouse")
         self.stock(TEE, self.bin_b1, 9)
-        self.bindings[TEE]._push_inventory()
+        self.bindings[TEE]._job_push_inventory()
         self.assertEqual(self.shopify(TEE, "Texas Warehouse"), 9)
         level = self.bindings[TEE].level_ids.filtered(
             lambda lvl: lvl.shopify_location_id == self.loc_tx
@@ -162,13 +162,13 @@ class TestPushJob(SimulatorCase):
         self.stock(TEE, self.wh_nj.lot_stock_id, 30)
         self.sim.fail_next("503", count=50)
         with self.assertRaises(RetryableJobError):
-            self.bindings[TEE].with_context()._push_inventory()
+            self.bindings[TEE].with_context()._job_push_inventory()
         self.sim.clear_faults()
 
     def test_frozen_shop_writes_nothing(self):
         self.stock(TEE, self.wh_nj.lot_stock_id, 30)
         self.shop.sync_frozen = True
         self.sim.clear_log()
-        self.bindings[TEE]._push_inventory()
+        self.bindings[TEE]._job_push_inventory()
         self.assertEqual(self.sim.log, [])
         self.assertEqual(self.shopify(TEE, "New Jersey Warehouse"), 50)

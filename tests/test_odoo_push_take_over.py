@@ -33,7 +33,7 @@ class TestPushTakeOver(SimulatorCase):
         binding = self.bindings[sku]
         job_options = {**binding._push_job_options(refresh), **options}
         kwargs = {"refresh": True} if refresh else {}
-        job = binding.with_delay(**job_options)._push_inventory(**kwargs)
+        job = binding.with_delay(**job_options)._job_push_inventory(**kwargs)
         return self.env["queue.job"].search([("uuid", "=", job.uuid)])
 
     def perform(self, job_record):
@@ -70,7 +70,7 @@ class TestPushTakeOver(SimulatorCase):
 
     def test_a_direct_call_pushes_only_its_products(self):
         mug = self.pending(MUG)
-        self.bindings[TEE]._push_inventory()
+        self.bindings[TEE]._job_push_inventory()
         self.assertEqual(mug.state, PENDING)
         self.assertNotEqual(self.shopify(MUG, NJ), 8)
 

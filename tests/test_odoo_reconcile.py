@@ -145,7 +145,7 @@ class TestReconciliation(SimulatorCase):
         self.assertEqual(level.shopify_available, expected - 4)
         # the next change is written from the right figure: no false hold
         self.stock(TEE, self.wh_nj.lot_stock_id, -1)
-        self.bindings[TEE]._push_inventory()
+        self.bindings[TEE]._job_push_inventory()
         self.assertEqual(level.held_qty, 0)
         self.assertEqual(self.shopify(TEE, NJ), expected - 5)
         self.assertEqual(level.last_outcome, "applied")
@@ -165,14 +165,14 @@ class TestReconciliation(SimulatorCase):
         self.run_once()
         self.sim.set_available(DEMO_DOMAIN, TEE, NJ, 80)  # drift to correct
         Shop = type(self.shop)
-        poll = Shop._poll_orders
+        poll = Shop._job_poll_orders
 
         def poll_then_sell(shop, *args, **kwargs):
             result = poll(shop, *args, **kwargs)
             self.sim.create_order(DEMO_DOMAIN, [(TEE, 3)], location=NJ)
             return result
 
-        with patch.object(Shop, "_poll_orders", poll_then_sell):
+        with patch.object(Shop, "_job_poll_orders", poll_then_sell):
             run = self.run_once()
         expected = 10 + SKUS.index(TEE)
         self.assertEqual(self.shopify(TEE, NJ), expected - 3)

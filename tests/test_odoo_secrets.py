@@ -64,7 +64,7 @@ class TestSecrets(SimulatorCase):
         try:
             self.stock(TEE, self.wh_nj.lot_stock_id, 30)
             self.env.cr.flush()  # the push jobs are stored (queue_job rows)
-            self.bindings[TEE]._push_inventory()
+            self.bindings[TEE]._job_push_inventory()
             self.shop.action_push_all()
             self.shop._create_run()._job_run()
             self.shop.action_register_webhooks()
@@ -79,7 +79,7 @@ class TestSecrets(SimulatorCase):
             event = self.env["shopify.webhook.event"]._store(self.shop, headers, body)
             event._delay_process()
             event._process()
-            self.shop._poll_orders()
+            self.shop._job_poll_orders()
             self.shop._delay_poll_orders()
             # a wrong token: the error says so without repeating it
             self.shop.access_token = "shpat_WRONG-RECOGNISABLE-77aa"
@@ -118,7 +118,7 @@ class TestSecrets(SimulatorCase):
 
     def test_another_company_sees_nothing_of_the_shop(self):
         self.stock(TEE, self.wh_nj.lot_stock_id, 5)
-        self.bindings[TEE]._push_inventory()
+        self.bindings[TEE]._job_push_inventory()
         self.shop._create_run()._job_run()
         other = self.env["res.company"].create({"name": "Other Co"})
         user = new_test_user(

@@ -158,7 +158,7 @@ def test_a_push_never_takes_over_a_job_a_later_change_collapsed_into(registry):
     with transaction(registry) as env:
         # not due before 2099: the job runner of this process leaves it alone
         job = Job(
-            env["shopify.product.binding"]._push_inventory,
+            env["shopify.product.binding"]._job_push_inventory,
             identity_key=key,
             eta=datetime.datetime(2099, 1, 1),
         )
@@ -256,13 +256,13 @@ def test_order_import_leaves_the_levels_to_a_running_push(sim, registry):
                 env_import.flush_all()
                 # run below by the test, not by the runner of this process
                 env_import["queue.job"].search(
-                    [("id", ">", last_job), ("method_name", "=", "_push_inventory")]
+                    [("id", ">", last_job), ("method_name", "=", "_job_push_inventory")]
                 ).write({"eta": "2099-01-01 00:00:00"})
             # the import committed while the push still holds the levels
             assert settled_now is False, "left to a push"
         with transaction(registry) as env_job:
             jobs = env_job["queue.job"].search(
-                [("id", ">", last_job), ("method_name", "=", "_push_inventory")]
+                [("id", ">", last_job), ("method_name", "=", "_job_push_inventory")]
             )
             settle = jobs.filtered(lambda job: job.kwargs.get("settle"))
             assert len(settle) == 1

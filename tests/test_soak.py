@@ -24,12 +24,12 @@ BINDINGS = {7: "SOAK-01", 8: "SOAK-02"}
 LOCATIONS = (NJ, TX, TPL)
 
 
-def _job(state, method="_push_inventory", model="shopify.product.binding", **kw):
+def _job(state, method="_job_push_inventory", model="shopify.product.binding", **kw):
     row = {
         "uuid": kw.pop("uuid", f"u-{state}"),
         "model_name": model,
         "method_name": method,
-        "func_string": kw.pop("func_string", f"{model}(7,)._push_inventory()"),
+        "func_string": kw.pop("func_string", f"{model}(7,)._job_push_inventory()"),
         "state": state,
         "date_done": kw.pop("date_done", False),
         "result": kw.pop("result", False),
@@ -87,7 +87,7 @@ def test_rule_reads_jobs_as_in_flight():
         assert _excused([_job(state)]), state
     # a batch names all its bindings
     batch = _job(
-        "enqueued", func_string="shopify.product.binding(7, 8)._push_inventory()"
+        "enqueued", func_string="shopify.product.binding(7, 8)._job_push_inventory()"
     )
     assert {sku for sku, _loc in _excused([batch])} == {"SOAK-01", "SOAK-02"}
     # taken over (marked done when the taker's transaction began): in flight
@@ -95,14 +95,14 @@ def test_rule_reads_jobs_as_in_flight():
     taken = _job(
         "done",
         uuid="taken",
-        func_string="shopify.product.binding(8,)._push_inventory()",
+        func_string="shopify.product.binding(8,)._job_push_inventory()",
         date_done="2026-12-02 09:59:00",
         result="Pushed by job taker",
     )
     taker = _job(
         "started",
         uuid="taker",
-        func_string="shopify.product.binding(7,)._push_inventory()",
+        func_string="shopify.product.binding(7,)._job_push_inventory()",
     )
     assert ("SOAK-02", TX) in _excused([taken, taker])
     finished = dict(taker, state="done", date_done="2026-12-02 09:59:30")
@@ -131,8 +131,8 @@ def test_rule_excuses_an_unapplied_order_only_while_its_import_runs():
     poll = _job(
         "enqueued",
         model="shopify.shop",
-        method="_poll_orders",
-        func_string="shopify.shop(1,)._poll_orders()",
+        method="_job_poll_orders",
+        func_string="shopify.shop(1,)._job_poll_orders()",
     )
     assert _excused([poll], {mine, other}, order_keys) == {mine, other}
 

@@ -652,7 +652,7 @@ class SaleOrder(models.Model):
     def _synco_refresh_levels(self, locations):
         """Read Shopify's levels of the order's products there, then push."""
         if self._synco_settle_levels({"forget": locations.ids}, locations):
-            self._synco_order_bindings()._synco_enqueue(refresh=True)
+            self._synco_order_bindings()._delay_push_inventory(refresh=True)
 
     @api.model
     def _synco_shopify_pricelist(self, shop, data):

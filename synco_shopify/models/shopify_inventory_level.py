@@ -130,7 +130,7 @@ class ShopifyInventoryLevel(models.Model):
         ):
             self._synco_settle(settle)
             return True
-        bindings._synco_delay_settle(settle, description)
+        bindings._delay_settle(settle, description)
         return False
 
     def _synco_settle(self, settle):

@@ -142,10 +142,11 @@ class ShopifyProductBinding(models.Model):
         precommit = self.env.cr.precommit
         if PRECOMMIT_KEY not in precommit.data:
             precommit.data[PRECOMMIT_KEY] = {"pairs": set(), "config": []}
-            precommit.add(self.sudo()._synco_enqueue_pushes)
+            precommit.add(self.sudo()._delay_changed_pushes)
         return precommit.data[PRECOMMIT_KEY]
 
-    def _synco_enqueue_pushes(self):
+    def _delay_changed_pushes(self):
+        """Precommit: enqueue the pushes of what this transaction changed."""
         data = self.env.cr.precommit.data.pop(PRECOMMIT_KEY, None)
         params = self.env["ir.config_parameter"].sudo()
         if not data or params.get_param("synco_shopify.push_paused"):
@@ -159,7 +160,7 @@ class ShopifyProductBinding(models.Model):
             if products is not None:
                 domain.append(("product_id", "in", list(products)))
             configured |= self.search(domain)
-        (bindings | configured)._synco_enqueue()
+        (bindings | configured)._delay_push_inventory()
         if configured:
             self._synco_notify_config_pushes(configured)
 
@@ -210,7 +211,7 @@ class ShopifyProductBinding(models.Model):
             ("shop_id.policy_inventory", "=", "odoo_to_shopify"),
         ]
 
-    def _synco_enqueue(self, refresh=False):
+    def _delay_push_inventory(self, refresh=False):
         """Enqueue the pushes of these bindings, per shop: one job per product,
         or above the batch threshold one job per 250 levels.
 
@@ -260,11 +261,11 @@ class ShopifyProductBinding(models.Model):
     def _delay_push(self, refresh=False):
         """Enqueue the push of this product to its shop; collapses while pending."""
         self.ensure_one()
-        return self.with_delay(**self._push_job_options(refresh))._push_inventory(
+        return self.with_delay(**self._push_job_options(refresh))._job_push_inventory(
             **_refresh_kwargs(refresh)
         )
 
-    def _synco_delay_settle(self, settle, description):
+    def _delay_settle(self, settle, description):
         """Enqueue a push of these bindings (of one shop) that first settles
         their levels (see ``shopify.inventory.level._synco_settle``).
 
@@ -277,7 +278,7 @@ class ShopifyProductBinding(models.Model):
         shop.ensure_one()
         return bindings.with_delay(
             channel=shop._job_channel(), description=description
-        )._push_inventory(settle=settle)
+        )._job_push_inventory(settle=settle)
 
     def _delay_pushes(self, refresh=False):
         """Enqueue one push per binding, unless one will run after our commit.
@@ -308,13 +309,13 @@ class ShopifyProductBinding(models.Model):
             # queue_job__no_delay runs the jobs at once, and trap_jobs()
             # replaces delay.Job to record them: with_delay handles both
             for bindings, options in jobs:
-                bindings.with_delay(**options)._push_inventory(**kwargs)
+                bindings.with_delay(**options)._job_push_inventory(**kwargs)
             return
         pending = self._lock_pending_pushes(
             [options["identity_key"] for _bindings, options in jobs]
         )
         new = [
-            Job(bindings._push_inventory, kwargs=kwargs, **options)
+            Job(bindings._job_push_inventory, kwargs=kwargs, **options)
             for bindings, options in jobs
             if options["identity_key"] not in pending
         ]
@@ -375,7 +376,7 @@ class ShopifyProductBinding(models.Model):
         }
 
     # --------------------------------------------------------------------- job
-    def _push_inventory(self, refresh=False, settle=None):
+    def _job_push_inventory(self, refresh=False, settle=None):
         """Job: bring every mapped Shopify location of the shop to Odoo's figure.
 
         For one product or a batch of one shop's products: recomputes their
@@ -465,7 +466,7 @@ class ShopifyProductBinding(models.Model):
             SQL(
                 "SELECT id FROM queue_job "
                 "WHERE channel = %s AND state = %s AND uuid != %s "
-                "AND model_name = %s AND method_name = '_push_inventory' "
+                "AND model_name = %s AND method_name = '_job_push_inventory' "
                 "AND (identity_key LIKE %s OR identity_key LIKE %s) "
                 "AND (eta IS NULL OR eta <= now() at time zone 'utc') "
                 "ORDER BY id DESC LIMIT %s",

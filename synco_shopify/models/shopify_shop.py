@@ -1,44 +1,51 @@
 # Copyright 2026 Synco
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import contextlib
-import logging
-import re
-from dataclasses import dataclass, field
+"""The Shopify shop: the backend record, its configuration and its buttons.
 
-import psycopg2
+Every field of ``shopify.shop`` is defined here.  What a shop does lives in
+the AbstractModels it inherits, one file each, named after the concern
+(``shopify.inventory.push`` in ``shopify_inventory_push.py``, and so on).
+"""
+
+import contextlib
+import re
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, mute_logger
 
-from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.base.models.res_partner import _tz_get
 
 from ..lib.shopify import (
     DEFAULT_API_VERSION,
     MIN_API_VERSION,
     CostThrottle,
-    Outcome,
-    QuantityChange,
     ShopifyClient,
     ShopifyError,
-    ShopifyRetryableError,
-    ShopifyUserErrors,
     api_version_problem,
-    to_gid,
 )
-from .locking import lock_rows
 from .shopify_throttle_state import STORE_PARAM, DatabaseThrottleStore
 
-_logger = logging.getLogger(__name__)
-
 SHOP_DOMAIN_RE = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
-# a held sale triggers an order poll this much later: Shopify's order search
-# lags a little behind its inventory
-HELD_POLL_DELAY = 60
+# shop fields the mapping's reservation index reads
+RESERVATION_INDEX_FIELDS = {"active", "reserve_counted_stock_only"}
 
 
 class ShopifyShop(models.Model):
     _name = "shopify.shop"
+    _inherit = [
+        "mail.thread",
+        "mail.activity.mixin",
+        "shopify.catalog.import",
+        "shopify.inventory.push",
+        "shopify.order.poll",
+        "shopify.order.routing",
+        "shopify.webhook.subscription",
+        "shopify.level.check",
+        "shopify.reconciliation.schedule",
+        "shopify.migration",
+        "shopify.monitoring",
+        "shopify.digest.schedule",
+    ]
     _description = "Shopify Shop"
     _order = "name, id"
     _check_company_auto = True
@@ -135,6 +142,239 @@ class ShopifyShop(models.Model):
     mapping_count = fields.Integer(compute="_compute_counts")
     binding_count = fields.Integer(compute="_compute_counts")
 
+    # orders and webhooks
+    webhook_base_url = fields.Char(
+        string="Webhook Base URL",
+        help="Public address Shopify calls back, e.g. https://odoo.example.com. "
+        "Empty: the database's web.base.url.",
+    )
+    default_warehouse_id = fields.Many2one(
+        "stock.warehouse",
+        check_company=True,
+        help="Ships the orders no routing rule takes.",
+    )
+    order_route_ids = fields.One2many(
+        "shopify.order.route", "shop_id", string="Order Routing Rules"
+    )
+    correct_drift_on_webhook = fields.Boolean(
+        help="When Shopify reports a level that differs from Odoo's figure, "
+        "push Odoo's figure back at once (otherwise the drift is only recorded).",
+    )
+    orders_polled_until = fields.Datetime(
+        copy=False,
+        readonly=True,
+        help="Orders updated before this moment have been polled.",
+    )
+    webhook_secret_previous = fields.Char(
+        string="Previous Webhook Secret",
+        groups="synco_shopify.group_shopify_manager",
+        copy=False,
+        help="Set when the webhook secret changes: signatures made with it are "
+        "still accepted until the end of the grace period.",
+    )
+    webhook_secret_previous_until = fields.Datetime(
+        string="Previous Secret Accepted Until", copy=False
+    )
+    webhook_previous_secret_hits = fields.Integer(
+        string="Webhooks Signed With the Previous Secret",
+        readonly=True,
+        copy=False,
+        help="Deliveries accepted under the previous secret: when it stops "
+        "growing, Shopify signs with the new one everywhere.",
+    )
+    fulfillment_notify_customer = fields.Boolean(
+        string="Notify Customers of Shipments",
+        default=True,
+        help="Fulfilments sent to Shopify when a delivery is validated ask "
+        "Shopify to e-mail the customer (with the tracking number).",
+    )
+    webhook_event_count = fields.Integer(compute="_compute_order_counts")
+    shopify_order_count = fields.Integer(compute="_compute_order_counts")
+
+    # reservation
+    reserve_counted_stock_only = fields.Boolean(
+        string="Never Pick Excluded Zones",
+        default=True,
+        help="No reservation out of a mapped location takes stock from the "
+        "zones its mappings exclude (quarantine, safety reserve): B2B and "
+        "manual deliveries and internal transfers included. A move from the "
+        "zone itself is still reserved there. Shopify orders never pick "
+        "excluded zones, whatever this setting.",
+    )
+
+    # reconciliation
+    tz = fields.Selection(
+        _tz_get,
+        string="Timezone",
+        default=lambda self: self.env.user.tz or "UTC",
+        help="The shop's timezone: the reconciliation hour is read in it.",
+    )
+    reconcile_enabled = fields.Boolean(string="Daily Reconciliation", default=True)
+    reconcile_hour = fields.Float(
+        string="Reconciliation Time",
+        default=2.0,
+        help="Local time of the daily full reconciliation (02:00 by default).",
+    )
+    last_reconcile_date = fields.Date(
+        compute="_compute_last_reconcile_date",
+        help="Local date of the last scheduled run.",
+    )
+    drift_alert_percent = fields.Float(
+        string="Drift Alert (%)",
+        default=20.0,
+        help="A run in which more levels than this had drifted raises an alert.",
+    )
+    alert_user_id = fields.Many2one(
+        "res.users",
+        string="Alert Responsible",
+        help="Gets an activity on every alert (failed run, negative stock in "
+        "Shopify, drift above the limit).",
+    )
+    reconciliation_ids = fields.One2many("shopify.reconciliation", "shop_id")
+    reconciliation_count = fields.Integer(compute="_compute_reconciliation_count")
+    migration_state = fields.Selection(
+        [
+            ("none", "Not migrating"),
+            ("frozen", "1. Frozen, Shopify snapshotted"),
+            ("dry_run", "2. Draft mappings dry-run"),
+            ("activated", "3. Activated and reconciled"),
+        ],
+        default="none",
+        required=True,
+        copy=False,
+        tracking=True,
+    )
+    reconcile_keep_days = fields.Integer(
+        string="Keep In-Sync Lines (days)",
+        default=7,
+        help="Lines of levels a reconciliation found in sync are deleted after "
+        "this many days; drifted, written and failed lines and the counts per "
+        "location are kept. 0 keeps everything.",
+    )
+    buffer_usage_keep_weeks = fields.Integer(
+        string="Keep Buffer Usage (weeks)",
+        default=8,
+        help="Daily buffer usage snapshots older than this many weeks are "
+        "deleted. 0 keeps everything.",
+    )
+
+    # monitoring and digest
+    velocity_days = fields.Integer(
+        string="Velocity Window (days)",
+        default=28,
+        help="Sales velocity is the units delivered to customers from a "
+        "mapping's counted locations over this many days, per day.",
+    )
+    high_velocity_threshold = fields.Float(
+        string="High Velocity (units/day)",
+        default=50.0,
+        help="A product selling at least this many units a day at a mapping "
+        "is watched for drift (the guide's example: 50 a day).",
+    )
+    velocity_drift_percent = fields.Float(
+        string="High-Velocity Drift Alert (%)",
+        default=20.0,
+        help="|Shopify − Odoo| / max(Odoo, 1) above this, on a high-velocity "
+        "product, alerts at once (the guide: 20 %).",
+    )
+    webhook_silence_hours = fields.Integer(
+        string="Webhook Silence Alert (hours)",
+        default=24,
+        help="No webhook received for this long while the order poll keeps "
+        "importing orders alerts at once: webhooks are lost or unregistered.",
+    )
+    last_webhook_date = fields.Datetime(
+        string="Last Webhook", compute="_compute_last_webhook_date"
+    )
+    value_gap_alert_percent = fields.Float(
+        string="Value Gap Alert (%)",
+        default=2.0,
+        help="The weekly check flags an inventory value gap between Odoo and "
+        "Shopify above this (the guide: a gap growing beyond 1-2 % is "
+        "systematic drift).",
+    )
+    digest_enabled = fields.Boolean(string="Weekly Digest", default=True)
+    digest_weekday = fields.Selection(
+        [
+            ("0", "Monday"),
+            ("1", "Tuesday"),
+            ("2", "Wednesday"),
+            ("3", "Thursday"),
+            ("4", "Friday"),
+            ("5", "Saturday"),
+            ("6", "Sunday"),
+        ],
+        string="Digest Day",
+        default="0",
+        required=True,
+        help="Local day of the weekly checks and digest (Monday by default).",
+    )
+    digest_hour = fields.Float(
+        string="Digest Time",
+        default=8.0,
+        help="Local time of the weekly checks and digest (08:00 by default).",
+    )
+    last_digest_date = fields.Date(
+        readonly=True, copy=False, help="Local date of the last scheduled digest."
+    )
+    digest_partner_ids = fields.Many2many(
+        "res.partner",
+        "shopify_shop_digest_partner_rel",
+        string="Digest Recipients",
+        help="Receive the weekly digest by e-mail.",
+    )
+    slack_webhook_url = fields.Char(
+        string="Slack Webhook URL",
+        groups="synco_shopify.group_shopify_manager",
+        copy=False,
+        help="A Slack incoming-webhook URL (https://hooks.slack.com/services/"
+        "...): the weekly digest is posted there too.",
+    )
+    digest_ids = fields.One2many("shopify.digest", "shop_id")
+    alert_ids = fields.One2many("shopify.alert", "shop_id")
+    alert_immediate_count = fields.Integer(
+        string="Open Immediate Alerts", compute="_compute_alert_counts"
+    )
+    alert_weekly_count = fields.Integer(
+        string="Open Weekly Findings", compute="_compute_alert_counts"
+    )
+
+    last_reconciliation_id = fields.Many2one(
+        "shopify.reconciliation", compute="_compute_overview"
+    )
+    last_reconciliation_date = fields.Datetime(compute="_compute_overview")
+    last_reconciliation_drift = fields.Float(
+        string="Last Drift (%)", compute="_compute_overview", digits=(16, 1)
+    )
+    last_reconciliation_state = fields.Char(compute="_compute_overview")
+    failed_job_count = fields.Integer(string="Failed Jobs", compute="_compute_overview")
+    push_last_hour_count = fields.Integer(
+        string="Pushes (last hour)", compute="_compute_overview"
+    )
+
+    # stock no mapping counts (see shopify_shop_uncounted.py)
+    uncounted_qty = fields.Float(
+        string="Uncounted Units",
+        compute="_compute_uncounted",
+        digits="Product Unit",
+        help="Free units in the warehouses of the active mappings that no "
+        "active mapping counts, excluded locations apart.",
+    )
+    uncounted_product_count = fields.Integer(
+        string="Uncounted Products", compute="_compute_uncounted"
+    )
+    uncounted_location_ids = fields.Many2many(
+        "stock.location",
+        string="Uncounted Locations",
+        compute="_compute_uncounted",
+    )
+    uncounted_receipt_location_ids = fields.Many2many(
+        "stock.location",
+        string="Uncounted Receipt Destinations",
+        compute="_compute_uncounted",
+    )
+    uncounted_warning = fields.Text(compute="_compute_uncounted")
+
     _shop_domain_uniq = models.Constraint(
         "UNIQUE (shop_domain)", "A Shopify shop can only be configured once."
     )
@@ -197,6 +437,12 @@ class ShopifyShop(models.Model):
                     )
                 )
 
+    @api.constrains("reconcile_hour")
+    def _check_reconcile_hour(self):
+        for shop in self:
+            if not 0 <= shop.reconcile_hour < 24:
+                raise UserError(self.env._("The reconciliation time must be 0-24 h."))
+
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
@@ -207,7 +453,12 @@ class ShopifyShop(models.Model):
     def write(self, vals):
         if vals.get("shop_domain"):
             vals["shop_domain"] = vals["shop_domain"].strip().lower()
-        return super().write(vals)
+        if vals.get("webhook_secret") and "webhook_secret_previous" not in vals:
+            self._synco_keep_previous_secret(vals["webhook_secret"])
+        res = super().write(vals)
+        if RESERVATION_INDEX_FIELDS & set(vals):
+            self.env["shopify.location.mapping"]._invalidate_location_index()
+        return res
 
     def action_freeze(self):
         self.sync_frozen = True
@@ -237,6 +488,33 @@ class ShopifyShop(models.Model):
     def action_view_bindings(self):
         return self._open_related(
             "shopify.product.binding", self.env._("Product Bindings")
+        )
+
+    def action_view_webhook_events(self):
+        return self._open_related("shopify.webhook.event", self.env._("Webhook Events"))
+
+    def action_view_shopify_orders(self):
+        action = self._open_related("sale.order", self.env._("Shopify Orders"))
+        action["domain"] = [("shopify_shop_id", "=", self.id)]
+        action["context"] = {}
+        return action
+
+    def action_test_connection(self):
+        self.ensure_one()
+        with self._user_api_errors():
+            info = self._get_client().shop_info()
+        throttle = info["throttle"]
+        return self._notify(
+            self.env._("Connected to %(name)s", name=info["name"]),
+            self.env._(
+                "%(domain)s, API %(version)s, currency %(currency)s; query "
+                "budget %(max)s points restoring %(rate)s/s.",
+                domain=info["myshopify_domain"],
+                version=info["api_version"],
+                currency=info["currency"],
+                max=throttle["maximum_available"],
+                rate=throttle["restore_rate"],
+            ),
         )
 
     # ------------------------------------------------------------ connection
@@ -285,147 +563,6 @@ class ShopifyShop(models.Model):
     def _job_channel(self):
         return f"root.synco_shopify.shop_{self.id}"
 
-    def action_test_connection(self):
-        self.ensure_one()
-        with self._user_api_errors():
-            info = self._get_client().shop_info()
-        throttle = info["throttle"]
-        return self._notify(
-            self.env._("Connected to %(name)s", name=info["name"]),
-            self.env._(
-                "%(domain)s, API %(version)s, currency %(currency)s; query "
-                "budget %(max)s points restoring %(rate)s/s.",
-                domain=info["myshopify_domain"],
-                version=info["api_version"],
-                currency=info["currency"],
-                max=throttle["maximum_available"],
-                rate=throttle["restore_rate"],
-            ),
-        )
-
-    def action_import_locations(self):
-        """Create or update the shop's Shopify locations (never deletes)."""
-        self.ensure_one()
-        with self._user_api_errors():
-            nodes = list(self._get_client().iter_locations(include_inactive=True))
-        Location = self.env["shopify.location"].with_context(active_test=False)
-        existing = {
-            loc.shopify_gid: loc
-            for loc in self.with_context(active_test=False).location_ids
-        }
-        created = 0
-        for node in nodes:
-            address = node.get("address") or {}
-            vals = {
-                "name": node["name"],
-                "shopify_active": node.get("isActive", True),
-                "fulfills_online_orders": node.get("fulfillsOnlineOrders", False),
-                "address": ", ".join(
-                    p for p in (address.get("address1"), address.get("city")) if p
-                ),
-                "country_code": address.get("countryCode"),
-                "province_code": address.get("provinceCode"),
-                "zip": address.get("zip"),
-            }
-            if node["id"] in existing:
-                existing[node["id"]].write(vals)
-            else:
-                Location.create({**vals, "shop_id": self.id, "shopify_gid": node["id"]})
-                created += 1
-        return self._notify(
-            self.env._("Locations imported"),
-            self.env._(
-                "%(count)s locations read, %(created)s new.",
-                count=len(nodes),
-                created=created,
-            ),
-        )
-
-    def action_bind_products(self):
-        """Bind Odoo variants to Shopify variants with the same SKU."""
-        self.ensure_one()
-        products = self.env["product.product"].search(
-            [
-                ("default_code", "!=", False),
-                ("is_storable", "=", True),
-                ("company_id", "in", (False, self.company_id.id)),
-            ]
-        )
-        by_sku = {p.default_code: p for p in products}
-        with self._user_api_errors():
-            found = self._get_client().find_variants_by_sku(list(by_sku))
-        Binding = self.env["shopify.product.binding"].with_context(active_test=False)
-        bound = {
-            b.product_id: b for b in self.with_context(active_test=False).binding_ids
-        }
-        created = 0
-        for sku, variant in found.items():
-            product = by_sku.get(sku)
-            if not product:
-                continue
-            vals = {
-                "sku": sku,
-                "shopify_variant_gid": variant["variant_id"],
-                "shopify_inventory_item_gid": variant["inventory_item_id"],
-            }
-            if product in bound:
-                bound[product].write(vals)
-            else:
-                Binding.create({**vals, "shop_id": self.id, "product_id": product.id})
-                created += 1
-        return self._notify(
-            self.env._("Products bound"),
-            self.env._(
-                "%(found)s of %(asked)s SKUs found in Shopify, %(created)s new "
-                "bindings.",
-                found=len(found),
-                asked=len(by_sku),
-                created=created,
-            ),
-        )
-
-    def action_push_all(self):
-        """Enqueue a push of every bound product, reading Shopify's levels first.
-
-        After Shopify changed outside Odoo (a manual edit in its admin, a
-        restored backup) our memory of its levels is wrong: the pushes read
-        them rather than skip what we believe is there.
-        """
-        self.ensure_one()
-        if self.sync_frozen:
-            raise UserError(self.env._("The shop is frozen: resume it first."))
-        count = self.binding_ids.filtered("active")._synco_enqueue(refresh=True)
-        return self._notify(
-            self.env._("Pushes enqueued"),
-            self.env._(
-                "%(count)s products will be read from Shopify and pushed.",
-                count=count,
-            ),
-        )
-
-    def _synco_pushed_mappings(self):
-        """The mappings whose Shopify locations a push writes.
-
-        The active ones, and the paused ones whose location no active mapping
-        feeds: a paused mapping takes its location out of sale (0) rather
-        than leave a figure nobody keeps true.
-        """
-        self.ensure_one()
-        active = self.mapping_ids.filtered(lambda m: m.state == "active")
-        paused = self.mapping_ids.filtered(
-            lambda m: (
-                m.state == "paused"
-                and m.shopify_location_id not in active.shopify_location_id
-            )
-        )
-        # one paused mapping per location is enough to write its 0
-        seen = set()
-        for mapping in paused:
-            if mapping.shopify_location_id in seen:
-                paused -= mapping
-            seen.add(mapping.shopify_location_id)
-        return active | paused
-
     def _notify(self, title, message, kind="success"):
         return {
             "type": "ir.actions.client",
@@ -438,330 +575,6 @@ class ShopifyShop(models.Model):
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
-
-    # ---------------------------------------------------------------- pushing
-    def _push_levels(
-        self,
-        targets,
-        reason="correction",
-        known=None,
-        client=None,
-        refresh=False,
-        evidence=True,
-        observe=True,
-        settle=None,
-    ):
-        """Write Odoo's figures to Shopify, compare-and-set, 250 per call (or
-        as one bulk operation from the shop's ``bulk_write_threshold`` levels).
-
-        :param targets: {binding: {shopify.location: Odoo's figure}}
-        :param known: {(binding, shopify.location): Shopify's current value,
-            None when not stocked} when the caller has just read them
-            (reconciliation), so they are not read again
-        :param client: the caller's client, so its statistics add up
-        :param refresh: read every level first instead of trusting the
-            value we last wrote (*Push All*)
-        :param evidence: whether a drop in the ``known`` values may be a
-            Shopify sale Odoo hasn't seen
-        :param observe: tell drift and alerts what the push saw and left (a
-            reconciliation tells them itself, as its own)
-        :param settle: applied to the levels once locked (see
-            ``shopify.inventory.level._synco_settle``)
-        :return: a :class:`PushResult`
-
-        Levels Shopify already holds (per our last confirmed write or read)
-        are skipped; levels never seen are read first, so even the first
-        write is a compare-and-set.  Units Shopify sold that Odoo has not
-        imported yet are *held*: a compare-and-set conflict (or a read)
-        showing Shopify's level below our last write keeps them out of this
-        push and of every later one, until the order is imported (or a poll
-        shows there is none), and triggers an order poll at once.  Units
-        that appeared in Shopify are ignored: Odoo owns quantities.
-        """
-        self.ensure_one()
-        result = PushResult()
-        if not targets:
-            return result
-        levels = self._prepare_levels(targets)
-        if settle:
-            self.env["shopify.inventory.level"].union(*levels.values())._synco_settle(
-                settle
-            )
-        holding = self._synco_holds_sales()
-        seen = {}  # {(binding, location): Shopify's value, as read}
-        for (binding, location), value in (known or {}).items():
-            if value is not None:
-                seen[binding, location] = value
-                result.held += levels[binding, location]._synco_absorb(
-                    value, evidence=holding and evidence
-                )
-        client = client or self._get_client()
-        try:
-            result.held += self._read_levels(
-                client, targets, levels, skip=known or {}, refresh=refresh, seen=seen
-            )
-            pending = {}
-            for binding, per_location in targets.items():
-                for location, quantity in per_location.items():
-                    level = levels[binding, location]
-                    level.expected_qty = quantity
-                    target = level._synco_target(quantity)
-                    if level.shopify_known and level.shopify_available == target:
-                        result.unchanged += 1
-                        result.outcomes[binding, location] = (
-                            ("held", level._synco_held_message())
-                            if target < quantity
-                            else ("unchanged", None)
-                        )
-                        continue
-                    key = (
-                        to_gid("InventoryItem", binding.shopify_inventory_item_gid),
-                        to_gid("Location", location.shopify_gid),
-                    )
-                    pending[key] = (binding, location, level, target)
-            if pending:
-                self._write_levels(client, pending, reason, holding, result)
-        except ShopifyRetryableError as exc:
-            raise RetryableJobError(
-                str(exc), seconds=int(getattr(exc, "retry_after", 0) or 30)
-            ) from exc
-        if observe:
-            self._synco_observe_levels(targets, levels, seen)
-        if result.held:
-            self._synco_sales_not_imported(result.held)
-        return result
-
-    def _synco_observe_levels(self, targets, levels, seen=None):
-        """Tell drift and alerts what the push saw and left.
-
-        Shopify's figure is the value it holds after the push (for a write
-        that failed, the one it held before); Odoo's is the figure pushed,
-        held sales taken out.  Agreement resolves open drift; the values
-        ``seen`` when read ({(binding, location): value}) are checked for
-        negative levels, what the push leaves for oversell risk.
-        """
-        observations = []
-        for binding, per_location in targets.items():
-            for location, quantity in per_location.items():
-                level = levels[binding, location]
-                if level.shopify_known:
-                    observations.append(
-                        (
-                            binding,
-                            location,
-                            level._synco_target(quantity),
-                            level.shopify_available,
-                        )
-                    )
-        self.env["shopify.drift"].sudo()._synco_observe(self, observations, "push")
-        self.env["shopify.alert"]._synco_check_levels(
-            self,
-            read={key: (None, value) for key, value in (seen or {}).items()},
-            left={(b, loc): (odoo, shopify) for b, loc, odoo, shopify in observations},
-        )
-
-    def _prepare_levels(self, targets):
-        """{(binding, shopify.location): level} for the targets, created when
-        missing and locked for the rest of the transaction."""
-        Level = self.env["shopify.inventory.level"].sudo()
-        bindings = self.env["shopify.product.binding"].union(*targets)
-        levels = {
-            (lvl.binding_id, lvl.shopify_location_id): lvl
-            for lvl in Level.search([("binding_id", "in", bindings.ids)])
-        }
-        missing = [
-            {"binding_id": b.id, "shopify_location_id": loc.id}
-            for b, per_location in targets.items()
-            for loc in per_location
-            if (b, loc) not in levels
-        ]
-        try:
-            with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
-                created = Level.create(missing)
-        except psycopg2.errors.UniqueViolation as exc:
-            # Another push of the same product, started before this one's
-            # snapshot could see its commit (two stock commits in a row: the
-            # first job was already running), created them: run again on
-            # fresh data rather than fail the job.
-            raise RetryableJobError(
-                "Levels created by a concurrent push; retrying.", seconds=1
-            ) from exc
-        for lvl in created:
-            levels[lvl.binding_id, lvl.shopify_location_id] = lvl
-        self._lock_levels(Level.union(*levels.values()))
-        return levels
-
-    def _write_levels(self, client, pending, reason, holding, result):
-        """Send the pending levels, compare-and-set, and record each outcome.
-
-        :param pending: {(item gid, location gid): (binding, location, level,
-            target)}
-        """
-        changes = [
-            QuantityChange(
-                item,
-                loc,
-                target,
-                lvl.shopify_available if lvl.shopify_known else None,
-            )
-            for (item, loc), (_b, _l, lvl, target) in pending.items()
-        ]
-        sold = {}  # (item, location) → units Shopify sold meanwhile
-
-        def on_stale(change, current):
-            if current == change.quantity:
-                # Shopify already shows the figure: most likely our own write
-                # whose transaction died with its worker (a server killed
-                # mid-push), not a sale: nothing to write, nothing to hold
-                return None
-            if change.change_from is not None and current < change.change_from:
-                key = (change.inventory_item_id, change.location_id)
-                sold[key] = sold.get(key, 0) + change.change_from - current
-            return _keep_shopify_sales(change, current)
-
-        bindings = self.env["shopify.product.binding"].union(
-            *(binding for binding, _l, _lvl, _t in pending.values())
-        )
-        write = client.set_available
-        if 0 < self.bulk_write_threshold <= len(changes):
-            write = client.set_available_bulk
-        outcome = write(
-            changes,
-            reason=reason,
-            reference_uri=self._reference_uri(bindings),
-            on_stale=on_stale,
-        )
-        result.bulk_operations += outcome.bulk_operations
-        result.calls += outcome.calls
-        result.cost += outcome.actual_cost
-        now = fields.Datetime.now()
-        for item in outcome.outcomes:
-            key = (
-                to_gid("InventoryItem", item.change.inventory_item_id),
-                to_gid("Location", item.change.location_id),
-            )
-            binding, location, level, _target = pending[key]
-            vals = {
-                "last_push_date": now,
-                "last_outcome": item.status,
-                "last_message": item.message or False,
-            }
-            if holding and sold.get(key):
-                vals.update(level._synco_hold_vals(sold[key]))
-                result.held += sold[key]
-            if item.ok:
-                vals.update(shopify_available=item.quantity, shopify_known=True)
-                result.pushed += 1
-            elif item.status == Outcome.NOT_STOCKED:
-                vals.update(self._activate(client, item.change, level))
-                result.pushed += vals["last_outcome"] == "activated"
-                result.failed += vals["last_outcome"] != "activated"
-            elif item.status == Outcome.DROPPED:
-                vals["last_outcome"] = "unchanged"
-                if item.current is not None:
-                    vals.update(shopify_available=item.current, shopify_known=True)
-            else:
-                result.failed += 1
-            level.write(vals)
-            result.outcomes[binding, location] = (
-                vals["last_outcome"],
-                vals["last_message"] or None,
-            )
-
-    def _synco_holds_sales(self):
-        """Whether Shopify sales are held until their order is imported.
-
-        Only for a shop whose orders Odoo imports: otherwise no order would
-        ever release them.
-        """
-        self.ensure_one()
-        return self.policy_reservation == "shopify_triggers_odoo"
-
-    def _synco_sales_not_imported(self, units):
-        """Shopify sold units Odoo has no order for: fetch the orders now.
-
-        The poll waits a little (Shopify's order search lags behind its
-        inventory) rather than the 15 minutes of the scheduled one.
-        """
-        _logger.info(
-            "%s: %s unit(s) sold in Shopify without an order in Odoo; held, "
-            "order poll enqueued",
-            self.shop_domain,
-            units,
-        )
-        self._delay_poll_orders(eta=HELD_POLL_DELAY)
-
-    def _lock_levels(self, levels):
-        """One push of a level at a time, each on data fresher than the last.
-
-        Two pushes of one product can overlap: a job runs, a stock change
-        enqueues another, the second worker starts it.  The later one,
-        holding our last write as it was before the earlier one committed,
-        would take the earlier write for a Shopify sale and subtract it
-        again (Odoo 6, Shopify 2).  Locking the levels stops it before any
-        call to Shopify: lock not available while the earlier one runs, a
-        serialization failure once it committed over our snapshot; queue_job
-        retries both, on fresh data.
-        """
-        if not levels:
-            return
-        lock_rows(
-            self.env.cr,
-            "shopify_inventory_level",
-            SQL("id IN %s", tuple(levels.ids)),
-            "Levels pushed by a concurrent job; pushing again on fresh data.",
-        )
-
-    def _read_levels(self, client, targets, levels, skip=(), refresh=False, seen=None):
-        """Read the levels never seen (with ``refresh``, all of them).
-
-        :param seen: a dict filled with {(binding, location): value read}
-        :return: the units newly held (sales seen in a read)
-        """
-        wanted = [
-            (b, loc)
-            for b, per_location in targets.items()
-            for loc in per_location
-            if (refresh or not levels[b, loc].shopify_known) and (b, loc) not in skip
-        ]
-        if not wanted:
-            return 0
-        current = client.read_available(
-            list({b.shopify_inventory_item_gid for b, _loc in wanted}),
-            list({loc.shopify_gid for _b, loc in wanted}),
-        )
-        held = 0
-        evidence = self._synco_holds_sales()
-        for binding, location in wanted:
-            value = current.get(
-                (binding.shopify_inventory_item_gid, location.shopify_gid)
-            )
-            if value is not None:
-                if seen is not None:
-                    seen[binding, location] = value
-                held += levels[binding, location]._synco_absorb(value, evidence)
-        return held
-
-    def _activate(self, client, change, level):
-        """The mapping says the item belongs here: stock it, with Odoo's figure."""
-        try:
-            client.activate(
-                change.inventory_item_id, change.location_id, available=change.quantity
-            )
-        except ShopifyUserErrors as exc:
-            return {"last_outcome": "not_stocked", "last_message": str(exc)[:250]}
-        return {
-            "last_outcome": "activated",
-            "shopify_available": change.quantity,
-            "shopify_known": True,
-        }
-
-    def _reference_uri(self, bindings):
-        """Where Shopify's inventory history points back to in Odoo."""
-        base = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
-        if len(bindings) == 1:
-            return f"{base}/odoo/shopify.product.binding/{bindings.id}"
-        return f"{base}/odoo/shopify.shop/{self.id}"
 
     def _sync_policy(self):
         """The sync-direction policy as the guide writes it down."""
@@ -788,41 +601,3 @@ class ShopifyShop(models.Model):
             if location._name == "stock.warehouse":
                 location = location.lot_stock_id
             Quant._update_available_quantity(product, location, quantity)
-
-
-def _keep_shopify_sales(change, current):
-    """Target after a compare-and-set conflict.
-
-    Shopify's level moved from ``change.change_from`` to ``current`` since we
-    last saw it.  Units that left its pool (an order, most likely) are kept
-    out: Odoo will reserve them when the order arrives.  Units that appeared
-    there are ignored: Odoo owns quantities.
-    """
-    drift = current - change.change_from
-    return max(0, change.quantity + min(0, drift))
-
-
-@dataclass
-class PushResult:
-    pushed: int = 0
-    unchanged: int = 0
-    failed: int = 0
-    held: int = 0  # units newly held for Shopify sales Odoo hasn't imported
-    calls: int = 0
-    cost: float = 0.0
-    bulk_operations: int = 0
-    # {(binding, shopify.location): (outcome, message)} for every target
-    outcomes: dict = field(default_factory=dict)
-
-    def summary(self):
-        held = f", {self.held} unit(s) held for unimported sales" if self.held else ""
-        bulk = (
-            f" ({self.bulk_operations} bulk operation(s))"
-            if self.bulk_operations
-            else ""
-        )
-        return (
-            f"{self.pushed} level(s) pushed, {self.unchanged} unchanged, "
-            f"{self.failed} failed{held}; {self.calls} call(s){bulk}, "
-            f"cost {self.cost:g}"
-        )

@@ -53,7 +53,7 @@ class TestPushEvents(SyncoCase):
     def assertPushes(self, trap, *bindings):
         self.assertEqual(
             sorted(job.method_name for job in trap.enqueued_jobs),
-            ["_push_inventory"] * len(bindings),
+            ["_job_push_inventory"] * len(bindings),
         )
         self.assertEqual(self._pushed_bindings(trap), set(bindings))
 
@@ -172,7 +172,7 @@ class TestPushEvents(SyncoCase):
         trap = self._jobs(receive)
         self.assertEqual(len(trap.enqueued_jobs), 1)  # 45 products x 2 mappings
         job = trap.enqueued_jobs[0]
-        self.assertEqual(job.method_name, "_push_inventory")
+        self.assertEqual(job.method_name, "_job_push_inventory")
         self.assertEqual(job.recordset, bindings)
         self.assertTrue(job.identity_key.startswith("synco_shopify.push_batch:"))
         self.env["ir.config_parameter"].set_param(
@@ -242,7 +242,7 @@ class TestPushEvents(SyncoCase):
             [
                 {
                     "state": "pending",
-                    "method_name": "_push_inventory",
+                    "method_name": "_job_push_inventory",
                     "channel": f"root.synco_shopify.shop_{self.shop.id}",
                     "identity_key": f"synco_shopify.push:{self.tee_binding.id}",
                     "name": "Shopify push: SYN-TEST-TEE to Test Shop",

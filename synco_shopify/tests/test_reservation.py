@@ -92,7 +92,7 @@ class TestReservation(SyncoCase):
                 for job in trap.enqueued_jobs
                 if job.method_name != "_synco_shopify_align_location"
             ],
-            [("_push_inventory", self.tee_binding)],
+            [("_job_push_inventory", self.tee_binding)],
         )
 
     def test_shopify_order_reserves_counted_stock_only(self):

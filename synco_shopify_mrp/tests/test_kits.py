@@ -248,7 +248,7 @@ class TestKitPushes(KitCase):
             func()
             self.env.cr.flush()  # runs the precommit hooks
         self.assertEqual(
-            {job.method_name for job in trap.enqueued_jobs} - {"_push_inventory"},
+            {job.method_name for job in trap.enqueued_jobs} - {"_job_push_inventory"},
             set(),
         )
         bindings = self.env["shopify.product.binding"]

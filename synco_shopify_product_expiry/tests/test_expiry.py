@@ -96,7 +96,7 @@ class TestExpiredLots(SyncoCase):
             self.env.cr.flush()  # runs the precommit hooks
         self.assertEqual(
             [(job.method_name, job.recordset) for job in trap.enqueued_jobs],
-            [("_push_inventory", binding)],
+            [("_job_push_inventory", binding)],
         )
         # a lot expired long ago was pushed by an earlier run
         with trap_jobs() as trap:

@@ -38,7 +38,7 @@ latency
     two RPC calls).  Bounded by ``--latency-budget`` seconds.
 batch
     ``--batch-products`` products whose Shopify level is one unit off: one
-    ``_push_inventory`` per product (what one job per product does, minus the
+    ``_job_push_inventory`` per product (what one job per product does, minus the
     queue) against one ``shop._push_levels`` call for all of them (the client
     sends 250 levels per call).  Calls, cost in points, wall time, and the
     time Shopify's leaky bucket needs to pay for it.
@@ -211,7 +211,7 @@ def make_delivery(env, fx, products):
 
 def push_jobs(env):
     env.cr.flush()
-    return env["queue.job"].search_count([("method_name", "=", "_push_inventory")])
+    return env["queue.job"].search_count([("method_name", "=", "_job_push_inventory")])
 
 
 def validate(env, picking, tracking):
@@ -465,7 +465,7 @@ def bench_latency(n_changes, budget):
         jobs = server.call(
             "queue.job",
             "search_read",
-            [("method_name", "=", "_push_inventory")],
+            [("method_name", "=", "_job_push_inventory")],
             ["state"],
         )
         states = {}
@@ -538,7 +538,7 @@ def bench_batch(env, fx, sim, n_products):
 
     def per_product():
         for binding in bindings.with_env(env):
-            binding._push_inventory()
+            binding._job_push_inventory()
 
     def batched():
         figures = mapping.with_env(env)._compute_shopify_available(products)[mapping]
@@ -976,7 +976,7 @@ def bench_shops(env, fx, sim, n_shops, n_products):
             Quant._update_available_quantity(product, fx["stock"], -1)
         env.cr.flush()  # precommit: the hook enqueues here
         jobs = env["queue.job"].search(
-            [("id", "not in", before), ("method_name", "=", "_push_inventory")]
+            [("id", "not in", before), ("method_name", "=", "_job_push_inventory")]
         )
         sim.clear_log()
         t0 = time.perf_counter()

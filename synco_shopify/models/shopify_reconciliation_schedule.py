@@ -1,75 +1,35 @@
 # Copyright 2026 Synco
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""The shop's side of reconciliation: schedule, alerts and the migration path."""
+"""Reconciliation scheduling: the daily runs, their alerts and retention.
+
+Mixed into ``shopify.shop`` (``shopify_shop.py`` holds its fields): the
+methods run on shop records, ``self`` is a shop.
+
+The runs themselves are ``shopify.reconciliation`` records.  With each day's
+scheduled run comes the day's buffer usage snapshot
+(``shopify.buffer.usage``); daily crons purge the in-sync lines of old runs
+and old snapshots, each shop after its own retention.
+"""
 
 import datetime
 import logging
+from datetime import timedelta
 
 import psycopg2
 import pytz
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import mute_logger
-
-from odoo.addons.base.models.res_partner import _tz_get
+from odoo.tools import SQL, mute_logger
 
 _logger = logging.getLogger(__name__)
 # a scheduled run not done this long after its hour raises an alert
 OVERDUE_AFTER = datetime.timedelta(hours=3)
 
 
-class ShopifyShop(models.Model):
-    _name = "shopify.shop"
-    _inherit = ["shopify.shop", "mail.thread", "mail.activity.mixin"]
-
-    tz = fields.Selection(
-        _tz_get,
-        string="Timezone",
-        default=lambda self: self.env.user.tz or "UTC",
-        help="The shop's timezone: the reconciliation hour is read in it.",
-    )
-    reconcile_enabled = fields.Boolean(string="Daily Reconciliation", default=True)
-    reconcile_hour = fields.Float(
-        string="Reconciliation Time",
-        default=2.0,
-        help="Local time of the daily full reconciliation (02:00 by default).",
-    )
-    last_reconcile_date = fields.Date(
-        compute="_compute_last_reconcile_date",
-        help="Local date of the last scheduled run.",
-    )
-    drift_alert_percent = fields.Float(
-        string="Drift Alert (%)",
-        default=20.0,
-        help="A run in which more levels than this had drifted raises an alert.",
-    )
-    alert_user_id = fields.Many2one(
-        "res.users",
-        string="Alert Responsible",
-        help="Gets an activity on every alert (failed run, negative stock in "
-        "Shopify, drift above the limit).",
-    )
-    reconciliation_ids = fields.One2many("shopify.reconciliation", "shop_id")
-    reconciliation_count = fields.Integer(compute="_compute_reconciliation_count")
-    migration_state = fields.Selection(
-        [
-            ("none", "Not migrating"),
-            ("frozen", "1. Frozen, Shopify snapshotted"),
-            ("dry_run", "2. Draft mappings dry-run"),
-            ("activated", "3. Activated and reconciled"),
-        ],
-        default="none",
-        required=True,
-        copy=False,
-        tracking=True,
-    )
-
-    @api.constrains("reconcile_hour")
-    def _check_reconcile_hour(self):
-        for shop in self:
-            if not 0 <= shop.reconcile_hour < 24:
-                raise UserError(self.env._("The reconciliation time must be 0-24 h."))
+class ShopifyReconciliationSchedule(models.AbstractModel):
+    _name = "shopify.reconciliation.schedule"
+    _description = "Shopify Reconciliation Schedule (shop mixin)"
 
     def _compute_last_reconcile_date(self):
         # read from the runs, never written on the shop: a job writing the
@@ -191,7 +151,12 @@ class ShopifyShop(models.Model):
 
     def _schedule_run(self, day):
         """Create and enqueue the scheduled run of ``day``, unless another
-        cron tick just did (then nothing)."""
+        cron tick just did (then nothing).
+
+        With it, the day's buffer usage snapshot, as a job of its own: it
+        needs no Shopify call, so a run that fails on Shopify's side does not
+        cost the day its snapshot.
+        """
         self.ensure_one()
         try:
             with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
@@ -199,7 +164,26 @@ class ShopifyShop(models.Model):
         except psycopg2.errors.UniqueViolation:
             return self.env["shopify.reconciliation"]
         run._enqueue()
+        self._delay_record_buffer_usage(day)
         return run
+
+    def _delay_record_buffer_usage(self, day):
+        self.ensure_one()
+        return self.with_delay(
+            channel=self._job_channel(),
+            identity_key=f"synco_shopify.buffer_usage:{self.id}:{day}",
+            description=self.env._(
+                "Shopify buffer usage (%(shop)s, %(day)s)", shop=self.name, day=day
+            ),
+        )._job_record_buffer_usage(fields.Date.to_string(day))
+
+    def _job_record_buffer_usage(self, day):
+        """Job: record the buffer usage of this shop for ``day`` (ISO date)."""
+        self.ensure_one()
+        records = self.env["shopify.buffer.usage"]._synco_record(
+            self, fields.Date.to_date(day)
+        )
+        return f"{len(records)} buffer usage record(s) for {day}"
 
     # ----------------------------------------------------------------- alerts
     def _alert(self, message):
@@ -215,61 +199,56 @@ class ShopifyShop(models.Model):
                 user_id=self.alert_user_id.id,
             )
 
-    # -------------------------------------------------------------- migration
-    def action_migration_freeze(self):
-        """Step 1: stop every write and keep Shopify's levels as they are."""
-        self.ensure_one()
-        self.write({"sync_frozen": True, "migration_state": "frozen"})
-        run = self._create_run(dry_run=True, trigger="migration", mode="snapshot")
-        run._job_run()
-        return run._open_form()
+    # -------------------------------------------------------------- retention
+    @api.model
+    def _cron_purge_reconciliation_lines(self):
+        """Daily: delete the in-sync lines of runs past their shop's retention.
 
-    def action_migration_dry_run(self):
-        """Step 3: what the draft (and active) mappings would write."""
-        self.ensure_one()
-        self._check_migrating("frozen", "dry_run")
-        mappings = self.mapping_ids.filtered(lambda m: m.state in ("draft", "active"))
-        if not mappings.filtered(lambda m: m.state == "draft"):
-            raise UserError(
-                self.env._(
-                    "Create the new mappings as drafts first (step 2): the dry "
-                    "run shows what they would write."
+        One DELETE per shop (hundreds of thousands of rows: no ORM unlink).
+        """
+        purged = 0
+        now = fields.Datetime.now()
+        for shop in self.with_context(active_test=False).search(
+            [("reconcile_keep_days", ">", 0)]
+        ):
+            runs = self.env["shopify.reconciliation"].search(
+                [
+                    ("shop_id", "=", shop.id),
+                    ("in_sync_purged", "=", False),
+                    ("state", "in", ("done", "failed")),
+                    ("date_end", "<", now - timedelta(days=shop.reconcile_keep_days)),
+                ]
+            )
+            if not runs:
+                continue
+            self.env.cr.execute(
+                SQL(
+                    "DELETE FROM shopify_reconciliation_line "
+                    "WHERE run_id IN %s AND action = 'in_sync'",
+                    tuple(runs.ids),
                 )
             )
-        run = self._create_run(dry_run=True, mappings=mappings, trigger="migration")
-        run._job_run()
-        self.migration_state = "dry_run"
-        return run._open_form()
+            purged += self.env.cr.rowcount
+            runs.in_sync_purged = True
+        self.env["shopify.reconciliation.line"].invalidate_model()
+        return purged
 
-    def action_migration_activate(self):
-        """Step 5: activate the drafts, resume, and run the first reconciliation."""
-        self.ensure_one()
-        self._check_migrating("dry_run")
-        drafts = self.mapping_ids.filtered(lambda m: m.state == "draft")
-        replaced = self.mapping_ids.filtered(
-            lambda m: (
-                m.state == "active"
-                and m.shopify_location_id in drafts.shopify_location_id
-            )
-        )
-        replaced.action_pause()
-        drafts.action_activate()
-        self.write({"sync_frozen": False, "migration_state": "activated"})
-        run = self._create_run(trigger="migration")
-        run._enqueue()
-        return run._open_form()
-
-    def action_migration_done(self):
-        self.migration_state = "none"
-
-    def _check_migrating(self, *states):
-        if self.migration_state not in states:
-            raise UserError(
-                self.env._(
-                    "Follow the migration steps in order: this step is not "
-                    "available now (%(state)s).",
-                    state=dict(self._fields["migration_state"].selection).get(
-                        self.migration_state
-                    ),
+    @api.model
+    def _cron_purge_buffer_usage(self):
+        """Daily: delete the buffer usage snapshots past each shop's retention
+        (one DELETE per shop)."""
+        purged = 0
+        today = fields.Date.today()
+        for shop in self.with_context(active_test=False).search(
+            [("buffer_usage_keep_weeks", ">", 0)]
+        ):
+            self.env.cr.execute(
+                SQL(
+                    "DELETE FROM shopify_buffer_usage WHERE shop_id = %s AND date < %s",
+                    shop.id,
+                    today - timedelta(weeks=shop.buffer_usage_keep_weeks),
                 )
             )
+            purged += self.env.cr.rowcount
+        self.env["shopify.buffer.usage"].invalidate_model()
+        return purged

@@ -1,0 +1,118 @@
+# Copyright 2026 Synco
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The arithmetic of a push: what to write, what to keep out, how it went.
+
+Kept free of the ORM, like ``availability``, so the rules read on their own
+(the models lock the levels, read and write Shopify, and store the result):
+
+1. the *target* of a level is Odoo's figure minus the units held for Shopify
+   sales Odoo has not imported yet, never below zero
+   (``shopify.inventory.level._synco_target``);
+2. a level Shopify already shows (per our last confirmed write or read) is
+   not written: it is *unchanged*, or *held* when held sales lowered it;
+3. a compare-and-set conflict (Shopify at ``current``, not at the
+   ``change_from`` we sent) is resolved by :func:`resolve_stale`: Shopify
+   already at our figure is no sale (our own write, whose transaction died),
+   units that left its pool are a sale, kept out (:func:`keep_shopify_sales`)
+   and held; units that appeared are ignored, Odoo owns quantities;
+4. every level ends *written* (applied, applied after a conflict, stocked at
+   its location then applied), *unchanged* or *failed*
+   (:class:`PushResult`).
+"""
+
+from dataclasses import dataclass, field
+
+# outcomes of a level written to Shopify; "unchanged" counts as neither
+WRITTEN = ("applied", "stale_resolved", "activated")
+UNCHANGED = "unchanged"
+HELD = "held"
+
+
+def keep_shopify_sales(change, current):
+    """Target after a compare-and-set conflict.
+
+    Shopify's level moved from ``change.change_from`` to ``current`` since we
+    last saw it.  Units that left its pool (an order, most likely) are kept
+    out: Odoo will reserve them when the order arrives.  Units that appeared
+    there are ignored: Odoo owns quantities.
+    """
+    drift = current - change.change_from
+    return max(0, change.quantity + min(0, drift))
+
+
+def resolve_stale(change, current):
+    """What to write after a compare-and-set conflict, and what Shopify sold.
+
+    :param change: the write refused (``quantity``, ``change_from``)
+    :param current: Shopify's value now
+    :return: ``(target, sold)``: the quantity to write instead (None:
+        nothing to write) and the units Shopify sold meanwhile
+    """
+    if current == change.quantity:
+        # Shopify already shows the figure: most likely our own write
+        # whose transaction died with its worker (a server killed
+        # mid-push), not a sale: nothing to write, nothing to hold
+        return None, 0
+    sold = 0
+    if change.change_from is not None and current < change.change_from:
+        sold = change.change_from - current
+    return keep_shopify_sales(change, current), sold
+
+
+def skipped_outcome(known, shopify_available, target, figure):
+    """The outcome of a level that needs no write, or None to write it.
+
+    :param known: whether Shopify's value was read or written at least once
+    :param shopify_available: the value Shopify is believed to hold
+    :param target: what Shopify should show (held sales taken out)
+    :param figure: Odoo's figure
+    """
+    if not (known and shopify_available == target):
+        return None
+    return HELD if target < figure else UNCHANGED
+
+
+@dataclass
+class PushResult:
+    pushed: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    held: int = 0  # units newly held for Shopify sales Odoo hasn't imported
+    calls: int = 0
+    cost: float = 0.0
+    bulk_operations: int = 0
+    # {(binding, shopify.location): (outcome, message)} for every target
+    outcomes: dict = field(default_factory=dict)
+
+    def add_skipped(self, key, outcome, message=None):
+        """A level left as Shopify shows it (see :func:`skipped_outcome`)."""
+        self.unchanged += 1
+        self.outcomes[key] = (outcome, message)
+
+    def add_written(self, key, outcome, message=None):
+        """The outcome of a level sent to Shopify: written, unchanged (the
+        conflict showed our figure) or failed."""
+        if outcome in WRITTEN:
+            self.pushed += 1
+        elif outcome != UNCHANGED:
+            self.failed += 1
+        self.outcomes[key] = (outcome, message or None)
+
+    def add_calls(self, outcome):
+        """What the writes of a ``set_available`` cost."""
+        self.bulk_operations += outcome.bulk_operations
+        self.calls += outcome.calls
+        self.cost += outcome.actual_cost
+
+    def summary(self):
+        held = f", {self.held} unit(s) held for unimported sales" if self.held else ""
+        bulk = (
+            f" ({self.bulk_operations} bulk operation(s))"
+            if self.bulk_operations
+            else ""
+        )
+        return (
+            f"{self.pushed} level(s) pushed, {self.unchanged} unchanged, "
+            f"{self.failed} failed{held}; {self.calls} call(s){bulk}, "
+            f"cost {self.cost:g}"
+        )

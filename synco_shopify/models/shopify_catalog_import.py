@@ -1,0 +1,98 @@
+# Copyright 2026 Synco
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The shop's catalogue: its Shopify locations, and the products bound by SKU.
+
+Mixed into ``shopify.shop`` (``shopify_shop.py`` holds its fields): the
+methods run on shop records, ``self`` is a shop.
+
+Both buttons create or update, never delete: a location or a variant gone
+from Shopify stays, to be archived by hand.
+"""
+
+from odoo import models
+
+
+class ShopifyCatalogImport(models.AbstractModel):
+    _name = "shopify.catalog.import"
+    _description = "Shopify Locations and Products Import (shop mixin)"
+
+    def action_import_locations(self):
+        """Create or update the shop's Shopify locations (never deletes)."""
+        self.ensure_one()
+        with self._user_api_errors():
+            nodes = list(self._get_client().iter_locations(include_inactive=True))
+        Location = self.env["shopify.location"].with_context(active_test=False)
+        existing = {
+            loc.shopify_gid: loc
+            for loc in self.with_context(active_test=False).location_ids
+        }
+        created = 0
+        for node in nodes:
+            address = node.get("address") or {}
+            vals = {
+                "name": node["name"],
+                "shopify_active": node.get("isActive", True),
+                "fulfills_online_orders": node.get("fulfillsOnlineOrders", False),
+                "address": ", ".join(
+                    p for p in (address.get("address1"), address.get("city")) if p
+                ),
+                "country_code": address.get("countryCode"),
+                "province_code": address.get("provinceCode"),
+                "zip": address.get("zip"),
+            }
+            if node["id"] in existing:
+                existing[node["id"]].write(vals)
+            else:
+                Location.create({**vals, "shop_id": self.id, "shopify_gid": node["id"]})
+                created += 1
+        return self._notify(
+            self.env._("Locations imported"),
+            self.env._(
+                "%(count)s locations read, %(created)s new.",
+                count=len(nodes),
+                created=created,
+            ),
+        )
+
+    def action_bind_products(self):
+        """Bind Odoo variants to Shopify variants with the same SKU."""
+        self.ensure_one()
+        products = self.env["product.product"].search(
+            [
+                ("default_code", "!=", False),
+                ("is_storable", "=", True),
+                ("company_id", "in", (False, self.company_id.id)),
+            ]
+        )
+        by_sku = {p.default_code: p for p in products}
+        with self._user_api_errors():
+            found = self._get_client().find_variants_by_sku(list(by_sku))
+        Binding = self.env["shopify.product.binding"].with_context(active_test=False)
+        bound = {
+            b.product_id: b for b in self.with_context(active_test=False).binding_ids
+        }
+        created = 0
+        for sku, variant in found.items():
+            product = by_sku.get(sku)
+            if not product:
+                continue
+            vals = {
+                "sku": sku,
+                "shopify_variant_gid": variant["variant_id"],
+                "shopify_inventory_item_gid": variant["inventory_item_id"],
+            }
+            if product in bound:
+                bound[product].write(vals)
+            else:
+                Binding.create({**vals, "shop_id": self.id, "product_id": product.id})
+                created += 1
+        return self._notify(
+            self.env._("Products bound"),
+            self.env._(
+                "%(found)s of %(asked)s SKUs found in Shopify, %(created)s new "
+                "bindings.",
+                found=len(found),
+                asked=len(by_sku),
+                created=created,
+            ),
+        )

@@ -1,0 +1,398 @@
+# Copyright 2026 Synco
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The write path: Odoo's figures to Shopify, compare-and-set.
+
+Mixed into ``shopify.shop`` (``shopify_shop.py`` holds its fields): the
+methods run on shop records, ``self`` is a shop.
+
+``shopify.product.binding._job_push_inventory`` and the reconciliation call
+:meth:`_push_levels`; the arithmetic on plain values (targets, conflicts,
+the result) is ``lib/push.py``.  Here: the levels, their locks, the reads
+and writes through the client, and what drift and alerts are told.
+"""
+
+import logging
+
+import psycopg2
+
+from odoo import fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL, mute_logger
+
+from odoo.addons.queue_job.exception import RetryableJobError
+
+from ..lib.push import PushResult, resolve_stale, skipped_outcome
+from ..lib.shopify import (
+    Outcome,
+    QuantityChange,
+    ShopifyRetryableError,
+    ShopifyUserErrors,
+    to_gid,
+)
+from .job_errors import retryable_job_error
+from .locking import lock_rows
+
+_logger = logging.getLogger(__name__)
+
+# a held sale triggers an order poll this much later: Shopify's order search
+# lags a little behind its inventory
+HELD_POLL_DELAY = 60
+
+
+class ShopifyInventoryPush(models.AbstractModel):
+    _name = "shopify.inventory.push"
+    _description = "Shopify Inventory Push (shop mixin)"
+
+    def action_push_all(self):
+        """Enqueue a push of every bound product, reading Shopify's levels first.
+
+        After Shopify changed outside Odoo (a manual edit in its admin, a
+        restored backup) our memory of its levels is wrong: the pushes read
+        them rather than skip what we believe is there.
+        """
+        self.ensure_one()
+        if self.sync_frozen:
+            raise UserError(self.env._("The shop is frozen: resume it first."))
+        count = self.binding_ids.filtered("active")._delay_push_inventory(refresh=True)
+        return self._notify(
+            self.env._("Pushes enqueued"),
+            self.env._(
+                "%(count)s products will be read from Shopify and pushed.",
+                count=count,
+            ),
+        )
+
+    def _synco_pushed_mappings(self):
+        """The mappings whose Shopify locations a push writes.
+
+        The active ones, and the paused ones whose location no active mapping
+        feeds: a paused mapping takes its location out of sale (0) rather
+        than leave a figure nobody keeps true.
+        """
+        self.ensure_one()
+        active = self.mapping_ids.filtered(lambda m: m.state == "active")
+        paused = self.mapping_ids.filtered(
+            lambda m: (
+                m.state == "paused"
+                and m.shopify_location_id not in active.shopify_location_id
+            )
+        )
+        # one paused mapping per location is enough to write its 0
+        seen = set()
+        for mapping in paused:
+            if mapping.shopify_location_id in seen:
+                paused -= mapping
+            seen.add(mapping.shopify_location_id)
+        return active | paused
+
+    # ---------------------------------------------------------------- pushing
+    def _push_levels(
+        self,
+        targets,
+        reason="correction",
+        known=None,
+        client=None,
+        refresh=False,
+        evidence=True,
+        observe=True,
+        settle=None,
+    ):
+        """Write Odoo's figures to Shopify, compare-and-set, 250 per call (or
+        as one bulk operation from the shop's ``bulk_write_threshold`` levels).
+
+        :param targets: {binding: {shopify.location: Odoo's figure}}
+        :param known: {(binding, shopify.location): Shopify's current value,
+            None when not stocked} when the caller has just read them
+            (reconciliation), so they are not read again
+        :param client: the caller's client, so its statistics add up
+        :param refresh: read every level first instead of trusting the
+            value we last wrote (*Push All*)
+        :param evidence: whether a drop in the ``known`` values may be a
+            Shopify sale Odoo hasn't seen
+        :param observe: tell drift and alerts what the push saw and left (a
+            reconciliation tells them itself, as its own)
+        :param settle: applied to the levels once locked (see
+            ``shopify.inventory.level._synco_settle``)
+        :return: a :class:`PushResult`
+
+        Levels Shopify already holds (per our last confirmed write or read)
+        are skipped; levels never seen are read first, so even the first
+        write is a compare-and-set.  Units Shopify sold that Odoo has not
+        imported yet are *held*: a compare-and-set conflict (or a read)
+        showing Shopify's level below our last write keeps them out of this
+        push and of every later one, until the order is imported (or a poll
+        shows there is none), and triggers an order poll at once.  Units
+        that appeared in Shopify are ignored: Odoo owns quantities.
+        """
+        self.ensure_one()
+        result = PushResult()
+        if not targets:
+            return result
+        levels = self._prepare_levels(targets)
+        if settle:
+            self.env["shopify.inventory.level"].union(*levels.values())._synco_settle(
+                settle
+            )
+        holding = self._synco_holds_sales()
+        seen = {}  # {(binding, location): Shopify's value, as read}
+        for (binding, location), value in (known or {}).items():
+            if value is not None:
+                seen[binding, location] = value
+                result.held += levels[binding, location]._synco_absorb(
+                    value, evidence=holding and evidence
+                )
+        client = client or self._get_client()
+        try:
+            result.held += self._read_levels(
+                client, targets, levels, skip=known or {}, refresh=refresh, seen=seen
+            )
+            pending = {}
+            for binding, per_location in targets.items():
+                for location, quantity in per_location.items():
+                    level = levels[binding, location]
+                    level.expected_qty = quantity
+                    target = level._synco_target(quantity)
+                    skipped = skipped_outcome(
+                        level.shopify_known, level.shopify_available, target, quantity
+                    )
+                    if skipped:
+                        result.add_skipped(
+                            (binding, location),
+                            skipped,
+                            level._synco_held_message() if skipped == "held" else None,
+                        )
+                        continue
+                    key = (
+                        to_gid("InventoryItem", binding.shopify_inventory_item_gid),
+                        to_gid("Location", location.shopify_gid),
+                    )
+                    pending[key] = (binding, location, level, target)
+            if pending:
+                self._write_levels(client, pending, reason, holding, result)
+        except ShopifyRetryableError as exc:
+            raise retryable_job_error(exc, 30) from exc
+        if observe:
+            self._synco_observe_levels(targets, levels, seen)
+        if result.held:
+            self._synco_sales_not_imported(result.held)
+        return result
+
+    def _synco_observe_levels(self, targets, levels, seen=None):
+        """Tell drift and alerts what the push saw and left.
+
+        Shopify's figure is the value it holds after the push (for a write
+        that failed, the one it held before); Odoo's is the figure pushed,
+        held sales taken out.  Agreement resolves open drift; the values
+        ``seen`` when read ({(binding, location): value}) are checked for
+        negative levels, what the push leaves for oversell risk.
+        """
+        observations = []
+        for binding, per_location in targets.items():
+            for location, quantity in per_location.items():
+                level = levels[binding, location]
+                if level.shopify_known:
+                    observations.append(
+                        (
+                            binding,
+                            location,
+                            level._synco_target(quantity),
+                            level.shopify_available,
+                        )
+                    )
+        self.env["shopify.drift"].sudo()._synco_observe(self, observations, "push")
+        self.env["shopify.alert"]._synco_check_levels(
+            self,
+            read={key: (None, value) for key, value in (seen or {}).items()},
+            left={(b, loc): (odoo, shopify) for b, loc, odoo, shopify in observations},
+        )
+
+    def _prepare_levels(self, targets):
+        """{(binding, shopify.location): level} for the targets, created when
+        missing and locked for the rest of the transaction."""
+        Level = self.env["shopify.inventory.level"].sudo()
+        bindings = self.env["shopify.product.binding"].union(*targets)
+        levels = {
+            (lvl.binding_id, lvl.shopify_location_id): lvl
+            for lvl in Level.search([("binding_id", "in", bindings.ids)])
+        }
+        missing = [
+            {"binding_id": b.id, "shopify_location_id": loc.id}
+            for b, per_location in targets.items()
+            for loc in per_location
+            if (b, loc) not in levels
+        ]
+        try:
+            with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
+                created = Level.create(missing)
+        except psycopg2.errors.UniqueViolation as exc:
+            # Another push of the same product, started before this one's
+            # snapshot could see its commit (two stock commits in a row: the
+            # first job was already running), created them: run again on
+            # fresh data rather than fail the job.
+            raise RetryableJobError(
+                "Levels created by a concurrent push; retrying.", seconds=1
+            ) from exc
+        for lvl in created:
+            levels[lvl.binding_id, lvl.shopify_location_id] = lvl
+        self._lock_levels(Level.union(*levels.values()))
+        return levels
+
+    def _write_levels(self, client, pending, reason, holding, result):
+        """Send the pending levels, compare-and-set, and record each outcome.
+
+        :param pending: {(item gid, location gid): (binding, location, level,
+            target)}
+        """
+        changes = [
+            QuantityChange(
+                item,
+                loc,
+                target,
+                lvl.shopify_available if lvl.shopify_known else None,
+            )
+            for (item, loc), (_b, _l, lvl, target) in pending.items()
+        ]
+        sold = {}  # (item, location) → units Shopify sold meanwhile
+
+        def on_stale(change, current):
+            target, units = resolve_stale(change, current)
+            if units:
+                key = (change.inventory_item_id, change.location_id)
+                sold[key] = sold.get(key, 0) + units
+            return target
+
+        bindings = self.env["shopify.product.binding"].union(
+            *(binding for binding, _l, _lvl, _t in pending.values())
+        )
+        write = client.set_available
+        if 0 < self.bulk_write_threshold <= len(changes):
+            write = client.set_available_bulk
+        outcome = write(
+            changes,
+            reason=reason,
+            reference_uri=self._reference_uri(bindings),
+            on_stale=on_stale,
+        )
+        result.add_calls(outcome)
+        now = fields.Datetime.now()
+        for item in outcome.outcomes:
+            key = (
+                to_gid("InventoryItem", item.change.inventory_item_id),
+                to_gid("Location", item.change.location_id),
+            )
+            binding, location, level, _target = pending[key]
+            vals = {
+                "last_push_date": now,
+                "last_outcome": item.status,
+                "last_message": item.message or False,
+            }
+            if holding and sold.get(key):
+                vals.update(level._synco_hold_vals(sold[key]))
+                result.held += sold[key]
+            if item.ok:
+                vals.update(shopify_available=item.quantity, shopify_known=True)
+            elif item.status == Outcome.NOT_STOCKED:
+                vals.update(self._activate(client, item.change, level))
+            elif item.status == Outcome.DROPPED:
+                vals["last_outcome"] = "unchanged"
+                if item.current is not None:
+                    vals.update(shopify_available=item.current, shopify_known=True)
+            level.write(vals)
+            result.add_written(
+                (binding, location), vals["last_outcome"], vals["last_message"]
+            )
+
+    def _synco_holds_sales(self):
+        """Whether Shopify sales are held until their order is imported.
+
+        Only for a shop whose orders Odoo imports: otherwise no order would
+        ever release them.
+        """
+        self.ensure_one()
+        return self.policy_reservation == "shopify_triggers_odoo"
+
+    def _synco_sales_not_imported(self, units):
+        """Shopify sold units Odoo has no order for: fetch the orders now.
+
+        The poll waits a little (Shopify's order search lags behind its
+        inventory) rather than the 15 minutes of the scheduled one.
+        """
+        _logger.info(
+            "%s: %s unit(s) sold in Shopify without an order in Odoo; held, "
+            "order poll enqueued",
+            self.shop_domain,
+            units,
+        )
+        self._delay_poll_orders(eta=HELD_POLL_DELAY)
+
+    def _lock_levels(self, levels):
+        """One push of a level at a time, each on data fresher than the last.
+
+        Two pushes of one product can overlap: a job runs, a stock change
+        enqueues another, the second worker starts it.  The later one,
+        holding our last write as it was before the earlier one committed,
+        would take the earlier write for a Shopify sale and subtract it
+        again (Odoo 6, Shopify 2).  Locking the levels stops it before any
+        call to Shopify: lock not available while the earlier one runs, a
+        serialization failure once it committed over our snapshot; queue_job
+        retries both, on fresh data.
+        """
+        if not levels:
+            return
+        lock_rows(
+            self.env.cr,
+            "shopify_inventory_level",
+            SQL("id IN %s", tuple(levels.ids)),
+            "Levels pushed by a concurrent job; pushing again on fresh data.",
+        )
+
+    def _read_levels(self, client, targets, levels, skip=(), refresh=False, seen=None):
+        """Read the levels never seen (with ``refresh``, all of them).
+
+        :param seen: a dict filled with {(binding, location): value read}
+        :return: the units newly held (sales seen in a read)
+        """
+        wanted = [
+            (b, loc)
+            for b, per_location in targets.items()
+            for loc in per_location
+            if (refresh or not levels[b, loc].shopify_known) and (b, loc) not in skip
+        ]
+        if not wanted:
+            return 0
+        current = client.read_available(
+            list({b.shopify_inventory_item_gid for b, _loc in wanted}),
+            list({loc.shopify_gid for _b, loc in wanted}),
+        )
+        held = 0
+        evidence = self._synco_holds_sales()
+        for binding, location in wanted:
+            value = current.get(
+                (binding.shopify_inventory_item_gid, location.shopify_gid)
+            )
+            if value is not None:
+                if seen is not None:
+                    seen[binding, location] = value
+                held += levels[binding, location]._synco_absorb(value, evidence)
+        return held
+
+    def _activate(self, client, change, level):
+        """The mapping says the item belongs here: stock it, with Odoo's figure."""
+        try:
+            client.activate(
+                change.inventory_item_id, change.location_id, available=change.quantity
+            )
+        except ShopifyUserErrors as exc:
+            return {"last_outcome": "not_stocked", "last_message": str(exc)[:250]}
+        return {
+            "last_outcome": "activated",
+            "shopify_available": change.quantity,
+            "shopify_known": True,
+        }
+
+    def _reference_uri(self, bindings):
+        """Where Shopify's inventory history points back to in Odoo."""
+        base = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
+        if len(bindings) == 1:
+            return f"{base}/odoo/shopify.product.binding/{bindings.id}"
+        return f"{base}/odoo/shopify.shop/{self.id}"

@@ -1,0 +1,89 @@
+# Copyright 2026 Synco
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Order routing: which warehouse ships a Shopify order.
+
+Mixed into ``shopify.shop`` (``shopify_shop.py`` holds its fields): the
+methods run on shop records, ``self`` is a shop.
+
+The rules are ``shopify.order.route`` records, tried in sequence on the
+order's shipping address and the locations Shopify assigned; the shop's
+default warehouse ships what no rule takes.
+"""
+
+import logging
+
+from odoo import api, models
+from odoo.exceptions import UserError
+
+from ..lib.shopify import ShopifyError, ShopifyRetryableError
+
+_logger = logging.getLogger(__name__)
+
+
+class ShopifyOrderRouting(models.AbstractModel):
+    _name = "shopify.order.routing"
+    _description = "Shopify Order Routing (shop mixin)"
+
+    @api.model
+    def _synco_country_state(self, shipping):
+        """Odoo's country and state for a normalised shipping address."""
+        country = self.env["res.country"]
+        state = self.env["res.country.state"]
+        if shipping.get("country_code"):
+            country = country.search(
+                [("code", "=", shipping["country_code"].upper())], limit=1
+            )
+        if country and shipping.get("state_code"):
+            state = state.search(
+                [
+                    ("country_id", "=", country.id),
+                    ("code", "=", shipping["state_code"].upper()),
+                ],
+                limit=1,
+            )
+        return country, state
+
+    def _synco_assigned_locations(self, data):
+        """GIDs of the locations Shopify assigned an order's fulfilment to.
+
+        Read from Shopify for orders that arrived by webhook (the body has
+        no fulfilment orders); network trouble is retried by the caller's job.
+        """
+        self.ensure_one()
+        try:
+            found = self._get_client().fulfillment_orders(data["gid"])
+        except ShopifyRetryableError:
+            raise
+        except (ShopifyError, UserError) as exc:
+            # routing by address still works: don't hold the order for it
+            _logger.warning(
+                "Shop %s: fulfilment orders of %s unreadable: %s",
+                self.name,
+                data["gid"],
+                exc,
+            )
+            return []
+        if not found:
+            return []
+        return list(
+            dict.fromkeys(
+                fo["location_gid"]
+                for fo in found["fulfillment_orders"]
+                if fo["location_gid"]
+            )
+        )
+
+    def _synco_route_order(self, data):
+        """(warehouse, rule) for a normalised order (see ``normalize_order``)."""
+        self.ensure_one()
+        shipping = data.get("shipping") or {}
+        country, state = self._synco_country_state(shipping)
+        for rule in self.order_route_ids:
+            if rule._matches(
+                country, state, shipping.get("zip"), data.get("location_gids") or ()
+            ):
+                return rule.warehouse_id, rule
+        warehouse = self.default_warehouse_id or self.env["stock.warehouse"].search(
+            [("company_id", "=", self.company_id.id)], limit=1
+        )
+        return warehouse, self.env["shopify.order.route"]

@@ -1,0 +1,109 @@
+"""The push's arithmetic on plain values (plain Python, no database)."""
+
+import pytest
+
+from odoo.addons.synco_shopify.lib import push
+from odoo.addons.synco_shopify.lib.shopify import QuantityChange
+
+
+def _change(quantity, change_from):
+    return QuantityChange("gid://shopify/InventoryItem/1", "1", quantity, change_from)
+
+
+# ------------------------------------------------------------ keep_shopify_sales
+@pytest.mark.parametrize(
+    "quantity, change_from, current, expected",
+    [
+        (10, 8, 6, 8),  # Shopify sold 2 since our write: kept out
+        (10, 8, 12, 10),  # 4 appeared in Shopify: ignored, Odoo owns quantities
+        (10, 8, 8, 10),  # no move at all
+        (1, 8, 2, 0),  # more sold than Odoo offers: never below zero
+    ],
+)
+def test_keep_shopify_sales(quantity, change_from, current, expected):
+    assert push.keep_shopify_sales(_change(quantity, change_from), current) == expected
+
+
+# ----------------------------------------------------------------- resolve_stale
+def test_stale_at_our_figure_is_no_sale():
+    """Shopify already shows what we write: our own write whose transaction
+    died, not a sale: nothing to write, nothing to hold."""
+    assert push.resolve_stale(_change(7, 10), 7) == (None, 0)
+
+
+def test_stale_drop_is_a_sale_held():
+    assert push.resolve_stale(_change(10, 8), 5) == (7, 3)
+
+
+def test_stale_rise_is_ignored():
+    assert push.resolve_stale(_change(10, 8), 9) == (10, 0)
+
+
+def test_stale_sale_beyond_odoo_figure():
+    """Shopify sold more than Odoo now offers: write 0, hold what it sold."""
+    assert push.resolve_stale(_change(2, 8), 3) == (0, 5)
+
+
+# --------------------------------------------------------------- skipped_outcome
+def test_skipped_when_shopify_shows_the_target():
+    assert push.skipped_outcome(True, 5, 5, 5) == "unchanged"
+
+
+def test_skipped_held_when_held_sales_lower_the_target():
+    assert push.skipped_outcome(True, 3, 3, 5) == "held"
+
+
+def test_written_when_never_seen_or_different():
+    assert push.skipped_outcome(False, 5, 5, 5) is None
+    assert push.skipped_outcome(True, 4, 5, 5) is None
+
+
+# -------------------------------------------------------------------- PushResult
+def test_result_counts_outcomes():
+    result = push.PushResult()
+    result.add_written(("a", 1), "applied")
+    result.add_written(("a", 2), "stale_resolved", "")
+    result.add_written(("b", 1), "activated")
+    result.add_written(("b", 2), "unchanged")
+    result.add_written(("c", 1), "not_stocked", "not stocked")
+    result.add_written(("c", 2), "failed", "boom")
+    result.add_skipped(("d", 1), "unchanged")
+    result.add_skipped(("d", 2), "held", "2 unit(s) held")
+    assert (result.pushed, result.unchanged, result.failed) == (3, 2, 2)
+    assert result.outcomes[("a", 2)] == ("stale_resolved", None)
+    assert result.outcomes[("c", 2)] == ("failed", "boom")
+    assert result.outcomes[("d", 2)] == ("held", "2 unit(s) held")
+
+
+class _Calls:
+    bulk_operations = 1
+    calls = 2
+    actual_cost = 12.5
+
+
+def test_result_adds_calls():
+    result = push.PushResult()
+    result.add_calls(_Calls())
+    result.add_calls(_Calls())
+    assert (result.bulk_operations, result.calls, result.cost) == (2, 4, 25.0)
+
+
+def test_summary():
+    result = push.PushResult(pushed=3, unchanged=1, failed=0, calls=1, cost=10.0)
+    assert result.summary() == (
+        "3 level(s) pushed, 1 unchanged, 0 failed; 1 call(s), cost 10"
+    )
+
+
+def test_summary_with_held_units_and_bulk():
+    result = push.PushResult(pushed=2, held=4, calls=3, bulk_operations=1, cost=2.5)
+    assert result.summary() == (
+        "2 level(s) pushed, 0 unchanged, 0 failed, 4 unit(s) held for "
+        "unimported sales; 3 call(s) (1 bulk operation(s)), cost 2.5"
+    )
+
+
+def test_lib_imports_no_orm():
+    """The module stays plain Python: nothing of the ORM."""
+    source = open(push.__file__).read()
+    assert "from odoo" not in source and "import odoo" not in source
