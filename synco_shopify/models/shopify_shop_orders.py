@@ -499,7 +499,7 @@ class ShopifyShop(models.Model):
             if self.orders_polled_until
             else started - FIRST_POLL_WINDOW
         )
-        SaleOrder = self.env["sale.order"]
+        Importer = self.env["shopify.order.import"]
         seen = imported = 0
         busy = []  # the update times of the orders left to other jobs
         try:
@@ -509,7 +509,7 @@ class ShopifyShop(models.Model):
                 data = normalize_order(node)
                 try:
                     with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
-                        _order, _message, created = SaleOrder._synco_shopify_sync(
+                        _order, _message, created = Importer._sync(
                             self, data, origin="poll"
                         )
                 except (RetryableJobError, *CONTENDED) as exc:
