@@ -122,9 +122,9 @@ ACTIVE_JOB_STATES = ("wait_dependencies", "pending", "enqueued", "started")
 PUSH_JOB = ("shopify.product.binding", "_job_push_inventory")
 # the jobs that bring a Shopify order into Odoo's reservations
 IMPORT_JOBS = {
-    ("shopify.webhook.event", "_process"),
+    ("shopify.webhook.event", "_job_process"),
     ("shopify.shop", "_job_poll_orders"),
-    ("sale.order", "_synco_shopify_align_location"),
+    ("sale.order", "_job_shopify_align_location"),
 }
 TAKEN_OVER = re.compile(r"^Pushed by job (\S+)")
 RECORD_IDS = re.compile(r"^[\w.]+\(([\d, ]*)\)")

@@ -254,7 +254,7 @@ def fulfil_jobs(odoo):
     return odoo.call(
         "queue.job",
         "search_read",
-        [("method_name", "=", "_synco_shopify_fulfil")],
+        [("method_name", "=", "_job_shopify_fulfil")],
         fields=["uuid", "state", "retry", "date_enqueued"],
     )
 

@@ -68,14 +68,14 @@ class FulfilmentCase(SimulatorCase):
         )
         payload = order_payload(self.sim.shop(DEMO_DOMAIN), order)
         with trap_jobs() as trap:
-            sale, _message, created = self.env["sale.order"]._synco_shopify_sync(
+            sale, _message, created = self.env["shopify.order.import"]._sync(
                 self.shop, normalize_order(payload)
             )
         self.assertTrue(created)
         self.assertEqual(sale.warehouse_id, self.wh_tx)
         self.assertEqual(sale.shopify_location_state, "pending")
         trap.assert_enqueued_job(
-            sale._synco_shopify_align_location,
+            sale._job_shopify_align_location,
             properties={"channel": self.shop._job_channel()},
         )
         return order, sale
@@ -89,7 +89,7 @@ class TestFulfilment(FulfilmentCase):
     def test_fulfilment_order_moved_to_routed_location(self):
         order, sale = self.import_order()
         self.assertEqual(self.level(NJ)["committed"], 3)
-        message = sale._synco_shopify_align_location()
+        message = sale._job_shopify_align_location()
         self.assertEqual(sale.shopify_location_state, "moved", message)
         self.assertEqual(sale.shopify_location_id, self.loc_tx)
         fos = self.sim.fulfillment_orders(order.id)
@@ -107,7 +107,7 @@ class TestFulfilment(FulfilmentCase):
         )
         self.assertFalse(any(self.bindings[TEE].level_ids.mapped("held_qty")))
         # again: nothing moves twice
-        sale._synco_shopify_align_location()
+        sale._job_shopify_align_location()
         self.assertEqual(sale.shopify_location_state, "aligned")
         moves = [
             e for e in self.sim.log if e["operation_name"] == "FulfillmentOrderMove"
@@ -117,7 +117,7 @@ class TestFulfilment(FulfilmentCase):
     def test_refused_move_keeps_shopify_choice_and_says_so(self):
         order, sale = self.import_order()
         self.unstock(TEE, TX)
-        message = sale._synco_shopify_align_location()
+        message = sale._job_shopify_align_location()
         self.assertEqual(sale.shopify_location_state, "refused")
         self.assertEqual(sale.shopify_location_id, self.loc_nj)
         self.assertIn("not stocked", message)
@@ -130,7 +130,7 @@ class TestFulfilment(FulfilmentCase):
     def test_progress_reported_is_not_moved(self):
         order, sale = self.import_order()
         self.sim.report_progress(self.sim.fulfillment_orders(order.id)[0]["id"])
-        message = sale._synco_shopify_align_location()
+        message = sale._job_shopify_align_location()
         self.assertEqual(sale.shopify_location_state, "refused")
         self.assertIn("progress reported", message)
 
@@ -152,7 +152,7 @@ class TestFulfilment(FulfilmentCase):
         )
         payload = order_payload(self.sim.shop(DEMO_DOMAIN), order)
         with trap_jobs():
-            sale, _message, _created = self.env["sale.order"]._synco_shopify_sync(
+            sale, _message, _created = self.env["shopify.order.import"]._sync(
                 self.shop, normalize_order(payload)
             )
         self.assertEqual(sale.warehouse_id, self.wh_nj)
@@ -160,7 +160,7 @@ class TestFulfilment(FulfilmentCase):
 
     def test_partial_delivery_then_backorder_fulfilled_once_each(self):
         order, sale = self.import_order(quantity=3)
-        sale._synco_shopify_align_location()
+        sale._job_shopify_align_location()
         picking = sale.picking_ids
         self.assertEqual(picking.state, "assigned")
         picking.move_ids.quantity = 2
@@ -170,13 +170,13 @@ class TestFulfilment(FulfilmentCase):
         with trap_jobs() as trap:
             picking._action_done()
         trap.assert_enqueued_job(
-            picking._synco_shopify_fulfil,
+            picking._job_shopify_fulfil,
             properties={"channel": self.shop._job_channel()},
         )
         self.assertEqual(picking.shopify_fulfillment_state, "pending")
         backorder = sale.picking_ids - picking
         self.assertEqual(backorder.move_ids.product_uom_qty, 1)
-        message = picking._synco_shopify_fulfil()
+        message = picking._job_shopify_fulfil()
         self.assertEqual(picking.shopify_fulfillment_state, "sent", message)
         fulfilments = self.sim.fulfillments(order.id)
         self.assertEqual(len(fulfilments), 1)
@@ -188,7 +188,7 @@ class TestFulfilment(FulfilmentCase):
         self.assertEqual(self.level(TX)["committed"], 1)
         # a retried job (its answer lost) reads first and sends nothing
         picking.shopify_fulfillment_state = "pending"
-        message = picking._synco_shopify_fulfil()
+        message = picking._job_shopify_fulfil()
         self.assertEqual(picking.shopify_fulfillment_state, "sent")
         self.assertIn("Already fulfilled", message)
         self.assertEqual(len(self.sim.fulfillments(order.id)), 1)
@@ -198,7 +198,7 @@ class TestFulfilment(FulfilmentCase):
         backorder.shopify_tracking_number = "1Z1000"
         with trap_jobs():
             backorder._action_done()
-        backorder._synco_shopify_fulfil()
+        backorder._job_shopify_fulfil()
         fulfilments = self.sim.fulfillments(order.id)
         self.assertEqual([f["lines"] for f in fulfilments], [{TEE: 2}, {TEE: 1}])
         self.assertEqual(fulfilments[1]["tracking"]["number"], "1Z1000")
@@ -215,7 +215,7 @@ class TestFulfilment(FulfilmentCase):
         picking.move_ids.picked = True
         with trap_jobs():
             picking._action_done()
-        picking._synco_shopify_fulfil()
+        picking._job_shopify_fulfil()
         # shipped although Shopify cancelled it: a human decides
         self.assertEqual(picking.shopify_fulfillment_state, "failed")
         self.assertIn("cancelled in Shopify", picking.shopify_fulfillment_message)
@@ -230,7 +230,7 @@ class TestFulfilment(FulfilmentCase):
         picking.move_ids.picked = True
         with trap_jobs():
             picking._action_done()
-        picking._synco_shopify_fulfil()
+        picking._job_shopify_fulfil()
         self.assertFalse(self.sim.fulfillments(order.id)[0]["notify_customer"])
         # Shopify fulfilled from New Jersey, where its fulfilment order stayed
         self.assertEqual(self.sim.fulfillments(order.id)[0]["location"], NJ)
@@ -243,7 +243,7 @@ class TestOrderEdits(FulfilmentCase):
     def sync(self, order, event_at=None):
         payload = order_payload(self.sim.shop(DEMO_DOMAIN), order)
         with trap_jobs():
-            sale, message, _created = self.env["sale.order"]._synco_shopify_sync(
+            sale, message, _created = self.env["shopify.order.import"]._sync(
                 self.shop, normalize_order(payload), event_at=event_at
             )
         return sale, message
@@ -253,7 +253,7 @@ class TestOrderEdits(FulfilmentCase):
 
     def test_edit_lowers_line_reservation_and_raises_pushed_figure(self):
         order, sale = self.import_order(quantity=3)
-        sale._synco_shopify_align_location()
+        sale._job_shopify_align_location()
         self.bindings[TEE]._job_push_inventory(refresh=True)
         self.assertEqual(self.level(TX)["available"], 7)
         self.assertEqual(self.reserved(sale), 3)
@@ -316,7 +316,7 @@ class TestOrderEdits(FulfilmentCase):
             )
         )
         with trap_jobs():
-            _sale, message, _created = self.env["sale.order"]._synco_shopify_sync(
+            _sale, message, _created = self.env["shopify.order.import"]._sync(
                 self.shop, data
             )
         self.assertIn("added", message)

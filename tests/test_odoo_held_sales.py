@@ -124,7 +124,7 @@ class TestHeldSales(SimulatorCase):
         from odoo.addons.synco_shopify.lib.shopify import normalize_order
 
         self.run_jobs(
-            lambda: self.env["sale.order"]._synco_shopify_sync(
+            lambda: self.env["shopify.order.import"]._sync(
                 self.shop, normalize_order(node), origin="webhook"
             )
         )

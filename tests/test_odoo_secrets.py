@@ -78,7 +78,7 @@ class TestSecrets(SimulatorCase):
             }
             event = self.env["shopify.webhook.event"]._store(self.shop, headers, body)
             event._delay_process()
-            event._process()
+            event._job_process()
             self.shop._job_poll_orders()
             self.shop._delay_poll_orders()
             # a wrong token: the error says so without repeating it

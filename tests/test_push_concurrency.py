@@ -252,7 +252,7 @@ def test_order_import_leaves_the_levels_to_a_running_push(sim, registry):
                 # a wait on the push's rows fails at once instead of hanging
                 env_import.cr.execute("SET LOCAL lock_timeout = '2s'")
                 order = env_import["sale.order"].browse(ids[0])
-                settled_now = order._synco_shopify_forget_levels()
+                settled_now = env_import["shopify.order.import"]._forget_levels(order)
                 env_import.flush_all()
                 # run below by the test, not by the runner of this process
                 env_import["queue.job"].search(
@@ -316,20 +316,20 @@ def test_an_order_import_never_waits_on_quants_another_job_reserves(registry):
             importing.cr.execute("SET LOCAL lock_timeout = '2s'")
             order = importing["sale.order"].browse(order_id)
             with pytest.raises(RetryableJobError) as raised:
-                order._synco_lock_quants()
+                importing["shopify.order.import"]._lock_quants(order)
             assert raised.value.ignore_retry, "running again spends no retry"
             # a cancellation and an edit unreserve: they wait their turn too,
             # before they change anything
             with pytest.raises(RetryableJobError):
-                order._synco_shopify_cancel()
+                importing["shopify.order.import"]._cancel(order)
             with pytest.raises(RetryableJobError):
-                order._synco_shopify_apply_edits(
-                    importing["shopify.shop"], {"lines": []}
+                importing["shopify.order.import"]._apply_edits(
+                    order, importing["shopify.shop"], {"lines": []}
                 )
             assert order.state == "draft"
         with transaction(registry) as env:
             # free again: the lock is taken, nothing raised
-            env["sale.order"].browse(order_id)._synco_lock_quants()
+            env["shopify.order.import"]._lock_quants(env["sale.order"].browse(order_id))
     finally:
         with transaction(registry) as env:
             env["sale.order"].browse(order_id).unlink()

@@ -122,8 +122,8 @@ def test_rule_excuses_an_unapplied_order_only_while_its_import_runs():
     event = _job(
         "started",
         model="shopify.webhook.event",
-        method="_process",
-        func_string="shopify.webhook.event(12,)._process()",
+        method="_job_process",
+        func_string="shopify.webhook.event(12,)._job_process()",
     )
     assert _excused([event], {mine, other}, order_keys) == {mine}
     # the import of an order is no excuse for a level holding none unapplied

@@ -21,10 +21,12 @@ from . import shopify_order_route
 from . import shopify_webhook_event
 from . import shopify_drift
 from . import sale_order
+from . import shopify_order_import
 from . import stock_quant
 from . import stock_move
 from . import stock_reservation
 from . import stock_picking
+from . import shopify_fulfillment
 from . import stock_location
 from . import shopify_reconciliation
 from . import shopify_reconciliation_retention

@@ -101,7 +101,7 @@ class ShopifyOrderPoll(models.AbstractModel):
             if self.orders_polled_until
             else started - FIRST_POLL_WINDOW
         )
-        SaleOrder = self.env["sale.order"]
+        importer = self.env["shopify.order.import"]
         seen = imported = 0
         busy = []  # the update times of the orders left to other jobs
         try:
@@ -111,7 +111,7 @@ class ShopifyOrderPoll(models.AbstractModel):
                 data = normalize_order(node)
                 try:
                     with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
-                        _order, _message, created = SaleOrder._synco_shopify_sync(
+                        _order, _message, created = importer._sync(
                             self, data, origin="poll"
                         )
                 except (RetryableJobError, *CONTENDED) as exc:

@@ -13,6 +13,7 @@ from odoo.tools import SQL
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..lib.shopify import ShopifyRetryableError, normalize_order, to_gid
+from .job_errors import retryable_job_error
 from .locking import try_advisory_lock, try_lock_rows
 
 _logger = logging.getLogger(__name__)
@@ -143,18 +144,18 @@ class ShopifyWebhookEvent(models.Model):
                 topic=self.topic,
                 shop=self.shop_id.name,
             ),
-        )._process()
+        )._job_process()
 
     # ----------------------------------------------------------------- actions
     def action_reprocess(self):
         """Process the selected events again, now (after fixing a binding, say)."""
         for event in self:
             event.write({"state": "received", "error_message": False})
-            event._process()
+            event._job_process()
         return True
 
     # --------------------------------------------------------------------- job
-    def _process(self):
+    def _job_process(self):
         """Job: apply the event; idempotent (a processed event is left alone).
 
         Errors in the data (an order that can't be confirmed) mark the event
@@ -176,7 +177,7 @@ class ShopifyWebhookEvent(models.Model):
         except RetryableJobError:
             raise  # its delay, and whether it spends a retry, stand
         except ShopifyRetryableError as exc:
-            raise RetryableJobError(str(exc), seconds=10) from exc
+            raise retryable_job_error(exc, 10) from exc
         except psycopg2.IntegrityError as exc:
             # another job imported the same order meanwhile: read it next time
             raise RetryableJobError(str(exc), seconds=5) from exc
@@ -205,7 +206,7 @@ class ShopifyWebhookEvent(models.Model):
             if shop.policy_reservation != "shopify_triggers_odoo":
                 return "ignored", self.env._("Orders are not imported for this shop.")
             data = normalize_order(payload)
-            order, message, _created = self.env["sale.order"]._synco_shopify_sync(
+            order, message, _created = self.env["shopify.order.import"]._sync(
                 shop, data, event_at=self.triggered_at
             )
             if order:
@@ -252,7 +253,7 @@ class OrderBusy(RetryableJobError):
 
     A job about that order runs again shortly, spending no retry; the order
     poll leaves the order to that job and to its next run instead of
-    polling every order again (see ``shopify.shop._poll_orders``).
+    polling every order again (see ``shopify.shop._job_poll_orders``).
     """
 
 

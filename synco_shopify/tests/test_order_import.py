@@ -88,7 +88,7 @@ class TestOrderImport(SyncoCase):
         cls.env.cr.flush()
 
     def _sync(self, payload):
-        return self.env["sale.order"]._synco_shopify_sync(
+        return self.env["shopify.order.import"]._sync(
             self.shop, normalize_order(payload)
         )
 
@@ -142,7 +142,7 @@ class TestOrderImport(SyncoCase):
             [("currency_id.name", "=", "EUR")]
         ).action_archive()
         self.assertNotIn(feature, employees.all_implied_ids)
-        pricelist = self.env["sale.order"]._synco_shopify_pricelist(
+        pricelist = self.env["shopify.order.import"]._pricelist(
             self.shop, {"currency": "EUR"}
         )
         self.assertEqual(pricelist.currency_id.name, "EUR")
@@ -322,20 +322,20 @@ class TestOrderImport(SyncoCase):
         self.assertEqual(str(event.triggered_at), "2026-07-01 14:00:00")
         with trap_jobs() as trap:
             event._delay_process()
-        self.assertEqual([j.method_name for j in trap.enqueued_jobs], ["_process"])
+        self.assertEqual([j.method_name for j in trap.enqueued_jobs], ["_job_process"])
         job = trap.enqueued_jobs[0]
         self.assertEqual(job.identity_key, f"synco_shopify.webhook:{event.id}")
         self.assertEqual(job.channel, self.shop._job_channel())
-        event._process()
+        event._job_process()
         self.assertEqual(event.state, "processed")
         self.assertEqual(event.sale_order_id.shopify_order_id, "5009")
-        self.assertEqual(event._process(), "Already processed.")
+        self.assertEqual(event._job_process(), "Already processed.")
         # a failing event keeps its message and can be reprocessed
         bad = Event._store(
             self.shop,
             {"X-Shopify-Topic": "inventory_levels/update", "X-Shopify-Event-Id": "e2"},
             b'{"location_id": 1}',
         )
-        bad._process()
+        bad._job_process()
         self.assertEqual(bad.state, "failed")
         self.assertIn("inventory_item_id", bad.error_message)

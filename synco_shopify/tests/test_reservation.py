@@ -65,7 +65,7 @@ class TestReservation(SyncoCase):
         """Import a Shopify order of tees, routed to NJ; (order, trap)."""
         payload = order_payload(number, [("SYN-TEST-TEE", 11, quantity, "24.00")])
         with trap_jobs() as trap:
-            order, _message, _created = self.env["sale.order"]._synco_shopify_sync(
+            order, _message, _created = self.env["shopify.order.import"]._sync(
                 self.shop, normalize_order(payload)
             )
             self.env.cr.flush()  # runs the precommit hook that enqueues
@@ -90,7 +90,7 @@ class TestReservation(SyncoCase):
             [
                 (job.method_name, job.recordset)
                 for job in trap.enqueued_jobs
-                if job.method_name != "_synco_shopify_align_location"
+                if job.method_name != "_job_shopify_align_location"
             ],
             [("_job_push_inventory", self.tee_binding)],
         )

@@ -289,7 +289,7 @@ def main():
                 "queue.job",
                 "search_count",
                 [
-                    ("method_name", "=", "_process"),
+                    ("method_name", "=", "_job_process"),
                     ("state", "not in", ("done", "failed")),
                 ],
             )
