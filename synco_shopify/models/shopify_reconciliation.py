@@ -24,6 +24,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..lib import reconciliation as engine
 from ..lib.shopify import ShopifyError, ShopifyRetryableError
+from .job_errors import retryable_job_error
 
 _logger = logging.getLogger(__name__)
 
@@ -157,7 +158,7 @@ class ShopifyReconciliation(models.Model):
         """Run again, as a new run with the same parameters."""
         self.ensure_one()
         run = self.copy({"state": "pending", "trigger": "manual"})
-        run._enqueue()
+        run._delay_run()
         return run._open_form()
 
     def _open_form(self):
@@ -168,7 +169,7 @@ class ShopifyReconciliation(models.Model):
             "view_mode": "form",
         }
 
-    def _enqueue(self):
+    def _delay_run(self):
         self.ensure_one()
         job = self.with_delay(
             channel=self.shop_id._job_channel(),
@@ -196,9 +197,7 @@ class ShopifyReconciliation(models.Model):
             self._execute()
         except ShopifyRetryableError as exc:
             # queue_job retries with the function's pattern; the run restarts
-            raise RetryableJobError(
-                str(exc), seconds=int(exc.retry_after or 60)
-            ) from exc
+            raise retryable_job_error(exc, 60) from exc
         except ShopifyError as exc:
             # permanent: keep the run as the record of the failure, and alert
             self.env.cr.rollback()

@@ -120,7 +120,7 @@ class ShopifyShop(models.Model):
                 )
             )
         run = self._create_run(dry_run=dry_run, mappings=mappings, trigger=trigger)
-        run._enqueue()
+        run._delay_run()
         return run._open_form()
 
     def _create_run(self, dry_run=False, mappings=None, trigger="manual", **vals):
@@ -198,7 +198,7 @@ class ShopifyShop(models.Model):
                 run = self._create_run(trigger="cron", schedule_date=day)
         except psycopg2.errors.UniqueViolation:
             return self.env["shopify.reconciliation"]
-        run._enqueue()
+        run._delay_run()
         return run
 
     # ----------------------------------------------------------------- alerts
@@ -256,7 +256,7 @@ class ShopifyShop(models.Model):
         drafts.action_activate()
         self.write({"sync_frozen": False, "migration_state": "activated"})
         run = self._create_run(trigger="migration")
-        run._enqueue()
+        run._delay_run()
         return run._open_form()
 
     def action_migration_done(self):
