@@ -33,4 +33,4 @@ from . import shopify_location_mapping_monitoring
 from . import queue_job
 from . import shopify_digest
 from . import shopify_buffer_usage
-from . import shopify_digest_buffer
+from . import shopify_digest_line
