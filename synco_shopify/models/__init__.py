@@ -2,6 +2,7 @@ from . import shopify_figure_explained_mixin
 from . import shopify_shop
 from . import shopify_location
 from . import shopify_product_binding
+from . import shopify_uncounted_stock
 from . import shopify_location_mapping
 from . import shopify_location_mapping_source
 from . import shopify_buffer_rule
@@ -29,7 +30,6 @@ from . import sale_order_line
 from . import product_product
 from . import shopify_alert
 from . import shopify_shop_monitoring
-from . import shopify_location_mapping_monitoring
 from . import queue_job
 from . import shopify_digest
 from . import shopify_buffer_usage
