@@ -17,7 +17,6 @@ from . import shopify_drift
 from . import sale_order
 from . import stock_quant
 from . import stock_move
-from . import stock_reservation
 from . import stock_picking
 from . import stock_location
 from . import shopify_reconciliation
