@@ -285,6 +285,16 @@ class ShopifyBufferRule(models.Model):
             others.append((other, rule._synco_beats(other, depths) if rule else ""))
         return {"rule": rule, "others": others}
 
+    def _synco_alert_key(self):
+        """(product, Shopify location, subject) of this rule's alerts: its scope,
+        which stays the same when its percentage or units are edited."""
+        self.ensure_one()
+        return (
+            self.product_id or None,
+            self.mapping_id.shopify_location_id or None,
+            self.product_categ_id.display_name or None,
+        )
+
     def _synco_beats(self, other, depths):
         """Why this rule (the winner) is preferred to ``other``."""
         self.ensure_one()

@@ -1,6 +1,10 @@
 # Copyright 2026 Synco
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""The weekly checks and their digest, by e-mail and Slack."""
+"""The weekly checks and their digest, by e-mail and Slack.
+
+The checks: the inventory value each side shows, the sales Shopify
+suppresses and the oversells it risks, and the buffer rules' utilisation.
+"""
 
 import logging
 import time
@@ -11,17 +15,13 @@ import requests
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from .shopify_buffer_usage import FULL_WEEK
+
 _logger = logging.getLogger(__name__)
 
 TOP = 10
 SLACK_ATTEMPTS = 3
 SLACK_TIMEOUT = 10
-LINE_KINDS = [
-    ("location", "Value per location"),
-    ("suppressed", "Suppressed sale"),
-    ("oversell", "Oversell risk"),
-    ("buffer", "Buffer utilisation"),
-]
 
 
 class ShopifyDigest(models.Model):
@@ -78,6 +78,25 @@ class ShopifyDigest(models.Model):
         string="Alerts Opened", readonly=True, help="Immediate alerts of the week."
     )
     alerts_open = fields.Integer(string="Alerts Still Open", readonly=True)
+    buffer_days = fields.Integer(
+        string="Buffer Snapshot Days",
+        readonly=True,
+        help="Days of the last seven with a buffer usage snapshot. A day "
+        "without one counts neither as used nor as unused.",
+    )
+    buffer_rule_count = fields.Integer(string="Buffer Rules Checked", readonly=True)
+    buffer_unused_count = fields.Integer(
+        string="Buffers Never Used",
+        readonly=True,
+        help="Rules recorded on all seven days whose products never came within "
+        "the buffer of zero: possibly too large.",
+    )
+    buffer_hidden_units = fields.Float(
+        string="Units Hidden by Unused Buffers",
+        readonly=True,
+        digits=(16, 1),
+        help="Units the never-used rules withheld from Shopify, per day on average.",
+    )
     line_ids = fields.One2many("shopify.digest.line", "digest_id", readonly=True)
     mail_id = fields.Many2one("mail.mail", string="E-mail", readonly=True)
     slack_state = fields.Selection(
@@ -123,7 +142,8 @@ class ShopifyDigest(models.Model):
         top list with its count, whatever the number of products.
         """
         shop = shop.sudo()
-        week_start = self._synco_week_start(day or fields.Date.context_today(shop))
+        day = day or fields.Date.context_today(shop)
+        week_start = self._synco_week_start(day)
         digest = self.sudo().search(
             [("shop_id", "=", shop.id), ("week_start", "=", week_start)]
         )
@@ -241,6 +261,7 @@ class ShopifyDigest(models.Model):
             }
         )
         digest._synco_weekly_alerts()
+        digest._synco_check_buffers(day)
         return digest
 
     def _synco_weekly_alerts(self):
@@ -264,6 +285,90 @@ class ShopifyDigest(models.Model):
             }
         self.env["shopify.alert"]._synco_report(
             shop, "value_gap", found, scope="all", severity="weekly"
+        )
+
+    def _synco_check_buffers(self, day):
+        """Buffer utilisation over the seven days up to ``day``.
+
+        Stores the counts and the top list (never-used rules first, then the
+        least used, the most units withheld first) on the digest, and opens,
+        updates or resolves a weekly alert per never-used rule.
+        """
+        self.ensure_one()
+        days, figures = self.env["shopify.buffer.usage"]._synco_week(self.shop_id, day)
+        unused = [f for f in figures if f["never_used"]]
+        top = sorted(
+            (f for f in figures if f["withheld"] > 0),
+            key=lambda f: (
+                not f["never_used"],
+                f["near_days"] / f["days"],
+                -f["withheld"],
+            ),
+        )[:TOP]
+        self.write(
+            {
+                "buffer_days": days,
+                "buffer_rule_count": len(figures),
+                "buffer_unused_count": len(unused),
+                "buffer_hidden_units": sum(f["withheld"] for f in unused),
+                "line_ids": [(0, 0, self._synco_buffer_line(f)) for f in top],
+            }
+        )
+        self._synco_buffer_alerts(figures)
+
+    def _synco_buffer_line(self, figures):
+        rule = figures["rule"]
+        return {
+            "kind": "buffer",
+            "buffer_rule_id": rule.id,
+            "product_id": rule.product_id.id,
+            "shopify_location_id": rule.mapping_id.shopify_location_id.id,
+            "days_observed": figures["days"],
+            "days_near_zero": figures["near_days"],
+            "near_zero_percent": figures["near_percent"],
+            "units_withheld": figures["withheld"],
+            "never_used": figures["never_used"],
+        }
+
+    def _synco_buffer_alerts(self, figures):
+        """A weekly alert per rule never used over a full week of snapshots.
+
+        Resolved once the rule is seen near zero, or when it is gone
+        (deleted, archived); left as it is while the week lacks snapshots.
+        """
+        shop = self.shop_id
+        Alert = self.env["shopify.alert"]
+        found, scope = {}, []
+        for f in figures:
+            rule = f["rule"]
+            key = rule._synco_alert_key()
+            if f["days"] >= FULL_WEEK or f["near_days"]:
+                scope.append(key)
+            if f["never_used"]:
+                found[key] = {
+                    "buffer_rule_id": rule.id,
+                    "message": self.env._(
+                        "%(rule)s: never within its buffer of zero over "
+                        "%(days)s days; it withholds %(units).1f units a day on "
+                        "average. Possibly too large.",
+                        rule=rule.display_name,
+                        days=f["days"],
+                        units=f["withheld"],
+                    ),
+                }
+        gone = Alert.sudo().search(
+            [
+                ("shop_id", "=", shop.id),
+                ("kind", "=", "buffer_unused"),
+                ("state", "!=", "resolved"),
+                "|",
+                ("buffer_rule_id", "=", False),
+                ("buffer_rule_id.active", "=", False),
+            ]
+        )
+        scope += [(a.product_id, a.shopify_location_id, a.subject) for a in gone]
+        Alert._synco_report(
+            shop, "buffer_unused", found, scope=scope, severity="weekly"
         )
 
     # ---------------------------------------------------------------- sending
@@ -349,7 +454,32 @@ class ShopifyDigest(models.Model):
             *top("oversell", "Oversell risk (Shopify offers, Odoo has none)"),
             *top("suppressed", "Suppressed sales (Shopify 0, Odoo has stock)"),
         ]
+        blocks += self._synco_slack_buffer_blocks()
         return {"text": f"Synco digest: {self.name}", "blocks": blocks}
+
+    def _synco_slack_buffer_blocks(self):
+        """The buffer check as Block Kit blocks (none without snapshots)."""
+        self.ensure_one()
+        if not self.buffer_days:
+            return []
+        lines = [
+            f"• {line.buffer_rule_id.display_name}: near zero on "
+            f"{line.days_near_zero}/{line.days_observed} days, "
+            f"{line.units_withheld:,.1f} units withheld a day"
+            + (" — *never used*" if line.never_used else "")
+            for line in self.lines_of("buffer")
+        ]
+        summary = (
+            f"*Buffer utilisation* ({self.buffer_days}/7 days recorded): "
+            f"{self.buffer_unused_count} of {self.buffer_rule_count} rule(s) never "
+            f"used, hiding {self.buffer_hidden_units:,.1f} units a day"
+        )
+        return [
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": "\n".join([summary, *lines])},
+            }
+        ]
 
     def _synco_post_slack(self):
         """Post to the shop's Slack incoming webhook; retried, never fatal."""
@@ -409,25 +539,6 @@ class ShopifyDigest(models.Model):
 
     def action_send(self):
         self._synco_send()
-
-
-class ShopifyDigestLine(models.Model):
-    _name = "shopify.digest.line"
-    _description = "Shopify Weekly Digest Line"
-    _order = "digest_id, kind, id"
-
-    digest_id = fields.Many2one(
-        "shopify.digest", required=True, ondelete="cascade", index=True
-    )
-    currency_id = fields.Many2one(related="digest_id.currency_id")
-    kind = fields.Selection(LINE_KINDS, required=True)
-    product_id = fields.Many2one("product.product", ondelete="cascade")
-    shopify_location_id = fields.Many2one("shopify.location", ondelete="cascade")
-    odoo_qty = fields.Integer(string="Odoo Figure")
-    shopify_qty = fields.Integer(string="Shopify Figure")
-    value_odoo = fields.Monetary()
-    value_shopify = fields.Monetary()
-    gap_percent = fields.Float(string="Gap (%)", digits=(16, 2))
 
 
 def _gap_percent(odoo, shopify):

@@ -41,6 +41,7 @@ class ShopifyDrift(models.Model):
 
     _name = "shopify.drift"
     _description = "Shopify Inventory Drift"
+    _inherit = ["shopify.figure.explained.mixin"]
     _order = "date_last_seen desc, id desc"
     _rec_name = "binding_id"
 

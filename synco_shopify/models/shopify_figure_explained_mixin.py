@@ -4,7 +4,11 @@ from odoo import models
 
 
 class ShopifyFigureExplainedMixin(models.AbstractModel):
-    """Records that name a product at a Shopify location open its figure."""
+    """Records that name a product at a Shopify location open its figure.
+
+    Listed in ``_inherit`` by the inventory levels, the reconciliation lines
+    and the drifts: each has a ``product_id`` and a ``shopify_location_id``.
+    """
 
     _name = "shopify.figure.explained.mixin"
     _description = "Opens Why This Number?"
@@ -13,18 +17,3 @@ class ShopifyFigureExplainedMixin(models.AbstractModel):
         return self.env["shopify.figure.explanation"]._synco_open(
             [(rec.product_id, rec.shopify_location_id) for rec in self]
         )
-
-
-class ShopifyInventoryLevel(models.Model):
-    _name = "shopify.inventory.level"
-    _inherit = ["shopify.inventory.level", "shopify.figure.explained.mixin"]
-
-
-class ShopifyReconciliationLine(models.Model):
-    _name = "shopify.reconciliation.line"
-    _inherit = ["shopify.reconciliation.line", "shopify.figure.explained.mixin"]
-
-
-class ShopifyDrift(models.Model):
-    _name = "shopify.drift"
-    _inherit = ["shopify.drift", "shopify.figure.explained.mixin"]

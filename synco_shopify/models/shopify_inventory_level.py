@@ -1,6 +1,6 @@
 # Copyright 2026 Synco
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 from .locking import try_lock_rows
@@ -16,6 +16,7 @@ class ShopifyInventoryLevel(models.Model):
 
     _name = "shopify.inventory.level"
     _description = "Shopify Inventory Level"
+    _inherit = ["shopify.figure.explained.mixin"]
     _order = "binding_id, shopify_location_id"
     _rec_name = "binding_id"
 
@@ -101,6 +102,45 @@ class ShopifyInventoryLevel(models.Model):
             vals.update(self._synco_hold_vals(held))
         self.write(vals)
         return held
+
+    @api.model
+    def _synco_remember_in_sync(self, shop, seen):
+        """Remember Shopify's figure of levels a run found as Odoo wants them.
+
+        A push or a run whose worker died after Shopify applied its write (a
+        server killed mid-job) leaves its transaction rolled back: Odoo still
+        remembers the older figure, and the next push would compare-and-set
+        from it and take the difference for a Shopify sale (a false hold).
+        A run reads every level; those that agree with Odoo are remembered
+        as read, without evidence of any sale.
+
+        :param seen: [(binding id, shopify.location id, Shopify's level)]
+        """
+        if not seen:
+            return
+        bindings, locations, values = zip(*seen, strict=True)
+        # one statement per chunk: a million-level run reads no level record
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE shopify_inventory_level level
+                   SET shopify_available = seen.value, shopify_known = TRUE
+                  FROM unnest(%s::int[], %s::int[], %s::int[])
+                       AS seen(binding_id, location_id, value)
+                 WHERE level.shop_id = %s
+                   AND level.binding_id = seen.binding_id
+                   AND level.shopify_location_id = seen.location_id
+                   AND (NOT level.shopify_known
+                        OR level.shopify_available IS DISTINCT FROM seen.value)
+                """,
+                list(bindings),
+                list(locations),
+                list(values),
+                shop.id,
+            )
+        )
+        self.invalidate_model(["shopify_available", "shopify_known"])
 
     def _synco_hold_vals(self, units):
         self.ensure_one()

@@ -1,6 +1,7 @@
 # Copyright 2026 Synco
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from collections import defaultdict
+from datetime import timedelta
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
@@ -38,6 +39,7 @@ class ShopifyLocationMapping(models.Model):
 
     _name = "shopify.location.mapping"
     _description = "Shopify Location Mapping"
+    _inherit = ["shopify.uncounted.stock"]
     _order = "shop_id, sequence, id"
     _check_company_auto = True
 
@@ -97,6 +99,30 @@ class ShopifyLocationMapping(models.Model):
         compute="_compute_pattern",
     )
     shared_location_warning = fields.Text(compute="_compute_shared_location_warning")
+    uncounted_qty = fields.Float(
+        string="Uncounted Units",
+        compute="_compute_uncounted",
+        digits="Product Unit",
+        help="Free units (on hand minus reserved) in the mapping's warehouses "
+        "that neither this mapping nor another active mapping of the shop "
+        "counts, excluded locations apart.",
+    )
+    uncounted_product_count = fields.Integer(
+        string="Uncounted Products", compute="_compute_uncounted"
+    )
+    uncounted_location_ids = fields.Many2many(
+        "stock.location",
+        string="Uncounted Locations",
+        compute="_compute_uncounted",
+        help="Locations holding that stock.",
+    )
+    uncounted_receipt_location_ids = fields.Many2many(
+        "stock.location",
+        string="Uncounted Receipt Destinations",
+        compute="_compute_uncounted",
+        help="Where the warehouses' receipts land, when no mapping counts it.",
+    )
+    uncounted_warning = fields.Text(compute="_compute_uncounted")
 
     _drift_threshold_positive = models.Constraint(
         "CHECK (drift_threshold >= 0)", "The drift threshold can't be negative."
@@ -503,3 +529,44 @@ class ShopifyLocationMapping(models.Model):
         removal date, which Odoo no longer reserves.
         """
         return Domain.TRUE
+
+    # -------------------------------------------------------------- velocity
+    def _synco_velocity(self, products, days=28):
+        """Units a day each product sold from each mapping's counted stock.
+
+        :param products: product.product recordset (any size)
+        :param days: the window, ending now
+        :return: {mapping: {product id: units per day}}, products with no sale
+            left out
+
+        Done move lines into customer locations whose source is a location
+        the mapping counts (the bins themselves, not the warehouse the
+        delivery names), over the last ``days`` days: one grouped read for
+        every mapping and product, whatever their number.
+        """
+        location_mappings = defaultdict(list)
+        for mapping in self:
+            for location_id in mapping._get_counted_location_ids():
+                location_mappings[location_id].append(mapping)
+        velocity = {mapping: defaultdict(float) for mapping in self}
+        days = max(days or 1, 1)
+        if not location_mappings or not products:
+            return velocity
+        since = fields.Datetime.now() - timedelta(days=days)
+        groups = (
+            self.env["stock.move.line"]
+            .sudo()
+            ._read_group(
+                Domain("state", "=", "done")
+                & Domain("date", ">=", since)
+                & Domain("product_id", "in", products.ids)
+                & Domain("location_id", "in", list(location_mappings))
+                & Domain("location_dest_id.usage", "=", "customer"),
+                ["product_id", "location_id"],
+                ["quantity_product_uom:sum"],
+            )
+        )
+        for product, location, quantity in groups:
+            for mapping in location_mappings[location.id]:
+                velocity[mapping][product.id] += quantity / days
+        return velocity

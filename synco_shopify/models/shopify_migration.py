@@ -57,7 +57,7 @@ class ShopifyMigration(models.AbstractModel):
         drafts.action_activate()
         self.write({"sync_frozen": False, "migration_state": "activated"})
         run = self._create_run(trigger="migration")
-        run._enqueue()
+        run._delay_run()
         return run._open_form()
 
     def action_migration_done(self):

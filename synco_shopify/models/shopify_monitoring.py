@@ -8,14 +8,14 @@ methods run on shop records, ``self`` is a shop.
 The thresholds are the shop's fields; the alerts are ``shopify.alert``
 records.  After each order poll, :meth:`_synco_check_webhook_silence`
 tells whether webhooks stopped arriving.  The stock no mapping counts is
-worked out in ``shopify_shop_uncounted.py``, as for a mapping.
+worked out in ``shopify_uncounted_stock.py``, as for a mapping.
 """
 
 from datetime import timedelta
 
 from odoo import api, fields, models
 
-from .shopify_shop_uncounted import _set_uncounted, _uncounted_quants_action
+from .shopify_uncounted_stock import _set_uncounted, _uncounted_quants_action
 
 JOB_CHANNEL_PREFIX = "root.synco_shopify.shop_"
 

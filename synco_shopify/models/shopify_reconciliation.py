@@ -6,10 +6,12 @@ A run computes what every bound product should show at every mapped Shopify
 location, reads what Shopify shows, and writes the differences (compare-and-
 set, ≤ 250 per call).  Its lines are the drift report; a dry run is the same
 computation with no write, which is also how a migration is reviewed.
+
+The arithmetic (rows, the diff, the counts) is ``lib/reconciliation.py``.
+A run keeps its counts per location for good and its in-sync lines for the
+shop's retention (``shopify.reconciliation.location``).
 """
 
-import contextlib
-import io
 import logging
 import time
 from array import array
@@ -20,30 +22,12 @@ from odoo.tools import SQL
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
+from ..lib import reconciliation as engine
 from ..lib.shopify import ShopifyError, ShopifyRetryableError
+from .job_errors import retryable_job_error
 
 _logger = logging.getLogger(__name__)
 
-ACTIONS = [
-    ("in_sync", "In sync"),
-    ("push", "Drift corrected"),
-    ("within_threshold", "Within threshold"),
-    ("not_stocked", "Not stocked in Shopify"),
-    ("unmapped", "Skipped: location not mapped"),
-    ("frozen", "Skipped: shop frozen"),
-    ("snapshot", "Snapshot"),
-]
-OUTCOMES = [
-    ("none", "No write"),
-    ("dry_run", "Dry run: not written"),
-    ("applied", "Written"),
-    ("stale_resolved", "Written after a concurrent change"),
-    ("activated", "Stocked and written"),
-    ("unchanged", "Already right"),
-    ("held", "Held: Shopify sale not in Odoo yet"),
-    ("not_stocked", "Not stocked"),
-    ("failed", "Failed"),
-]
 # reading expectations product by product would defeat the grouped read; a
 # whole catalogue at once would hold every quant group in memory
 PRODUCT_CHUNK = 10000
@@ -109,6 +93,16 @@ class ShopifyReconciliation(models.Model):
     api_calls = fields.Integer(readonly=True)
     api_cost = fields.Float(readonly=True)
     message = fields.Text(readonly=True)
+    location_stat_ids = fields.One2many(
+        "shopify.reconciliation.location", "run_id", string="Per Location"
+    )
+    in_sync_purged = fields.Boolean(
+        string="In-Sync Lines Purged",
+        readonly=True,
+        copy=False,
+        help="The lines of levels found in sync were deleted after the shop's "
+        "retention; the counts per location and every other line are kept.",
+    )
     job_uuid = fields.Char(readonly=True, copy=False, index=True)
     queue_job_id = fields.Many2one(
         "queue.job", compute="_compute_queue_job_id", string="Job"
@@ -164,7 +158,7 @@ class ShopifyReconciliation(models.Model):
         """Run again, as a new run with the same parameters."""
         self.ensure_one()
         run = self.copy({"state": "pending", "trigger": "manual"})
-        run._enqueue()
+        run._delay_run()
         return run._open_form()
 
     def _open_form(self):
@@ -175,7 +169,7 @@ class ShopifyReconciliation(models.Model):
             "view_mode": "form",
         }
 
-    def _enqueue(self):
+    def _delay_run(self):
         self.ensure_one()
         job = self.with_delay(
             channel=self.shop_id._job_channel(),
@@ -203,9 +197,7 @@ class ShopifyReconciliation(models.Model):
             self._execute()
         except ShopifyRetryableError as exc:
             # queue_job retries with the function's pattern; the run restarts
-            raise RetryableJobError(
-                str(exc), seconds=int(exc.retry_after or 60)
-            ) from exc
+            raise retryable_job_error(exc, 60) from exc
         except ShopifyError as exc:
             # permanent: keep the run as the record of the failure, and alert
             self.env.cr.rollback()
@@ -259,10 +251,10 @@ class ShopifyReconciliation(models.Model):
         calls_before = client.stats.calls
         cost_before = client.stats.actual_cost
         waited_before = dict(client.stats.waited)
-        phases = _Phases()
+        phases = engine.Phases()
         with phases("bindings"):
             bindings = self._binding_rows(shop)
-        levels = _Levels(
+        levels = engine.Levels(
             [item for _bid, _pid, item in bindings],
             shop.with_context(active_test=False).location_ids,
         )
@@ -293,7 +285,8 @@ class ShopifyReconciliation(models.Model):
         for start in range(0, len(bindings), PRODUCT_CHUNK):
             chunk = bindings[start : start + PRODUCT_CHUNK]
             if self.mode == "snapshot":
-                rows = self._snapshot_rows(chunk, start, levels)
+                # Shopify's levels as they are, before anything changes
+                rows = engine.snapshot_rows(chunk, start, levels)
             else:
                 rows = self._reconcile_chunk(
                     shop,
@@ -306,8 +299,8 @@ class ShopifyReconciliation(models.Model):
                     phases,
                 )
             with phases("lines copied"):
-                self._store_lines(rows)
-            for key, value in self._totals(rows).items():
+                self.env["shopify.reconciliation.line"]._synco_copy(self, rows)
+            for key, value in engine.totals(rows).items():
                 totals[key] += value
             self.env.invalidate_all()  # the chunk's records: let go
         stats = {
@@ -338,16 +331,14 @@ class ShopifyReconciliation(models.Model):
         )
         self.write(stats)
         with phases("run counts and alerts"):
-            self._store_run_counts()
+            # what a run keeps of its lines beyond them (see retention)
+            self.env["shopify.reconciliation.location"]._synco_count(self)
             self._check_run_alerts()
         phases.waited = {
             kind: seconds - waited_before.get(kind, 0.0)
             for kind, seconds in client.stats.waited.items()
         }
         self._log_phases(phases)
-
-    def _store_run_counts(self):
-        """Hook: what a run keeps of its lines beyond them (see retention)."""
 
     def _log_phases(self, phases):
         """Where the run's time went, in the log (benchmarks read it here)."""
@@ -414,26 +405,6 @@ class ShopifyReconciliation(models.Model):
             self._check_level_alerts(rows)
         return rows
 
-    def _snapshot_rows(self, chunk, offset, levels):
-        """Shopify's levels as they are, before anything changes (migration)."""
-        rows = []
-        for position, (binding_id, product_id, _item) in enumerate(chunk, offset):
-            for location, column in levels.columns.items():
-                if column[position] == MISSING:
-                    continue
-                rows.append(
-                    _Row(
-                        binding_id,
-                        product_id,
-                        location,
-                        None,
-                        None,
-                        column[position],
-                        action="snapshot",
-                    )
-                )
-        return rows
-
     def _import_orders_first(self, shop, client):
         """Import the orders Shopify has and Odoo doesn't, before comparing.
 
@@ -498,15 +469,13 @@ class ShopifyReconciliation(models.Model):
     def _diff(self, shop, mappings, chunk, offset, levels, expected, held):
         """Rows of one chunk of bindings, and what to write.
 
-        :param levels: Shopify's levels (``_Levels``)
+        :param levels: Shopify's levels (``engine.Levels``)
         :param expected: Odoo's figures, ``_expected_figures``
         :param held: {(binding id, shopify.location id): units held}
         :return: (rows, push, known): ``push`` {binding: {location: Odoo's
             figure}} and ``known`` {(binding, location): Shopify's level} for
             the levels to correct, as ``shop._push_levels`` takes them
         """
-        rows, push_ids, known_ids = [], {}, {}
-        frozen = shop.sync_frozen
         targets = [
             (
                 mapping,
@@ -518,44 +487,9 @@ class ShopifyReconciliation(models.Model):
             for mapping in mappings
         ]
         unmapped = levels.stocked_elsewhere(m.shopify_location_id for m in mappings)
-        for position, (binding_id, product_id, _item) in enumerate(chunk, offset):
-            for mapping, location, column, threshold, figures in targets:
-                figure = figures[position]
-                # units held for Shopify sales Odoo has no order for
-                want = max(0, figure - held.get((binding_id, location.id), 0))
-                before = column[position] if column else MISSING
-                before = None if before == MISSING else before
-                if before is None:
-                    action = "not_stocked"
-                elif before == want:
-                    action = "in_sync"
-                elif abs(want - before) <= threshold:
-                    action = "within_threshold"
-                elif frozen:
-                    action = "frozen"
-                else:
-                    action = "push"
-                row = _Row(
-                    binding_id, product_id, location, mapping, want, before, action
-                )
-                rows.append(row)
-                if action in ("push", "not_stocked"):
-                    push_ids.setdefault(binding_id, {})[location] = figure
-                    known_ids[binding_id, location] = before
-                    row.outcome = "dry_run" if self.dry_run else "none"
-            for location, column in unmapped:
-                if column[position] != MISSING:
-                    rows.append(
-                        _Row(
-                            binding_id,
-                            product_id,
-                            location,
-                            None,
-                            None,
-                            column[position],
-                            action="unmapped",
-                        )
-                    )
+        rows, push_ids, known_ids = engine.diff(
+            chunk, offset, targets, unmapped, held, shop.sync_frozen, self.dry_run
+        )
         # one recordset, so that reading a field of one binding reads them
         # all in one query (a browse per binding read them one by one)
         bindings = self.env["shopify.product.binding"].browse(list(push_ids))
@@ -574,46 +508,11 @@ class ShopifyReconciliation(models.Model):
                 row.outcome, row.message = outcome
 
     def _remember_levels_in_sync(self, rows):
-        """Remember Shopify's figure of the levels found as Odoo wants them.
-
-        A push or a run whose worker died after Shopify applied its write (a
-        server killed mid-job) leaves its transaction rolled back: Odoo still
-        remembers the older figure, and the next push would compare-and-set
-        from it and take the difference for a Shopify sale (a false hold).
-        The run has just read every level; those that agree with Odoo are
-        remembered as read, without evidence of any sale.
-        """
-        seen = [
-            (row.binding, row.location.id, row.before)
-            for row in rows
-            if row.action == "in_sync"
-        ]
-        if not seen:
-            return
-        bindings, locations, values = zip(*seen, strict=True)
-        # one statement per chunk: a million-level run reads no level record
-        self.env.flush_all()
-        self.env.cr.execute(
-            SQL(
-                """
-                UPDATE shopify_inventory_level level
-                   SET shopify_available = seen.value, shopify_known = TRUE
-                  FROM unnest(%s::int[], %s::int[], %s::int[])
-                       AS seen(binding_id, location_id, value)
-                 WHERE level.shop_id = %s
-                   AND level.binding_id = seen.binding_id
-                   AND level.shopify_location_id = seen.location_id
-                   AND (NOT level.shopify_known
-                        OR level.shopify_available IS DISTINCT FROM seen.value)
-                """,
-                list(bindings),
-                list(locations),
-                list(values),
-                self.shop_id.id,
-            )
-        )
-        self.env["shopify.inventory.level"].invalidate_model(
-            ["shopify_available", "shopify_known"]
+        """Remember Shopify's figure of the levels found as Odoo wants them:
+        a write whose transaction died would otherwise look like a sale
+        (``shopify.inventory.level._synco_remember_in_sync``)."""
+        self.env["shopify.inventory.level"]._synco_remember_in_sync(
+            self.shop_id, engine.in_sync_levels(rows)
         )
 
     def _observe_drift(self, rows):
@@ -625,82 +524,9 @@ class ShopifyReconciliation(models.Model):
         it.  A level Shopify doesn't stock has no figure to compare.  Dry runs
         and snapshots change nothing, drift records included.
         """
-        written = ("applied", "stale_resolved", "activated", "unchanged")
-
-        def observations():
-            for row in rows:
-                if not row.mapping:
-                    continue  # unmapped location
-                if row.outcome in written:
-                    yield row.binding, row.location, row.expected, row.expected
-                else:
-                    yield row.binding, row.location, row.expected, row.before
-
         self.env["shopify.drift"]._synco_observe(
-            self.shop_id, observations(), "reconciliation"
+            self.shop_id, engine.drift_observations(rows), "reconciliation"
         )
-
-    def _store_lines(self, rows):
-        """Copy the lines in bulk: a catalogue run has hundreds of thousands.
-
-        ``COPY`` rather than ``INSERT``: the rows are written as text once,
-        with no statement to build or parse per line.
-        """
-        if not rows:
-            return
-        self.env.flush_all()
-        uid = self.env.uid
-        now = fields.Datetime.to_string(fields.Datetime.now())
-        fixed = (str(self.id), str(uid), str(uid), now, now)
-        buffer = io.StringIO()
-        for row in rows:
-            buffer.write(
-                "\t".join(
-                    (
-                        *fixed,
-                        str(row.binding),
-                        str(row.product),
-                        str(row.location.id),
-                        str(row.mapping.id) if row.mapping else NULL,
-                        NULL if row.expected is None else str(row.expected),
-                        NULL if row.before is None else str(row.before),
-                        NULL if row.delta is None else str(row.delta),
-                        row.action,
-                        row.outcome,
-                        NULL if row.message is None else _copy_text(row.message),
-                    )
-                )
-            )
-            buffer.write("\n")
-        buffer.seek(0)
-        self.env.cr.copy_expert(
-            "COPY shopify_reconciliation_line (run_id, create_uid, write_uid, "
-            "create_date, write_date, binding_id, product_id, "
-            "shopify_location_id, mapping_id, expected, shopify_before, delta, "
-            "action, outcome, message) FROM STDIN",
-            buffer,
-        )
-        self.env["shopify.reconciliation.line"].invalidate_model()
-        self.invalidate_recordset(["line_ids"])
-
-    def _totals(self, rows):
-        """The run's counts for these rows (a chunk: they add up)."""
-        checked = drifted = pushed = failed = 0
-        for row in rows:
-            if row.action not in ("unmapped", "snapshot"):
-                checked += 1
-                if row.delta:
-                    drifted += 1
-            if row.outcome in ("applied", "stale_resolved", "activated"):
-                pushed += 1
-            elif row.outcome in ("failed", "not_stocked"):
-                failed += 1
-        return {
-            "checked": checked,
-            "drifted": drifted,
-            "pushed": pushed,
-            "failed": failed,
-        }
 
     def _check_level_alerts(self, rows):
         """The guide's immediate alerts on levels, for these rows (a chunk).
@@ -713,17 +539,7 @@ class ShopifyReconciliation(models.Model):
         level, which is Shopify's own figure, counts there.
         """
         live = self.mode == "reconcile" and not self.dry_run
-        written = ("applied", "stale_resolved", "activated", "unchanged")
-        read, left = {}, {}
-        for row in rows:
-            if row.before is None:
-                continue
-            if not live or not row.mapping:
-                read[row.binding, row.location] = (None, row.before)
-                continue
-            read[row.binding, row.location] = (row.expected, row.before)
-            after = row.expected if row.outcome in written else row.before
-            left[row.binding, row.location] = (row.expected, after)
+        read, left = engine.level_figures(rows, live)
         self.env["shopify.alert"]._synco_check_levels(
             self.shop_id, read=read, left=left, velocity=live
         )
@@ -766,160 +582,3 @@ class ShopifyReconciliation(models.Model):
                 ),
             )
         Alert._synco_report(shop, "write_failed", failed, scope="all")
-
-
-# a level Shopify does not stock, in the arrays of ``_Levels``
-MISSING = -(2**62)
-NULL = "\\N"
-
-
-def _copy_text(value):
-    """A text value in ``COPY``'s text format."""
-    return (
-        value.replace("\\", "\\\\")
-        .replace("\t", "\\t")
-        .replace("\n", "\\n")
-        .replace("\r", "\\r")
-    )
-
-
-class _Phases:
-    """Wall and CPU seconds per phase of a run, for the log and benchmarks.
-
-    A phase timed inside another is taken out of the outer one's time, so
-    the phases add up to the run.  ``phases.waited`` is the time the run
-    spent waiting on Shopify (HTTP round trips, the bucket, bulk operations
-    being prepared), as its client counted it.
-    """
-
-    def __init__(self):
-        self.seconds = {}  # name: [wall, cpu]
-        self.waited = {}
-        self._stack = []
-
-    @contextlib.contextmanager
-    def __call__(self, name):
-        now = (time.monotonic(), time.process_time())
-        if self._stack:
-            self._charge(self._stack[-1], now)
-        self._stack.append([name, now])
-        try:
-            yield
-        finally:
-            now = (time.monotonic(), time.process_time())
-            self._charge(self._stack.pop(), now)
-            if self._stack:
-                self._stack[-1][1] = now
-
-    def _charge(self, entry, now):
-        name, since = entry
-        totals = self.seconds.setdefault(name, [0.0, 0.0])
-        totals[0] += now[0] - since[0]
-        totals[1] += now[1] - since[1]
-        entry[1] = now
-
-    def __str__(self):
-        parts = [
-            f"{name} {wall:.1f} s (CPU {cpu:.1f})"
-            for name, (wall, cpu) in self.seconds.items()
-        ]
-        waited = ", ".join(f"{k} {v:.1f} s" for k, v in self.waited.items())
-        return "; ".join(parts) + (f"; waited on Shopify: {waited}" if waited else "")
-
-
-class _Levels:
-    """Shopify's levels of a run: one array per Shopify location, indexed by
-    the binding's position (8 bytes a level, not a dict entry and two gids).
-
-    Levels of items no binding knows, or of locations the shop doesn't
-    have, are left out as before.
-    """
-
-    def __init__(self, item_gids, locations):
-        self.position = {gid: index for index, gid in enumerate(item_gids)}
-        self.locations = {location.shopify_gid: location for location in locations}
-        size = len(self.position)
-        self.columns = {
-            location: array("q", [MISSING]) * size
-            for location in self.locations.values()
-        }
-
-    def load(self, levels):
-        """Fill in ``(item gid, location gid, available)`` as they stream."""
-        position = self.position
-        columns = {gid: self.columns[loc] for gid, loc in self.locations.items()}
-        for item, location, available in levels:
-            index = position.get(item)
-            column = columns.get(location)
-            if index is not None and column is not None and available is not None:
-                column[index] = available
-
-    def column(self, location):
-        """The array of one shopify.location, or None if the shop lacks it."""
-        return self.columns.get(location)
-
-    def stocked_elsewhere(self, locations):
-        """[(shopify.location, array)] of the shop's other locations."""
-        locations = set(locations)
-        return [(loc, col) for loc, col in self.columns.items() if loc not in locations]
-
-
-class _Row:
-    """One (product, Shopify location) of a run, before it becomes a line.
-
-    The binding and product as ids: a run holds a chunk's worth of rows, and
-    only the levels it writes need records.
-    """
-
-    __slots__ = (
-        "action",
-        "before",
-        "binding",
-        "expected",
-        "location",
-        "mapping",
-        "message",
-        "outcome",
-        "product",
-    )
-
-    def __init__(
-        self, binding, product, location, mapping, expected, before, action=None
-    ):
-        self.binding = binding
-        self.product = product
-        self.location = location
-        self.mapping = mapping
-        self.expected = expected
-        self.before = before
-        self.action = action
-        self.outcome = "none"
-        self.message = None
-
-    @property
-    def delta(self):
-        if self.expected is None or self.before is None:
-            return None
-        return self.expected - self.before
-
-
-class ShopifyReconciliationLine(models.Model):
-    _name = "shopify.reconciliation.line"
-    _description = "Shopify Reconciliation Line"
-    _order = "run_id desc, id"
-
-    run_id = fields.Many2one(
-        "shopify.reconciliation", required=True, ondelete="cascade", index=True
-    )
-    shop_id = fields.Many2one(related="run_id.shop_id")
-    binding_id = fields.Many2one("shopify.product.binding", ondelete="cascade")
-    product_id = fields.Many2one("product.product", index=True)
-    sku = fields.Char(related="binding_id.sku", string="SKU")
-    shopify_location_id = fields.Many2one("shopify.location", index=True)
-    mapping_id = fields.Many2one("shopify.location.mapping", ondelete="set null")
-    expected = fields.Integer(help="Odoo's figure for Shopify.")
-    shopify_before = fields.Integer()
-    delta = fields.Integer(help="Expected minus what Shopify showed.")
-    action = fields.Selection(ACTIONS, index=True)
-    outcome = fields.Selection(OUTCOMES)
-    message = fields.Char()

@@ -80,7 +80,7 @@ class ShopifyReconciliationSchedule(models.AbstractModel):
                 )
             )
         run = self._create_run(dry_run=dry_run, mappings=mappings, trigger=trigger)
-        run._enqueue()
+        run._delay_run()
         return run._open_form()
 
     def _create_run(self, dry_run=False, mappings=None, trigger="manual", **vals):
@@ -163,7 +163,7 @@ class ShopifyReconciliationSchedule(models.AbstractModel):
                 run = self._create_run(trigger="cron", schedule_date=day)
         except psycopg2.errors.UniqueViolation:
             return self.env["shopify.reconciliation"]
-        run._enqueue()
+        run._delay_run()
         self._delay_record_buffer_usage(day)
         return run
 

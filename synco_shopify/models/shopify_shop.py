@@ -352,7 +352,7 @@ class ShopifyShop(models.Model):
         string="Pushes (last hour)", compute="_compute_overview"
     )
 
-    # stock no mapping counts (see shopify_shop_uncounted.py)
+    # stock no mapping counts (see shopify_uncounted_stock.py)
     uncounted_qty = fields.Float(
         string="Uncounted Units",
         compute="_compute_uncounted",

@@ -1,12 +1,18 @@
 # Copyright 2026 Synco
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, models
+from odoo.fields import Domain
 
 # Every path that changes sellable stock ends in a quant write: moves done
 # (_update_available_quantity), reservations (_update_reserved_quantity),
 # inventory counts (_apply_inventory goes through a move).  The raw-SQL
 # paths (_merge_quants, zero-quant clean-up) leave the totals unchanged.
 TRACKED_FIELDS = {"quantity", "reserved_quantity", "location_id", "product_id"}
+
+# location ids a reservation never gathers from
+CONTEXT_EXCLUDE = "synco_reserve_exclude"
+# location ids a reservation gathers from exclusively (absent: no such limit)
+CONTEXT_ONLY = "synco_reserve_only"
 
 
 class StockQuant(models.Model):
@@ -34,3 +40,36 @@ class StockQuant(models.Model):
     def _synco_track(self):
         pairs = {(q.product_id.id, q.location_id.id) for q in self}
         self.env["shopify.product.binding"]._synco_stock_changed(pairs)
+
+    def _get_gather_domain(
+        self,
+        product_id,
+        location_id,
+        lot_id=None,
+        package_id=None,
+        owner_id=None,
+        strict=False,
+    ):
+        """Odoo's quants to reserve from, within the scope in context.
+
+        What counts is what can be reserved.  A mapping counts its sources'
+        internal quants minus its excluded zones.  If Odoo reserved a Shopify
+        order from a quarantine that Shopify never counted, defective stock
+        would ship, Odoo's figure would not move (only an excluded zone was
+        touched), nothing would be pushed and Shopify would show the units
+        twice.  So the reservation itself is scoped, the way
+        ``product_expiry`` keeps expired lots out: ``stock.move`` puts the
+        scope in the context around its reservation, this applies it, and
+        Odoo's own removal strategy (FIFO, FEFO, closest, least packages)
+        chooses inside it.
+        """
+        domain = super()._get_gather_domain(
+            product_id, location_id, lot_id, package_id, owner_id, strict
+        )
+        excluded = self.env.context.get(CONTEXT_EXCLUDE)
+        if excluded:
+            domain &= Domain("location_id", "not in", list(excluded))
+        allowed = self.env.context.get(CONTEXT_ONLY)
+        if allowed is not None:
+            domain &= Domain("location_id", "in", list(allowed))
+        return domain

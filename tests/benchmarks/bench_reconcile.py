@@ -326,7 +326,7 @@ def run_job(env, shop):
         return log_phases(run, phases)
 
     run = shop._create_run()
-    job = run._enqueue()
+    job = run._delay_run()
     env.cr.commit()
     job = Job.load(env, job.uuid)
     job.set_started()

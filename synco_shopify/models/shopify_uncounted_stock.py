@@ -11,9 +11,13 @@ locations and the receipt destinations involved.
 Excluded subtrees are left out: excluding quarantine is a decision, not an
 oversight.  So is stock another active mapping of the shop counts (a
 warehouse split between two Shopify locations).
+
+The mixin's methods run on ``shopify.location.mapping`` records, which hold
+the ``uncounted_*`` fields; the shop adds up its active mappings' with the
+same helpers.
 """
 
-from odoo import api, fields, models
+from odoo import api, models
 from odoo.fields import Domain
 
 
@@ -83,33 +87,9 @@ def _uncounted_quants_action(record):
     return action
 
 
-class ShopifyLocationMapping(models.Model):
-    _inherit = "shopify.location.mapping"
-
-    uncounted_qty = fields.Float(
-        string="Uncounted Units",
-        compute="_compute_uncounted",
-        digits="Product Unit",
-        help="Free units (on hand minus reserved) in the mapping's warehouses "
-        "that neither this mapping nor another active mapping of the shop "
-        "counts, excluded locations apart.",
-    )
-    uncounted_product_count = fields.Integer(
-        string="Uncounted Products", compute="_compute_uncounted"
-    )
-    uncounted_location_ids = fields.Many2many(
-        "stock.location",
-        string="Uncounted Locations",
-        compute="_compute_uncounted",
-        help="Locations holding that stock.",
-    )
-    uncounted_receipt_location_ids = fields.Many2many(
-        "stock.location",
-        string="Uncounted Receipt Destinations",
-        compute="_compute_uncounted",
-        help="Where the warehouses' receipts land, when no mapping counts it.",
-    )
-    uncounted_warning = fields.Text(compute="_compute_uncounted")
+class ShopifyUncountedStock(models.AbstractModel):
+    _name = "shopify.uncounted.stock"
+    _description = "Stock No Mapping Counts"
 
     @api.depends("source_ids.location_id", "excluded_location_ids", "state", "shop_id")
     def _compute_uncounted(self):

@@ -9,11 +9,10 @@ line that says something (drifted, written, failed, not stocked...), and a
 daily cron deletes the in-sync lines of runs older than the shop's retention.
 """
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL
 
-WRITTEN = ("applied", "stale_resolved", "activated")
-FAILED = ("failed", "not_stocked")
+from ..lib.reconciliation import FAILED, PUSHED
 
 
 class ShopifyReconciliationLocation(models.Model):
@@ -34,34 +33,16 @@ class ShopifyReconciliationLocation(models.Model):
     written_count = fields.Integer(string="Written")
     failed_count = fields.Integer(string="Failed")
 
-
-class ShopifyReconciliation(models.Model):
-    _inherit = "shopify.reconciliation"
-
-    location_stat_ids = fields.One2many(
-        "shopify.reconciliation.location", "run_id", string="Per Location"
-    )
-    in_sync_purged = fields.Boolean(
-        string="In-Sync Lines Purged",
-        readonly=True,
-        copy=False,
-        help="The lines of levels found in sync were deleted after the shop's "
-        "retention; the counts per location and every other line are kept.",
-    )
-
-    def _store_run_counts(self):
-        super()._store_run_counts()
-        self._store_location_stats()
-
-    def _store_location_stats(self):
-        """Count the run's lines per Shopify location, in one statement."""
-        self.ensure_one()
+    @api.model
+    def _synco_count(self, run):
+        """Count the lines of ``run`` per Shopify location, in one statement."""
+        run.ensure_one()
         self.env.flush_all()
         cr = self.env.cr
         cr.execute(
             SQL(
                 "DELETE FROM shopify_reconciliation_location WHERE run_id = %s",
-                self.id,
+                run.id,
             )
         )
         uid = self.env.uid
@@ -85,11 +66,11 @@ class ShopifyReconciliation(models.Model):
                  WHERE run_id = %(run)s
                  GROUP BY shopify_location_id
                 """,
-                run=self.id,
-                company=self.company_id.id,
-                written=WRITTEN,
+                run=run.id,
+                company=run.company_id.id,
+                written=PUSHED,
                 failed=FAILED,
                 uid=uid,
             )
         )
-        self.invalidate_recordset(["location_stat_ids"])
+        run.invalidate_recordset(["location_stat_ids"])

@@ -1,0 +1,250 @@
+"""The reconciliation's arithmetic, rule by rule (plain Python, no database)."""
+
+import time
+from array import array
+from collections import namedtuple
+
+from odoo.addons.synco_shopify.lib import reconciliation as engine
+
+Location = namedtuple("Location", "id shopify_gid")
+Mapping = namedtuple("Mapping", "id")
+
+NJ = Location(1, "gid://shopify/Location/1")
+TX = Location(2, "gid://shopify/Location/2")
+POP = Location(3, "gid://shopify/Location/3")  # a pop-up no mapping covers
+MAP_NJ = Mapping(11)
+MAP_TX = Mapping(12)
+ITEM = "gid://shopify/InventoryItem/{}"
+# (binding id, product id, inventory item gid), in run order
+BINDINGS = [(100 + i, 200 + i, ITEM.format(i)) for i in range(4)]
+
+
+def levels(*read):
+    """Shopify's levels of NJ, TX and POP from (item index, location, qty)."""
+    result = engine.Levels([item for _b, _p, item in BINDINGS], [NJ, TX, POP])
+    result.load((ITEM.format(i), loc.shopify_gid, qty) for i, loc, qty in read)
+    return result
+
+
+def diff(shopify, figures, held=None, threshold=0, **kwargs):
+    """One pass over every binding, NJ and TX mapped, Odoo's ``figures``
+    {location: [figure by binding position]}."""
+    targets = [
+        (mapping, loc, shopify.column(loc), threshold, array("q", figures[loc]))
+        for mapping, loc in ((MAP_NJ, NJ), (MAP_TX, TX))
+    ]
+    unmapped = shopify.stocked_elsewhere([NJ, TX])
+    return engine.diff(BINDINGS, 0, targets, unmapped, held or {}, **kwargs)
+
+
+def by_key(rows):
+    return {(row.binding, row.location): row for row in rows}
+
+
+def test_levels_keep_what_the_shop_knows():
+    """Items no binding knows, unknown locations and missing figures are
+    left out: such a level reads as not stocked."""
+    shopify = engine.Levels([ITEM.format(0), ITEM.format(1)], [NJ])
+    shopify.load(
+        [
+            (ITEM.format(0), NJ.shopify_gid, 5),
+            (ITEM.format(9), NJ.shopify_gid, 7),  # no binding
+            (ITEM.format(1), "gid://shopify/Location/99", 3),  # not the shop's
+            (ITEM.format(1), NJ.shopify_gid, None),
+        ]
+    )
+    assert list(shopify.column(NJ)) == [5, engine.MISSING]
+    assert shopify.column(TX) is None
+    assert shopify.stocked_elsewhere([NJ]) == []
+
+
+def test_each_level_gets_one_action():
+    shopify = levels(
+        (0, NJ, 5),  # in sync
+        (1, NJ, 9),  # off by 2: pushed
+        (2, NJ, 3),  # off by 1: within a threshold of 1
+        (0, TX, -2),  # negative in Shopify: pushed
+        # binding 1 at TX: not stocked
+        (3, NJ, 0),
+        (2, TX, 0),
+        (3, TX, 0),
+    )
+    figures = {NJ: [5, 7, 4, 0], TX: [0, 6, 0, 0]}
+    rows, push, known = diff(shopify, figures, threshold=1)
+    rows = by_key(rows)
+    assert rows[100, NJ].action == "in_sync"
+    assert rows[101, NJ].action == "push"
+    assert rows[102, NJ].action == "within_threshold"
+    assert rows[100, TX].action == "push"
+    assert rows[101, TX].action == "not_stocked"
+    assert rows[101, NJ].delta == -2
+    assert rows[101, TX].delta is None
+    # what the write takes: Odoo's figure, and the level it compares to
+    assert push == {101: {NJ: 7, TX: 6}, 100: {TX: 0}}
+    assert known == {(101, NJ): 9, (101, TX): None, (100, TX): -2}
+    assert rows[101, NJ].outcome == "none"
+    assert rows[100, NJ].outcome == "none"
+
+
+def test_held_units_come_off_the_figure_but_not_the_write():
+    """Units held for a Shopify sale not in Odoo yet lower the figure Shopify
+    should show (never below zero); the write is given Odoo's own figure and
+    takes the hold off itself."""
+    shopify = levels((0, NJ, 3), (1, NJ, 0), (0, TX, 0), (1, TX, 0))
+    figures = {NJ: [5, 2, 0, 0], TX: [0, 0, 0, 0]}
+    rows, push, _known = diff(shopify, figures, held={(100, NJ.id): 2, (101, 1): 4})
+    rows = by_key(rows)
+    assert (rows[100, NJ].expected, rows[100, NJ].action) == (3, "in_sync")
+    assert (rows[101, NJ].expected, rows[101, NJ].action) == (0, "in_sync")
+    shopify = levels((0, NJ, 1))
+    rows, push, _known = diff(shopify, figures, held={(100, NJ.id): 2})
+    assert by_key(rows)[100, NJ].expected == 3
+    assert push[100][NJ] == 5
+
+
+def test_frozen_shop_and_dry_run():
+    shopify = levels((0, NJ, 9), (1, NJ, 1))
+    figures = {NJ: [5, 1, 0, 0], TX: [0, 0, 0, 0]}
+    rows, push, _known = diff(shopify, figures, frozen=True)
+    rows = by_key(rows)
+    assert rows[100, NJ].action == "frozen"
+    assert NJ not in push[100]
+    # a level Shopify doesn't stock is still to be stocked in a frozen shop
+    assert rows[102, NJ].action == "not_stocked"
+    rows, _push, _known = diff(shopify, figures, dry_run=True)
+    rows = by_key(rows)
+    assert rows[100, NJ].outcome == "dry_run"
+    assert rows[101, NJ].outcome == "none"  # in sync: nothing to write
+
+
+def test_levels_at_unmapped_locations_are_reported():
+    shopify = levels((2, POP, 4), (0, NJ, 0))
+    figures = {NJ: [0, 0, 0, 0], TX: [0, 0, 0, 0]}
+    rows, _push, _known = diff(shopify, figures)
+    unmapped = [row for row in rows if row.location == POP]
+    assert [(r.binding, r.action, r.before) for r in unmapped] == [(102, "unmapped", 4)]
+    assert unmapped[0].mapping is None
+    assert unmapped[0].expected is None
+
+
+def test_chunks_add_up_to_one_pass():
+    """Positions run on across chunks: two halves give the rows of one pass."""
+    shopify = levels((0, NJ, 1), (1, NJ, 2), (2, TX, 3), (3, POP, 4))
+    figures = {NJ: [1, 0, 5, 0], TX: [0, 2, 3, 1]}
+    targets = [
+        (m, loc, shopify.column(loc), 0, array("q", figures[loc]))
+        for m, loc in ((MAP_NJ, NJ), (MAP_TX, TX))
+    ]
+    unmapped = shopify.stocked_elsewhere([NJ, TX])
+
+    def summary(rows):
+        return [(r.binding, r.location, r.action, r.expected, r.before) for r in rows]
+
+    whole = engine.diff(BINDINGS, 0, targets, unmapped, {})[0]
+    halves = (
+        engine.diff(BINDINGS[:2], 0, targets, unmapped, {})[0]
+        + engine.diff(BINDINGS[2:], 2, targets, unmapped, {})[0]
+    )
+    assert summary(halves) == summary(whole)
+    snapshot = engine.snapshot_rows(BINDINGS[:2], 0, shopify) + engine.snapshot_rows(
+        BINDINGS[2:], 2, shopify
+    )
+    assert [(r.binding, r.location, r.before) for r in snapshot] == [
+        (100, NJ, 1),
+        (101, NJ, 2),
+        (102, TX, 3),
+        (103, POP, 4),
+    ]
+    assert {r.action for r in snapshot} == {"snapshot"}
+
+
+def row(action, outcome="none", expected=5, before=5, mapping=MAP_NJ, binding=1):
+    result = engine.Row(binding, 2, NJ, mapping, expected, before, action)
+    result.outcome = outcome
+    return result
+
+
+def test_totals():
+    rows = [
+        row("in_sync"),
+        row("push", "applied", 5, 3),
+        row("push", "stale_resolved", 5, 3),
+        row("not_stocked", "activated", 5, None),
+        row("push", "failed", 5, 3),
+        row("not_stocked", "not_stocked", 5, None),
+        row("within_threshold", expected=5, before=4),
+        row("unmapped", expected=None, before=4, mapping=None),
+        row("snapshot", expected=None, before=4, mapping=None),
+    ]
+    assert engine.totals(rows) == {
+        "checked": 7,
+        "drifted": 4,  # a level Shopify doesn't stock has no delta
+        "pushed": 3,
+        "failed": 2,
+    }
+
+
+def test_what_the_run_leaves():
+    """A written (or already right) level shows Odoo's figure after the run;
+    any other shows what Shopify had."""
+    rows = [
+        row("push", "applied", 5, 3, binding=1),
+        row("push", "unchanged", 5, 3, binding=2),
+        row("push", "failed", 5, 3, binding=3),
+        row("within_threshold", "none", 5, 4, binding=4),
+        row("unmapped", "none", None, 4, mapping=None, binding=5),
+        row("in_sync", "none", 6, 6, binding=6),
+        row("not_stocked", "not_stocked", 5, None, binding=7),
+    ]
+    assert list(engine.drift_observations(rows)) == [
+        (1, NJ, 5, 5),
+        (2, NJ, 5, 5),
+        (3, NJ, 5, 3),
+        (4, NJ, 5, 4),
+        (6, NJ, 6, 6),
+        (7, NJ, 5, None),
+    ]
+    assert engine.in_sync_levels(rows) == [(6, NJ.id, 6)]
+    read, left = engine.level_figures(rows, live=True)
+    assert read[1, NJ] == (5, 3)
+    assert left[1, NJ] == (5, 5)
+    assert left[3, NJ] == (5, 3)
+    assert read[5, NJ] == (None, 4)  # unmapped: no figure of Odoo's
+    assert (5, NJ) not in left
+    assert (7, NJ) not in read  # Shopify has no level
+    # a dry run or a snapshot: only what Shopify showed
+    read, left = engine.level_figures(rows, live=False)
+    assert left == {}
+    assert read[1, NJ] == (None, 3)
+
+
+def test_copy_lines():
+    line = row("push", "failed", 5, 3)
+    line.message = "a\tb\nc\\d\re"
+    unmapped = row("unmapped", expected=None, before=4, mapping=None)
+    text = engine.copy_lines([line, unmapped], ("9", "x")).read()
+    assert text.splitlines() == [
+        "9\tx\t1\t2\t1\t11\t5\t3\t2\tpush\tfailed\ta\\tb\\nc\\\\d\\re",
+        "9\tx\t1\t2\t1\t\\N\t\\N\t4\t\\N\tunmapped\tnone\t\\N",
+    ]
+
+
+def test_phases_add_up():
+    """A phase timed inside another is taken out of the outer one."""
+    phases = engine.Phases()
+    started = time.monotonic()
+    with phases("outer"):
+        time.sleep(0.01)
+        with phases("inner"):
+            time.sleep(0.05)
+        time.sleep(0.01)
+    total = time.monotonic() - started
+    outer, inner = phases.seconds["outer"][0], phases.seconds["inner"][0]
+    assert inner >= 0.05
+    assert outer >= 0.02
+    assert abs(outer + inner - total) < 0.01
+    phases.waited = {"http": 1.5}
+    text = str(phases)
+    assert text.startswith("outer ")
+    assert "; inner " in text
+    assert text.endswith("; waited on Shopify: http 1.5 s")
