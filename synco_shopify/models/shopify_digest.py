@@ -74,9 +74,7 @@ class ShopifyDigest(models.Model):
         readonly=True,
         help="Levels offered in Shopify while Odoo's figure is 0.",
     )
-    alerts_opened = fields.Integer(
-        string="Alerts Opened", readonly=True, help="Immediate alerts of the week."
-    )
+    alerts_opened = fields.Integer(readonly=True, help="Immediate alerts of the week.")
     alerts_open = fields.Integer(string="Alerts Still Open", readonly=True)
     line_ids = fields.One2many("shopify.digest.line", "digest_id", readonly=True)
     mail_id = fields.Many2one("mail.mail", string="E-mail", readonly=True)

@@ -52,8 +52,9 @@ class ShopifyReconciliation(models.Model):
     )
 
     def _store_run_counts(self):
-        super()._store_run_counts()
+        res = super()._store_run_counts()
         self._store_location_stats()
+        return res
 
     def _store_location_stats(self):
         """Count the run's lines per Shopify location, in one statement."""

@@ -243,7 +243,7 @@ class ShopifyShop(models.Model):
     @api.model
     def _cron_webhook_watchdog(self):
         """Cron (daily): one watchdog job per shop that receives webhooks."""
-        shops = self.search([]).filtered(
+        shops = self.search([("active", "=", True)]).filtered(
             lambda s: s.sudo().webhook_secret and s.sudo().access_token
         )
         for shop in shops:
