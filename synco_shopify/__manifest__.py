@@ -54,7 +54,6 @@
     ],
     "demo": [
         "demo/synco_shopify_demo.xml",
-        "demo/synco_shopify_monitoring_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [
