@@ -8,6 +8,8 @@
     "website": "https://github.com/synco/synco_shopify",
     "author": "Synco",
     "license": "LGPL-3",
+    "development_status": "Beta",
+    "maintainers": ["synco-dev"],
     "application": True,
     "images": ["static/description/banner.png"],
     "installable": True,
