@@ -48,7 +48,7 @@ run pylint --rcfile=.pylintrc-mandatory ${plain[@]+"${plain[@]}"} "${ADDONS[@]}"
 run oca-checks-odoo-module "${ADDONS[@]}"
 run oca-checks-po --disable=po-pretty-format \
     $(for a in "${ADDONS[@]}"; do ls "$a"/i18n/*.po "$a"/i18n/*.pot 2>/dev/null; done)
-run ruff check --no-fix .
+run ruff check --no-fix --output-format=concise .
 run ruff format --check .
 if [[ $status == 0 ]]; then echo "OCA checks: all clean"; fi
 exit $status
