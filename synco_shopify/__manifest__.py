@@ -8,6 +8,8 @@
     "website": "https://github.com/synco/synco_shopify",
     "author": "Synco",
     "license": "LGPL-3",
+    "development_status": "Beta",
+    "maintainers": ["synco-dev"],
     "application": True,
     "images": ["static/description/banner.png"],
     "installable": True,
@@ -54,7 +56,6 @@
     ],
     "demo": [
         "demo/synco_shopify_demo.xml",
-        "demo/synco_shopify_monitoring_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

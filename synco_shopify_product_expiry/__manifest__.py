@@ -8,6 +8,8 @@
     "website": "https://github.com/synco/synco_shopify",
     "author": "Synco",
     "license": "LGPL-3",
+    "development_status": "Beta",
+    "maintainers": ["synco-dev"],
     "installable": True,
     "auto_install": True,
     "depends": ["synco_shopify", "product_expiry"],

@@ -14,8 +14,9 @@ page it wrote; it may prepare records over JSON-2),
 the CSS selector to wait for, and optionally JavaScript to run first (a
 click) with the selector to wait for after it.  The Apps page's banner
 (``static/description/banner.png``) is ``tools/banner.html`` around the "why
-this number?" shot, taken last (name ``banner``).  Then run
-``python3 tools/gen_addon_readme.py`` so the Apps page lists it.
+this number?" shot, taken last (name ``banner``).  A new shot is shown by
+adding it to a ``readme/`` fragment and running ``tools/gen_addon_readmes.sh``
+(OCA's oca-gen-addon-readme).
 """
 
 import argparse

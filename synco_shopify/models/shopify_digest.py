@@ -74,9 +74,7 @@ class ShopifyDigest(models.Model):
         readonly=True,
         help="Levels offered in Shopify while Odoo's figure is 0.",
     )
-    alerts_opened = fields.Integer(
-        string="Alerts Opened", readonly=True, help="Immediate alerts of the week."
-    )
+    alerts_opened = fields.Integer(readonly=True, help="Immediate alerts of the week.")
     alerts_open = fields.Integer(string="Alerts Still Open", readonly=True)
     buffer_days = fields.Integer(
         string="Buffer Snapshot Days",

@@ -525,8 +525,7 @@ class ShopifyProductBinding(models.Model):
         try:
             return lock(job_ids)
         except psycopg2.errors.SerializationFailure:
-            pass
-        rows = []
+            rows = []  # one changed since our snapshot: lock them one by one
         for job_id in job_ids:
             try:
                 rows += lock([job_id])

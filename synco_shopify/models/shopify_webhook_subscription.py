@@ -143,7 +143,7 @@ class ShopifyWebhookSubscription(models.AbstractModel):
     @api.model
     def _cron_webhook_watchdog(self):
         """Cron (daily): one watchdog job per shop that receives webhooks."""
-        shops = self.search([]).filtered(
+        shops = self.search([("active", "=", True)]).filtered(
             lambda s: s.sudo().webhook_secret and s.sudo().access_token
         )
         for shop in shops:
