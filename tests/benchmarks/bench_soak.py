@@ -4,7 +4,7 @@ Run through the harness (private PostgreSQL, fresh database)::
 
     python3 tests/harness.py bench soak [--minutes 5] [--seed 1] [--faults 0.3]
 
-See ``tests/soak.py`` for what is played and checked.  Prints the details,
+See ``tests/soak/soak.py`` for what is played and checked.  Prints the details,
 then one last line::
 
     soak: orders N, stock events M, faults F %, lost 0, duplicated 0, drifted
@@ -22,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from tests.soak import Soak
+from tests.soak.soak import Soak
 
 
 def main():

@@ -5,7 +5,7 @@ Run through the harness (fresh database, private PostgreSQL)::
     python3 tests/harness.py bench webhooks [--webhooks 2000] [--concurrency 50]
 
 A real Odoo server (prefork, 2 workers, queue_job runner; the
-``tests/odoo_server.py`` pattern) on loopback receives a stream of
+``tests/support/odoo_server.py`` pattern) on loopback receives a stream of
 ``--webhooks`` signed webhooks from ``--concurrency`` client threads, each on
 its own keep-alive connection: ``orders/create`` for distinct orders,
 ``orders/updated`` for some of the same orders (new event ids, racing the
@@ -38,7 +38,7 @@ import requests
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from tests.odoo_server import OdooServer, harness_conf, wait_until
+from tests.support.odoo_server import OdooServer, harness_conf, wait_until
 
 DOMAIN = "bench-webhooks.myshopify.com"
 SECRET = "bench-webhook-secret"

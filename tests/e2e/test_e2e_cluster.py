@@ -18,7 +18,8 @@ import threading
 
 import pytest
 
-from .e2e_stack import (
+from ..harness import psql
+from ..support.e2e_stack import (
     NJ,
     connect_shop,
     count,
@@ -29,11 +30,10 @@ from .e2e_stack import (
     simulated_shop,
     wait_levels,
 )
-from .harness import psql
-from .odoo_cluster import OdooCluster
-from .odoo_server import harness_conf, wait_until
+from ..support.odoo_cluster import OdooCluster
+from ..support.odoo_server import harness_conf, wait_until
 
-# runs Odoo servers of its own: the harness's server shard (tests/shards.py)
+# runs Odoo servers of its own: the harness's server shard (tests/support/shards.py)
 pytestmark = pytest.mark.server
 
 DOMAIN = "synco-cluster.myshopify.com"

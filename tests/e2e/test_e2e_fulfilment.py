@@ -16,7 +16,8 @@ import time
 import pytest
 import requests
 
-from .e2e_stack import (
+from ..shopify_simulator.webhooks import sign
+from ..support.e2e_stack import (
     NJ,
     TX,
     UK,
@@ -31,10 +32,9 @@ from .e2e_stack import (
     simulated_shop,
     wait_levels,
 )
-from .odoo_server import wait_until
-from .shopify_simulator.webhooks import sign
+from ..support.odoo_server import wait_until
 
-# runs Odoo servers of its own: the harness's server shard (tests/shards.py)
+# runs Odoo servers of its own: the harness's server shard (tests/support/shards.py)
 pytestmark = pytest.mark.server
 
 DOMAIN = "synco-fulfil.myshopify.com"

@@ -22,7 +22,7 @@ import datetime
 
 import pytest
 
-from .e2e_stack import (
+from ..support.e2e_stack import (
     NJ,
     TX,
     UK,
@@ -35,9 +35,9 @@ from .e2e_stack import (
     server_on_copy,
     simulated_shop,
 )
-from .odoo_server import wait_until
+from ..support.odoo_server import wait_until
 
-# runs Odoo servers of its own: the harness's server shard (tests/shards.py)
+# runs Odoo servers of its own: the harness's server shard (tests/support/shards.py)
 pytestmark = pytest.mark.server
 
 DOMAIN = "synco-kill.myshopify.com"

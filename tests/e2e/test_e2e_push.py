@@ -9,12 +9,12 @@ pushes are compare-and-set and idempotent.
 
 import pytest
 
-from .e2e_stack import connect_shop, create_products
-from .odoo_server import OdooServer, wait_until
-from .shopify_simulator import DEMO_DOMAIN, DEMO_TOKEN, Simulator
-from .shopify_simulator.fixtures import DEMO_PRODUCTS
+from ..shopify_simulator import DEMO_DOMAIN, DEMO_TOKEN, Simulator
+from ..shopify_simulator.fixtures import DEMO_PRODUCTS
+from ..support.e2e_stack import connect_shop, create_products
+from ..support.odoo_server import OdooServer, wait_until
 
-# runs Odoo servers of its own: the harness's server shard (tests/shards.py)
+# runs Odoo servers of its own: the harness's server shard (tests/support/shards.py)
 pytestmark = pytest.mark.server
 
 SKUS = [sku for _title, skus, _price in DEMO_PRODUCTS for sku in skus]

@@ -14,7 +14,7 @@ import pytest
 import odoo
 from odoo.modules.registry import Registry
 
-# commits into the test database from this process (tests/shards.py)
+# commits into the test database from this process (tests/support/shards.py)
 pytestmark = pytest.mark.database
 
 DOMAIN = "synco-drift-race.myshopify.com"

@@ -12,8 +12,8 @@ from odoo.tests import tagged
 
 from odoo.addons.synco_shopify.lib.shopify import ShopifyClient
 
-from .odoo_common import SKUS, SimulatorCase
-from .shopify_simulator import DEMO_DOMAIN
+from ..shopify_simulator import DEMO_DOMAIN
+from ..support.odoo_common import SKUS, SimulatorCase
 
 TEE = "SYN-TEE-BLK-M"
 MUG = "SYN-MUG-001"

@@ -13,9 +13,9 @@ from odoo.tests import tagged
 from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.addons.synco_shopify.lib.shopify import normalize_order
 
-from .odoo_common import SimulatorCase
-from .shopify_simulator import DEMO_DOMAIN
-from .shopify_simulator.webhooks import order_payload
+from ..shopify_simulator import DEMO_DOMAIN
+from ..shopify_simulator.webhooks import order_payload
+from ..support.odoo_common import SimulatorCase
 
 TEE = "SYN-TEE-BLK-M"
 NJ, TX = "New Jersey Warehouse", "Texas Warehouse"

@@ -14,8 +14,8 @@ from odoo.tests import tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
-from .odoo_common import SimulatorCase
-from .shopify_simulator import DEMO_DOMAIN
+from ..shopify_simulator import DEMO_DOMAIN
+from ..support.odoo_common import SimulatorCase
 
 TEE = "SYN-TEE-BLK-M"
 MUG = "SYN-MUG-001"

@@ -7,8 +7,8 @@ from odoo.tests import tagged
 from odoo.addons.queue_job.controllers.main import RunJobController
 from odoo.addons.queue_job.job import Job
 
-from .odoo_common import SKUS, SimulatorCase
-from .shopify_simulator import DEMO_DOMAIN
+from ..shopify_simulator import DEMO_DOMAIN
+from ..support.odoo_common import SKUS, SimulatorCase
 
 TEE = "SYN-TEE-BLK-M"
 MUG = "SYN-MUG-001"

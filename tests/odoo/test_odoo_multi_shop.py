@@ -17,9 +17,9 @@ from odoo.addons.synco_shopify.models.shopify_throttle_state import (
     DatabaseThrottleStore,
 )
 
-from .odoo_common import SKUS, SimulatorCase
-from .shopify_simulator import DEMO_DOMAIN
-from .shopify_simulator.fixtures import DEMO_PRODUCTS
+from ..shopify_simulator import DEMO_DOMAIN
+from ..shopify_simulator.fixtures import DEMO_PRODUCTS
+from ..support.odoo_common import SKUS, SimulatorCase
 
 TEE = "SYN-TEE-BLK-M"
 MUG = "SYN-MUG-001"

@@ -4,7 +4,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tests.common import TransactionCase
 
-from .shopify_simulator import DEMO_DOMAIN, DEMO_TOKEN, Simulator
+from ..shopify_simulator import DEMO_DOMAIN, DEMO_TOKEN, Simulator
 
 
 @tagged("post_install", "-at_install")

@@ -17,8 +17,8 @@ from odoo.addons.synco_shopify.models.shopify_webhook_event import (
     ShopifyWebhookEvent,
 )
 
-from .odoo_common import SimulatorCase
-from .shopify_simulator import DEMO_DOMAIN
+from ..shopify_simulator import DEMO_DOMAIN
+from ..support.odoo_common import SimulatorCase
 
 TEE = "SYN-TEE-BLK-M"
 NJ = "New Jersey Warehouse"

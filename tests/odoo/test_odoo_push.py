@@ -6,8 +6,8 @@ from odoo.tests import tagged
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
-from .odoo_common import SimulatorCase
-from .shopify_simulator import DEMO_DOMAIN
+from ..shopify_simulator import DEMO_DOMAIN
+from ..support.odoo_common import SimulatorCase
 
 TEE = "SYN-TEE-BLK-M"
 

@@ -15,7 +15,7 @@ from odoo.tests import tagged
 
 from odoo.addons.queue_job.job import DONE, PENDING, Job
 
-from .odoo_common import SimulatorCase
+from ..support.odoo_common import SimulatorCase
 
 TEE, MUG, LARGE = "SYN-TEE-BLK-M", "SYN-MUG-001", "SYN-TEE-BLK-L"
 NJ = "New Jersey Warehouse"

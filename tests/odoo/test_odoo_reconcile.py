@@ -11,8 +11,8 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.addons.synco_shopify.lib.shopify import ShopifyClient
 
-from .odoo_common import SKUS, SimulatorCase
-from .shopify_simulator import DEMO_DOMAIN
+from ..shopify_simulator import DEMO_DOMAIN
+from ..support.odoo_common import SKUS, SimulatorCase
 
 TEE = "SYN-TEE-BLK-M"
 MUG = "SYN-MUG-001"

@@ -5,8 +5,8 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import tagged
 
-from .odoo_common import SKUS, SimulatorCase
-from .shopify_simulator import DEMO_DOMAIN
+from ..shopify_simulator import DEMO_DOMAIN
+from ..support.odoo_common import SKUS, SimulatorCase
 
 TEE = "SYN-TEE-BLK-M"
 NJ, TX, POOL = "New Jersey Warehouse", "Texas Warehouse", "3PL Pool"

@@ -16,8 +16,8 @@ from odoo.tests import new_test_user, tagged
 
 from odoo.addons.synco_shopify.lib.shopify import sign
 
-from .odoo_common import SimulatorCase
-from .shopify_simulator import DEMO_DOMAIN, DEMO_TOKEN
+from ..shopify_simulator import DEMO_DOMAIN, DEMO_TOKEN
+from ..support.odoo_common import SimulatorCase
 
 TEE = "SYN-TEE-BLK-M"
 SECRET = "whsec-RECOGNISABLE-4f1c9e"

@@ -2,7 +2,7 @@
 
 from odoo.tests import HttpCase, tagged
 
-from .shopify_simulator import DEMO_DOMAIN, Simulator
+from ..shopify_simulator import DEMO_DOMAIN, Simulator
 
 
 @tagged("post_install", "-at_install")

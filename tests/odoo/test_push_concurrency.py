@@ -21,9 +21,9 @@ from odoo.modules.registry import Registry
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import PENDING, Job
 
-from .shopify_simulator import Simulator
+from ..shopify_simulator import Simulator
 
-# commits into the test database from this process (tests/shards.py)
+# commits into the test database from this process (tests/support/shards.py)
 pytestmark = pytest.mark.database
 
 DOMAIN = "synco-race.myshopify.com"

@@ -2,7 +2,7 @@
 
 Used by ``tests/benchmarks/bench_soak.py`` (``python3 tests/harness.py bench
 soak [--minutes N] [--seed S] [--faults 0.3]``) and, short, by
-``tests/test_soak.py``.  Loopback only, bounded in time and in count.
+``tests/soak/test_soak.py``.  Loopback only, bounded in time and in count.
 
 A real Odoo server (prefork workers, the queue_job runner) runs on a copy of
 the harness database; the Shopify simulator injects faults on a share of the
@@ -67,9 +67,9 @@ from dataclasses import dataclass, field
 
 import requests
 
-from .harness import clone_database, psql
-from .odoo_server import OdooServer, harness_conf, wait_until
-from .shopify_simulator import Simulator
+from ..harness import clone_database, psql
+from ..shopify_simulator import Simulator
+from ..support.odoo_server import OdooServer, harness_conf, wait_until
 
 DOMAIN = "synco-soak.myshopify.com"
 TOKEN = "shpat_synco_soak"

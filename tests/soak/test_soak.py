@@ -1,7 +1,7 @@
 """The soak: its sampler's rule (plain Python) and the short seeded run.
 
 The short run is the same code as ``python3 tests/harness.py bench soak``
-(``tests/soak.py``) with a fixed seed and about a minute and a half of
+(``tests/soak/soak.py``) with a fixed seed and about a minute and a half of
 events under 30 % faults; every count that must be 0 is (the over-offers
 sampled during the storm included), and every kind of event was played.
 """

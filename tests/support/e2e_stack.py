@@ -11,15 +11,15 @@ warehouse.
 
 ``test_e2e_orders``, ``test_e2e_fulfilment``, ``test_e2e_kill`` and
 ``test_e2e_cluster`` build their module fixtures from it.  Nothing here needs
-pytest, so ``tests/soak.py`` and the benchmarks can use it as well.
+pytest, so ``tests/soak/soak.py`` and the benchmarks can use it as well.
 """
 
 import contextlib
 import os
 
-from .harness import clone_database, psql
+from ..harness import clone_database, psql
+from ..shopify_simulator import Simulator
 from .odoo_server import OdooServer, harness_conf, wait_until
-from .shopify_simulator import Simulator
 
 NJ, TX, UK = "New Jersey Warehouse", "Texas Warehouse", "UK Warehouse"
 

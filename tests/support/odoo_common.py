@@ -8,8 +8,8 @@ loopback port with the ``demo`` store (five locations, eight SKUs).
 
 from odoo.tests.common import TransactionCase
 
-from .shopify_simulator import DEMO_DOMAIN, DEMO_TOKEN, Simulator
-from .shopify_simulator.fixtures import DEMO_PRODUCTS
+from ..shopify_simulator import DEMO_DOMAIN, DEMO_TOKEN, Simulator
+from ..shopify_simulator.fixtures import DEMO_PRODUCTS
 
 SKUS = [sku for _title, skus, _price in DEMO_PRODUCTS for sku in skus]
 

@@ -20,10 +20,10 @@ import sys
 import time
 from pathlib import Path
 
-from .harness import psql
+from ..harness import psql
 from .json2 import Json2, read_api_key
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def free_port():
