@@ -19,7 +19,7 @@ on a free loopback port and a Unix socket in that folder, stopped on the way
 out whatever happens.  The server refuses to run as root, so as root the
 cluster belongs to the ``postgres`` system user.
 
-Scripts call Odoo through its JSON-2 API (``tests/json2.py``): each prepared
+Scripts call Odoo through its JSON-2 API (``tests/support/json2.py``): each prepared
 database gets an API key of ``admin``, written beside its configuration as
 ``admin-api-key`` and given to tests and benchmarks as ``$SYNCO_API_KEY``.
 """
@@ -40,10 +40,10 @@ import threading
 import time
 from pathlib import Path
 
-try:  # run as a script (python3 tests/harness.py) or imported by the tests
-    from . import json2
-except ImportError:
-    import json2
+if __package__ in (None, ""):  # run as a script (python3 tests/harness.py):
+    # the repository on sys.path, not tests/, whose odoo/ would shadow Odoo
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+from tests.support import json2
 
 REPO = Path(__file__).resolve().parent.parent
 STATE = REPO / ".synco"
@@ -520,7 +520,7 @@ def clone_database(conf, source, target):
 class Shard:
     """One pytest process of the test command, its output prefixed and streamed.
 
-    The harness runs the three kinds of test of ``tests/shards.py`` side by
+    The harness runs the three kinds of test of ``tests/support/shards.py`` side by
     side: the plain ones while the database installs, then the Odoo cases
     beside the tests that start servers of their own.  Each runs in a process
     group of its own, stopped with Ctrl-C (so its fixtures stop their servers
@@ -613,8 +613,8 @@ def cmd_test(args):
     if not [a for a in pytest_args if test_path(a)]:
         pytest_args += [f"{addon}/tests" for addon in ALL_ADDONS]
         pytest_args += ["tests"]
-    pytest = [sys.executable, "-m", "pytest", "-p", "tests.strict_skips"]
-    pytest += ["-p", "tests.shards", "-p", "no:cacheprovider", "-ra"]
+    pytest = [sys.executable, "-m", "pytest", "-p", "tests.support.strict_skips"]
+    pytest += ["-p", "tests.support.shards", "-p", "no:cacheprovider", "-ra"]
     # without pytest-odoo (no registry in the process) the addons' own tests,
     # Odoo cases all, could not even be imported: those shards get tests/ only
     no_odoo = [a for a in pytest_args if test_path(a) in (None, "tests")]
@@ -746,8 +746,8 @@ def cmd_cluster(args):
     check_odoo()
     ensure_python_deps()
     sys.path.insert(0, str(REPO))
-    from tests.odoo_cluster import OdooCluster
     from tests.shopify_simulator import Simulator
+    from tests.support.odoo_cluster import OdooCluster
 
     ensure_system_packages(["nginx"])
     workdir = STATE / "cluster"
@@ -859,7 +859,7 @@ def cmd_bench(args):
             env = odoo_env()
             env["SYNCO_ODOO_CONF"] = str(conf)
             env["SYNCO_PG_PORT"] = str(pg.port)
-            # for benchmarks that start a real server (tests/odoo_server.py)
+            # for benchmarks that start a real server (tests/support/odoo_server.py)
             env["SYNCO_E2E_DB"] = clone_database(conf, "synco_bench", "synco_e2e")
             env["SYNCO_ODOO_LAUNCHER"] = json.dumps(odoo_launcher())
             env["SYNCO_API_KEY"] = json2.read_api_key(workdir)

@@ -36,7 +36,7 @@ import websocket
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from tests.json2 import Json2, read_api_key
+from tests.support.json2 import Json2, read_api_key
 
 DEMO_STATE = REPO / ".synco" / "demo"
 OUT = REPO / "synco_shopify" / "static" / "description" / "screenshots"

@@ -335,8 +335,8 @@ def bench_jobs(env, fx):
 
 # ------------------------------------------------------------------- latency
 def bench_latency(n_changes, budget):
-    from tests.odoo_server import OdooServer, wait_until
     from tests.shopify_simulator.fixtures import DEMO_PRODUCTS
+    from tests.support.odoo_server import OdooServer, wait_until
 
     print(f"\n== latency: commit to simulator, {n_changes} inventory counts ==")
     skus = [sku for _title, skus, _price in DEMO_PRODUCTS for sku in skus]
@@ -725,7 +725,7 @@ def bench_burst(args):
     With ``--burst-baseline``, first without the take-over of pending
     pushes (``synco_shopify.push_take_over`` = 0: each job pushes its own
     products), then with it, on the same server."""
-    from tests.odoo_server import OdooServer, wait_until
+    from tests.support.odoo_server import OdooServer, wait_until
 
     n = args.burst_products
     print(

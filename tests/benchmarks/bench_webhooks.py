@@ -39,7 +39,7 @@ import requests
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from tests.odoo_server import OdooServer, harness_conf, wait_until
+from tests.support.odoo_server import OdooServer, harness_conf, wait_until
 
 DOMAIN = "bench-webhooks.myshopify.com"
 SECRET = "bench-webhook-secret"

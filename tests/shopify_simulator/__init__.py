@@ -12,11 +12,16 @@ or in-process::
     sim.stop()
 
 Modules: ``make_schema`` (builds the committed ``schema.graphql`` subset of the
-real schema), ``state`` (store objects), ``graphql_api`` (resolvers, search,
-paging, cost), ``bulk`` (bulk queries and mutations, JSONL), ``webhooks``
-(payloads and the retrying sender), ``simulator`` (the facade: locking, rate
-limit, faults, log, domain actions), ``server`` (HTTP endpoint and ``/_sim/``
-control API) and ``fixtures``.
+real schema), ``state`` (store objects), ``graphql_api`` (execution: it
+installs the registry of ``schema`` once ``resolvers_inventory``,
+``resolvers_orders``, ``resolvers_webhooks``, ``resolvers_bulk`` and
+``mutations`` filled it; with ``search``, ``paging`` and ``cost``), ``bulk``
+(bulk queries and mutations, JSONL), ``webhooks`` (payloads and the retrying
+sender), ``simulator`` (the facade: locking, the log, lifecycle and
+persistence) and the mixins it is made of, one per concern: ``faults``,
+``rate_limit`` (bucket and cost), ``inventory``, ``orders``, ``fulfilment``,
+``webhook_subscriptions`` and ``bulk_operations``; ``server`` (HTTP endpoint
+and ``/_sim/`` control API) and ``fixtures``.
 """
 
 from .fixtures import DEMO_DOMAIN, DEMO_TOKEN, DEMO_WEBHOOK_SECRET

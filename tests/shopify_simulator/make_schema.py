@@ -15,7 +15,7 @@ deprecations are kept.
 The subset must be valid in *both* supported versions, so the generator refuses
 a kept field whose type or arguments differ between 2026-04 and 2026-07, and
 keeps only the enum values both versions share (the header of the generated
-file lists what was dropped).  ``tests/test_simulator_schema.py`` re-checks the
+file lists what was dropped).  ``tests/plain/test_simulator_schema.py`` re-checks the
 committed file against both real schemas.
 """
 

@@ -1,0 +1,369 @@
+"""End to end: Shopify orders reach a real Odoo server through signed webhooks.
+
+The simulator sends its webhooks (signed with the shop's secret) to the
+endpoint of a real Odoo server (prefork workers, queue_job runner), which
+stores them, answers, and imports the orders in jobs: the order is reserved
+in the warehouse the routing rules choose and the next push lowers Shopify;
+a cancellation releases it; a duplicate delivery, a forged signature and a
+malformed body change nothing; an unknown SKU holds the order; and the poll
+imports an order whose webhook Shopify never delivered.
+
+The server runs on a copy of the harness's end-to-end database, dropped
+afterwards, so test_e2e_push still finds the database as installed.
+"""
+
+import json
+
+import pytest
+import requests
+
+from ..shopify_simulator.webhooks import sign
+from ..support.e2e_stack import (
+    NJ,
+    TX,
+    UK,
+    address,
+    connect_shop,
+    count,
+    create_products,
+    create_warehouses,
+    drain,
+    quantities,
+    run_cron,
+    server_on_copy,
+    simulated_shop,
+    wait_levels,
+)
+from ..support.odoo_server import wait_until
+
+# runs Odoo servers of its own: the harness's server shard (tests/support/shards.py)
+pytestmark = pytest.mark.server
+
+DOMAIN = "synco-orders.myshopify.com"
+TOKEN = "shpat_synco_orders"
+SECRET = "synco-orders-webhook-secret"
+TEE, MUG, UNBOUND = "ORD-TEE", "ORD-MUG", "ORD-UNBOUND"
+LOCATIONS = [
+    (3001, NJ, address(NJ, "US", "07001", "NJ")),
+    (3002, TX, address(TX, "US", "73301", "TX")),
+    (3003, UK, address(UK, "GB", "E16 1AA")),
+]
+TX_ADDRESS = {
+    "first_name": "Tex",
+    "last_name": "Buyer",
+    "address1": "1 Congress Ave",
+    "city": "Austin",
+    "province_code": "TX",
+    "country_code": "US",
+    "zip": "73301",
+}
+NJ_ADDRESS = {
+    "first_name": "Jersey",
+    "last_name": "Buyer",
+    "address1": "5 Broad St",
+    "city": "Newark",
+    "province_code": "NJ",
+    "country_code": "US",
+    "zip": "07102",
+}
+
+
+@pytest.fixture(scope="module")
+def sim():
+    with simulated_shop(
+        DOMAIN,
+        TOKEN,
+        SECRET,
+        "Synco Orders",
+        LOCATIONS,
+        products=((TEE, "24.00"), (MUG, "14.00"), (UNBOUND, "5.00")),
+        stock={NJ: 50, TX: 50, UK: 50},
+    ) as simulator:
+        yield simulator
+
+
+@pytest.fixture(scope="module")
+def odoo(sim):
+    # a copy of the pristine template: the push end-to-end test commits its
+    # own shop into SYNCO_E2E_DB, whose stale simulator address the poll hits
+    with server_on_copy("orders") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def setup(odoo, sim):
+    """Warehouses, stock, a shop with mappings, routing rules and webhooks."""
+    products = create_products(odoo, (TEE, MUG))
+    warehouses, stock = create_warehouses(
+        odoo, {NJ: "ONJ", TX: "OTX", UK: "OUK"}, "Orders"
+    )
+    count(odoo, products, stock, {(s, n): 20 for n in stock for s in products})
+    us = odoo.ref("base.us")
+    uk = odoo.ref("base.uk")
+
+    def route(name, sequence, country, warehouse, **zip_ranges):
+        return (
+            0,
+            0,
+            {
+                "name": name,
+                "sequence": sequence,
+                "country_ids": [(6, 0, [country])],
+                "warehouse_id": warehouses[warehouse],
+                **zip_ranges,
+            },
+        )
+
+    shop, _locations = connect_shop(
+        odoo,
+        sim,
+        {
+            "name": "Orders E2E",
+            "shop_domain": DOMAIN,
+            "access_token": TOKEN,
+            "webhook_secret": SECRET,
+            "default_warehouse_id": warehouses[NJ],
+            "order_route_ids": [
+                route("New Jersey", 1, us, NJ, zip_ranges="07000-08999"),
+                route("Texas", 2, us, TX, zip_ranges="73300-73399, 75000-79999"),
+                route("United Kingdom", 3, uk, UK),
+            ],
+        },
+        stock,
+    )
+    result = odoo.call("shopify.shop", "action_register_webhooks", [shop])
+    assert "5 created" in result["params"]["message"]
+    again = odoo.call("shopify.shop", "action_register_webhooks", [shop])
+    assert "0 created, 5 already there" in again["params"]["message"]
+    odoo.call("shopify.shop", "action_push_all", [shop])
+    wait_levels(sim, DOMAIN, {(s, n): 20 for n in stock for s in products})
+    return {
+        "shop": shop,
+        "products": products,
+        "warehouses": warehouses,
+        "stock": stock,
+    }
+
+
+def level(sim, sku, location):
+    return sim.level(DOMAIN, sku, location)["available"]
+
+
+def sale_orders(odoo, domain):
+    return odoo.call(
+        "sale.order",
+        "search_read",
+        domain,
+        fields=[
+            "state",
+            "shopify_state",
+            "warehouse_id",
+            "shopify_route_id",
+            "shopify_order_gid",
+            "shopify_origin",
+            "shopify_message",
+            "amount_total",
+        ],
+    )
+
+
+def imported(odoo, order, states=("imported",)):
+    return wait_until(
+        lambda: [
+            so
+            for so in sale_orders(odoo, [("shopify_order_gid", "=", order.id)])
+            if so["shopify_state"] in states
+        ],
+        60,
+        what=f"order {order.name} in {states}",
+    )
+
+
+def free(odoo, setup, sku, warehouse):
+    return quantities(odoo, setup, sku, warehouse)[1]
+
+
+def events(odoo, domain):
+    return odoo.call(
+        "shopify.webhook.event",
+        "search_read",
+        [("shop_id.shop_domain", "=", DOMAIN), *domain],
+        fields=["event_id", "topic", "state", "sale_order_id"],
+    )
+
+
+def post(odoo, setup, body, headers):
+    return requests.post(
+        f"{odoo.url}/synco_shopify/webhook/{setup['shop']}",
+        data=body,
+        headers=headers,
+        timeout=10,
+    )
+
+
+def test_order_routed_reserved_and_pushed(odoo, sim, setup):
+    # Shopify takes the units from its New Jersey location; the address is
+    # in Texas, so Odoo reserves (and will ship) from the Texas warehouse
+    order = sim.create_order(
+        DOMAIN, [(TEE, 3)], shipping_address=TX_ADDRESS, location=NJ
+    )
+    assert level(sim, TEE, NJ) == 17
+    so = imported(odoo, order)[0]
+    assert so["state"] == "sale"
+    assert so["warehouse_id"][0] == setup["warehouses"][TX]
+    assert so["shopify_route_id"][1] == "Texas"
+    assert so["amount_total"] == 72.0
+    assert free(odoo, setup, TEE, TX) == 17
+    assert free(odoo, setup, TEE, NJ) == 20
+    pickings = odoo.call(
+        "stock.picking",
+        "search_read",
+        [("sale_id", "=", so["id"])],
+        fields=["state", "picking_type_id"],
+    )
+    assert [p["state"] for p in pickings] == ["assigned"]
+    # the reservation's push lowers Texas; New Jersey gets Odoo's figure back
+    wait_until(lambda: level(sim, TEE, TX) == 17, 60, what="Texas lowered")
+    wait_until(lambda: level(sim, TEE, NJ) == 20, 60, what="New Jersey restored")
+    assert sim.wait_for_deliveries(30)
+    created = [d for d in sim.deliveries() if d["payload"].get("id") == order.number]
+    assert created and all(d["status"] == "delivered" for d in created)
+    # Shopify's level webhook for New Jersey was compared, never applied
+    wait_until(
+        lambda: odoo.call(
+            "shopify.drift",
+            "search_count",
+            [
+                ("shop_id", "=", setup["shop"]),
+                ("product_id", "=", setup["products"][TEE]),
+            ],
+        ),
+        60,
+        what="drift recorded",
+    )
+    assert free(odoo, setup, TEE, NJ) == 20
+
+
+def test_duplicate_delivery_one_order(odoo, sim, setup):
+    order = sim.create_order(DOMAIN, [(MUG, 1)], shipping_address=NJ_ADDRESS)
+    so = imported(odoo, order)[0]
+    assert so["warehouse_id"][0] == setup["warehouses"][NJ]
+    delivery = next(
+        d
+        for d in sim.deliveries()
+        if d["topic"] == "ORDERS_CREATE" and d["payload"]["id"] == order.number
+    )
+    body = json.dumps(delivery["payload"]).encode()
+    for _ in range(3):  # Shopify retries a delivery it thinks failed
+        response = post(odoo, setup, body, delivery["headers"])
+        assert response.status_code == 200
+    assert len(events(odoo, [("event_id", "=", delivery["event_id"])])) == 1
+    assert len(sale_orders(odoo, [("shopify_order_gid", "=", order.id)])) == 1
+    assert free(odoo, setup, MUG, NJ) == 19
+
+
+def test_forged_signature_refused(odoo, sim, setup):
+    body = json.dumps({"id": 999001, "line_items": []}).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "X-Shopify-Topic": "orders/create",
+        "X-Shopify-Event-Id": "forged-1",
+        "X-Shopify-Hmac-Sha256": sign("not-the-secret", body),
+    }
+    assert post(odoo, setup, body, headers).status_code == 401
+    del headers["X-Shopify-Hmac-Sha256"]
+    assert post(odoo, setup, body, headers).status_code == 401
+    assert events(odoo, [("event_id", "=", "forged-1")]) == []
+
+
+def test_malformed_json_refused(odoo, sim, setup):
+    body = b'{"id": 999002, "line_items": ['
+    headers = {
+        "Content-Type": "application/json",
+        "X-Shopify-Topic": "orders/create",
+        "X-Shopify-Event-Id": "malformed-1",
+        "X-Shopify-Hmac-Sha256": sign(SECRET, body),
+    }
+    assert post(odoo, setup, body, headers).status_code == 400
+    assert events(odoo, [("event_id", "=", "malformed-1")]) == []
+
+
+def test_unknown_sku_holds_the_order(odoo, sim, setup):
+    order = sim.create_order(
+        DOMAIN, [(TEE, 1), (UNBOUND, 2)], shipping_address=NJ_ADDRESS
+    )
+    so = imported(odoo, order, states=("exception",))[0]
+    assert so["state"] == "draft"
+    assert UNBOUND in so["shopify_message"]
+    assert free(odoo, setup, TEE, NJ) == 20  # nothing reserved
+
+
+def test_cancel_releases(odoo, sim, setup):
+    order = sim.create_order(DOMAIN, [(TEE, 2)], shipping_address=NJ_ADDRESS)
+    imported(odoo, order)
+    assert free(odoo, setup, TEE, NJ) == 18
+    wait_until(lambda: level(sim, TEE, NJ) == 18, 60, what="reservation pushed")
+    sim.cancel_order(order.id)
+    so = imported(odoo, order, states=("cancelled",))[0]
+    assert so["state"] == "cancel"
+    assert free(odoo, setup, TEE, NJ) == 20
+    pickings = odoo.call(
+        "stock.picking", "search_read", [("sale_id", "=", so["id"])], fields=["state"]
+    )
+    assert {p["state"] for p in pickings} == {"cancel"}
+    wait_until(lambda: level(sim, TEE, NJ) == 20, 60, what="release pushed")
+
+
+def test_poll_imports_an_order_whose_webhook_was_dropped(odoo, sim, setup):
+    assert sim.wait_for_deliveries(30)
+    sim.set_faults(drop_next_webhooks=1)  # the orders/create of the next order
+    order = sim.create_order(DOMAIN, [(MUG, 2)], shipping_address=NJ_ADDRESS)
+    assert sim.wait_for_deliveries(30)
+    dropped = [
+        d
+        for d in sim.deliveries()
+        if d["topic"] == "ORDERS_CREATE" and d["payload"]["id"] == order.number
+    ]
+    assert [d["status"] for d in dropped] == ["dropped"]
+    assert sale_orders(odoo, [("shopify_order_gid", "=", order.id)]) == []
+    run_cron(odoo, "synco_shopify.ir_cron_poll_orders")
+    # the cron's poll collapses (one identity key) into the poll the units
+    # Shopify sold before their import (held) planned up to 35 s later: run now
+    drain(odoo, 60, [("method_name", "=", "_job_poll_orders")], what="poll done")
+    so = imported(odoo, order)[0]
+    assert so["shopify_origin"] == "poll"
+    assert free(odoo, setup, MUG, NJ) == 17
+    # the watermark moved; the next poll imports nothing twice
+    shop = odoo.call("shopify.shop", "read", [setup["shop"]], ["orders_polled_until"])[
+        0
+    ]
+    assert shop["orders_polled_until"]
+    run_cron(odoo, "synco_shopify.ir_cron_poll_orders")
+    # a poll planned later for units still held runs now too
+    drain(odoo, 60, [("method_name", "=", "_job_poll_orders")], what="polls done")
+    assert odoo.jobs_done("_job_poll_orders")
+    for so_order in (order,):
+        assert len(sale_orders(odoo, [("shopify_order_gid", "=", so_order.id)])) == 1
+    gids = [
+        so["shopify_order_gid"]
+        for so in sale_orders(odoo, [("shopify_shop_id", "=", setup["shop"])])
+    ]
+    assert len(gids) == len(set(gids))
+
+
+def test_every_event_processed_and_no_job_failed(odoo, sim, setup):
+    assert sim.wait_for_deliveries(30)
+
+    def settled():
+        return not odoo.call(
+            "queue.job",
+            "search_count",
+            [("state", "not in", ("done", "failed"))],
+        )
+
+    wait_until(settled, 90, what="every job finished")
+    assert odoo.call("queue.job", "search_count", [("state", "=", "failed")]) == 0
+    states = {e["state"] for e in events(odoo, [])}
+    assert states <= {"processed", "ignored"}, states
+    delivered = {d["event_id"] for d in sim.deliveries() if d["status"] == "delivered"}
+    assert delivered <= {e["event_id"] for e in events(odoo, [])}
