@@ -20,6 +20,7 @@ PUSH_FIELDS = {
     "excluded_location_ids",
     "aggregation",
     "shopify_location_id",
+    "show_withheld_stock",
 }
 
 
@@ -84,6 +85,13 @@ class ShopifyLocationMapping(models.Model):
         default="sum",
         help="How the sources combine. Never sum drop-ship suppliers: an order "
         "can't be split between them, so use the largest single source.",
+    )
+    show_withheld_stock = fields.Boolean(
+        string="Show Withheld Stock in Shopify",
+        help="Show the units Odoo keeps out of sale in Shopify's Unavailable "
+        "states: excluded zones as quality control (or damaged, as set on the "
+        "zone), the buffer as safety stock. Switched off, Synco clears what "
+        "it set.",
     )
     drift_threshold = fields.Integer(
         default=0,
