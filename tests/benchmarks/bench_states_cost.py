@@ -23,10 +23,13 @@ from unittest.mock import patch
 REPO = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(REPO))
 
-import tests.conftest  # noqa: E402,F401  (the addon path)
-from odoo.addons.synco_shopify.lib.shopify import ShopifyClient  # noqa: E402
-from odoo.addons.synco_shopify.lib.shopify import documents as docs  # noqa: E402
-from tests.shopify_simulator import DEMO_DOMAIN, DEMO_TOKEN, Simulator  # noqa: E402
+import tests.conftest  # noqa: F401  (puts the addon on odoo.addons' path)
+
+# isort: split
+from odoo.addons.synco_shopify.lib.shopify import ShopifyClient
+from odoo.addons.synco_shopify.lib.shopify import documents as docs
+
+from tests.shopify_simulator import DEMO_DOMAIN, DEMO_TOKEN, Simulator
 
 NAMES = '["available", "committed", "on_hand"]'
 READS = (
