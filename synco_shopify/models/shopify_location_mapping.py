@@ -306,8 +306,17 @@ class ShopifyLocationMapping(models.Model):
         mappings = self.sudo().search(
             [("state", "=", "active"), ("shop_id.active", "=", True)]
         )
+        Location = self.env["stock.location"].sudo()
         for mapping in mappings:
-            for location_id in mapping._get_counted_location_ids():
+            counted = mapping._get_counted_location_ids()
+            if mapping.show_withheld_stock and mapping.excluded_location_ids:
+                # its excluded zones are shown in Shopify too (issue 22)
+                counted |= set(
+                    Location.search(
+                        [("id", "child_of", mapping.excluded_location_ids.ids)]
+                    ).ids
+                )
+            for location_id in counted:
                 index.setdefault(location_id, set()).add(mapping.shop_id.id)
         return {loc: frozenset(shops) for loc, shops in index.items()}
 

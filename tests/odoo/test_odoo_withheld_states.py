@@ -103,6 +103,12 @@ class TestWithheldStates(SimulatorCase):
             self.states(),
             {"available": 95, "committed": 0, "on_hand": 115, "quality_control": 20},
         )
+        # a receipt into quarantine alone: the zone is watched too
+        self.commit(lambda: self.stock(TEE, self.quarantine, 3))
+        self.assertEqual(
+            self.states(),
+            {"available": 95, "committed": 0, "on_hand": 118, "quality_control": 23},
+        )
         # every state write carries a ledger document of Odoo's (never a
         # Shopify gid) and a reference back to the Odoo record
         with self.sim.lock:
