@@ -59,6 +59,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--variants", type=int, default=4000)
     parser.add_argument("--locations", type=int, default=5)
+    parser.add_argument(
+        "--reads", default="paged,bulk,items", help="which reads, comma-separated"
+    )
     args = parser.parse_args()
     sim = Simulator(fixture="demo").start()
     try:
