@@ -8,8 +8,9 @@ methods run on shop records, ``self`` is a shop.
 While Shopify can't be reached (HTTP 5xx, timeouts, refused connections)
 every job waits and runs again without spending a retry
 (``job_errors.retryable_job_error``).  Each minute,
-:meth:`_cron_check_reachability` asks each shop one cheap question
-(``shop { name }``, one query point):
+:meth:`_cron_check_reachability` asks each shop one cheap question (its
+identity, as *Test Connection* reads it), without retrying; Shopify
+unreachable means that question failing minute after minute:
 
 * the first failure is remembered (a system parameter per shop, written
   only here: no job ever writes it, nothing contends for it);
@@ -25,6 +26,7 @@ import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from odoo.addons.queue_job.job import PENDING
@@ -69,6 +71,8 @@ class ShopifyReachability(models.AbstractModel):
             client = self._get_client()
             client.max_retries = 0  # one question a minute: no retries
             client.shop_info()
+        except UserError:
+            return False  # no token: nothing to ask
         except ShopifyError as exc:
             if not is_unreachable(exc):
                 return False  # refused or throttled: Shopify is there
