@@ -11,6 +11,7 @@ from . import shopify_reconciliation_schedule
 from . import shopify_migration
 from . import shopify_monitoring
 from . import shopify_digest_schedule
+from . import shopify_reachability
 from . import shopify_shop
 from . import shopify_location
 from . import shopify_product_binding

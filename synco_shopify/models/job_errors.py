@@ -8,6 +8,13 @@ Shopify asked for (``Retry-After``, the throttle's refill time).  Every job
 turns it into queue_job's ``RetryableJobError`` here and nowhere else, so the
 wait Shopify asked for is always honoured and each job only says how long to
 wait when Shopify said nothing.
+
+Shopify unreachable (5xx, a timeout, a refused connection: not a throttle)
+is an outage, not a fault of the job: the job waits at least
+``OUTAGE_RETRY_SECONDS`` and runs again without spending
+one of its retries, however long the outage lasts, so no job fails for good
+because Shopify was down.  ``shopify.shop._cron_check_reachability`` tells
+the human and brings the waiting jobs forward once Shopify answers again.
 """
 
 import contextlib
@@ -15,7 +22,20 @@ import math
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
-from ..lib.shopify.errors import ShopifyRetryableError
+from ..lib.shopify.errors import ShopifyRetryableError, ShopifyThrottledError
+
+# the least wait of a job while Shopify is unreachable (an outage)
+OUTAGE_RETRY_SECONDS = 60
+
+
+def is_unreachable(exc):
+    """Whether ``exc`` says Shopify can't be reached: an HTTP 5xx, a timeout
+    or a network error (no status at all); a throttle is not one."""
+    if not isinstance(exc, ShopifyRetryableError):
+        return False
+    if isinstance(exc, ShopifyThrottledError):
+        return False
+    return exc.status is None or exc.status >= 500
 
 
 def retryable_job_error(exc, seconds=10):
@@ -27,6 +47,11 @@ def retryable_job_error(exc, seconds=10):
     retry_after = getattr(exc, "retry_after", None)
     if retry_after:
         seconds = max(1, math.ceil(retry_after))
+    if is_unreachable(exc):
+        # an outage: wait, spending no retry (see the module's docstring)
+        return RetryableJobError(
+            str(exc), seconds=max(seconds, OUTAGE_RETRY_SECONDS), ignore_retry=True
+        )
     return RetryableJobError(str(exc), seconds=seconds)
 
 

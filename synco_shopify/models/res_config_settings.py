@@ -15,7 +15,7 @@ class ResConfigSettings(models.TransientModel):
         string="Pause Event-Driven Pushes",
         config_parameter="synco_shopify.push_paused",
         help="Stop enqueuing pushes on stock changes for every shop (for a bulk "
-        "import, say). Scheduled reconciliation still catches up afterwards.",
+        "import, say). Turning it off pushes every level that changed meanwhile.",
     )
     synco_shop_count = fields.Integer(compute="_compute_synco_shop_count")
 
@@ -23,6 +23,15 @@ class ResConfigSettings(models.TransientModel):
         count = self.env["shopify.shop"].search_count([])
         for settings in self:
             settings.synco_shop_count = count
+
+    def set_values(self):
+        params = self.env["ir.config_parameter"].sudo()
+        was_paused = params.get_param("synco_shopify.push_paused")
+        res = super().set_values()
+        if was_paused and not params.get_param("synco_shopify.push_paused"):
+            # resume: push what changed while paused, every shop at once
+            self.env["shopify.shop"].search([])._synco_resume_pushes()
+        return res
 
     def action_synco_open_shops(self):
         return self.env["ir.actions.act_window"]._for_xml_id(

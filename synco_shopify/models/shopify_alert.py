@@ -13,6 +13,8 @@ from odoo.tools import SQL, mute_logger
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
+from .locking import try_lock_rows
+
 _logger = logging.getLogger(__name__)
 
 KINDS = [
@@ -26,6 +28,7 @@ KINDS = [
     ("write_failed", "Levels not written"),
     ("value_gap", "Inventory value gap"),
     ("buffer_unused", "Buffer never used"),
+    ("unreachable", "Shopify unreachable"),
 ]
 SEVERITIES = [("immediate", "Immediate"), ("weekly", "Weekly")]
 STATES = [
@@ -184,11 +187,25 @@ class ShopifyAlert(models.Model):
         )
         by_key = {alert.dedup_key: alert for alert in unresolved}
         now = fields.Datetime.now()
+        resolved = Alert.browse()
+        if scope == "all":
+            resolved = unresolved.filtered(lambda a: a.dedup_key not in keyed)
+        elif scope is not None and unresolved:
+            in_scope = {self._synco_key(kind, *key) for key in scope}
+            resolved = unresolved.filtered(
+                lambda a: a.dedup_key in in_scope and a.dedup_key not in keyed
+            )
+        # the alerts to change, those no other transaction is changing
+        touched = resolved | unresolved.filtered(lambda a: a.dedup_key in keyed)
+        free = self._synco_lock_free(touched)
+        resolved &= free
         updated = Alert.browse()
         new_vals = []
         for dedup_key, ((product, location, subject), vals) in keyed.items():
             alert = by_key.get(dedup_key)
             vals = dict(vals, date_last_seen=now)
+            if alert and alert not in free:
+                continue  # another check is updating it right now
             if alert:
                 vals["occurrences"] = alert.occurrences + 1
                 if "queue_job_ids" in vals:
@@ -211,14 +228,6 @@ class ShopifyAlert(models.Model):
                         **vals,
                     }
                 )
-        resolved = Alert.browse()
-        if scope == "all":
-            resolved = unresolved.filtered(lambda a: a.dedup_key not in keyed)
-        elif scope is not None and unresolved:
-            in_scope = {self._synco_key(kind, *key) for key in scope}
-            resolved = unresolved.filtered(
-                lambda a: a.dedup_key in in_scope and a.dedup_key not in keyed
-            )
         if resolved:
             resolved.write({"state": "resolved", "date_resolved": now})
             resolved.activity_ids.unlink()
@@ -235,6 +244,27 @@ class ShopifyAlert(models.Model):
                 ) from exc
             opened._synco_notify_opened()
         return opened, updated, resolved
+
+    def _synco_lock_free(self, alerts):
+        """Lock these alerts, leaving out those another transaction holds or
+        changed since ours began: ours would fail to serialize on them.
+
+        A webhook storm runs many checks of one shop at once; two resolving
+        the same alert is one serialization failure (and a rerun of a job,
+        Shopify calls included) for a change the other one makes anyway.
+        The one left out is updated or resolved by the next check.
+        """
+        if not alerts:
+            return alerts
+        where = SQL("id IN %s", tuple(alerts.ids))
+        ids = try_lock_rows(self.env.cr, self._table, where)
+        if ids is None:  # one of them is busy: the others one by one
+            ids = [
+                alert.id
+                for alert in alerts
+                if try_lock_rows(self.env.cr, self._table, SQL("id = %s", alert.id))
+            ]
+        return alerts.browse(ids)
 
     def _synco_notify_opened(self):
         """Tell the shop's people about alerts that just opened.

@@ -63,6 +63,17 @@ class ShopifyInventoryPush(models.AbstractModel):
             ),
         )
 
+    def _synco_resume_pushes(self):
+        """Push what changed while these shops were frozen (or every shop
+        paused): every bound product, batched as usual.
+
+        Nothing is recorded while frozen: each push compares Odoo's figure
+        with the one we last wrote (``shopify.inventory.level``) and writes
+        only the levels that differ, so resuming costs one call per 250
+        changed levels, without reading Shopify first (that is *Push All*).
+        """
+        self.env["shopify.product.binding"]._synco_config_changed(shops=self)
+
     def _synco_pushed_mappings(self):
         """The mappings whose Shopify locations a push writes.
 

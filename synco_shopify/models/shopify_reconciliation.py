@@ -58,6 +58,9 @@ class ShopifyReconciliation(models.Model):
         help="The shop's local day this scheduled run is for: one per day.",
     )
     overdue_alerted = fields.Boolean(readonly=True, copy=False)
+    date_scheduled = fields.Datetime(  # issue 23: overdue counts from here
+        string="Scheduled At", readonly=True, copy=False
+    )
     trigger = fields.Selection(
         [("cron", "Scheduled"), ("manual", "Manual"), ("migration", "Migration")],
         default="manual",

@@ -103,7 +103,9 @@ class ShopifyReconciliationSchedule(models.AbstractModel):
         runs themselves, so nothing is written on the shop's row that a job
         could be writing too).  A day whose hour passed while the cron did
         not run (a server down at 02:00) is caught up on the next tick; a
-        run still not done three hours after its hour raises an alert, once.
+        run still not done three hours after it was due *while the server
+        was up* (its hour, or the catch-up's tick if later) raises an alert,
+        once: a server started at 14:00 catches up without a false alarm.
         Frozen shops are skipped.
         """
         now = fields.Datetime.now()
@@ -131,10 +133,11 @@ class ShopifyReconciliationSchedule(models.AbstractModel):
             )
             if not run:
                 run = shop._schedule_run(local.date())
+            due_utc = due.astimezone(pytz.utc).replace(tzinfo=None)
             if (
                 run
                 and run.state in ("pending", "running")
-                and local >= due + OVERDUE_AFTER
+                and now >= max(due_utc, run.date_scheduled or due_utc) + OVERDUE_AFTER
                 and not run.overdue_alerted
             ):
                 run.overdue_alerted = True
@@ -160,7 +163,11 @@ class ShopifyReconciliationSchedule(models.AbstractModel):
         self.ensure_one()
         try:
             with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
-                run = self._create_run(trigger="cron", schedule_date=day)
+                run = self._create_run(
+                    trigger="cron",
+                    schedule_date=day,
+                    date_scheduled=fields.Datetime.now(),
+                )
         except psycopg2.errors.UniqueViolation:
             return self.env["shopify.reconciliation"]
         run._delay_run()

@@ -45,6 +45,7 @@ class ShopifyShop(models.Model):
         "shopify.migration",
         "shopify.monitoring",
         "shopify.digest.schedule",
+        "shopify.reachability",
     ]
     _description = "Shopify Shop"
     _order = "name, id"
@@ -315,7 +316,8 @@ class ShopifyShop(models.Model):
         help="Local time of the weekly checks and digest (08:00 by default).",
     )
     last_digest_date = fields.Date(
-        readonly=True, copy=False, help="Local date of the last scheduled digest."
+        compute="_compute_last_digest_date",
+        help="Local date of the last scheduled digest.",
     )
     digest_partner_ids = fields.Many2many(
         "res.partner",
@@ -455,7 +457,10 @@ class ShopifyShop(models.Model):
             vals["shop_domain"] = vals["shop_domain"].strip().lower()
         if vals.get("webhook_secret") and "webhook_secret_previous" not in vals:
             self._synco_keep_previous_secret(vals["webhook_secret"])
+        thawed = self.filtered("sync_frozen") if "sync_frozen" in vals else self
         res = super().write(vals)
+        if "sync_frozen" in vals and not vals["sync_frozen"] and thawed:
+            thawed._synco_resume_pushes()  # issue 23: resume pushes what changed
         if RESERVATION_INDEX_FIELDS & set(vals):
             self.env["shopify.location.mapping"]._invalidate_location_index()
         return res

@@ -18,11 +18,14 @@ class StockLocation(models.Model):
     )
 
     # A bin created under a mapped warehouse, or moved out of it, changes
-    # which locations each mapping counts.
+    # which locations each mapping counts: the cached indexes are dropped
+    # then, and only then (a clear drops every ormcache of the registry, on
+    # every worker: a location created elsewhere leaves them alone).
     @api.model_create_multi
     def create(self, vals_list):
         locations = super().create(vals_list)
-        self.env["shopify.location.mapping"]._invalidate_location_index()
+        if locations._synco_under_a_source():
+            self.env["shopify.location.mapping"]._invalidate_location_index()
         return locations
 
     def write(self, vals):
@@ -30,8 +33,10 @@ class StockLocation(models.Model):
             return super().write(vals)
         Mapping = self.env["shopify.location.mapping"]
         counted_before = self._synco_counted_subtree()
+        under_before = self._synco_under_a_source()
         res = super().write(vals)
-        Mapping._invalidate_location_index()
+        if under_before or self._synco_under_a_source():
+            Mapping._invalidate_location_index()
         # a bin moved into or out of a mapped subtree: its stock now counts
         # somewhere else, or nowhere
         if counted_before or self._synco_counted_subtree():
@@ -43,6 +48,17 @@ class StockLocation(models.Model):
             products = self.env["product.product"].union(*(p for (p,) in quants))
             self.env["shopify.product.binding"]._synco_config_changed(products=products)
         return res
+
+    def _synco_under_a_source(self):
+        """Whether one of these locations lies in the subtree of a source of
+        an active mapping (what the cached indexes are made of)."""
+        index = self.env["shopify.location.mapping"]._get_reservation_index()
+        paths = tuple(path for entry in index for path in entry[2] if path)
+        if not paths:
+            return False
+        return any(
+            (location.parent_path or "").startswith(paths) for location in self.sudo()
+        )
 
     def _synco_counted_subtree(self):
         """Whether an active mapping counts any location of these subtrees."""

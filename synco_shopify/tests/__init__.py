@@ -16,3 +16,4 @@ from . import test_digest
 from . import test_monitoring_ui
 from . import test_buffer_usage
 from . import test_migration_job_names
+from . import test_location_cache

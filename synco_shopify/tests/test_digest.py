@@ -206,8 +206,30 @@ class TestDigest(SyncoCase):
         self.assertEqual(len(jobs), 1)
         self.assertEqual(jobs[0].channel, self.shop._job_channel())
         # Tuesday: not the digest day
-        self.shop.last_digest_date = False
         self.assertFalse(digest_jobs(datetime(2026, 12, 1, 13, 30)))
+
+    def test_cron_schedules_the_week_without_writing_the_shop(self):
+        """The week's job, not a field of the shop's row, says it is
+        scheduled: a job writing the shop meanwhile can't make the cron fail
+        to serialize (issue 23)."""
+        self.shop.write({"tz": "UTC", "digest_weekday": "0"})
+        self.env.flush_all()
+        written = self.shop.write_date
+        Shop = self.env["shopify.shop"]
+        Job = self.env["queue.job"]
+        key = f"synco_shopify.digest:{self.shop.id}:2026-11-30"
+        for hour in (9, 10):  # Monday 09:00, then the next tick
+            with patch.object(
+                fields.Datetime, "now", return_value=datetime(2026, 11, 30, hour)
+            ):
+                Shop._cron_schedule_digests()
+            self.env.flush_all()
+            self.assertEqual(Job.search_count([("identity_key", "=", key)]), 1)
+            # the job ran meanwhile: still not scheduled twice
+            Job.search([("identity_key", "=", key)]).state = "done"
+        self.assertEqual(self.shop.write_date, written)
+        self.shop.invalidate_recordset(["last_digest_date"])
+        self.assertEqual(self.shop.last_digest_date, date(2026, 11, 30))
 
     def test_weekly_checks_queries_do_not_grow_with_the_catalogue(self):
         Binding = self.env["shopify.product.binding"]

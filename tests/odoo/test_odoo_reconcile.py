@@ -334,17 +334,49 @@ class TestScheduleAndMigration(SimulatorCase):
         self.assertEqual(str(run.schedule_date), "2026-12-02")
         self.assertEqual(self.shop.last_reconcile_date, run.schedule_date)
         self.assertEqual(self.shop.message_ids, messages)  # not overdue yet
-        # 05:20, the run still waits in the queue: one alert, then no more
+        # 05:20: due at 02:00 but the server was down then; caught up at
+        # 04:10, it is not overdue before 07:10
         self.assertEqual(self.cron_at("2026-12-02 10:20:00"), [])
+        self.assertEqual(self.shop.message_ids, messages)
+        # 07:20, the run still waits in the queue: one alert, then no more
+        self.assertEqual(self.cron_at("2026-12-02 12:20:00"), [])
         alert = self.shop.message_ids - messages
         self.assertEqual(len(alert), 1)
         self.assertIn("overdue", alert.body)
-        self.assertEqual(self.cron_at("2026-12-02 11:20:00"), [])
+        self.assertEqual(self.cron_at("2026-12-02 13:20:00"), [])
         self.assertEqual(self.shop.message_ids - messages, alert)
         # the cron never wrote the shop's row (a job may be writing it)
         self.assertEqual(self.shop.write_date, shop_written)
         # the next day has its own run
         self.assertEqual(len(self.cron_at("2026-12-03 07:05:00")), 1)
+
+    def test_a_late_start_catches_up_without_a_false_alarm(self):
+        """The server starts at 14:00, today's 02:00 run missing: the
+        catch-up runs, and nothing says it is overdue."""
+        self.shop.write({"reconcile_hour": 2.0, "tz": "UTC"})
+        self.env.flush_all()
+        messages = self.shop.message_ids
+        activities = self.shop.activity_ids
+        Run = self.env["shopify.reconciliation"]
+        self.assertFalse(Run.search([("shop_id", "=", self.shop.id)]))
+        jobs = self.cron_at("2026-12-02 14:00:00")
+        self.assertEqual(len(jobs), 1)
+        run = jobs[0].recordset
+        self.assertEqual(str(run.schedule_date), "2026-12-02")
+        self.assertEqual(str(run.date_scheduled), "2026-12-02 14:00:00")
+        # still waiting in the queue within three hours of 14:00: no alarm
+        self.assertEqual(self.cron_at("2026-12-02 16:55:00"), [])
+        self.assertEqual(run.state, "pending")
+        self.assertFalse(run.overdue_alerted)
+        self.assertEqual(self.shop.message_ids, messages)
+        self.assertEqual(self.shop.activity_ids, activities)
+        # the catch-up runs (the job as the runner would run it)
+        run._job_run()
+        self.assertEqual(run.state, "done")
+        self.assertEqual(self.cron_at("2026-12-02 18:00:00"), [])
+        self.assertFalse(run.overdue_alerted)
+        posted = (self.shop.message_ids - messages).mapped("body")
+        self.assertFalse([body for body in posted if "overdue" in (body or "")])
 
     def test_a_done_run_is_not_overdue(self):
         self.shop.write({"reconcile_hour": 2.0, "tz": "UTC"})

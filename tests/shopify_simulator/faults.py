@@ -2,7 +2,10 @@
 
 Faults (``set_faults`` / ``POST /_sim/faults``) are drawn from a seeded
 ``random.Random`` so a test run is reproducible; ``fail_next`` queues exact
-faults for the next GraphQL requests.  ``drop_after_apply`` executes the
+faults for the next GraphQL requests.  An outage (``start_outage`` /
+``POST /_sim/outage``) fails every GraphQL request for N minutes: HTTP 503,
+or the connection closed unanswered (``refused``: what a client sees of a
+shop it can't reach).  ``drop_after_apply`` executes the
 request and then closes the socket without an answer: the client cannot tell
 whether its mutation landed, which is what idempotency keys are for.
 
@@ -11,6 +14,7 @@ A mixin of :class:`~.simulator.Simulator`: its methods run on the simulator
 """
 
 import json
+import time
 
 DEFAULT_FAULTS = {
     "seed": 0,
@@ -29,8 +33,13 @@ DEFAULT_FAULTS = {
     "orders_search_lag": 0.0,
     # a bulk mutation fails after this many lines (partialDataUrl: those)
     "bulk_fail_after": None,
+    # an outage: every GraphQL request fails until this time (epoch seconds)
+    "outage_until": None,
+    "outage_kind": "503",
 }
 FAULT_KINDS = {"429", "500", "502", "503", "504", "drop", "drop_after_apply"}
+# what an outage answers: an HTTP status, or "refused" (no answer at all)
+OUTAGE_KINDS = {"500", "502", "503", "504", "refused"}
 
 
 class FaultsMixin:
@@ -55,6 +64,24 @@ class FaultsMixin:
         with self.lock:
             return self.set_faults(fail_next=self.faults["fail_next"] + [kind] * count)
 
+    def start_outage(self, minutes, kind="503"):
+        """Fail every GraphQL request for ``minutes``: ``kind`` an HTTP
+        status (500, 502, 503, 504) or ``refused`` (the connection closed
+        without an answer).  ``minutes`` 0 ends the outage now."""
+        kind = str(kind)
+        if kind not in OUTAGE_KINDS:
+            raise ValueError(f"unknown outage kind {kind!r}")
+        minutes = float(minutes)
+        if minutes < 0:
+            raise ValueError("an outage lasts 0 minutes or more")
+        until = time.time() + minutes * 60 if minutes else None
+        return self.set_faults(outage_until=until, outage_kind=kind)
+
+    def in_outage(self):
+        with self.lock:
+            until = self.faults["outage_until"]
+            return bool(until and time.time() < until)
+
     def clear_faults(self):
         with self.lock:
             self.faults = json.loads(json.dumps(DEFAULT_FAULTS))
@@ -64,6 +91,9 @@ class FaultsMixin:
         """The fault for the next GraphQL request (None most of the time)."""
         with self.lock:
             faults = self.faults
+            if faults["outage_until"] and time.time() < faults["outage_until"]:
+                kind = faults["outage_kind"]
+                return "drop" if kind == "refused" else kind
             if faults["fail_next"]:
                 return faults["fail_next"].pop(0)
             draw = self.random.random

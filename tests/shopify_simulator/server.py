@@ -11,6 +11,8 @@ Control API (JSON in, JSON out; ``shop`` defaults to the only shop):
 ``POST /_sim/reset`` ``{fixture?}``           wipe state (then load a fixture)
 ``POST /_sim/fixture`` ``{name}``             load a fixture into current state
 ``GET|POST|DELETE /_sim/faults``              read / merge / clear faults
+``POST /_sim/outage`` ``{minutes, kind?}``    every call 503 (or ``refused``)
+                                              for N minutes; 0 ends it
 ``POST /_sim/bucket``                         ``{maximum?, restore_rate?, shop?}``
 ``POST /_sim/orders``                         ``{shop?, lines:[[sku,qty]],
                                               shipping_address?, location?, email?}``
@@ -302,6 +304,13 @@ CONTROL_ROUTES = [
     ("GET", "faults", lambda sim, _b, _s: sim.faults),
     ("POST", "faults", lambda sim, body, _s: sim.set_faults(**body)),
     ("DELETE", "faults", lambda sim, _b, _s: sim.clear_faults() or sim.faults),
+    (
+        "POST",
+        "outage",
+        lambda sim, body, _s: sim.start_outage(
+            body["minutes"], body.get("kind", "503")
+        ),
+    ),
     ("POST", "bucket", _set_bucket),
     ("POST", "orders", _create_order),
     ("POST", r"orders/(.+)/cancel", _cancel_order),
