@@ -16,8 +16,9 @@ Kept free of the ORM, like ``availability``, so the rules read on their own
    units that left its pool are a sale, kept out (:func:`keep_shopify_sales`)
    and held; units that appeared are ignored, Odoo owns quantities;
 4. every level ends *written* (applied, applied after a conflict, stocked at
-   its location then applied), *unchanged* or *failed*
-   (:class:`PushResult`).
+   its location then applied), *unchanged*, *failed*, or *bundle*: Shopify
+   refused it as a bundle's parent, whose stock it computes from the
+   components (:class:`PushResult`).
 """
 
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ from dataclasses import dataclass, field
 WRITTEN = ("applied", "stale_resolved", "activated")
 UNCHANGED = "unchanged"
 HELD = "held"
+# NON_MUTABLE_INVENTORY_ITEM: never written, never counted a failure
+BUNDLE = "bundle"
 
 
 def keep_shopify_sales(change, current):
@@ -78,6 +81,7 @@ class PushResult:
     unchanged: int = 0
     failed: int = 0
     held: int = 0  # units newly held for Shopify sales Odoo hasn't imported
+    bundles: int = 0  # levels of Shopify bundles: Shopify computes their stock
     calls: int = 0
     cost: float = 0.0
     bulk_operations: int = 0
@@ -94,6 +98,8 @@ class PushResult:
         conflict showed our figure) or failed."""
         if outcome in WRITTEN:
             self.pushed += 1
+        elif outcome == BUNDLE:
+            self.bundles += 1
         elif outcome != UNCHANGED:
             self.failed += 1
         self.outcomes[key] = (outcome, message or None)
@@ -106,6 +112,8 @@ class PushResult:
 
     def summary(self):
         held = f", {self.held} unit(s) held for unimported sales" if self.held else ""
+        if self.bundles:
+            held += f", {self.bundles} level(s) of Shopify bundles left to Shopify"
         bulk = (
             f" ({self.bulk_operations} bulk operation(s))"
             if self.bulk_operations
