@@ -82,6 +82,15 @@ class TestBundles(SimulatorCase):
                 + [("id", "=", bundle.id)]
             )
         )
+        # a level webhook of the bundle (Shopify recomputed it) is no drift
+        state, message = self.shop._synco_check_level(
+            bundle.shopify_inventory_item_gid, self.loc_nj.shopify_gid, 2
+        )
+        self.assertEqual(state, "ignored")
+        self.assertIn("Shopify computes its stock", message)
+        self.assertFalse(
+            self.env["shopify.drift"].search([("binding_id", "=", bundle.id)])
+        )
         # nor by reconciliation, which leaves it to Shopify
         rows = self.env["shopify.reconciliation"]._binding_rows(self.shop)
         self.assertNotIn(bundle.id, [row[0] for row in rows])
