@@ -188,6 +188,8 @@ class ShopifyInventoryPush(models.AbstractModel):
         """
         observations = []
         for binding, per_location in targets.items():
+            if binding.shopify_bundle:  # Shopify computes its stock: no drift
+                continue
             for location, quantity in per_location.items():
                 level = levels[binding, location]
                 if level.shopify_known:
