@@ -18,8 +18,9 @@ Kept free of the ORM, like ``availability``, so the rules read on their own
    Shopify, written over (:func:`split_drop`); units that appeared are
    ignored, Odoo owns quantities;
 4. every level ends *written* (applied, applied after a conflict, stocked at
-   its location then applied), *unchanged* or *failed*
-   (:class:`PushResult`).
+   its location then applied), *unchanged*, *failed*, or *bundle*: Shopify
+   refused it as a bundle's parent, whose stock it computes from the
+   components (:class:`PushResult`).
 """
 
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ from dataclasses import dataclass, field
 WRITTEN = ("applied", "stale_resolved", "activated")
 UNCHANGED = "unchanged"
 HELD = "held"
+# NON_MUTABLE_INVENTORY_ITEM: never written, never counted a failure
+BUNDLE = "bundle"
 
 
 def split_drop(drop, committed_before, committed_now):
@@ -111,6 +114,7 @@ class PushResult:
     unchanged: int = 0
     failed: int = 0
     held: int = 0  # units newly held for Shopify sales Odoo hasn't imported
+    bundles: int = 0  # levels of Shopify bundles: Shopify computes their stock
     calls: int = 0
     cost: float = 0.0
     bulk_operations: int = 0
@@ -127,6 +131,8 @@ class PushResult:
         conflict showed our figure) or failed."""
         if outcome in WRITTEN:
             self.pushed += 1
+        elif outcome == BUNDLE:
+            self.bundles += 1
         elif outcome != UNCHANGED:
             self.failed += 1
         self.outcomes[key] = (outcome, message or None)
@@ -139,6 +145,8 @@ class PushResult:
 
     def summary(self):
         held = f", {self.held} unit(s) held for unimported sales" if self.held else ""
+        if self.bundles:
+            held += f", {self.bundles} level(s) of Shopify bundles left to Shopify"
         bulk = (
             f" ({self.bulk_operations} bulk operation(s))"
             if self.bulk_operations

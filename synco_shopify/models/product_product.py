@@ -36,6 +36,32 @@ class ProductTemplate(models.Model):
 class ProductProduct(models.Model):
     _inherit = "product.product"
 
+    def _synco_sync_refusals(self):
+        """{product: why Synco can't keep its Shopify stock} among these.
+
+        Synco pushes a figure only for what Odoo counts: a storable product
+        (*Track Inventory* on).  Bridges extend this: a kit (synco_shopify_mrp)
+        counts the kits its components build, whatever its own setting.
+        """
+        refusals = {}
+        for product in self:
+            if product.type == "service":
+                refusals[product] = self.env._("a service: Odoo keeps no stock of it")
+            elif product.type == "combo":
+                refusals[product] = self.env._(
+                    "a combo: Odoo keeps no stock of it, only of its choices"
+                )
+            elif not product.is_storable:
+                refusals[product] = self.env._(
+                    "Track Inventory is off: Odoo counts no stock of it"
+                )
+        return refusals
+
+    def _synco_syncable_products(self):
+        """These products but those ``_synco_sync_refusals`` turns down."""
+        refused = self._synco_sync_refusals()
+        return self.filtered(lambda product: product not in refused)
+
     def action_synco_shopify_figures(self):
         """Each Shopify location of these products: Odoo's figure, Shopify's
         last known one, the last push, and "why this number?" for each."""

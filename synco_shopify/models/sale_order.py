@@ -63,6 +63,7 @@ class SaleOrder(models.Model):
             ("moved", "Moved to Odoo's location"),
             ("refused", "Shopify kept its location"),
             ("unmapped", "Routed warehouse not mapped"),
+            ("fulfillment_service", "A fulfilment service ships it"),
         ],
         string="Shopify Location Story",
         readonly=True,

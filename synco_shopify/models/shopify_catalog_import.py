@@ -33,6 +33,7 @@ class ShopifyCatalogImport(models.AbstractModel):
                 "name": node["name"],
                 "shopify_active": node.get("isActive", True),
                 "fulfills_online_orders": node.get("fulfillsOnlineOrders", False),
+                "fulfillment_service": node.get("isFulfillmentService", False),
                 "address": ", ".join(
                     p for p in (address.get("address1"), address.get("city")) if p
                 ),
@@ -60,11 +61,13 @@ class ShopifyCatalogImport(models.AbstractModel):
         products = self.env["product.product"].search(
             [
                 ("default_code", "!=", False),
-                ("is_storable", "=", True),
                 ("company_id", "in", (False, self.company_id.id)),
             ]
         )
-        by_sku = {p.default_code: p for p in products}
+        refused = products._synco_sync_refusals()
+        # a syncable product wins a SKU over one that can't be synced
+        by_sku = {p.default_code: p for p in products if p in refused}
+        by_sku.update({p.default_code: p for p in products if p not in refused})
         with self._user_api_errors():
             found = self._get_client().find_variants_by_sku(list(by_sku))
         Binding = self.env["shopify.product.binding"].with_context(active_test=False)
@@ -72,9 +75,13 @@ class ShopifyCatalogImport(models.AbstractModel):
             b.product_id: b for b in self.with_context(active_test=False).binding_ids
         }
         created = 0
+        not_synced = []
         for sku, variant in found.items():
             product = by_sku.get(sku)
             if not product:
+                continue
+            if product in refused:
+                not_synced.append(f"{sku}: {refused[product]}")
                 continue
             vals = {
                 "sku": sku,
@@ -86,13 +93,16 @@ class ShopifyCatalogImport(models.AbstractModel):
             else:
                 Binding.create({**vals, "shop_id": self.id, "product_id": product.id})
                 created += 1
-        return self._notify(
-            self.env._("Products bound"),
-            self.env._(
-                "%(found)s of %(asked)s SKUs found in Shopify, %(created)s new "
-                "bindings.",
-                found=len(found),
-                asked=len(by_sku),
-                created=created,
-            ),
+        message = self.env._(
+            "%(found)s of %(asked)s SKUs found in Shopify, %(created)s new "
+            "bindings.",
+            found=len(found) - len(not_synced),
+            asked=len(by_sku) - len(set(by_sku.values()) & set(refused)),
+            created=created,
         )
+        if not_synced:
+            message += " " + self.env._(
+                "Not bound, Synco can't sync them: %(products)s.",
+                products="; ".join(sorted(not_synced)),
+            )
+        return self._notify(self.env._("Products bound"), message)

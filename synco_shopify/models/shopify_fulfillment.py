@@ -83,9 +83,25 @@ class ShopifyFulfillment(models.AbstractModel):
             if data is None:
                 return self.env._("Shopify does not know this order any more.")
             moved, refused, touched = [], [], set()
+            services = self._service_locations(shop)
+            theirs = [
+                fo
+                for fo in data["fulfillment_orders"]
+                if fo["status"] in ACTIVE_STATUSES and fo["location_gid"] in services
+            ]
+            if theirs and len(theirs) == len(
+                [
+                    fo
+                    for fo in data["fulfillment_orders"]
+                    if fo["status"] in ACTIVE_STATUSES
+                ]
+            ):
+                return self._left_to_service(order, theirs, services)
             for fo in data["fulfillment_orders"]:
                 if fo["status"] not in ACTIVE_STATUSES:
                     continue
+                if fo["location_gid"] in services:
+                    continue  # the service's own: never moved
                 if fo["location_gid"] == target.shopify_gid:
                     continue
                 try:
@@ -163,6 +179,34 @@ class ShopifyFulfillment(models.AbstractModel):
                 "shopify_location_state": state,
                 "shopify_location_message": message,
                 "shopify_location_id": target.id,
+            }
+        )
+        return message
+
+    @api.model
+    def _service_locations(self, shop):
+        """{location GID: name} of the shop's locations run by fulfilment
+        services (3PL apps): their fulfilment orders are theirs alone."""
+        return {
+            loc.shopify_gid: loc.name
+            for loc in shop.with_context(active_test=False).location_ids
+            if loc.fulfillment_service
+        }
+
+    @api.model
+    def _left_to_service(self, order, fulfillment_orders, services):
+        """Every open fulfilment order of ``order`` is a fulfilment service's."""
+        message = self.env._(
+            "%(locations)s, run by a fulfilment service, ships this order: Synco "
+            "never moves or fulfils it.",
+            locations=", ".join(
+                sorted({services[fo["location_gid"]] for fo in fulfillment_orders})
+            ),
+        )
+        order.write(
+            {
+                "shopify_location_state": "fulfillment_service",
+                "shopify_location_message": message,
             }
         )
         return message
@@ -304,6 +348,15 @@ class ShopifyFulfillment(models.AbstractModel):
                     self.env._("Already fulfilled in Shopify: nothing sent again."),
                 )
             groups = self._fulfil_groups(picking, data, todo)
+            if not groups:
+                return self._fulfil_finish(
+                    picking,
+                    "nothing",
+                    self.env._(
+                        "A fulfilment service ships these units in Shopify: "
+                        "Synco never fulfils its orders."
+                    ),
+                )
             tracking = self._tracking(picking)
             created = []
             for lines_by_fo in groups.values():
@@ -358,8 +411,10 @@ class ShopifyFulfillment(models.AbstractModel):
         """{location GID: {fulfilment order GID: [(line GID, qty)]}} for ``todo``.
 
         Open fulfilment orders at the picking's Shopify location come first
-        (``lib.fulfillment_split``).
+        (``lib.fulfillment_split``); those of fulfilment services are theirs
+        alone, never fulfilled here.
         """
+        services = self._service_locations(picking.sale_id.shopify_shop_id)
         here = (
             self.env["shopify.order.import"]
             ._routed_locations(picking.sale_id)
@@ -370,6 +425,7 @@ class ShopifyFulfillment(models.AbstractModel):
                 fo
                 for fo in data["fulfillment_orders"]
                 if fo["status"] in ACTIVE_STATUSES
+                and fo["location_gid"] not in services
             ],
             todo,
             here,

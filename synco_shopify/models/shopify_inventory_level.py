@@ -90,6 +90,7 @@ class ShopifyInventoryLevel(models.Model):
             ("unchanged", "Unchanged"),
             ("not_stocked", "Not stocked at the location"),
             ("failed", "Failed"),
+            ("bundle", "A Shopify bundle: Shopify computes its stock"),
         ],
         readonly=True,
     )

@@ -218,6 +218,8 @@ class ShopifyInventoryPush(models.AbstractModel):
         """
         observations = []
         for binding, per_location in targets.items():
+            if binding.shopify_bundle:  # Shopify computes its stock: no drift
+                continue
             for location, quantity in per_location.items():
                 level = levels[binding, location]
                 if level.shopify_known:
@@ -319,6 +321,7 @@ class ShopifyInventoryPush(models.AbstractModel):
         )
         result.add_calls(outcome)
         now = fields.Datetime.now()
+        bundles = self.env["shopify.product.binding"]
         for item in outcome.outcomes:
             key = (
                 to_gid("InventoryItem", item.change.inventory_item_id),
@@ -344,6 +347,9 @@ class ShopifyInventoryPush(models.AbstractModel):
                 vals.update(shopify_available=item.quantity, shopify_known=True)
             elif item.status == Outcome.NOT_STOCKED:
                 vals.update(self._activate(client, item.change, level))
+            elif item.status == Outcome.NON_MUTABLE:
+                vals["last_outcome"] = "bundle"
+                bundles |= binding
             elif item.status == Outcome.DROPPED:
                 vals["last_outcome"] = "unchanged"
                 if item.current is not None:
@@ -358,6 +364,28 @@ class ShopifyInventoryPush(models.AbstractModel):
             result.add_written(
                 (binding, location), vals["last_outcome"], vals["last_message"]
             )
+        if bundles:
+            self._synco_mark_bundles(bundles)
+
+    def _synco_mark_bundles(self, bindings):
+        """Shopify refused these items as bundles' parents: stop pushing them.
+
+        ``NON_MUTABLE_INVENTORY_ITEM``: Shopify computes a bundle's stock from
+        its components.  The binding is marked (no push or reconciliation
+        takes it again) and the shop's chatter says so, once per binding.
+        """
+        new = bindings.filtered(lambda b: not b.shopify_bundle)
+        if not new:
+            return
+        new.sudo().write({"shopify_bundle": True})
+        self.message_post(
+            body=self.env._(
+                "A Shopify bundle: Shopify computes its stock from its "
+                "components and refuses writes to it. Synco no longer pushes "
+                "%(skus)s.",
+                skus=", ".join(sorted(b.sku or b.product_id.display_name for b in new)),
+            )
+        )
 
     @staticmethod
     def _synco_drop_vals(level, sold, edited, committed, now):

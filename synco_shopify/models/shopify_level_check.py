@@ -35,6 +35,10 @@ class ShopifyLevelCheck(models.AbstractModel):
         )
         if not binding or not location:
             return "ignored", self.env._("Item or location not bound.")
+        if binding.shopify_bundle:
+            return "ignored", self.env._(
+                "A Shopify bundle: Shopify computes its stock."
+            )
         mapping = location.active_mapping_id
         if not mapping:
             return "ignored", self.env._(

@@ -28,6 +28,11 @@ class ShopifyLocation(models.Model):
         "location.",
     )
     fulfills_online_orders = fields.Boolean(default=True)
+    fulfillment_service = fields.Boolean(
+        readonly=True,
+        help="A fulfilment service (a 3PL app) runs this location: Synco never "
+        "moves or fulfils its fulfilment orders.",
+    )
     address = fields.Char()
     country_code = fields.Char(size=2)
     province_code = fields.Char()

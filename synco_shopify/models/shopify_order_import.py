@@ -88,6 +88,9 @@ class ShopifyOrderImport(models.AbstractModel):
             # a webhook body has no fulfilment orders: read them, so rules on
             # Shopify's assigned location route webhook orders as polled ones
             data = dict(data, location_gids=shop._synco_assigned_locations(data))
+        left_out = shop._synco_fulfillment_service_left_out(data)
+        if left_out:
+            return orders, left_out, False
         warehouse, route = shop._synco_route_order(data)
         partner, shipping = importer._partner(shop, data)
         order = importer._create_order(

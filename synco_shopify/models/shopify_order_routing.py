@@ -73,6 +73,33 @@ class ShopifyOrderRouting(models.AbstractModel):
             )
         )
 
+    def _synco_fulfillment_service_left_out(self, data):
+        """Why a new order is not imported, or None to import it.
+
+        An order Shopify assigned, all of it, to locations run by fulfilment
+        services (3PL apps) belongs to them: Synco never moves or fulfils it,
+        and imports it only when the shop says so.
+        """
+        self.ensure_one()
+        shop = self
+        services = shop.with_context(active_test=False).location_ids.filtered(
+            "fulfillment_service"
+        )
+        if not services or shop.fulfillment_service_orders == "import":
+            return None
+        assigned = data.get("location_gids") or shop._synco_assigned_locations(data)
+        theirs = services.filtered(lambda loc: loc.shopify_gid in assigned)
+        if not assigned or len(theirs) < len(set(assigned)):
+            return None
+        return self.env._(
+            "Left out: Shopify assigned order %(order)s to %(locations)s, run by a "
+            "fulfilment service that ships it. Synco never moves or fulfils such "
+            "orders; the shop's Fulfilment Service Orders setting leaves them "
+            "out.",
+            order=data.get("name") or data["gid"],
+            locations=", ".join(theirs.mapped("name")),
+        )
+
     def _synco_route_order(self, data):
         """(warehouse, rule) for a normalised order (see ``normalize_order``)."""
         self.ensure_one()

@@ -51,6 +51,13 @@ class ShopifyProductBinding(models.Model):
         string="Shopify Inventory Item ID", required=True, index=True
     )
     active = fields.Boolean(default=True)
+    shopify_bundle = fields.Boolean(
+        string="Shopify Bundle",
+        readonly=True,
+        help="A Shopify bundle: Shopify computes its stock from its components "
+        "and refuses writes to it (NON_MUTABLE_INVENTORY_ITEM). Synco stops "
+        "pushing it; uncheck by unbinding and binding again.",
+    )
     level_ids = fields.One2many("shopify.inventory.level", "binding_id")
 
     _shop_product_uniq = models.Constraint(
@@ -206,6 +213,7 @@ class ShopifyProductBinding(models.Model):
     def _synco_pushable_domain(self):
         return [
             ("active", "=", True),
+            ("shopify_bundle", "=", False),
             ("shop_id.active", "=", True),
             ("shop_id.sync_frozen", "=", False),
             ("shop_id.policy_inventory", "=", "odoo_to_shopify"),
@@ -401,7 +409,11 @@ class ShopifyProductBinding(models.Model):
         taken = (
             self.browse() if refresh or settle else existing._take_over_pending_pushes()
         )
-        bindings = (existing | taken).exists().filtered("active")
+        bindings = (
+            (existing | taken)
+            .exists()
+            .filtered(lambda b: b.active and not b.shopify_bundle)
+        )
         mappings = shop._synco_pushed_mappings()
         if not (bindings and shop.active and mappings) or not (
             bindings._push_allowed()

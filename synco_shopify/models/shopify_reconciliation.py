@@ -349,15 +349,17 @@ class ShopifyReconciliation(models.Model):
 
     def _binding_rows(self, shop):
         """[(binding id, product id, inventory item gid)] of the shop's active
-        bindings, as plain values: a catalogue has hundreds of thousands."""
+        bindings, as plain values: a catalogue has hundreds of thousands.
+        Shopify bundles are left out: Shopify computes their stock."""
         self.env["shopify.product.binding"].flush_model(
             ["shop_id", "product_id", "shopify_inventory_item_gid", "active"]
+            + ["shopify_bundle"]
         )
         return self.env.execute_query(
             SQL(
                 "SELECT id, product_id, shopify_inventory_item_gid "
                 "FROM shopify_product_binding WHERE shop_id = %s AND active "
-                "ORDER BY id",
+                "AND NOT COALESCE(shopify_bundle, FALSE) ORDER BY id",
                 shop.id,
             )
         )

@@ -377,6 +377,22 @@ class ShopifyShop(models.Model):
     )
     uncounted_warning = fields.Text(compute="_compute_uncounted")
 
+    # issue 23: orders of third-party fulfilment services
+    fulfillment_service_orders = fields.Selection(
+        [("skip", "Leave out"), ("import", "Import")],
+        string="Fulfilment Service Orders",
+        default="skip",
+        required=True,
+        help="Orders Shopify assigned to a location a fulfilment service (a 3PL "
+        "app) runs belong to that service: Synco never moves or fulfils them. "
+        "Leave out: not imported. Import: imported for the record.",
+    )
+    # issue 23: the stage the form's header tells, and what comes next
+    sync_stage = fields.Selection(
+        [("setup", "Set Up"), ("syncing", "Syncing"), ("frozen", "Frozen")],
+        compute="_compute_sync_stage",
+    )
+
     _shop_domain_uniq = models.Constraint(
         "UNIQUE (shop_domain)", "A Shopify shop can only be configured once."
     )
@@ -402,6 +418,16 @@ class ShopifyShop(models.Model):
             )
             for shop in self:
                 shop[fname] = counts.get(shop, 0)
+
+    @api.depends("sync_frozen", "mapping_ids.state")
+    def _compute_sync_stage(self):
+        for shop in self:
+            if shop.sync_frozen:
+                shop.sync_stage = "frozen"
+            elif shop.mapping_ids.filtered(lambda m: m.state == "active"):
+                shop.sync_stage = "syncing"
+            else:
+                shop.sync_stage = "setup"
 
     @api.constrains("api_version")
     def _check_api_version(self):

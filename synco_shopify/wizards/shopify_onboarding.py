@@ -456,11 +456,18 @@ class ShopifyOnboarding(models.TransientModel):
     def _bind_report(self, variants):
         """HTML: SKUs only in Shopify, only in Odoo, duplicated, and missing."""
         company = self.shop_id.company_id
-        products = self.env["product.product"].search(
-            [("is_storable", "=", True), ("company_id", "in", [False, company.id])]
+        candidates = self.env["product.product"].search(
+            [("company_id", "in", [False, company.id])]
         )
+        refused = candidates._synco_sync_refusals()
+        products = candidates.filtered(lambda p: p not in refused)
         odoo_skus = Counter(p.default_code for p in products if p.default_code)
         shopify_skus = Counter(v.get("sku") for v in variants if v.get("sku"))
+        not_synced = sorted(
+            f"{p.default_code} ({reason})"
+            for p, reason in refused.items()
+            if p.default_code in shopify_skus and p.default_code not in odoo_skus
+        )
         no_sku_shopify = [
             "{} {}".format(
                 (v.get("product") or {}).get("title") or "", v.get("title") or ""
@@ -471,8 +478,17 @@ class ShopifyOnboarding(models.TransientModel):
         sections = [
             (
                 "only_shopify",
-                self.env._("Only in Shopify (no storable Odoo product has it)"),
-                sorted(set(shopify_skus) - set(odoo_skus)),
+                self.env._("Only in Shopify (no Odoo product has it)"),
+                sorted(
+                    set(shopify_skus)
+                    - set(odoo_skus)
+                    - {p.default_code for p in refused}
+                ),
+            ),
+            (
+                "not_synced",
+                self.env._("In Shopify, but Synco can't sync the Odoo product"),
+                not_synced,
             ),
             (
                 "only_odoo",

@@ -1,2 +1,3 @@
 from . import test_kits
 from . import test_kit_explanation
+from . import test_kit_binding

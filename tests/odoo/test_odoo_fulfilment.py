@@ -207,6 +207,62 @@ class TestFulfilment(FulfilmentCase):
             [fo["status"] for fo in self.sim.fulfillment_orders(order.id)], ["CLOSED"]
         )
 
+    def test_a_delivery_across_two_locations_gives_two_fulfilments_once(self):
+        """Shopify took the tees from Texas and the mug from New Jersey; Odoo
+        ships both from Texas in one delivery: one fulfillmentCreate per
+        Shopify location, each with the tracking, never twice."""
+        mug = "SYN-MUG-001"
+        self.stock(mug, self.bin_b1, 5)
+        self.sim.set_available(DEMO_DOMAIN, mug, NJ, 5)
+        order = self.sim.create_order(
+            DEMO_DOMAIN,
+            [(TEE, 2), (mug, 1)],
+            shipping_address=TX_ADDRESS,
+            location={TEE: TX, mug: NJ},
+        )
+        self.assertEqual(
+            sorted(fo["location"] for fo in self.sim.fulfillment_orders(order.id)),
+            [NJ, TX],
+        )
+        payload = order_payload(self.sim.shop(DEMO_DOMAIN), order)
+        with trap_jobs():
+            sale, _message, _created = self.env["shopify.order.import"]._sync(
+                self.shop, normalize_order(payload)
+            )
+        picking = sale.picking_ids
+        self.assertEqual(len(picking), 1)
+        self.assertEqual(picking.location_id.warehouse_id, self.wh_tx)
+        for move in picking.move_ids:
+            move.quantity = move.product_uom_qty
+        picking.move_ids.picked = True
+        picking.shopify_tracking_number = "1Z777"
+        picking.shopify_tracking_company = "UPS"
+        with trap_jobs():
+            picking._action_done()
+        self.sim.clear_log()
+        message = picking._job_shopify_fulfil()
+        self.assertEqual(picking.shopify_fulfillment_state, "sent", message)
+        fulfilments = self.sim.fulfillments(order.id)
+        self.assertEqual(
+            sorted((f["location"], f["lines"]) for f in fulfilments),
+            [(NJ, {mug: 1}), (TX, {TEE: 2})],
+        )
+        self.assertEqual({f["tracking"]["number"] for f in fulfilments}, {"1Z777"})
+        self.assertEqual(len(picking.shopify_fulfillment_gid.split(",")), 2)
+        creates = [
+            e for e in self.sim.log if e["operation_name"] == "FulfillmentCreate"
+        ]
+        self.assertEqual(len(creates), 2)
+        # a retry (its answer lost) reads first and sends neither again
+        picking.shopify_fulfillment_state = "pending"
+        message = picking._job_shopify_fulfil()
+        self.assertIn("Already fulfilled", message)
+        self.assertEqual(len(self.sim.fulfillments(order.id)), 2)
+        self.assertEqual(
+            [fo["status"] for fo in self.sim.fulfillment_orders(order.id)],
+            ["CLOSED", "CLOSED"],
+        )
+
     def test_refused_fulfilment_shows_on_picking_and_order(self):
         order, sale = self.import_order(quantity=1)
         self.sim.cancel_order(order.id)  # Shopify closed it meanwhile
@@ -234,6 +290,83 @@ class TestFulfilment(FulfilmentCase):
         self.assertFalse(self.sim.fulfillments(order.id)[0]["notify_customer"])
         # Shopify fulfilled from New Jersey, where its fulfilment order stayed
         self.assertEqual(self.sim.fulfillments(order.id)[0]["location"], NJ)
+
+
+@tagged("post_install", "-at_install")
+class TestFulfilmentService(FulfilmentCase):
+    """A location a 3PL app runs: its orders are the app's, never Synco's."""
+
+    def setUp(self):
+        super().setUp()
+        location = self.sim.add_location(
+            DEMO_DOMAIN, "Fast 3PL", fulfillment_service="Fast 3PL App"
+        )
+        with self.sim.lock:
+            shop = self.sim.shop(DEMO_DOMAIN)
+            self.sim.store.stock(shop, shop.item_for(TEE), location, 20)
+        self.shop.action_import_locations()
+        self.loc_3pl = self.shop.location_ids.filtered(lambda l: l.name == "Fast 3PL")
+        self.assertTrue(self.loc_3pl.fulfillment_service)
+        self.assertFalse(self.loc_nj.fulfillment_service)
+
+    def _order_at_3pl(self):
+        order = self.sim.create_order(
+            DEMO_DOMAIN, [(TEE, 2)], shipping_address=TX_ADDRESS, location="Fast 3PL"
+        )
+        return order, normalize_order(order_payload(self.sim.shop(DEMO_DOMAIN), order))
+
+    def test_a_fulfilment_service_order_is_left_out_by_default(self):
+        self.assertEqual(self.shop.fulfillment_service_orders, "skip")
+        order, data = self._order_at_3pl()
+        with trap_jobs() as trap:
+            sale, message, created = self.env["shopify.order.import"]._sync(
+                self.shop, data
+            )
+        self.assertFalse(sale)
+        self.assertFalse(created)
+        self.assertIn("Left out", message)
+        self.assertIn("Fast 3PL", message)
+        self.assertIn("fulfilment service", message)
+        self.assertEqual(trap.enqueued_jobs, [])
+        self.assertFalse(
+            self.env["sale.order"].search(
+                [("shopify_order_gid", "=", data["gid"])]
+            )
+        )
+        self.assertEqual(
+            [fo["location"] for fo in self.sim.fulfillment_orders(order.id)],
+            ["Fast 3PL"],
+        )
+
+    def test_imported_it_is_never_moved_nor_fulfilled(self):
+        self.shop.fulfillment_service_orders = "import"
+        order, data = self._order_at_3pl()
+        with trap_jobs():
+            sale, _message, created = self.env["shopify.order.import"]._sync(
+                self.shop, data
+            )
+        self.assertTrue(created)
+        self.assertEqual(sale.warehouse_id, self.wh_tx)
+        self.sim.clear_log()
+        message = sale._job_shopify_align_location()
+        self.assertEqual(sale.shopify_location_state, "fulfillment_service")
+        self.assertIn("Fast 3PL", message)
+        self.assertIn("never moves or fulfils", sale.shopify_location_message)
+        picking = sale.picking_ids
+        picking.move_ids.quantity = 2
+        picking.move_ids.picked = True
+        with trap_jobs():
+            picking._action_done()
+        picking._job_shopify_fulfil()
+        self.assertEqual(picking.shopify_fulfillment_state, "nothing")
+        self.assertIn("fulfilment service", picking.shopify_fulfillment_message)
+        self.assertEqual(self.sim.fulfillments(order.id), [])
+        self.assertEqual(
+            [fo["location"] for fo in self.sim.fulfillment_orders(order.id)],
+            ["Fast 3PL"],
+        )
+        operations = {e["operation_name"] for e in self.sim.log}
+        self.assertFalse(operations & {"FulfillmentOrderMove", "FulfillmentCreate"})
 
 
 @tagged("post_install", "-at_install")

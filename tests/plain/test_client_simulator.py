@@ -334,21 +334,25 @@ def test_user_errors_mapped_to_their_items(client, fresh_sim):
     shop = fresh_sim.shop(DEMO_DOMAIN)
     nj = shop.location_named("New Jersey Warehouse").id
     only_uk = shop.item_for("ONLY-UK").id
-    broken = shop.item_for("SYN-SOCKS-3PK")
-    fresh_sim.set_faults(item_errors={broken.id: "NON_MUTABLE_INVENTORY_ITEM"})
+    broken = fresh_sim.make_bundle(DEMO_DOMAIN, "SYN-SOCKS-3PK")  # a bundle
     changes = [
         QuantityChange(ids[("SYN-MUG-001", "New Jersey Warehouse")][0], nj, 11, 50),
         QuantityChange(only_uk, nj, 5, None),  # not stocked at NJ
         QuantityChange(broken.id, nj, 3, 50),  # refused by Shopify
         QuantityChange(ids[("SYN-CAP-RED", "New Jersey Warehouse")][0], nj, 12, 50),
     ]
+    fresh_sim.clear_log()
     result = client.set_available(changes, reference_uri=REF)
     assert [o.status for o in result.outcomes] == [
         Outcome.APPLIED,
         Outcome.NOT_STOCKED,
-        Outcome.FAILED,
+        Outcome.NON_MUTABLE,
         Outcome.APPLIED,
     ]
+    assert result.non_mutable == [result.outcomes[2]]
+    # refused as a whole once, the two others sent again, the bundle not
+    writes = [e["quantities"] for e in fresh_sim.log if e["quantities"]]
+    assert writes == [4, 2]
     assert result.outcomes[1].code == "ITEM_NOT_STOCKED_AT_LOCATION"
     assert result.outcomes[2].code == "NON_MUTABLE_INVENTORY_ITEM"
     assert result.outcomes[2].change is changes[2]

@@ -2,7 +2,9 @@
 
 ``fulfillmentOrderMove`` and ``fulfillmentCreate`` are refused (``userErrors``,
 nothing changes) where Shopify documents a refusal; committed units follow a
-move, and leave with a shipment.
+move, and leave with a shipment.  A fulfilment order at a location a
+fulfilment service runs (``add_location(fulfillment_service=name)``) belongs
+to that service's app: this app can neither move nor fulfil it.
 
 A mixin of :class:`~.simulator.Simulator`: its methods run on the simulator;
 ``apply_*`` are called by the resolvers with the lock held.
@@ -157,6 +159,14 @@ class FulfilmentMixin:
                 ("id",),
                 None,
             )
+        if fo.location.is_fulfillment_service or location.is_fulfillment_service:
+            # only the service's own app handles its fulfilment orders
+            return [], (
+                "The fulfillment order is assigned to a fulfillment service "
+                "location and can't be moved by this app.",
+                ("id",),
+                None,
+            )
         if fo.progress_reported:
             return [], (
                 (
@@ -238,6 +248,13 @@ class FulfilmentMixin:
                 return refused(
                     f"Fulfillment order {fo.id} is {fo.status.lower()} and can't "
                     "be fulfilled.",
+                    field,
+                )
+            if fo.location.is_fulfillment_service:
+                return refused(
+                    f"Fulfillment order {fo.id} is assigned to "
+                    f"{fo.location.fulfillment_service}, a fulfillment service: "
+                    "only its app can fulfill it.",
                     field,
                 )
             orders.add(fo.order.number)

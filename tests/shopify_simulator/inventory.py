@@ -4,7 +4,9 @@
 ``inventorySetQuantities`` is an all-or-nothing compare-and-set: every
 quantity must carry ``changeFromQuantity`` (Int, or explicit null to skip the
 check); a stale one refuses the whole call with ``CHANGE_FROM_QUANTITY_STALE``.
-The ``item_errors`` fault fails chosen items.
+The ``item_errors`` fault fails chosen items; a bundle's parent item
+(:meth:`InventoryMixin.make_bundle`) refuses every write with
+``NON_MUTABLE_INVENTORY_ITEM``, as Shopify does.
 
 A mixin of :class:`~.simulator.Simulator`: its methods run on the simulator;
 ``apply_*`` are called by the resolvers with the lock held.
@@ -66,6 +68,14 @@ class InventoryMixin:
             level.updated_at = time.time()
             self._emit(shop, "INVENTORY_LEVELS_UPDATE", level_payload(shop, level))
             return level.as_dict()
+
+    def make_bundle(self, shop, sku):
+        """The variant of ``sku`` becomes a bundle's parent: its inventory
+        item refuses writes (``NON_MUTABLE_INVENTORY_ITEM``)."""
+        with self.lock:
+            item = self.store.shop(shop).item_for(sku)
+            item.bundle_parent = True
+            return item
 
     def apply_set_quantities(self, shop, data):
         """``inventorySetQuantities``: all-or-nothing compare-and-set."""
@@ -163,6 +173,14 @@ class InventoryMixin:
                 forced,
                 "inventoryItemId",
                 f"Simulated failure ({forced}) for {item.sku}.",
+            )
+        if getattr(item, "bundle_parent", False):  # (states saved before)
+            # Shopify computes a bundle's stock from its components
+            return None, (
+                "NON_MUTABLE_INVENTORY_ITEM",
+                "inventoryItemId",
+                "The specified inventory item is not allowed to be adjusted "
+                "via API. Example: if the inventory item is a parent bundle.",
             )
         if (item.number, location.number) in seen:
             return None, (

@@ -39,7 +39,8 @@ class OrdersMixin:
     ):
         """A customer buys ``lines`` [(sku, qty)]: available -> committed.
 
-        Each line is taken from ``location`` (a name or GID) when given, else
+        Each line is taken from ``location`` (a name or GID, or {sku: name or
+        GID} per line, a line left out routed as below) when given, else
         routed like Shopify's default: the first active location (by ID) that
         fulfills online orders and has the units, then any active location
         with them, else the first stocked one (overselling).  Sends
@@ -70,7 +71,8 @@ class OrdersMixin:
             touched = []
             for sku, quantity in lines:
                 item = shop.item_for(sku)
-                level = self._pick_level(shop, item, quantity, location)
+                where = location.get(sku) if isinstance(location, dict) else location
+                level = self._pick_level(shop, item, quantity, where)
                 level.available -= quantity
                 level.committed += quantity
                 level.updated_at = now

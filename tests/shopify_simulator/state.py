@@ -157,6 +157,7 @@ class Location(Record):
         "address",
         "created_at",
         "fulfills_online_orders",
+        "fulfillment_service",
         "is_active",
         "levels",
         "name",
@@ -177,7 +178,12 @@ class Location(Record):
     deletable = property(lambda self: not self.is_active)
     has_active_inventory = property(lambda self: bool(self.levels))
     ships_inventory = property(lambda self: self.is_active)
-    is_fulfillment_service = False
+
+    @property
+    def is_fulfillment_service(self):
+        """Run by a fulfilment service (a 3PL app): ``fulfillment_service``
+        holds its name (states saved before it have no such slot)."""
+        return bool(getattr(self, "fulfillment_service", None))
 
 
 class Product(Record):
@@ -225,6 +231,7 @@ class Variant(Record):
 
 class InventoryItem(Record):
     __slots__ = (
+        "bundle_parent",
         "created_at",
         "levels",
         "number",
@@ -235,6 +242,7 @@ class InventoryItem(Record):
     )
 
     def __init__(self, **values):
+        values.setdefault("bundle_parent", False)
         super().__init__(**values)
         self.levels = {}  # location number -> Level
 
@@ -606,6 +614,7 @@ class Store:
         is_active=True,
         fulfills_online_orders=True,
         address=None,
+        fulfillment_service=None,
     ):
         shop = self.shop(shop)
         if number is None:
@@ -631,6 +640,7 @@ class Store:
             name=name,
             is_active=is_active,
             fulfills_online_orders=fulfills_online_orders,
+            fulfillment_service=fulfillment_service,
             address=address,
             created_at=now,
             updated_at=now,

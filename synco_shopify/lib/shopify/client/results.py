@@ -66,6 +66,8 @@ class Outcome:
     STALE_RESOLVED = "stale_resolved"  # applied after a re-read/recompute
     DROPPED = "dropped"  # on_stale returned None
     NOT_STOCKED = "not_stocked"  # ITEM_NOT_STOCKED_AT_LOCATION
+    # NON_MUTABLE_INVENTORY_ITEM: a bundle's parent, whose stock Shopify computes
+    NON_MUTABLE = "non_mutable"
     FAILED = "failed"
 
 
@@ -118,6 +120,10 @@ class SetQuantitiesResult:
     @property
     def not_stocked(self):
         return self._with(Outcome.NOT_STOCKED)
+
+    @property
+    def non_mutable(self):
+        return self._with(Outcome.NON_MUTABLE)
 
     @property
     def failed(self):

@@ -23,6 +23,7 @@ MAX_QUANTITIES_PER_CALL = 250
 # inventorySetQuantities userError codes
 STALE = "CHANGE_FROM_QUANTITY_STALE"
 NOT_STOCKED = "ITEM_NOT_STOCKED_AT_LOCATION"
+NON_MUTABLE = "NON_MUTABLE_INVENTORY_ITEM"  # e.g. a bundle's parent item
 IDEMPOTENCY_CONCURRENT = "IDEMPOTENCY_CONCURRENT_REQUEST"
 IDEMPOTENCY_PREVIOUS_FAILED = "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED"
 
@@ -70,8 +71,10 @@ class InventoryWriteMixin:
         when its own order/webhook arrives.  The call is then resent with
         ``changeFromQuantity = current`` under a *new* key (the input
         changed), together with the non-stale items of the rejected call.
-        Items refused for another reason (e.g. not stocked) are reported and
-        the rest of their call is resent.
+        Items refused for another reason (e.g. not stocked, or
+        ``NON_MUTABLE_INVENTORY_ITEM``: a bundle's parent, whose stock
+        Shopify computes from its components) are reported, never resent,
+        and the rest of their call is resent.
 
         Returns a :class:`SetQuantitiesResult` with one :class:`ItemOutcome`
         per change, in input order.  Retryable transport errors that outlast
@@ -244,7 +247,10 @@ class InventoryWriteMixin:
         )
 
     def _fail(self, outcomes, p, error):
-        status = Outcome.NOT_STOCKED if error.code == NOT_STOCKED else Outcome.FAILED
+        status = {
+            NOT_STOCKED: Outcome.NOT_STOCKED,
+            NON_MUTABLE: Outcome.NON_MUTABLE,
+        }.get(error.code, Outcome.FAILED)
         self._outcome(outcomes, p, status, error.code, error.message)
 
     def activate(self, inventory_item_id, location_id, available=None):
