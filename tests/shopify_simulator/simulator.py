@@ -63,6 +63,7 @@ from .faults import DEFAULT_FAULTS, FaultsMixin
 from .fulfilment import FulfilmentMixin
 from .graphql_api import SCHEMA
 from .inventory import InventoryMixin
+from .oauth import OAuthMixin
 from .orders import OrdersMixin
 from .rate_limit import Bucket, RateLimitMixin
 from .server import serve
@@ -115,6 +116,7 @@ class Simulator(
     FulfilmentMixin,
     WebhookSubscriptionsMixin,
     BulkOperationsMixin,
+    OAuthMixin,
 ):
     """A Shopify stand-in: ``Simulator().start()`` then talk to ``base_url``."""
 
@@ -156,6 +158,7 @@ class Simulator(
         self.bulk_gate.set()
         self.server = None
         self.base_url = None
+        self._oauth_init()
         if self.state_file and self.state_file.exists():
             self._saved = self.state_file.read_bytes()
             self.load_state(self._saved)
@@ -235,6 +238,7 @@ class Simulator(
             self.log.clear()
             self.clear_faults()
             self.webhooks.clear()
+            self._oauth_init()
             if fixture:
                 self.load_fixture(fixture)
 

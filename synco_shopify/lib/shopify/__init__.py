@@ -26,6 +26,7 @@ from .common import (
 )
 from .errors import (
     ShopifyAuthError,
+    ShopifyCredentialsRefused,
     ShopifyError,
     ShopifyPermanentError,
     ShopifyQueryError,
@@ -60,6 +61,7 @@ __all__ = [
     "SetQuantitiesResult",
     "ShopifyAuthError",
     "ShopifyClient",
+    "ShopifyCredentialsRefused",
     "ShopifyError",
     "ShopifyPermanentError",
     "ShopifyQueryError",
