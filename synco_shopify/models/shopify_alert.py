@@ -26,6 +26,8 @@ KINDS = [
     ("write_failed", "Levels not written"),
     ("value_gap", "Inventory value gap"),
     ("buffer_unused", "Buffer never used"),
+    ("credentials_refused", "Credentials refused"),
+    ("app_uninstalled", "App uninstalled"),
 ]
 SEVERITIES = [("immediate", "Immediate"), ("weekly", "Weekly")]
 STATES = [

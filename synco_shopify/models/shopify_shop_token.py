@@ -1,0 +1,164 @@
+# Copyright 2026 Synco
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""A shop's OAuth tokens: one row per shop, the one place they live.
+
+The lifecycle (fetch, renew ahead of expiry, one refresh on a 401, the
+refresh pair stored at once, a refusal remembered) is the client's
+:class:`~..lib.shopify.client.oauth.TokenProvider`; this row is its store
+for every worker and node.  :class:`DatabaseTokenStore` locks the row
+(``SELECT ... FOR UPDATE``) in a cursor of its own, committed as soon as the
+token is stored: one caller asks Shopify, the others wait on the row, then
+read what it stored.  Only Shopify managers read the row; nothing here is
+logged, exported or put in a job's arguments.
+"""
+
+import contextlib
+import logging
+from datetime import UTC, datetime
+
+from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED
+
+from odoo import SUPERUSER_ID, api, fields, models
+from odoo.modules.registry import Registry
+
+_logger = logging.getLogger(__name__)
+
+STATE_COLUMNS = (
+    "access_token",
+    "scope",
+    "expires_at",
+    "obtained_at",
+    "refresh_token",
+    "refresh_expires_at",
+    "fetches",
+    "refused",
+)
+TIME_COLUMNS = {"expires_at", "obtained_at", "refresh_expires_at"}
+
+
+class ShopifyShopToken(models.Model):
+    _name = "shopify.shop.token"
+    _description = "Shopify Shop Access Token"
+    _log_access = False
+
+    shop_id = fields.Many2one(
+        "shopify.shop", required=True, ondelete="cascade", index=True
+    )
+    access_token = fields.Char(groups="synco_shopify.group_shopify_manager")
+    scope = fields.Char(readonly=True)
+    expires_at = fields.Datetime(readonly=True)
+    obtained_at = fields.Datetime(readonly=True)
+    refresh_token = fields.Char(groups="synco_shopify.group_shopify_manager")
+    refresh_expires_at = fields.Datetime(readonly=True)
+    fetches = fields.Integer(
+        readonly=True, help="Tokens obtained from Shopify for this shop."
+    )
+    refused = fields.Char(
+        readonly=True,
+        help="Why Shopify refused the app's credentials; empty when connected.",
+    )
+
+    _shop_uniq = models.Constraint("UNIQUE (shop_id)", "One token row per shop.")
+
+    @api.model
+    def _synco_store_token(self, shop, token):
+        """Keep a token the install link's code gave (callback)."""
+        row = self.sudo().search([("shop_id", "=", shop.id)], limit=1)
+        vals = {
+            "access_token": token.access_token,
+            "scope": token.scope,
+            "expires_at": _dt(token.expires_at),
+            "obtained_at": _dt(token.obtained_at),
+            "refresh_token": token.refresh_token or False,
+            "refresh_expires_at": _dt(token.refresh_expires_at),
+            "refused": False,
+            "fetches": (row.fetches or 0) + 1,
+        }
+        if row:
+            row.write(vals)
+        else:
+            self.sudo().create(dict(vals, shop_id=shop.id))
+
+    @api.model
+    def _synco_reset(self, shops, keep_refresh=False):
+        """Forget the tokens (and the refusal) of ``shops``: new credentials."""
+        rows = self.sudo().search([("shop_id", "in", shops.ids)])
+        vals = {"access_token": False, "expires_at": False, "refused": False}
+        if not keep_refresh:
+            vals.update(refresh_token=False, refresh_expires_at=False)
+        rows.write(vals)
+
+
+def _dt(epoch):
+    if epoch is None:
+        return False
+    return datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None)
+
+
+def _epoch(value):
+    if not value:
+        return None
+    return value.replace(tzinfo=UTC).timestamp()
+
+
+class DatabaseTokenStore:
+    """The ``store`` of a :class:`TokenProvider`: the shop's token row."""
+
+    def __init__(self, dbname, shop_id):
+        self.dbname, self.shop_id = dbname, shop_id
+
+    def _cursor(self):
+        cr = Registry(self.dbname).cursor()
+        if type(cr).__name__ == "TestCursor":
+            # registry in test mode: the test's transaction, where its
+            # uncommitted shop exists (a connection of our own would wait
+            # on it for ever)
+            return cr
+        # read committed: wait on the row, then read the other's token
+        cr._cnx.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
+        return cr
+
+    @contextlib.contextmanager
+    def locked(self, _key):
+        with self._cursor() as cr:
+            cr.execute(
+                "INSERT INTO shopify_shop_token (shop_id, fetches) VALUES (%s, 0) "
+                "ON CONFLICT (shop_id) DO NOTHING",
+                [self.shop_id],
+            )
+            cr.execute(
+                f"SELECT {', '.join(STATE_COLUMNS)} FROM shopify_shop_token "
+                "WHERE shop_id = %s FOR UPDATE",
+                [self.shop_id],
+            )
+            row = dict(zip(STATE_COLUMNS, cr.fetchone(), strict=True))
+            state = {
+                k: (_epoch(v) if k in TIME_COLUMNS else v)
+                for k, v in row.items()
+                if v is not None
+            }
+            yield state
+            values = [
+                _dt(state.get(k)) or None if k in TIME_COLUMNS else state.get(k)
+                for k in STATE_COLUMNS
+            ]
+            cr.execute(
+                f"UPDATE shopify_shop_token SET "
+                f"{', '.join(f'{c} = %s' for c in STATE_COLUMNS)} "
+                "WHERE shop_id = %s",
+                [*values, self.shop_id],
+            )
+        # the cursor commits on a normal exit and rolls back otherwise
+
+
+def credentials_refused_alert(dbname, shop_id):
+    """``on_refused``: one alert, in a transaction of its own (the job that
+    met the refusal rolls back and waits)."""
+
+    def alert(message):
+        with Registry(dbname).cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            shop = env["shopify.shop"].browse(shop_id)
+            shop._synco_credentials_alert(message)
+
+    return alert
