@@ -44,8 +44,8 @@ class ShopifyConnection(models.AbstractModel):
     _description = "Shopify Connection (shop mixin)"
 
     def _compute_connection(self):
-        rows = self.env["shopify.shop.token"].sudo().search(
-            [("shop_id", "in", self.ids)]
+        rows = (
+            self.env["shopify.shop.token"].sudo().search([("shop_id", "in", self.ids)])
         )
         by_shop = {row.shop_id.id: row for row in rows}
         for shop in self:
@@ -122,7 +122,9 @@ class ShopifyConnection(models.AbstractModel):
     def _synco_app_uninstalled(self):
         """``app/uninstalled``: the tokens are gone; freeze, say so, lose nothing."""
         self.ensure_one()
-        self.env["shopify.shop.token"]._synco_reset(self)
+        self.env["shopify.shop.token"]._synco_reset(
+            self, refused="the app was uninstalled"
+        )
         self.write({"app_uninstalled": True, "sync_frozen": True})
         self.env["shopify.alert"]._synco_report(
             self,
@@ -153,12 +155,16 @@ class ShopifyConnection(models.AbstractModel):
         if was_uninstalled:
             self.write({"app_uninstalled": False, "sync_frozen": False})
             self.action_register_webhooks()
-        alerts = self.env["shopify.alert"].sudo().search(
-            [
-                ("shop_id", "=", self.id),
-                ("kind", "in", ("credentials_refused", "app_uninstalled")),
-                ("state", "!=", "resolved"),
-            ]
+        alerts = (
+            self.env["shopify.alert"]
+            .sudo()
+            .search(
+                [
+                    ("shop_id", "=", self.id),
+                    ("kind", "in", ("credentials_refused", "app_uninstalled")),
+                    ("state", "!=", "resolved"),
+                ]
+            )
         )
         alerts.write({"state": "resolved", "date_resolved": fields.Datetime.now()})
         count = 0
@@ -181,9 +187,7 @@ class ShopifyConnection(models.AbstractModel):
         self.ensure_one()
         shop = self.sudo()
         if not shop.client_id or not shop.client_secret:
-            raise UserError(
-                self.env._("Enter the app's client ID and secret first.")
-            )
+            raise UserError(self.env._("Enter the app's client ID and secret first."))
         state = oauth.make_state(self._synco_state_secret(), shop.shop_domain)
         url = oauth.install_url(
             shop.shop_domain,

@@ -398,8 +398,7 @@ class ShopifyShop(models.Model):
     client_secret = fields.Char(
         groups="synco_shopify.group_shopify_manager",
         copy=False,
-        help="The app's client secret: it obtains the tokens and signs the "
-        "webhooks.",
+        help="The app's client secret: it obtains the tokens and signs the webhooks.",
     )
     app_uninstalled = fields.Boolean(readonly=True, copy=False)
     connection_state = fields.Selection(

@@ -80,13 +80,25 @@ class ShopifyShopToken(models.Model):
             self.sudo().create(dict(vals, shop_id=shop.id))
 
     @api.model
-    def _synco_reset(self, shops, keep_refresh=False):
-        """Forget the tokens (and the refusal) of ``shops``: new credentials."""
-        rows = self.sudo().search([("shop_id", "in", shops.ids)])
-        vals = {"access_token": False, "expires_at": False, "refused": False}
+    def _synco_reset(self, shops, keep_refresh=False, refused=None):
+        """Forget the tokens of ``shops`` (new credentials, reconnecting), and
+        their refusal, or record ``refused`` (the app uninstalled).
+
+        In a transaction of its own, committed at once: this transaction
+        must not hold the row a token provider locks, the same request may
+        fetch a token next (*Reconnect*).
+        """
+        if not shops.ids:
+            return
+        columns = "access_token = NULL, expires_at = NULL, refused = %s"
         if not keep_refresh:
-            vals.update(refresh_token=False, refresh_expires_at=False)
-        rows.write(vals)
+            columns += ", refresh_token = NULL, refresh_expires_at = NULL"
+        with DatabaseTokenStore(self.env.cr.dbname, None)._cursor() as cr:
+            cr.execute(
+                f"UPDATE shopify_shop_token SET {columns} WHERE shop_id = ANY(%s)",
+                [refused, list(shops.ids)],
+            )
+        self.invalidate_model()
 
 
 def _dt(epoch):

@@ -40,7 +40,7 @@ class ShopifyOnboarding(models.TransientModel):
     """
 
     _name = "shopify.onboarding"
-    _inherit = ["shopify.onboarding.connect"]
+    _inherit = "shopify.onboarding.connect"
     _description = "Shopify Onboarding"
 
     step = fields.Selection(STEPS, default="connect", required=True)

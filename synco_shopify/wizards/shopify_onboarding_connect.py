@@ -22,7 +22,10 @@ class ShopifyOnboardingConnect(models.AbstractModel):
 
     connect_method = fields.Selection(
         [
-            ("client_credentials", "My own store: a Dev Dashboard app's client ID and secret"),
+            (
+                "client_credentials",
+                "My own store: a Dev Dashboard app's client ID and secret",
+            ),
             ("install_link", "Install link: a partner's app the merchant approves"),
             ("admin_token", "Existing admin token of a legacy custom app (shpat_…)"),
         ],

@@ -41,9 +41,7 @@ class TestOAuth(SimulatorCase):
 
     def grants(self, grant):
         return sum(
-            g["count"]
-            for g in self.sim.oauth_stats()["grants"]
-            if g["grant"] == grant
+            g["count"] for g in self.sim.oauth_stats()["grants"] if g["grant"] == grant
         )
 
     def shopify_level(self):
@@ -101,12 +99,12 @@ class TestOAuth(SimulatorCase):
             [("shop_id", "=", self.shop.id), ("kind", "=", "credentials_refused")]
         )
         self.assertEqual(len(alerts), 1)
-        self.assertIn("Shopify refused the app's credentials: reconnect", alerts.message)
+        self.assertIn(
+            "Shopify refused the app's credentials: reconnect", alerts.message
+        )
         self.assertEqual(self.shop.connection_state, "refused")
         # Shopify was asked once, not once per job
-        self.assertEqual(
-            sum(1 for e in self.sim.log if e.get("http_status") == 401), 0
-        )
+        self.assertEqual(sum(1 for e in self.sim.log if e.get("http_status") == 401), 0)
         # the right secret: reconnecting resumes and pushes what waited
         self.shop.client_secret = self.sim.client_secret(self.app)
         self.shop.action_reconnect()

@@ -182,9 +182,7 @@ class TestOAuthSecrets(SimulatorCase):
                 k: v[0] for k, v in parse_qs(urlparse(action["url"]).query).items()
             }
             _status, location = self.sim.authorize(query)
-            params = {
-                k: v[0] for k, v in parse_qs(urlparse(location).query).items()
-            }
+            params = {k: v[0] for k, v in parse_qs(urlparse(location).query).items()}
             self.env["shopify.shop"]._synco_oauth_callback(params)
             self.sim.oauth_tokens.clear()
             self.bindings[TEE]._job_push_inventory(refresh=True)
@@ -212,8 +210,14 @@ class TestOAuthSecrets(SimulatorCase):
         texts.append(json.dumps(transfer._export_configuration(self.shop)))
         cr.execute("SELECT access_token FROM shopify_shop_token")
         access = [row for (row,) in cr.fetchall() if row]
-        for secret in (CLIENT_SECRET, "RECOGNISABLE", "shpat_", "shprt_", *tokens,
-                       *access):
+        for secret in (
+            CLIENT_SECRET,
+            "RECOGNISABLE",
+            "shpat_",
+            "shprt_",
+            *tokens,
+            *access,
+        ):
             for line in capture.lines:
                 self.assertNotIn(secret, line)
             for text in texts:

@@ -21,8 +21,8 @@ from odoo.addons.synco_shopify.lib.shopify import (
     MemoryThrottleStore,
     ShopifyClient,
     ShopifyCredentialsRefused,
+    oauth,
 )
-from odoo.addons.synco_shopify.lib.shopify import oauth
 from odoo.addons.synco_shopify.lib.shopify.client.oauth import (
     MemoryTokenStore,
     TokenProvider,
@@ -53,9 +53,7 @@ def app(sim):
 
 
 def grants(sim, grant):
-    return sum(
-        g["count"] for g in sim.oauth_stats()["grants"] if g["grant"] == grant
-    )
+    return sum(g["count"] for g in sim.oauth_stats()["grants"] if g["grant"] == grant)
 
 
 class Clock:
@@ -293,7 +291,9 @@ def test_forged_or_expired_state_refused():
     nonce, expiry, signature = state.split(".")
     with pytest.raises(oauth.OAuthCallbackError, match="forged"):
         oauth.check_state(
-            SERVER_SECRET, f"{nonce}.{int(expiry) + 9999}.{signature}", DEMO_DOMAIN,
+            SERVER_SECRET,
+            f"{nonce}.{int(expiry) + 9999}.{signature}",
+            DEMO_DOMAIN,
             now=1030,
         )
     with pytest.raises(oauth.OAuthCallbackError, match="not one Synco issued"):

@@ -104,7 +104,9 @@ class OAuthMixin:
     def parse_token_body(raw, content_type):
         if "json" in (content_type or ""):
             data = json.loads(raw or b"{}")
-            return {k: str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+            return (
+                {k: str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+            )
         return {k: v[0] for k, v in parse_qs(raw.decode("utf-8")).items()}
 
     def token_request(self, body, host=None):
@@ -142,8 +144,10 @@ class OAuthMixin:
                 return 200, self._issue(shop, grant, None)
             if grant == "refresh_token":
                 old = self.refresh_tokens.pop(body.get("refresh_token") or "", None)
-                if old is None or old["shop"] != shop.domain or (
-                    old["expires"] < time.time()
+                if (
+                    old is None
+                    or old["shop"] != shop.domain
+                    or (old["expires"] < time.time())
                 ):
                     return _error("invalid_grant", "The refresh token is invalid")
                 return 200, self._issue(

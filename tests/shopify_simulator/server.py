@@ -114,7 +114,9 @@ class Handler(BaseHTTPRequestHandler):
                 self._graphql(match.group(1))
             elif url.path == TOKEN_PATH and method == "POST":
                 status, payload = self.sim.token_request(
-                    self.sim.parse_token_body(self.raw, self.headers.get("Content-Type")),
+                    self.sim.parse_token_body(
+                        self.raw, self.headers.get("Content-Type")
+                    ),
                     host=(self.headers.get("Host") or "").split(":")[0],
                 )
                 self._send(status, payload)

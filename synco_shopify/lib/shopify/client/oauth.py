@@ -82,7 +82,9 @@ def request_token(
         "%s: %s grant gave a token for %s s",
         shop_domain,
         grant,
-        "ever" if token.expires_at is None else round(token.expires_at - token.obtained_at),
+        "ever"
+        if token.expires_at is None
+        else round(token.expires_at - token.obtained_at),
     )
     return token
 
@@ -182,8 +184,10 @@ class TokenProvider:
             held = _token_of(state)
             if state.get("refused"):
                 refused, first = state["refused"], False
-            elif held is not None and held.access_token != stale and (
-                held.fresh(self.clock(), self.margin)
+            elif (
+                held is not None
+                and held.access_token != stale
+                and (held.fresh(self.clock(), self.margin))
             ):
                 self._token = held  # another worker fetched it meanwhile
                 return held.access_token
