@@ -243,6 +243,7 @@ class ShopifyConnection(models.AbstractModel):
                     error=exc.message,
                 )
             ) from exc
+        if shop.connect_method != "install_link":
+            shop.connect_method = "install_link"  # (forgets older tokens)
         self.env["shopify.shop.token"]._synco_store_token(shop, token)
-        shop.connect_method = "install_link"
         return shop

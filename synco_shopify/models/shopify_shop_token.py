@@ -61,23 +61,33 @@ class ShopifyShopToken(models.Model):
     _shop_uniq = models.Constraint("UNIQUE (shop_id)", "One token row per shop.")
 
     @api.model
-    def _synco_store_token(self, shop, token):
-        """Keep a token the install link's code gave (callback)."""
-        row = self.sudo().search([("shop_id", "=", shop.id)], limit=1)
-        vals = {
+    def _synco_store_token(self, shop, token, new_shop=False):
+        """Keep a token obtained outside a provider (the install link's code,
+        the setup assistant's check), with its refresh token if any.
+
+        Through the row's lock, in a transaction of its own, as a provider
+        would: this transaction never holds the row.  A shop created in this
+        very transaction (``new_shop``) is seen by nobody else yet: its row is
+        created here.
+        """
+        state = {
             "access_token": token.access_token,
             "scope": token.scope,
-            "expires_at": _dt(token.expires_at),
-            "obtained_at": _dt(token.obtained_at),
-            "refresh_token": token.refresh_token or False,
-            "refresh_expires_at": _dt(token.refresh_expires_at),
-            "refused": False,
-            "fetches": (row.fetches or 0) + 1,
+            "expires_at": token.expires_at,
+            "obtained_at": token.obtained_at,
+            "refresh_token": token.refresh_token,
+            "refresh_expires_at": token.refresh_expires_at,
         }
-        if row:
-            row.write(vals)
-        else:
-            self.sudo().create(dict(vals, shop_id=shop.id))
+        if new_shop:
+            vals = {
+                k: (_dt(v) if k in TIME_COLUMNS else v or False)
+                for k, v in state.items()
+            }
+            self.sudo().create(dict(vals, shop_id=shop.id, fetches=1))
+            return
+        with DatabaseTokenStore(self.env.cr.dbname, shop.id).locked(None) as row:
+            row.update(state, refused=None, fetches=(row.get("fetches") or 0) + 1)
+        self.invalidate_model()
 
     @api.model
     def _synco_reset(self, shops, keep_refresh=False, refused=None):

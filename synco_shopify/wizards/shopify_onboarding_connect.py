@@ -76,9 +76,14 @@ class ShopifyOnboardingConnect(models.AbstractModel):
                     error=exc.message,
                 )
             ) from exc
+        known = self.shop_id or self.env["shopify.shop"].with_context(
+            active_test=False
+        ).search([("shop_domain", "=", domain)], limit=1)
         action = self._connect_with(domain, token.access_token, vals)
         # the token just obtained serves the shop: no second fetch
-        self.env["shopify.shop.token"]._synco_store_token(self.shop_id, token)
+        self.env["shopify.shop.token"]._synco_store_token(
+            self.shop_id, token, new_shop=not known
+        )
         return action
 
     def _save_shop(self, domain, vals):
