@@ -227,15 +227,25 @@ class TestOAuthSecrets(SimulatorCase):
         stock_admin = new_test_user(
             self.env, "stock-admin-2", groups="stock.group_stock_manager"
         )
-        self.shop.client_secret = CLIENT_SECRET
+        self.shop.write(
+            {
+                "connect_method": "client_credentials",
+                "client_id": self.sim.client_id(self.sim.shop(DEMO_DOMAIN)),
+                "client_secret": self.sim.client_secret(self.sim.shop(DEMO_DOMAIN)),
+            }
+        )
         with self.assertRaises(AccessError):
             self.shop.with_user(stock_admin).read(["client_secret"])
-        with self.assertRaises(AccessError):
-            self.env["shopify.shop.token"].with_user(stock_admin).search([])
+        self.shop.action_test_connection()  # a token row
+        rows = self.env["shopify.shop.token"].with_user(stock_admin).search([])
+        self.assertTrue(rows)
+        for field in ("access_token", "refresh_token"):
+            with self.assertRaises(AccessError):
+                rows.read([field])
         manager = new_test_user(
             self.env, "shopify-admin-2", groups="synco_shopify.group_shopify_manager"
         )
         self.assertEqual(
             self.shop.with_user(manager).read(["client_secret"])[0]["client_secret"],
-            CLIENT_SECRET,
+            self.sim.client_secret(self.sim.shop(DEMO_DOMAIN)),
         )

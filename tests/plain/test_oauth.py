@@ -207,6 +207,7 @@ def test_wrong_client_secret_refused_once_stores_nothing(sim):
     assert grants(sim, "client_credentials") == 0
     # the second call did not ask Shopify again
     assert len(sim.log) == 0
+    assert sim.oauth_stats()["requests"] == 1
 
 
 def test_static_token_unchanged(sim):

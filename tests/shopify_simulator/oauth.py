@@ -55,6 +55,7 @@ class OAuthMixin:
         self.oauth_codes = {}  # code -> {"shop", "expires", "used"}
         self.uninstalled = set()
         self.grants = collections.Counter()  # (shop, grant) -> tokens issued
+        self.token_requests = 0  # answered or refused
 
     # -- apps -------------------------------------------------------------------------
 
@@ -112,6 +113,7 @@ class OAuthMixin:
     def token_request(self, body, host=None):
         """(status, payload) of ``POST /admin/oauth/access_token``."""
         with self.lock:
+            self.token_requests += 1
             shop = self._app_shop(body.get("client_id"), host)
             if shop is None or not hmac.compare_digest(
                 self.client_secret(shop), body.get("client_secret") or ""
@@ -243,6 +245,7 @@ class OAuthMixin:
                     for (shop, grant), count in sorted(self.grants.items())
                 ],
                 "ttls": dict(self.token_ttls),
+                "requests": self.token_requests,
                 "uninstalled": sorted(self.uninstalled),
             }
 
