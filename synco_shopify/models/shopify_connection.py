@@ -88,10 +88,10 @@ class ShopifyConnection(models.AbstractModel):
             shop.connect_method,
             shop.client_id,
             shop.client_secret,
-            DatabaseTokenStore(dbname, shop.id),
+            DatabaseTokenStore(dbname, shop.id, self.env.cr),
             base_url=shop.api_base_url or None,
             margin=RENEW_MARGIN,
-            on_refused=credentials_refused_alert(dbname, shop.id),
+            on_refused=credentials_refused_alert(self.env, shop.id),
         )
 
     def _synco_webhook_key(self):

@@ -85,7 +85,8 @@ class ShopifyShopToken(models.Model):
             }
             self.sudo().create(dict(vals, shop_id=shop.id, fetches=1))
             return
-        with DatabaseTokenStore(self.env.cr.dbname, shop.id).locked(None) as row:
+        store = DatabaseTokenStore(self.env.cr.dbname, shop.id, self.env.cr)
+        with store.locked(None) as row:
             row.update(state, refused=None, fetches=(row.get("fetches") or 0) + 1)
         self.invalidate_model()
 
@@ -103,7 +104,7 @@ class ShopifyShopToken(models.Model):
         columns = "access_token = NULL, expires_at = NULL, refused = %s"
         if not keep_refresh:
             columns += ", refresh_token = NULL, refresh_expires_at = NULL"
-        with DatabaseTokenStore(self.env.cr.dbname, None)._cursor() as cr:
+        with token_cursor(self.env.cr.dbname, shops.ids, self.env.cr) as cr:
             cr.execute(
                 f"UPDATE shopify_shop_token SET {columns} WHERE shop_id = ANY(%s)",
                 [refused, list(shops.ids)],
@@ -123,26 +124,41 @@ def _epoch(value):
     return value.replace(tzinfo=UTC).timestamp()
 
 
+@contextlib.contextmanager
+def token_cursor(dbname, shop_ids, local_cr):
+    """A cursor of its own, committed on exit, for the token rows of
+    ``shop_ids``; or ``local_cr`` (in a savepoint) when a shop is not
+    committed yet: created in this very transaction, nobody else sees it,
+    and another connection could not refer to it."""
+    cr = Registry(dbname).cursor()
+    try:
+        if type(cr).__name__ != "TestCursor":
+            # read committed: wait on the row, then read the other's token
+            cr._cnx.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
+        cr.execute("SELECT count(*) FROM shopify_shop WHERE id = ANY(%s)", [shop_ids])
+        committed = cr.fetchone()[0] == len(set(shop_ids))
+    except Exception:
+        cr.close()
+        raise
+    if not committed and local_cr is not None:
+        cr.close()
+        with local_cr.savepoint(flush=False):
+            yield local_cr
+        return
+    with cr:
+        yield cr
+    # the cursor commits on a normal exit and rolls back otherwise
+
+
 class DatabaseTokenStore:
     """The ``store`` of a :class:`TokenProvider`: the shop's token row."""
 
-    def __init__(self, dbname, shop_id):
-        self.dbname, self.shop_id = dbname, shop_id
-
-    def _cursor(self):
-        cr = Registry(self.dbname).cursor()
-        if type(cr).__name__ == "TestCursor":
-            # registry in test mode: the test's transaction, where its
-            # uncommitted shop exists (a connection of our own would wait
-            # on it for ever)
-            return cr
-        # read committed: wait on the row, then read the other's token
-        cr._cnx.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
-        return cr
+    def __init__(self, dbname, shop_id, local_cr=None):
+        self.dbname, self.shop_id, self.local_cr = dbname, shop_id, local_cr
 
     @contextlib.contextmanager
     def locked(self, _key):
-        with self._cursor() as cr:
+        with token_cursor(self.dbname, [self.shop_id], self.local_cr) as cr:
             cr.execute(
                 "INSERT INTO shopify_shop_token (shop_id, fetches) VALUES (%s, 0) "
                 "ON CONFLICT (shop_id) DO NOTHING",
@@ -170,17 +186,16 @@ class DatabaseTokenStore:
                 "WHERE shop_id = %s",
                 [*values, self.shop_id],
             )
-        # the cursor commits on a normal exit and rolls back otherwise
 
 
-def credentials_refused_alert(dbname, shop_id):
+def credentials_refused_alert(env, shop_id):
     """``on_refused``: one alert, in a transaction of its own (the job that
     met the refusal rolls back and waits)."""
 
     def alert(message):
-        with Registry(dbname).cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            shop = env["shopify.shop"].browse(shop_id)
-            shop._synco_credentials_alert(message)
+        with token_cursor(env.cr.dbname, [shop_id], env.cr) as cr:
+            alert_env = api.Environment(cr, SUPERUSER_ID, {})
+            alert_env["shopify.shop"].browse(shop_id)._synco_credentials_alert(message)
+            alert_env.flush_all()
 
     return alert

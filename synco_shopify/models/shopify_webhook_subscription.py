@@ -59,7 +59,7 @@ class ShopifyWebhookSubscription(models.AbstractModel):
         missing.  Subscriptions of other apps or addresses are left alone.
         """
         self.ensure_one()
-        if not self.sudo().webhook_secret:
+        if not self._synco_webhook_key():
             raise UserError(
                 self.env._(
                     "Set the webhook secret first: unsigned webhooks are refused."

@@ -13,7 +13,11 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from odoo.addons.queue_job.exception import RetryableJobError
-from odoo.addons.synco_shopify.lib.shopify import oauth, sign
+from odoo.addons.synco_shopify.lib.shopify import (
+    ShopifyCredentialsRefused,
+    oauth,
+    sign,
+)
 
 from ..shopify_simulator import DEMO_DOMAIN
 from ..support.odoo_common import SimulatorCase
@@ -69,7 +73,9 @@ class TestOAuth(SimulatorCase):
         # 60 s left of a 24-hour token: inside the 5-minute margin
         self.env.cr.execute(
             "UPDATE shopify_shop_token SET expires_at = "
-            "(now() at time zone 'UTC') + interval '60 seconds' WHERE shop_id = %s",
+            "(clock_timestamp() at time zone 'UTC') + interval '60 seconds', "
+            "obtained_at = (clock_timestamp() at time zone 'UTC') - "
+            "interval '86339 seconds' WHERE shop_id = %s",
             [self.shop.id],
         )
         self.push(4)
@@ -89,22 +95,26 @@ class TestOAuth(SimulatorCase):
     def test_wrong_secret_one_alert_jobs_wait_nothing_stored(self):
         self.shop.client_secret = "not-the-secret"
         self.stock(TEE, self.wh_nj.lot_stock_id, 6)
+        with self.assertRaises(ShopifyCredentialsRefused):
+            self.shop._get_client().shop_info()
         for _attempt in range(3):
             with self.assertRaises(RetryableJobError) as caught:
                 self.bindings[TEE]._job_push_inventory()
             self.assertTrue(caught.exception.ignore_retry)  # no retry spent
         self.assertFalse(self.row().access_token)
-        self.assertTrue(self.row().refused)
+        self.assertIn("invalid_client", self.row().refused)
         alerts = self.env["shopify.alert"].search(
             [("shop_id", "=", self.shop.id), ("kind", "=", "credentials_refused")]
         )
         self.assertEqual(len(alerts), 1)
+        self.assertEqual(alerts.occurrences, 1)
         self.assertIn(
             "Shopify refused the app's credentials: reconnect", alerts.message
         )
         self.assertEqual(self.shop.connection_state, "refused")
         # Shopify was asked once, not once per job
         self.assertEqual(self.sim.oauth_stats()["requests"], 1)
+        self.assertEqual(self.shopify_level(), 50)  # nothing written
         # the right secret: reconnecting resumes and pushes what waited
         self.shop.client_secret = self.sim.client_secret(self.app)
         self.shop.action_reconnect()
