@@ -194,7 +194,9 @@ def credentials_refused_alert(env, shop_id):
 
     def alert(message):
         with token_cursor(env.cr.dbname, [shop_id], env.cr) as cr:
-            alert_env = api.Environment(cr, SUPERUSER_ID, {})
+            alert_env = (
+                env(su=True) if cr is env.cr else api.Environment(cr, SUPERUSER_ID, {})
+            )
             alert_env["shopify.shop"].browse(shop_id)._synco_credentials_alert(message)
             alert_env.flush_all()
 
