@@ -3,7 +3,7 @@
 {
     "name": "Synco Shopify Multi-Warehouse Inventory",
     "summary": "Keep Shopify inventory true to Odoo's warehouses, location by location",
-    "version": "19.0.3.0.0",
+    "version": "19.0.4.0.0",
     "category": "Inventory/Inventory",
     "website": "https://github.com/synco/synco_shopify",
     "author": "Synco",

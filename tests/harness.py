@@ -838,6 +838,10 @@ def demo_simulator_state(conf, workdir):
     return state_file
 
 
+DEMO_CLIENT_ID = "synco-demo-client-id"  # the simulator's app of the demo shop
+DEMO_WEBHOOK_SECRET = "synco-demo-webhook-secret"  # its client secret
+
+
 def connect_demo_shop(port, odoo, sim_port, api_key, timeout=120):
     """Connect the demo shop to the simulator, as a user would from its form."""
     demo = json2.Json2(f"http://127.0.0.1:{port}", "synco_demo", api_key)
@@ -850,6 +854,10 @@ def connect_demo_shop(port, odoo, sim_port, api_key, timeout=120):
         {
             "api_base_url": f"http://127.0.0.1:{sim_port}",
             "webhook_base_url": f"http://127.0.0.1:{port}",
+            # a Dev Dashboard app: client credentials, 24-hour tokens
+            "connect_method": "client_credentials",
+            "client_id": DEMO_CLIENT_ID,
+            "client_secret": DEMO_WEBHOOK_SECRET,
         },
     )
     for action in (

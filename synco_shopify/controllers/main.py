@@ -15,6 +15,7 @@ from datetime import datetime
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from odoo import SUPERUSER_ID, http
+from odoo.exceptions import UserError
 from odoo.http import request
 
 from ..lib.shopify import HMAC_HEADER, verify_hmac
@@ -76,7 +77,7 @@ class ShopifyWebhookController(http.Controller):
             return self._answer(413, "Payload Too Large")
         headers = httprequest.headers
         signature = headers.get(HMAC_HEADER)
-        if not verify_hmac(body, signature, shop.webhook_secret) and not (
+        if not verify_hmac(body, signature, shop._synco_webhook_key()) and not (
             self._previous_secret_valid(shop, body, signature)
         ):
             _logger.warning(
@@ -135,3 +136,36 @@ class ShopifyWebhookController(http.Controller):
         return request.make_response(
             text, headers=[("Content-Type", "text/plain")], status=status
         )
+
+
+class ShopifyOAuthController(http.Controller):
+    @http.route(
+        "/synco_shopify/oauth/callback",
+        type="http",
+        auth="none",
+        methods=["GET"],
+        csrf=False,
+        save_session=False,
+        readonly=False,
+    )
+    def shopify_oauth_callback(self, **params):
+        """Shopify's redirect after the merchant approved the install link.
+
+        ``hmac``, ``state`` (signed by us, bound to the shop, expiring),
+        ``timestamp`` and the shop domain are checked before the code is
+        exchanged (``shopify.connection._synco_oauth_callback``); a refused
+        callback stores nothing and says why.
+        """
+        env = request.env(user=SUPERUSER_ID)
+        try:
+            shop = env["shopify.shop"]._synco_oauth_callback(
+                {k: v for k, v in params.items() if isinstance(v, str)}
+            )
+        except UserError as exc:
+            request.env.cr.rollback()
+            return request.make_response(
+                str(exc.args[0]),
+                headers=[("Content-Type", "text/plain; charset=utf-8")],
+                status=400,
+            )
+        return request.redirect(f"/odoo/shopify.shop/{shop.id}", local=True)

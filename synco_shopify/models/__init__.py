@@ -12,7 +12,9 @@ from . import shopify_migration
 from . import shopify_monitoring
 from . import shopify_digest_schedule
 from . import shopify_reachability
+from . import shopify_connection
 from . import shopify_shop
+from . import shopify_shop_token
 from . import shopify_location
 from . import shopify_product_binding
 from . import shopify_location_mapping

@@ -22,10 +22,17 @@ import math
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
-from ..lib.shopify.errors import ShopifyRetryableError, ShopifyThrottledError
+from ..lib.shopify.errors import (
+    ShopifyCredentialsRefused,
+    ShopifyRetryableError,
+    ShopifyThrottledError,
+)
 
 # the least wait of a job while Shopify is unreachable (an outage)
 OUTAGE_RETRY_SECONDS = 60
+# a job of a shop whose credentials Shopify refused looks again this often,
+# without spending a retry, until the shop is reconnected
+REFUSED_WAIT = 300
 
 
 def is_unreachable(exc):
@@ -44,6 +51,8 @@ def retryable_job_error(exc, seconds=10):
     :param seconds: the wait when Shopify suggested none
     :return: an exception to ``raise ... from exc``
     """
+    if isinstance(exc, ShopifyCredentialsRefused):
+        return RetryableJobError(str(exc), seconds=REFUSED_WAIT, ignore_retry=True)
     retry_after = getattr(exc, "retry_after", None)
     if retry_after:
         seconds = max(1, math.ceil(retry_after))

@@ -29,6 +29,8 @@ KINDS = [
     ("value_gap", "Inventory value gap"),
     ("buffer_unused", "Buffer never used"),
     ("unreachable", "Shopify unreachable"),
+    ("credentials_refused", "Credentials refused"),
+    ("app_uninstalled", "App uninstalled"),
 ]
 SEVERITIES = [("immediate", "Immediate"), ("weekly", "Weekly")]
 STATES = [

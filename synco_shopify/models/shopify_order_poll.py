@@ -59,7 +59,7 @@ class ShopifyOrderPoll(models.AbstractModel):
         """Cron: one poll job per active shop importing orders."""
         shops = self.search(
             [("policy_reservation", "=", "shopify_triggers_odoo")]
-        ).filtered(lambda s: s.sudo().access_token)
+        ).filtered(lambda s: s.sudo().access_token or s.sudo().client_secret)
         for shop in shops:
             shop._delay_poll_orders()
         return len(shops)

@@ -46,6 +46,7 @@ class ShopifyShop(models.Model):
         "shopify.monitoring",
         "shopify.digest.schedule",
         "shopify.reachability",
+        "shopify.connection",
     ]
     _description = "Shopify Shop"
     _order = "name, id"
@@ -392,6 +393,45 @@ class ShopifyShop(models.Model):
         [("setup", "Set Up"), ("syncing", "Syncing"), ("frozen", "Frozen")],
         compute="_compute_sync_stage",
     )
+    # issue 21: three ways to connect (see shopify_connection.py)
+    connect_method = fields.Selection(
+        [
+            ("client_credentials", "My own store (client ID and secret)"),
+            ("install_link", "Install link (partner or agency app)"),
+            ("admin_token", "Existing admin token (legacy custom app)"),
+        ],
+        string="Connect With",
+        required=True,
+        default="client_credentials",
+        help="My own store: a Dev Dashboard app installed on this store; Synco "
+        "gets 24-hour tokens with its client ID and secret. Install link: a "
+        "partner's app approved by the merchant; Synco keeps a 60-minute "
+        "token and its refresh token. Existing admin token: the static token "
+        "of a custom app made in Shopify's admin before 2026.",
+    )
+    client_id = fields.Char(
+        string="Client ID", copy=False, help="The app's client ID (Dev Dashboard)."
+    )
+    client_secret = fields.Char(
+        groups="synco_shopify.group_shopify_manager",
+        copy=False,
+        help="The app's client secret: it obtains the tokens and signs the webhooks.",
+    )
+    app_uninstalled = fields.Boolean(readonly=True, copy=False)
+    connection_state = fields.Selection(
+        [
+            ("connected", "Connected"),
+            ("refused", "Credentials refused: reconnect"),
+            ("uninstalled", "App uninstalled: reconnect"),
+        ],
+        compute="_compute_connection",
+    )
+    token_fetch_count = fields.Integer(
+        string="Tokens Obtained", compute="_compute_connection"
+    )
+    token_expires_at = fields.Datetime(
+        string="Token Expires", compute="_compute_connection"
+    )
 
     _shop_domain_uniq = models.Constraint(
         "UNIQUE (shop_domain)", "A Shopify shop can only be configured once."
@@ -476,6 +516,9 @@ class ShopifyShop(models.Model):
         for vals in vals_list:
             if vals.get("shop_domain"):
                 vals["shop_domain"] = vals["shop_domain"].strip().lower()
+            if vals.get("access_token") and not vals.get("client_secret"):
+                # given an admin token only: it connects with it
+                vals.setdefault("connect_method", "admin_token")
         return super().create(vals_list)
 
     def write(self, vals):
@@ -483,10 +526,16 @@ class ShopifyShop(models.Model):
             vals["shop_domain"] = vals["shop_domain"].strip().lower()
         if vals.get("webhook_secret") and "webhook_secret_previous" not in vals:
             self._synco_keep_previous_secret(vals["webhook_secret"])
+        if vals.get("client_secret") and "webhook_secret_previous" not in vals:
+            self._synco_keep_previous_secret(
+                vals["client_secret"], field="client_secret"
+            )
         thawed = self.filtered("sync_frozen") if "sync_frozen" in vals else self
         res = super().write(vals)
         if "sync_frozen" in vals and not vals["sync_frozen"] and thawed:
             thawed._synco_resume_pushes()  # issue 23: resume pushes what changed
+        if {"client_id", "client_secret", "connect_method"} & set(vals):
+            self.env["shopify.shop.token"]._synco_reset(self)
         if RESERVATION_INDEX_FIELDS & set(vals):
             self.env["shopify.location.mapping"]._invalidate_location_index()
         return res
@@ -553,17 +602,9 @@ class ShopifyShop(models.Model):
         """The one adapter between the models and the plain-Python client."""
         self.ensure_one()
         shop = self.sudo()
-        if not shop.access_token:
-            raise UserError(
-                self.env._(
-                    "Shop %(shop)s has no access token: paste the Admin API "
-                    "token of its custom app first.",
-                    shop=shop.name,
-                )
-            )
         return ShopifyClient(
             shop.shop_domain,
-            shop.access_token,
+            self._synco_token_source(),
             shop.api_version,
             base_url=shop.api_base_url or None,
             throttle=self._synco_throttle(),

@@ -219,6 +219,8 @@ class ShopifyWebhookEvent(models.Model):
                 int(payload.get("available") or 0),
                 event=self,
             )
+        if self.topic == "app/uninstalled":
+            return shop._synco_app_uninstalled()
         return "ignored", self.env._("Topic %(topic)s is not used.", topic=self.topic)
 
     @api.model

@@ -29,6 +29,8 @@ WEBHOOK_TOPICS = (
     "orders/edited",
     "orders/cancelled",
     "inventory_levels/update",
+    # the app removed: freeze and say so (issue 21)
+    "app/uninstalled",
 )
 WEBHOOK_PATH = "/synco_shopify/webhook/%s"
 # how long the previous webhook secret stays valid after a change
@@ -57,7 +59,7 @@ class ShopifyWebhookSubscription(models.AbstractModel):
         missing.  Subscriptions of other apps or addresses are left alone.
         """
         self.ensure_one()
-        if not self.sudo().webhook_secret:
+        if not self._synco_webhook_key():
             raise UserError(
                 self.env._(
                     "Set the webhook secret first: unsigned webhooks are refused."
@@ -144,7 +146,8 @@ class ShopifyWebhookSubscription(models.AbstractModel):
     def _cron_webhook_watchdog(self):
         """Cron (daily): one watchdog job per shop that receives webhooks."""
         shops = self.search([("active", "=", True)]).filtered(
-            lambda s: s.sudo().webhook_secret and s.sudo().access_token
+            lambda s: s._synco_webhook_key()
+            and (s.sudo().access_token or s.sudo().client_secret)
         )
         for shop in shops:
             shop._delay_webhook_watchdog()
@@ -207,7 +210,7 @@ class ShopifyWebhookSubscription(models.AbstractModel):
             self.message_post(body=escape(message))
         return missing
 
-    def _synco_keep_previous_secret(self, secret):
+    def _synco_keep_previous_secret(self, secret, field="webhook_secret"):
         """A new webhook secret keeps the old one valid for a grace period.
 
         Called by ``write`` before it stores ``secret``.
@@ -218,7 +221,9 @@ class ShopifyWebhookSubscription(models.AbstractModel):
             .get_param(SECRET_GRACE_PARAM, SECRET_GRACE_HOURS)
         )
         for shop in self:
-            old = shop.sudo().webhook_secret
+            old = shop.sudo()[field]
+            if field == "client_secret" and shop.connect_method == "admin_token":
+                continue  # not the webhook key of a legacy app
             if old and old != secret:
                 shop.write(
                     {

@@ -40,6 +40,7 @@ class ShopifyOnboarding(models.TransientModel):
     """
 
     _name = "shopify.onboarding"
+    _inherit = "shopify.onboarding.connect"
     _description = "Shopify Onboarding"
 
     step = fields.Selection(STEPS, default="connect", required=True)
@@ -78,6 +79,8 @@ class ShopifyOnboarding(models.TransientModel):
                 shop_domain=shop.shop_domain,
                 api_version=shop.api_version,
                 api_base_url=shop.api_base_url,
+                connect_method=shop.connect_method,
+                client_id=shop.client_id,
                 step="connect",
             )
             if shop.location_ids:
@@ -102,11 +105,17 @@ class ShopifyOnboarding(models.TransientModel):
                     domain=self.shop_domain or "",
                 )
             )
+        if self.connect_method != "admin_token":
+            return self._connect_app(domain)
         token = self.access_token or (self.shop_id.sudo().access_token)
         if not token:
             raise UserError(
                 self.env._("Paste the Admin API access token of the shop's custom app.")
             )
+        return self._connect_with(domain, token, {"connect_method": "admin_token"})
+
+    def _connect_with(self, domain, token, method_vals):
+        """Test ``token`` (shop, scopes), then keep the shop connected."""
         client = ShopifyClient(
             domain,
             token,
@@ -157,24 +166,17 @@ class ShopifyOnboarding(models.TransientModel):
                     missing=", ".join(missing),
                 )
             )
-        vals = {
-            "name": self.name or info.get("name") or domain,
-            "shop_domain": domain,
-            "api_version": self.api_version or DEFAULT_API_VERSION,
-            "api_base_url": self.api_base_url or False,
-        }
-        if self.access_token:
+        vals = dict(method_vals)
+        if self.access_token and method_vals["connect_method"] == "admin_token":
             vals["access_token"] = self.access_token
-        Shop = self.env["shopify.shop"].with_context(active_test=False)
-        shop = self.shop_id or Shop.search([("shop_domain", "=", domain)], limit=1)
-        if shop:
-            shop.write(vals)
-        else:
-            shop = Shop.create(vals)
+        if not self.name:
+            self.name = info.get("name") or domain
+        shop = self._save_shop(domain, vals)
         self.write(
             {
                 "shop_id": shop.id,
                 "access_token": False,  # kept on the shop only
+                "client_secret": False,
                 "step": "locations",
                 "connection_info": self.env._(
                     "Connected to %(name)s (%(domain)s), API %(version)s; "

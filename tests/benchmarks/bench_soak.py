@@ -3,6 +3,7 @@
 Run through the harness (private PostgreSQL, fresh database)::
 
     python3 tests/harness.py bench soak [--minutes 5] [--seed 1] [--faults 0.3]
+        [--token-lifetime 60]
 
 A real server (three workers, the job runner) and the simulator on loopback.
 From ``random.Random(seed)``, for ``--minutes`` (at most ``--max-events``,
@@ -74,6 +75,13 @@ def main():
         "--faults", type=float, default=0.3, help="share of Shopify calls faulted"
     )
     parser.add_argument("--max-events", type=int, default=2000)
+    parser.add_argument(
+        "--token-lifetime",
+        type=float,
+        default=None,
+        help="connect with client credentials; the simulator's tokens live "
+        "this many seconds (none: the legacy admin token)",
+    )
     args = parser.parse_args()
     if not os.environ.get("SYNCO_ODOO_CONF"):
         sys.exit("run me through: python3 tests/harness.py bench soak")
@@ -85,6 +93,7 @@ def main():
                 seed=seed,
                 faults=args.faults,
                 max_events=args.max_events,
+                token_lifetime=args.token_lifetime,
             )
             for seed in seeds
         ]

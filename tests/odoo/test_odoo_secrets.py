@@ -10,6 +10,7 @@ of the shop.
 
 import json
 import logging
+from urllib.parse import parse_qs, urlparse
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
@@ -140,3 +141,111 @@ class TestSecrets(SimulatorCase):
         ):
             self.assertTrue(self.env[model].search_count([]), model)
             self.assertEqual(self.env[model].with_user(user).search_count([]), 0, model)
+
+
+CLIENT_SECRET = "client-secret-RECOGNISABLE-9d2e"
+
+
+@tagged("post_install", "-at_install")
+class TestOAuthSecrets(SimulatorCase):
+    """Client secrets, access and refresh tokens never leak either."""
+
+    def test_client_secret_and_tokens_never_leak(self):
+        # the simulator's app gets a recognisable client secret
+        self.sim.shop(DEMO_DOMAIN).webhook_secret = CLIENT_SECRET
+        self.shop.write(
+            {
+                "connect_method": "client_credentials",
+                "client_id": self.sim.client_id(self.sim.shop(DEMO_DOMAIN)),
+                "client_secret": CLIENT_SECRET,
+            }
+        )
+        capture = _Capture()
+        root = logging.getLogger()
+        root.addHandler(capture)
+        odoo_logger = logging.getLogger("odoo")
+        previous = odoo_logger.level
+        odoo_logger.setLevel(logging.INFO)
+        try:
+            self.stock(TEE, self.wh_nj.lot_stock_id, 12)
+            self.env.cr.flush()
+            self.bindings[TEE]._job_push_inventory()
+            self.shop.action_push_all()
+            self.shop._create_run()._job_run()
+            self.shop.action_register_webhooks()
+            self.sim.oauth_tokens.clear()  # a 401, then a renewal
+            self.shop._job_poll_orders()
+            # the install link: a refresh token too
+            self.shop.connect_method = "install_link"
+            action = self.shop.action_install_link()
+            query = {
+                k: v[0] for k, v in parse_qs(urlparse(action["url"]).query).items()
+            }
+            _status, location = self.sim.authorize(query)
+            params = {k: v[0] for k, v in parse_qs(urlparse(location).query).items()}
+            self.env["shopify.shop"]._synco_oauth_callback(params)
+            self.sim.oauth_tokens.clear()
+            self.bindings[TEE]._job_push_inventory(refresh=True)
+            # a refused secret: the alert says so without repeating it
+            self.shop.write({"client_secret": "wrong-RECOGNISABLE-secret"})
+            with self.assertRaises(Exception) as failure:
+                self.shop.action_test_connection()
+            self.assertNotIn("RECOGNISABLE", str(failure.exception))
+        finally:
+            root.removeHandler(capture)
+            odoo_logger.setLevel(previous)
+        issued = list(self.sim.grants)
+        self.assertTrue(issued, "no token was obtained: the test is broken")
+        tokens = [t for t in self.sim.refresh_tokens] + [params["code"]]
+        self.assertTrue(capture.lines)
+        cr = self.env.cr
+        self.env.flush_all()
+        texts = []
+        for table in ("queue_job", "mail_message", "mail_mail", "ir_logging"):
+            cr.execute(f"SELECT row_to_json(t)::text FROM {table} t")
+            texts += [row for (row,) in cr.fetchall()]
+        cr.execute("SELECT args::text || kwargs::text FROM queue_job")
+        texts += [row for (row,) in cr.fetchall()]
+        transfer = self.env["shopify.config.transfer"]
+        texts.append(json.dumps(transfer._export_configuration(self.shop)))
+        cr.execute("SELECT access_token FROM shopify_shop_token")
+        access = [row for (row,) in cr.fetchall() if row]
+        for secret in (
+            CLIENT_SECRET,
+            "RECOGNISABLE",
+            "shpat_",
+            "shprt_",
+            *tokens,
+            *access,
+        ):
+            for line in capture.lines:
+                self.assertNotIn(secret, line)
+            for text in texts:
+                self.assertNotIn(secret, text)
+
+    def test_only_shopify_managers_read_tokens(self):
+        stock_admin = new_test_user(
+            self.env, "stock-admin-2", groups="stock.group_stock_manager"
+        )
+        self.shop.write(
+            {
+                "connect_method": "client_credentials",
+                "client_id": self.sim.client_id(self.sim.shop(DEMO_DOMAIN)),
+                "client_secret": self.sim.client_secret(self.sim.shop(DEMO_DOMAIN)),
+            }
+        )
+        with self.assertRaises(AccessError):
+            self.shop.with_user(stock_admin).read(["client_secret"])
+        self.shop.action_test_connection()  # a token row
+        rows = self.env["shopify.shop.token"].with_user(stock_admin).search([])
+        self.assertTrue(rows)
+        for field in ("access_token", "refresh_token"):
+            with self.assertRaises(AccessError):
+                rows.read([field])
+        manager = new_test_user(
+            self.env, "shopify-admin-2", groups="synco_shopify.group_shopify_manager"
+        )
+        self.assertEqual(
+            self.shop.with_user(manager).read(["client_secret"])[0]["client_secret"],
+            self.sim.client_secret(self.sim.shop(DEMO_DOMAIN)),
+        )

@@ -49,6 +49,14 @@ class TestOnboardingTour(HttpCase):
         )
         shop = self.env["shopify.shop"].search([("shop_domain", "=", DEMO_DOMAIN)])
         self.assertEqual(len(shop), 1)
+        # connected with the client ID and secret: the token obtained by the
+        # client-credentials grant, once, kept in the shop's token row
+        self.assertEqual(shop.connect_method, "client_credentials")
+        self.assertEqual(shop.client_id, "synco-demo-client-id")
+        self.assertFalse(shop.access_token)
+        grants = self.sim.oauth_stats()["grants"]
+        self.assertEqual(sum(g["count"] for g in grants), 1, grants)
+        self.assertEqual(shop.token_fetch_count, 1)
         mappings = shop.mapping_ids
         self.assertEqual(
             sorted(mappings.shopify_location_id.mapped("name")),

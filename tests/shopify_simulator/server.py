@@ -29,6 +29,16 @@ Control API (JSON in, JSON out; ``shop`` defaults to the only shop):
 ``POST /_sim/staged-uploads``                 a staged upload (multipart form,
                                               as to Shopify's storage)
 ``POST /_sim/save``                           write ``--state-file`` now
+``POST /_sim/token-ttls``                     ``{client_credentials?, offline?,
+                                              refresh?}`` token lifetimes (s)
+``POST /_sim/uninstall`` / ``install``        the merchant removes / adds the app
+``GET /_sim/oauth``                           tokens issued per shop and grant
+==========================================  =====================================
+
+OAuth (``oauth.py``): ``POST /admin/oauth/access_token`` and
+``GET /admin/oauth/authorize`` as on a shop's domain.
+
+==========================================  =====================================
 ==========================================  =====================================
 """
 
@@ -46,6 +56,8 @@ from urllib.parse import parse_qs, urlparse
 
 from .graphql_api import SUPPORTED_VERSIONS
 
+TOKEN_PATH = "/admin/oauth/access_token"
+AUTHORIZE_PATH = "/admin/oauth/authorize"
 GRAPHQL_PATH = re.compile(r"^/admin/api/([^/]+)/graphql\.json$")
 INVALID_TOKEN = (
     "[API] Invalid API key or access token (unrecognized login or wrong password)"
@@ -102,6 +114,21 @@ class Handler(BaseHTTPRequestHandler):
         try:
             if match and method == "POST":
                 self._graphql(match.group(1))
+            elif url.path == TOKEN_PATH and method == "POST":
+                status, payload = self.sim.token_request(
+                    self.sim.parse_token_body(
+                        self.raw, self.headers.get("Content-Type")
+                    ),
+                    host=(self.headers.get("Host") or "").split(":")[0],
+                )
+                self._send(status, payload)
+            elif url.path == AUTHORIZE_PATH and method == "GET":
+                query = {k: v[0] for k, v in parse_qs(url.query).items()}
+                status, where = self.sim.authorize(query)
+                if status == 302:
+                    self._send(302, b"", headers={"Location": where})
+                else:
+                    self._send(status, where.encode(), content_type="text/plain")
             elif url.path.startswith("/_sim/"):
                 self._control(method, url.path[len("/_sim/") :], parse_qs(url.query))
             else:
@@ -117,7 +144,7 @@ class Handler(BaseHTTPRequestHandler):
         if version not in SUPPORTED_VERSIONS:
             self._send(404, {"errors": "Not Found"})
             return
-        shop = sim.store.shop_for_token(self.headers.get("X-Shopify-Access-Token"))
+        shop = sim.shop_for_access_token(self.headers.get("X-Shopify-Access-Token"))
         if shop is None:
             sim.record(
                 shop=None,
@@ -291,6 +318,8 @@ def _shops(sim, _body, _shop):
             "name": s.name,
             "token": s.token,
             "webhook_secret": s.webhook_secret,
+            "client_id": sim.client_id(s),
+            "client_secret": sim.client_secret(s),
             "currency": s.currency,
             "timezone": s.timezone,
         }
@@ -346,6 +375,10 @@ CONTROL_ROUTES = [
     ("POST", "webhooks", _set_webhooks),
     ("GET", "shops", _shops),
     ("POST", "save", lambda sim, _b, _s: _ok(sim.save())),
+    ("POST", "token-ttls", lambda sim, body, _s: sim.set_token_ttls(**body)),
+    ("POST", "uninstall", lambda sim, _b, shop: sim.uninstall(shop)),
+    ("POST", "install", lambda sim, _b, shop: sim.install(shop)),
+    ("GET", "oauth", lambda sim, _b, _s: sim.oauth_stats()),
 ]
 
 

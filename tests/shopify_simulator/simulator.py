@@ -64,6 +64,7 @@ from .fulfilment import FulfilmentMixin
 from .graphql_api import SCHEMA
 from .inventory import InventoryMixin
 from .inventory_states import InventoryStatesMixin
+from .oauth import OAuthMixin
 from .orders import OrdersMixin
 from .rate_limit import Bucket, RateLimitMixin
 from .server import serve
@@ -117,6 +118,7 @@ class Simulator(
     FulfilmentMixin,
     WebhookSubscriptionsMixin,
     BulkOperationsMixin,
+    OAuthMixin,
 ):
     """A Shopify stand-in: ``Simulator().start()`` then talk to ``base_url``."""
 
@@ -158,6 +160,7 @@ class Simulator(
         self.bulk_gate.set()
         self.server = None
         self.base_url = None
+        self._oauth_init()
         if self.state_file and self.state_file.exists():
             self._saved = self.state_file.read_bytes()
             self.load_state(self._saved)
@@ -237,6 +240,7 @@ class Simulator(
             self.log.clear()
             self.clear_faults()
             self.webhooks.clear()
+            self._oauth_init()
             if fixture:
                 self.load_fixture(fixture)
 

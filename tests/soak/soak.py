@@ -313,6 +313,7 @@ class Soak:
         sample_every=20.0,
         drain_timeout=900.0,
         echo=print,
+        token_lifetime=None,
     ):
         if not (0 < minutes <= 120 and 0 <= faults < 1 and 0 < max_events <= 20000):
             raise ValueError("bounded: 0 < minutes <= 120, 0 <= faults < 1")
@@ -325,6 +326,8 @@ class Soak:
         self.sample_every = sample_every
         self.drain_timeout = drain_timeout
         self.echo = echo
+        # seconds: connect with client credentials and tokens of this life
+        self.token_lifetime = token_lifetime
         self.rng = random.Random(seed)
         self.played = dict.fromkeys(ACTIONS, 0)
         self.orders = {}  # Shopify order number -> OrderTrack
@@ -363,6 +366,14 @@ class Soak:
             self.sim.clear_faults()
             result = self._finish()
             result.faults_percent = faults_percent
+            if self.token_lifetime:
+                fetched = sum(
+                    g["count"] for g in self.sim.oauth_stats()["grants"]
+                )
+                result.details.append(
+                    f"tokens: {fetched} fetched, each living "
+                    f"{self.token_lifetime:.0f} s (client credentials)"
+                )
         finally:
             self.odoo.stop()
             self.sim.stop()
@@ -451,8 +462,7 @@ class Soak:
             {
                 "name": "Soak",
                 "shop_domain": DOMAIN,
-                "access_token": TOKEN,
-                "webhook_secret": SECRET,
+                **self._credentials(sim),
                 "api_base_url": sim.base_url,
                 "webhook_base_url": odoo.url,
                 "default_warehouse_id": warehouses[NJ],
@@ -517,6 +527,19 @@ class Soak:
         )
 
     # ------------------------------------------------------------ generator
+    def _credentials(self, sim):
+        """The legacy admin token, or with ``token_lifetime`` client
+        credentials whose tokens expire that fast."""
+        if not self.token_lifetime:
+            return {"access_token": TOKEN, "webhook_secret": SECRET}
+        sim.set_token_ttls(client_credentials=self.token_lifetime)
+        app = sim.shop(DOMAIN)
+        return {
+            "connect_method": "client_credentials",
+            "client_id": sim.client_id(app),
+            "client_secret": sim.client_secret(app),
+        }
+
     def _generate(self):
         deadline = time.monotonic() + self.minutes * 60
         next_poll = time.monotonic() + self.poll_every

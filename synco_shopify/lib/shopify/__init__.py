@@ -29,6 +29,7 @@ from .common import (
 )
 from .errors import (
     ShopifyAuthError,
+    ShopifyCredentialsRefused,
     ShopifyError,
     ShopifyPermanentError,
     ShopifyQueryError,
@@ -65,6 +66,7 @@ __all__ = [
     "StateTarget",
     "ShopifyAuthError",
     "ShopifyClient",
+    "ShopifyCredentialsRefused",
     "ShopifyError",
     "ShopifyPermanentError",
     "ShopifyQueryError",

@@ -45,6 +45,19 @@ class ShopifyAuthError(ShopifyPermanentError):
     """HTTP 401/403: wrong or revoked token, or a missing access scope."""
 
 
+class ShopifyCredentialsRefused(ShopifyRetryableError):
+    """Shopify refused the app's credentials (wrong or rotated client
+    secret, revoked or uninstalled app, refresh token refused).
+
+    Retryable for the job layer, but only once a human reconnects the shop:
+    the client never retries it by itself, and a job postpones on it
+    without spending a retry (``models/job_errors.py``).
+    """
+
+    def __init__(self, message, *, retry_after=300, **kwargs):
+        super().__init__(message, retry_after=retry_after, **kwargs)
+
+
 class ShopifyQueryError(ShopifyPermanentError):
     """The document was refused (GraphQL validation, unknown field, ...)."""
 

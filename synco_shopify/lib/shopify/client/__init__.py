@@ -85,7 +85,11 @@ class ShopifyClient(
     """Client of one shop's Admin GraphQL API.
 
     :param shop_domain: ``my-shop.myshopify.com``; keys the shared throttle.
-    :param access_token: sent as ``X-Shopify-Access-Token``.
+    :param access_token: sent as ``X-Shopify-Access-Token``: a static token
+        (string), or a token provider, an object with ``token()`` (the
+        current token, renewed ahead of expiry) and ``refresh(stale)`` (a
+        new token after Shopify answered 401 to ``stale``): a 401 then
+        refreshes once and sends the request again.
     :param api_version: a quarterly ``YYYY-MM`` release, 2026-04 or later
         (:func:`~..common.api_version_problem`).
     :param base_url: replaces ``https://{shop_domain}`` (simulator, proxies).
@@ -118,7 +122,10 @@ class ShopifyClient(
         if not access_token:
             raise ValueError("access_token is required")
         self.shop_domain = shop_domain.strip().lower()
-        self.access_token = access_token
+        if isinstance(access_token, str):
+            self.access_token, self.token_provider = access_token, None
+        else:
+            self.access_token, self.token_provider = None, access_token
         self.api_version = check_api_version(api_version)
         self.base_url = (base_url or f"https://{self.shop_domain}").rstrip("/")
         self.endpoint = f"{self.base_url}/admin/api/{self.api_version}/graphql.json"

@@ -143,6 +143,7 @@ class ClientStats:
     actual_cost: float = 0.0
     throttled: int = 0  # THROTTLED / 429 answers received
     retries: int = 0
+    token_refreshes: int = 0  # 401 answers that renewed the token
     by_operation: dict = field(default_factory=dict)
     # seconds spent waiting on Shopify, each counted once: "http" (round
     # trips of API calls), "throttle" (for the bucket), "sleep" (before a

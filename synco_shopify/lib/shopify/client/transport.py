@@ -22,6 +22,7 @@ import requests
 from .. import documents as docs
 from ..errors import (
     ShopifyAuthError,
+    ShopifyCredentialsRefused,
     ShopifyPermanentError,
     ShopifyQueryError,
     ShopifyRetryableError,
@@ -72,9 +73,15 @@ class Response:
 class TransportMixin:
     """Requests of :class:`~.ShopifyClient`, and their failures."""
 
-    def _headers(self):
+    def _token(self):
+        """The token to send: the static one, or the provider's current one."""
+        if self.token_provider is None:
+            return self.access_token
+        return self.token_provider.token()
+
+    def _headers(self, token=None):
         return {
-            "X-Shopify-Access-Token": self.access_token,
+            "X-Shopify-Access-Token": token or self._token(),
             "Content-Type": "application/json",
             "Accept": "application/json",
             "User-Agent": self.user_agent,
@@ -123,9 +130,26 @@ class TransportMixin:
             }
         )
         attempt = 0
+        refreshed = False
         while True:
             try:
                 return self._send(operation, payload, size)
+            except ShopifyCredentialsRefused:
+                raise  # only a human reconnecting the shop helps
+            except ShopifyAuthError as exc:
+                if exc.status != 401 or self.token_provider is None:
+                    raise
+                if refreshed:
+                    raise ShopifyCredentialsRefused(
+                        f"{operation} on {self.shop_domain}: a renewed token "
+                        f"is refused too (HTTP 401)",
+                        status=401,
+                        operation=operation,
+                    ) from exc
+                # expired or revoked early: one refresh, the same request again
+                refreshed = True
+                self.stats.token_refreshes += 1
+                self.token_provider.refresh(exc.token)
             except ShopifyRetryableError as exc:
                 if attempt >= max_retries:
                     _logger.warning(
@@ -153,6 +177,7 @@ class TransportMixin:
 
     def _send(self, operation, payload, size):
         """One HTTP round trip, mapped to a Response or an exception."""
+        token = self._token()
         started = time.monotonic()
         reservation = self.throttle.acquire(self.shop_domain, operation, size)
         sent = time.monotonic()
@@ -164,7 +189,7 @@ class TransportMixin:
             resp = self.session.post(
                 self.endpoint,
                 data=payload,
-                headers=self._headers(),
+                headers=self._headers(token),
                 timeout=self.timeout,
             )
         except requests.Timeout as exc:
@@ -203,12 +228,14 @@ class TransportMixin:
             )
         if status in (401, 403):
             self.throttle.cancel(reservation)
-            raise ShopifyAuthError(
+            error = ShopifyAuthError(
                 f"HTTP {status} from {self.shop_domain}: the access token is "
                 f"invalid or lacks a scope ({_short(resp.text)})",
                 status=status,
                 operation=operation,
             )
+            error.token = token  # which token was refused (never in the text)
+            raise error
         if status >= 400:
             self.throttle.cancel(reservation)
             raise ShopifyPermanentError(

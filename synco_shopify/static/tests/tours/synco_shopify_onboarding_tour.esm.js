@@ -5,7 +5,7 @@ import {registry} from "@web/core/registry";
 const modal = ".modal .o_synco_onboarding";
 
 // A new merchant: no shop yet (the test points new shops at the simulator). The empty list opens the setup assistant,
-// which connects to the simulator, proposes mappings (one is dropped on the
+// which connects to the simulator with a Dev Dashboard app's client ID and secret, proposes mappings (one is dropped on the
 // way), binds products, runs a dry run and activates.
 registry.category("web_tour.tours").add("synco_shopify_onboarding_tour", {
     steps: () => [
@@ -19,11 +19,19 @@ registry.category("web_tour.tours").add("synco_shopify_onboarding_tour", {
             run: "edit synco-demo.myshopify.com",
         },
         {
-            trigger: `${modal} .o_field_widget[name='access_token'] input`,
-            run: "edit shpat_synco_demo_token",
+            content: "My own store (a Dev Dashboard app) is the way offered first",
+            trigger: `${modal} .o_field_widget[name='connect_method'] input[data-value='client_credentials']:checked`,
         },
         {
-            content: "Connect: domain, token and scopes checked at once",
+            trigger: `${modal} .o_field_widget[name='client_id'] input`,
+            run: "edit synco-demo-client-id",
+        },
+        {
+            trigger: `${modal} .o_field_widget[name='client_secret'] input`,
+            run: "edit synco-demo-webhook-secret",
+        },
+        {
+            content: "Connect: a token by the client-credentials grant, its scopes checked",
             trigger: ".modal button[name='action_connect']",
             run: "click",
         },
