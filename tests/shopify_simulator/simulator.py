@@ -65,6 +65,7 @@ from .graphql_api import SCHEMA
 from .inventory import InventoryMixin
 from .orders import OrdersMixin
 from .rate_limit import Bucket, RateLimitMixin
+from .retail import RetailMixin
 from .server import serve
 from .webhook_subscriptions import REMOVE_SUBSCRIPTION_AFTER, WebhookSubscriptionsMixin
 from .webhooks import FAST_RETRY_SCHEDULE, WebhookSender
@@ -113,6 +114,7 @@ class Simulator(
     InventoryMixin,
     OrdersMixin,
     FulfilmentMixin,
+    RetailMixin,
     WebhookSubscriptionsMixin,
     BulkOperationsMixin,
 ):
