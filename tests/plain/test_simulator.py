@@ -168,7 +168,7 @@ def test_locations_pagination_and_addresses(sim):
         assert after == page["edges"][-1]["cursor"]
     names = [node["name"] for node in seen]
     assert names == sorted(names, key=str.lower)  # Shopify's default sortKey NAME
-    assert "Closed Store" not in names and len(names) == 5
+    assert "Closed Store" not in names and len(names) == 6
     nj = next(node for node in seen if node["id"] == NJ)
     assert nj["address"] == {"countryCode": "US", "provinceCode": "NJ", "zip": "07001"}
     everything = data(

@@ -385,7 +385,14 @@ KEEP = {
     # the retail store (issue 25): counter sales, pickups, counter refunds
     "DeliveryMethod": ["id", "methodType"],
     "Refund": ["createdAt", "id", "legacyResourceId", "refundLineItems"],
-    "RefundLineItem": ["id", "lineItem", "location", "quantity", "restockType", "restocked"],
+    "RefundLineItem": [
+        "id",
+        "lineItem",
+        "location",
+        "quantity",
+        "restockType",
+        "restocked",
+    ],
     "FulfillmentOrderLineItemsPreparedForPickupPayload": ["userErrors"],
     "FulfillmentOrderLineItemsPreparedForPickupUserError": ["code", "field", "message"],
 }

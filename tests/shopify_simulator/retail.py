@@ -77,7 +77,11 @@ class RetailMixin:
                 )
             shop.orders[number] = order
             fo = self._new_fulfillment_order(
-                shop, order, store, [(line, line.quantity) for line in order.lines], "RETAIL"
+                shop,
+                order,
+                store,
+                [(line, line.quantity) for line in order.lines],
+                "RETAIL",
             )
             for fo_line in fo.lines:
                 fo_line.fulfilled = fo_line.total
