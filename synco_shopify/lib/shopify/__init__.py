@@ -40,7 +40,14 @@ from .throttle import (
     MemoryThrottleStore,
     ThrottleStore,
 )
-from .orders import normalize_order, parse_ranges, split_list, zip_matches
+from .orders import (
+    delivery_kind,
+    graphql_refunds,
+    normalize_order,
+    parse_ranges,
+    split_list,
+    zip_matches,
+)
 from .webhook import HMAC_HEADER, sign, verify_hmac
 
 __all__ = [
@@ -70,6 +77,8 @@ __all__ = [
     "UserError",
     "api_version_problem",
     "check_api_version",
+    "delivery_kind",
+    "graphql_refunds",
     "normalize_order",
     "parse_ranges",
     "search_quote",
