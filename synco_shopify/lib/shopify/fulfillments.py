@@ -27,8 +27,8 @@ class FulfillmentMixin:
         """An order's fulfilment orders, flattened; None if Shopify has no order.
 
         Returns ``{"id", "name", "cancelled", "fulfillment_orders": [{"id",
-        "status", "method" (delivery method type), "location_gid", "lines": [{"id", "line_item_gid", "sku",
-        "total", "remaining"}]}], "line_items": {gid: {"quantity", "current",
+        "status", "method" (delivery method type), "location_gid", "lines":
+        [{"id", "line_item_gid", "sku", "total", "remaining"}]}], "line_items": {gid: {"quantity", "current",
         "fulfilled"}}}``.  Up to 5 fulfilment orders of 50 lines each: an
         order split over more locations or lines is read partly.
         """
