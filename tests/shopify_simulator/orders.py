@@ -43,8 +43,9 @@ class OrdersMixin:
         ``delivery_method`` is the fulfilment orders' ``deliveryMethod``
         ``methodType``: SHIPPING, PICK_UP (collected at ``location``) or
         LOCAL (delivered by the store at ``location``).  Each line is taken
-        from ``location`` (a name or GID) when given, else routed like Shopify's default: the first active location (by ID) that
-        fulfills online orders and has the units, then any active location
+        from ``location`` (a name or GID) when given, else routed like
+        Shopify's default: the first active location (by ID) that fulfills
+        online orders and has the units, then any active location
         with them, else the first stocked one (overselling).  Sends
         ``orders/create`` and ``inventory_levels/update`` webhooks.
         """
