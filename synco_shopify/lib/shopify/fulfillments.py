@@ -30,7 +30,8 @@ class FulfillmentMixin:
         "status", "method" (delivery method type), "location_gid", "lines":
         [{"id", "line_item_gid", "sku", "total", "remaining"}]}],
         "line_items": {gid: {"quantity", "current", "fulfilled"}}}``.
-        Up to 5 fulfilment orders of 50 lines each: an order split over more locations or lines is read partly.
+        Up to 5 fulfilment orders of 50 lines each: an order split over more
+        locations or lines is read partly.
         """
         data = self.execute(
             docs.ORDER_FULFILLMENT_ORDERS,

@@ -107,9 +107,7 @@ def delivery_kind(order):
     methods = order.get("fulfillment_methods") or ()
 
     def at(method):
-        return next(
-            (m["location_gid"] for m in methods if m["method"] == method), None
-        )
+        return next((m["location_gid"] for m in methods if m["method"] == method), None)
 
     if any(m["method"] == "RETAIL" for m in methods):
         return "retail", order.get("retail_location_gid") or at("RETAIL")
