@@ -26,6 +26,7 @@ KINDS = [
     ("write_failed", "Levels not written"),
     ("value_gap", "Inventory value gap"),
     ("buffer_unused", "Buffer never used"),
+    ("counter_oversold", "Counter sale beyond Odoo's stock"),
 ]
 SEVERITIES = [("immediate", "Immediate"), ("weekly", "Weekly")]
 STATES = [
