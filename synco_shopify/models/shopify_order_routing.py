@@ -68,7 +68,7 @@ class ShopifyOrderRouting(models.AbstractModel):
         if data.get("source_name") == "pos" and data.get("retail_location_gid"):
             return False
         if self.order_route_ids.filtered("shopify_location_id"):
-            return not data.get("location_gids") or self._synco_store_locations()
+            return not data.get("location_gids") or bool(self._synco_store_locations())
         return bool(self._synco_store_locations())
 
     def _synco_store_locations(self):
