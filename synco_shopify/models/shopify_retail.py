@@ -209,8 +209,15 @@ class ShopifyRetail(models.AbstractModel):
             todo = min(wanted, out) - back
             if todo <= 0:
                 continue
-            returned += self._return(
+            back_now = self._return(
                 order, sale_line, todo, where.get(sale_line.shopify_line_item_gid)
+            )
+            returned += back_now
+            # refunded and back in stock: no longer sold (a refund without
+            # restock leaves the line: the goods are gone)
+            sale_line.product_uom_qty = max(
+                sale_line.qty_delivered,
+                sale_line.product_uom_qty - sum(q for _p, q in back_now),
             )
         if not returned:
             return self.env._("Order already imported; nothing to return.")

@@ -20,6 +20,7 @@ from ..support.e2e_stack import (
     create_products,
     create_warehouses,
     drain,
+    run_cron,
     server_on_copy,
     simulated_shop,
     wait_levels,
@@ -319,7 +320,7 @@ def test_counter_refunds_with_and_without_restock(odoo, sim, setup):
     assert store_stock(odoo, setup, TEE)[0] == on_hand + 1
     assert level(sim, TEE, STORE) == shopify + 1 == store_figure(odoo, setup, TEE)
     # a redelivery of the same data returns nothing twice
-    odoo.call("shopify.shop", "action_poll_orders", [setup["shop"]])
+    run_cron(odoo, "synco_shopify.ir_cron_poll_orders")
     drain(odoo)
     assert store_stock(odoo, setup, TEE)[0] == on_hand + 1
 
