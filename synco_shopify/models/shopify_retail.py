@@ -201,10 +201,12 @@ class ShopifyRetail(models.AbstractModel):
         returned = []
         for sale_line in order.order_line.filtered("shopify_line_item_gid"):
             wanted = restocked.get(sale_line.shopify_line_item_gid, 0)
-            done = sale_line.move_ids.filtered(lambda m: m.state == "done")
-            back = sum(m.product_qty for m in done if m.location_id.usage == "customer")
-            out = sum(
-                m.product_qty for m in done if m.location_dest_id.usage == "customer"
+            out_moves = sale_line.move_ids.filtered(
+                lambda m: m.state == "done" and m.location_dest_id.usage == "customer"
+            )
+            out = sum(out_moves.mapped("product_qty"))
+            back = sum(
+                m.product_qty for m in out_moves.returned_move_ids if m.state == "done"
             )
             todo = min(wanted, out) - back
             if todo <= 0:
