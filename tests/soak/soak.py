@@ -530,8 +530,9 @@ class Soak:
             what="the first push of every level",
         )
         self.echo(
-            f"soak setup: {len(SKUS)} products x 3 Shopify locations, NJ with an "
-            f"excluded quarantine, a 3PL of {TPL_BINS} bins; seed {self.seed}, "
+            f"soak setup: {len(SKUS)} products x {len(LOCATIONS)} Shopify locations, "
+            f"NJ with an excluded quarantine, a 3PL of {TPL_BINS} bins, a retail "
+            f"store; seed {self.seed}, "
             f"faults {self.faults:.0%} of calls, 10 % of webhooks lost"
         )
 
