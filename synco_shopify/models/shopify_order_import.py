@@ -96,6 +96,8 @@ class ShopifyOrderImport(models.AbstractModel):
                 location_gids=data.get("location_gids") or gids,
                 fulfillment_methods=methods,
             )
+        if delivery_kind(data)[0] == "retail":  # sold as it left the counter
+            data = importer.env["shopify.retail"]._counter_lines(shop, data)
         warehouse, route = shop._synco_route_order(data)
         partner, shipping = importer._partner(shop, data)
         order = importer._create_order(

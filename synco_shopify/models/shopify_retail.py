@@ -182,6 +182,41 @@ class ShopifyRetail(models.AbstractModel):
         return graphql_refunds(nodes or [])
 
     @api.model
+    def _restocked(self, refunds):
+        """({line GID: units restocked}, {line GID: restock location GID})."""
+        restocked, where = defaultdict(int), {}
+        for refund in refunds:
+            for line in refund["lines"]:
+                if line["restock_type"] in RETURNED and line["line_gid"]:
+                    restocked[line["line_gid"]] += line["quantity"]
+                    where[line["line_gid"]] = line["location_gid"]
+        return restocked, where
+
+    @api.model
+    def _counter_lines(self, shop, data):
+        """A counter sale's lines as sold: ordered minus what was returned.
+
+        Shopify's current quantity also drops for a refund without restock,
+        whose goods left all the same: Odoo delivers what left the store.
+        """
+        if data.get("refunds") is None:
+            order = self.env["sale.order"].new(
+                {"shopify_shop_id": shop.id, "shopify_order_gid": data["gid"]}
+            )
+            data = dict(data, refunds=self._refunds(order, data))
+        restocked, _where = self._restocked(data["refunds"])
+        lines = [
+            dict(
+                line,
+                current_quantity=max(
+                    0, line["quantity"] - restocked.get(line["gid"], 0)
+                ),
+            )
+            for line in data["lines"]
+        ]
+        return dict(data, lines=lines)
+
+    @api.model
     def _apply_refunds(self, order, shop, data):
         """Refunds with restock of delivered units: returns into the store.
 
@@ -191,16 +226,13 @@ class ShopifyRetail(models.AbstractModel):
         into the warehouse mapped to the refund's location (else where the
         delivery left from).  Refunds without restock change no stock.
         """
-        restocked = defaultdict(int)
-        where = {}
-        for refund in self._refunds(order, data):
-            for line in refund["lines"]:
-                if line["restock_type"] in RETURNED and line["line_gid"]:
-                    restocked[line["line_gid"]] += line["quantity"]
-                    where[line["line_gid"]] = line["location_gid"]
+        restocked, where = self._restocked(self._refunds(order, data))
+        ordered = {line["gid"]: line["quantity"] for line in data["lines"]}
         returned = []
         for sale_line in order.order_line.filtered("shopify_line_item_gid"):
-            wanted = restocked.get(sale_line.shopify_line_item_gid, 0)
+            gid = sale_line.shopify_line_item_gid
+            if gid not in ordered:
+                continue
             out_moves = sale_line.move_ids.filtered(
                 lambda m: m.state == "done" and m.location_dest_id.usage == "customer"
             )
@@ -208,7 +240,8 @@ class ShopifyRetail(models.AbstractModel):
             back = sum(
                 m.product_qty for m in out_moves.returned_move_ids if m.state == "done"
             )
-            todo = min(wanted, out) - back
+            # what left for good: ordered minus what came back in Shopify
+            todo = (out - back) - (ordered[gid] - restocked.get(gid, 0))
             if todo <= 0:
                 continue
             back_now = self._return(
