@@ -12,9 +12,11 @@ Kept free of the ORM, like ``availability``, so the rules read on their own
    not written: it is *unchanged*, or *held* when held sales lowered it;
 3. a compare-and-set conflict (Shopify at ``current``, not at the
    ``change_from`` we sent) is resolved by :func:`resolve_stale`: Shopify
-   already at our figure is no sale (our own write, whose transaction died),
-   units that left its pool are a sale, kept out (:func:`keep_shopify_sales`)
-   and held; units that appeared are ignored, Odoo owns quantities;
+   already at our figure is no sale (our own write, whose transaction died);
+   of the units that left its pool, those Shopify committed to orders since
+   our last write are a sale, kept out and held, the rest an edit made in
+   Shopify, written over (:func:`split_drop`); units that appeared are
+   ignored, Odoo owns quantities;
 4. every level ends *written* (applied, applied after a conflict, stocked at
    its location then applied), *unchanged* or *failed*
    (:class:`PushResult`).
@@ -26,6 +28,26 @@ from dataclasses import dataclass, field
 WRITTEN = ("applied", "stale_resolved", "activated")
 UNCHANGED = "unchanged"
 HELD = "held"
+
+
+def split_drop(drop, committed_before, committed_now):
+    """``(sold, edited)``: the units of a drop of ``available`` that Shopify
+    committed to orders, and those an edit removed.
+
+    A sale moves units from ``available`` to ``committed``; an edit in
+    Shopify's admin changes ``available`` and ``on_hand``, never
+    ``committed``.  So only a rise of ``committed`` since our last write
+    explains a drop as a sale; the rest is an edit.  Without both figures of
+    ``committed`` (a level last written before Synco read it, a read that
+    did not ask for it) the whole drop is taken for a sale, as a careful
+    guess: a sale written over would be sold twice.
+    """
+    if drop <= 0:
+        return 0, 0
+    if committed_before is None or committed_now is None:
+        return drop, 0
+    sold = min(drop, max(0, committed_now - committed_before))
+    return sold, drop - sold
 
 
 def keep_shopify_sales(change, current):
@@ -40,23 +62,34 @@ def keep_shopify_sales(change, current):
     return max(0, change.quantity + min(0, drift))
 
 
-def resolve_stale(change, current):
+def resolve_stale(change, current, committed_before=None, committed_now=None):
     """What to write after a compare-and-set conflict, and what Shopify sold.
 
     :param change: the write refused (``quantity``, ``change_from``)
     :param current: Shopify's value now
+    :param committed_before: Shopify's ``committed`` at our last write or
+        read, None when unknown
+    :param committed_now: its ``committed`` now, None when not read
     :return: ``(target, sold)``: the quantity to write instead (None:
-        nothing to write) and the units Shopify sold meanwhile
+        nothing to write) and the units Shopify sold meanwhile; an edit
+        made in Shopify is not kept: the target is Odoo's, less the sale
     """
     if current == change.quantity:
         # Shopify already shows the figure: most likely our own write
         # whose transaction died with its worker (a server killed
         # mid-push), not a sale: nothing to write, nothing to hold
         return None, 0
-    sold = 0
-    if change.change_from is not None and current < change.change_from:
-        sold = change.change_from - current
-    return keep_shopify_sales(change, current), sold
+    if committed_before is None or committed_now is None:
+        sold = 0
+        if change.change_from is not None and current < change.change_from:
+            sold = change.change_from - current
+        return keep_shopify_sales(change, current), sold
+    drop = 0 if change.change_from is None else change.change_from - current
+    sold, _edited = split_drop(drop, committed_before, committed_now)
+    target = max(0, change.quantity - sold)
+    if target == current:
+        return None, sold
+    return target, sold
 
 
 def skipped_outcome(known, shopify_available, target, figure):

@@ -31,6 +31,8 @@ import io
 import time
 from array import array
 
+from .shopify.client.results import LevelQuantities
+
 # a level Shopify does not stock, in the arrays of ``Levels``
 MISSING = -(2**62)
 # NULL in ``COPY``'s text format
@@ -107,16 +109,29 @@ class Levels:
             location: array("q", [MISSING]) * size
             for location in self.locations.values()
         }
+        # Shopify's committed beside each available (MISSING: not read), so
+        # that a drop is told a sale or an edit (``lib/push.split_drop``)
+        self.committed = {
+            location: array("q", [MISSING]) * size
+            for location in self.locations.values()
+        }
 
     def load(self, levels):
-        """Fill in ``(item gid, location gid, available)`` as they stream."""
+        """Fill in ``(item gid, location gid, available)`` as they stream
+        (``available`` a ``LevelQuantities`` when committed was read)."""
         position = self.position
-        columns = {gid: self.columns[loc] for gid, loc in self.locations.items()}
+        columns = {
+            gid: (self.columns[loc], self.committed[loc])
+            for gid, loc in self.locations.items()
+        }
         for item, location, available in levels:
             index = position.get(item)
-            column = columns.get(location)
-            if index is not None and column is not None and available is not None:
-                column[index] = available
+            pair = columns.get(location)
+            if index is not None and pair is not None and available is not None:
+                pair[0][index] = available
+                committed = getattr(available, "committed", None)
+                if committed is not None:
+                    pair[1][index] = committed
 
     def column(self, location):
         """The array of one location, or None if the shop lacks it."""
@@ -167,7 +182,9 @@ class Row:
         return self.expected - self.before
 
 
-def diff(chunk, offset, targets, unmapped, held, frozen=False, dry_run=False):
+def diff(
+    chunk, offset, targets, unmapped, held, frozen=False, dry_run=False, committed=None
+):
     """Rows of one chunk of bindings, and what to write (rules 1 to 4).
 
     :param chunk: [(binding id, product id, item gid)] at positions
@@ -177,12 +194,15 @@ def diff(chunk, offset, targets, unmapped, held, frozen=False, dry_run=False):
     :param unmapped: [(location, Shopify's array)] of the other locations
         (``Levels.stocked_elsewhere``)
     :param held: {(binding id, location id): units held for Shopify sales}
+    :param committed: ``Levels.committed``: Shopify's levels then carry
+        their committed units (``LevelQuantities``)
     :return: (rows, push, known): ``push`` {binding id: {location: Odoo's
         figure}} and ``known`` {(binding id, location): Shopify's level} for
         the levels to write
     """
     rows, push, known = [], {}, {}
     pending = "dry_run" if dry_run else "none"
+    committed = committed or {}
     for position, (binding_id, product_id, _item) in enumerate(chunk, offset):
         for mapping, location, column, threshold, figures in targets:
             figure = figures[position]
@@ -190,6 +210,9 @@ def diff(chunk, offset, targets, unmapped, held, frozen=False, dry_run=False):
             want = max(0, figure - held.get((binding_id, location.id), 0))
             before = column[position] if column else MISSING
             before = None if before == MISSING else before
+            units = committed.get(location)
+            if before is not None and units and units[position] != MISSING:
+                before = LevelQuantities(before, units[position])
             if before is None:
                 action = "not_stocked"
             elif before == want:

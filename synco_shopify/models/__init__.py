@@ -41,3 +41,4 @@ from . import queue_job
 from . import shopify_digest
 from . import shopify_digest_line
 from . import shopify_buffer_usage
+from . import shopify_withheld_stock

@@ -92,6 +92,17 @@ class ShopifyDrift(models.Model):
         aggregator="avg",
         help="From first seen to resolved.",
     )
+    # issue 22: a sale told from an edit
+    cause = fields.Selection(
+        [
+            ("sale", "Shopify sale not in Odoo yet (held)"),
+            ("edit", "Edit in Shopify (written over)"),
+            ("both", "Sale held and edit written over"),
+        ],
+        readonly=True,
+        help="What Shopify's drop below Odoo's figure was, told by its "
+        "committed units: a sale moves units to committed, an edit doesn't.",
+    )
     detected_by = fields.Selection(SOURCES, readonly=True)
     resolved_by = fields.Selection(SOURCES, readonly=True)
     event_id = fields.Many2one(

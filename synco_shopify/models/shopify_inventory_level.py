@@ -3,6 +3,8 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..lib.push import split_drop
+from ..lib.shopify import committed_of
 from .locking import try_lock_rows
 
 
@@ -37,6 +39,36 @@ class ShopifyInventoryLevel(models.Model):
     shopify_known = fields.Boolean(
         help="Whether Shopify's value has been read or written at least once."
     )
+    # issue 22: a sale told from an edit
+    shopify_committed = fields.Integer(
+        string="Shopify Committed",
+        readonly=True,
+        help="Units Shopify had committed to unfulfilled orders at our last "
+        "write or read. A drop of available that committed does not explain "
+        "is an edit made in Shopify, written over with Odoo's figure.",
+    )
+    shopify_committed_known = fields.Boolean(
+        readonly=True,
+        help="Whether committed was read along with available (levels last "
+        "read before Synco asked for it: a drop is taken for a sale).",
+    )
+    drop_sold_qty = fields.Integer(
+        string="Last Drop: Sold",
+        readonly=True,
+        help="Of the last drop Shopify showed below our figure, the units it "
+        "committed to orders (a sale): held until the order is imported.",
+    )
+    drop_edited_qty = fields.Integer(
+        string="Last Drop: Edited",
+        readonly=True,
+        help="Of the last drop Shopify showed below our figure, the units "
+        "committed doesn't explain (an edit in Shopify): written over.",
+    )
+    drop_date = fields.Datetime(string="Last Drop On", readonly=True)
+    # what Synco set of Shopify's unavailable states (see shopify.withheld.stock)
+    shopify_quality_control = fields.Integer(string="Quality Control", readonly=True)
+    shopify_damaged = fields.Integer(string="Damaged", readonly=True)
+    shopify_safety_stock = fields.Integer(string="Safety Stock", readonly=True)
     held_qty = fields.Integer(
         string="Held for Shopify Sales",
         readonly=True,
@@ -84,24 +116,98 @@ class ShopifyInventoryLevel(models.Model):
             units=self.held_qty,
         )
 
-    def _synco_absorb(self, value, evidence=True):
+    def _synco_absorb(self, value, evidence=True, drops=None):
         """Shopify holds ``value`` now (just read): remember it.
 
-        With ``evidence``, a drop below the value we last knew is a Shopify
-        sale Odoo hasn't seen (its order not imported yet): those units are
-        held.  A level forgotten by an order import (``shopify_known`` off)
-        gives no evidence: that drop is the imported order.
+        With ``evidence``, a drop below the value we last knew is told apart
+        (``lib/push.split_drop``): the units Shopify committed to orders
+        since then are a sale Odoo hasn't seen (its order not imported yet)
+        and are held; the rest is an edit made in Shopify, which the push
+        writes over.  A level forgotten by an order import (``shopify_known``
+        off) gives no evidence: that drop is the imported order.
 
+        :param value: Shopify's available, a ``LevelQuantities`` carrying
+            ``committed`` when it was read (a plain int otherwise)
+        :param drops: a set the level's id is added to when a drop was seen
         :return: the units newly held
         """
         self.ensure_one()
-        vals = {"shopify_available": value, "shopify_known": True}
+        vals = {"shopify_available": int(value), "shopify_known": True}
+        vals.update(self._synco_committed_vals(value))
         held = 0
         if evidence and self.shopify_known and value < self.shopify_available:
-            held = self.shopify_available - value
-            vals.update(self._synco_hold_vals(held))
+            vals.update(self._synco_drop_vals(self.shopify_available - value, value))
+            held = vals["drop_sold_qty"]
+            if drops is not None:
+                drops.add(self.id)
+            if held:
+                vals.update(self._synco_hold_vals(held))
         self.write(vals)
+        if "drop_date" in vals:
+            self._synco_note_drop()
         return held
+
+    @staticmethod
+    def _synco_committed_vals(value):
+        """The committed read with ``value``, to remember (none if not read)."""
+        committed = committed_of(value)
+        if committed is None:
+            return {}
+        return {"shopify_committed": committed, "shopify_committed_known": True}
+
+    def _synco_drop_vals(self, drop, value):
+        """Shopify's available fell by ``drop`` to ``value``: sale or edit?"""
+        self.ensure_one()
+        before = self.shopify_committed if self.shopify_committed_known else None
+        sold, edited = split_drop(drop, before, committed_of(value))
+        return {
+            "drop_sold_qty": sold,
+            "drop_edited_qty": edited,
+            "drop_date": fields.Datetime.now(),
+        }
+
+    def _synco_note_drop(self):
+        """Tell the level's unresolved drift what its last drop was."""
+        self.ensure_one()
+        sold, edited = self.drop_sold_qty, self.drop_edited_qty
+        if not (sold or edited):
+            return
+        cause = "both" if sold and edited else ("sale" if sold else "edit")
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE shopify_drift SET cause = %s WHERE binding_id = %s "
+                "AND shopify_location_id = %s AND state != 'resolved'",
+                cause,
+                self.binding_id.id,
+                self.shopify_location_id.id,
+            )
+        )
+        self.env["shopify.drift"].invalidate_model(["cause"])
+
+    def _synco_drop_message(self):
+        """What the last drop was, for a push outcome and "why this number?"."""
+        self.ensure_one()
+        if not self.drop_date:
+            return ""
+        parts = []
+        if self.drop_sold_qty:
+            parts.append(
+                self.env._(
+                    "%(units)s unit(s) sold in Shopify (committed to orders "
+                    "Odoo hasn't imported): held",
+                    units=self.drop_sold_qty,
+                )
+            )
+        if self.drop_edited_qty:
+            parts.append(
+                self.env._(
+                    "%(units)s unit(s) removed by an edit in Shopify (committed "
+                    "unchanged): Odoo's figure written over it",
+                    units=self.drop_edited_qty,
+                )
+            )
+        return "; ".join(parts)
 
     @api.model
     def _synco_remember_in_sync(self, shop, seen):
@@ -114,33 +220,51 @@ class ShopifyInventoryLevel(models.Model):
         A run reads every level; those that agree with Odoo are remembered
         as read, without evidence of any sale.
 
-        :param seen: [(binding id, shopify.location id, Shopify's level)]
+        :param seen: [(binding id, shopify.location id, Shopify's level)],
+            the level a ``LevelQuantities`` when committed was read with it
         """
         if not seen:
             return
         bindings, locations, values = zip(*seen, strict=True)
+        committed = [committed_of(value) for value in values]
         # one statement per chunk: a million-level run reads no level record
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
                 """
                 UPDATE shopify_inventory_level level
-                   SET shopify_available = seen.value, shopify_known = TRUE
-                  FROM unnest(%s::int[], %s::int[], %s::int[])
-                       AS seen(binding_id, location_id, value)
+                   SET shopify_available = seen.value, shopify_known = TRUE,
+                       shopify_committed = COALESCE(
+                           seen.committed, level.shopify_committed),
+                       shopify_committed_known = (
+                           seen.committed IS NOT NULL
+                           OR level.shopify_committed_known IS TRUE)
+                  FROM unnest(%s::int[], %s::int[], %s::int[], %s::int[])
+                       AS seen(binding_id, location_id, value, committed)
                  WHERE level.shop_id = %s
                    AND level.binding_id = seen.binding_id
                    AND level.shopify_location_id = seen.location_id
                    AND (NOT level.shopify_known
-                        OR level.shopify_available IS DISTINCT FROM seen.value)
+                        OR level.shopify_available IS DISTINCT FROM seen.value
+                        OR (seen.committed IS NOT NULL
+                            AND level.shopify_committed
+                                IS DISTINCT FROM seen.committed))
                 """,
                 list(bindings),
                 list(locations),
-                list(values),
+                [int(value) for value in values],
+                committed,
                 shop.id,
             )
         )
-        self.invalidate_model(["shopify_available", "shopify_known"])
+        self.invalidate_model(
+            [
+                "shopify_available",
+                "shopify_known",
+                "shopify_committed",
+                "shopify_committed_known",
+            ]
+        )
 
     def _synco_hold_vals(self, units):
         self.ensure_one()

@@ -27,6 +27,7 @@ from ..lib.shopify import (
     QuantityChange,
     ShopifyRetryableError,
     ShopifyUserErrors,
+    committed_of,
     to_gid,
 )
 from .job_errors import retryable_job_error
@@ -135,16 +136,23 @@ class ShopifyInventoryPush(models.AbstractModel):
             )
         holding = self._synco_holds_sales()
         seen = {}  # {(binding, location): Shopify's value, as read}
+        drops = set()  # ids of the levels found below our last figure
         for (binding, location), value in (known or {}).items():
             if value is not None:
                 seen[binding, location] = value
                 result.held += levels[binding, location]._synco_absorb(
-                    value, evidence=holding and evidence
+                    value, evidence=holding and evidence, drops=drops
                 )
         client = client or self._get_client()
         try:
             result.held += self._read_levels(
-                client, targets, levels, skip=known or {}, refresh=refresh, seen=seen
+                client,
+                targets,
+                levels,
+                skip=known or {},
+                refresh=refresh,
+                seen=seen,
+                drops=drops,
             )
             pending = {}
             for binding, per_location in targets.items():
@@ -168,7 +176,18 @@ class ShopifyInventoryPush(models.AbstractModel):
                     )
                     pending[key] = (binding, location, level, target)
             if pending:
-                self._write_levels(client, pending, reason, holding, result)
+                self._write_levels(client, pending, reason, holding, result, drops)
+            # after available: the unavailable states, where a mapping shows
+            # withheld stock in Shopify (or did)
+            self.env["shopify.withheld.stock"]._synco_sync(
+                self,
+                client,
+                self.env["shopify.inventory.level"]
+                .union(*levels.values())
+                .filtered(
+                    lambda lvl: lvl.last_outcome not in ("failed", "not_stocked")
+                ),
+            )
         except ShopifyRetryableError as exc:
             raise retryable_job_error(exc, 30) from exc
         if observe:
@@ -237,11 +256,13 @@ class ShopifyInventoryPush(models.AbstractModel):
         self._lock_levels(Level.union(*levels.values()))
         return levels
 
-    def _write_levels(self, client, pending, reason, holding, result):
+    def _write_levels(self, client, pending, reason, holding, result, drops=()):
         """Send the pending levels, compare-and-set, and record each outcome.
 
         :param pending: {(item gid, location gid): (binding, location, level,
             target)}
+        :param drops: ids of the levels read below our last figure: their
+            outcome says what the drop was (a sale held, an edit written over)
         """
         changes = [
             QuantityChange(
@@ -253,12 +274,24 @@ class ShopifyInventoryPush(models.AbstractModel):
             for (item, loc), (_b, _l, lvl, target) in pending.items()
         ]
         sold = {}  # (item, location) → units Shopify sold meanwhile
+        edited = {}  # (item, location) → units an edit in Shopify removed
+        committed = {}  # (item, location) → committed as last read
 
         def on_stale(change, current):
-            target, units = resolve_stale(change, current)
+            key = (change.inventory_item_id, change.location_id)
+            level = pending[key][2]
+            before = committed.get(key)
+            if before is None and level.shopify_committed_known:
+                before = level.shopify_committed
+            now = committed_of(current)
+            target, units = resolve_stale(change, current, before, now)
+            if now is not None:
+                committed[key] = now
             if units:
-                key = (change.inventory_item_id, change.location_id)
                 sold[key] = sold.get(key, 0) + units
+            if change.change_from is not None and current < change.change_from:
+                drop = change.change_from - current - units
+                edited[key] = edited.get(key, 0) + drop
             return target
 
         bindings = self.env["shopify.product.binding"].union(
@@ -286,9 +319,16 @@ class ShopifyInventoryPush(models.AbstractModel):
                 "last_outcome": item.status,
                 "last_message": item.message or False,
             }
-            if holding and sold.get(key):
-                vals.update(level._synco_hold_vals(sold[key]))
-                result.held += sold[key]
+            vals.update(
+                self._synco_drop_vals(
+                    level,
+                    sold.get(key, 0) if holding else 0,
+                    edited.get(key, 0),
+                    committed.get(key),
+                    now,
+                )
+            )
+            result.held += vals.get("drop_sold_qty", 0)
             if item.ok:
                 vals.update(shopify_available=item.quantity, shopify_known=True)
             elif item.status == Outcome.NOT_STOCKED:
@@ -298,9 +338,28 @@ class ShopifyInventoryPush(models.AbstractModel):
                 if item.current is not None:
                     vals.update(shopify_available=item.current, shopify_known=True)
             level.write(vals)
+            if "drop_date" in vals:
+                level._synco_note_drop()
+            if not vals["last_message"] and (level.id in drops or "drop_date" in vals):
+                level.last_message = vals["last_message"] = (
+                    level._synco_drop_message() or False
+                )
             result.add_written(
                 (binding, location), vals["last_outcome"], vals["last_message"]
             )
+
+    @staticmethod
+    def _synco_drop_vals(level, sold, edited, committed, now):
+        """What a compare-and-set conflict told of a level: the units held
+        for a sale, the drop told apart, the committed units read."""
+        vals = {}
+        if sold:
+            vals.update(level._synco_hold_vals(sold))
+        if committed is not None:
+            vals.update(shopify_committed=committed, shopify_committed_known=True)
+        if sold or edited:
+            vals.update(drop_sold_qty=sold, drop_edited_qty=edited, drop_date=now)
+        return vals
 
     def _synco_holds_sales(self):
         """Whether Shopify sales are held until their order is imported.
@@ -346,10 +405,14 @@ class ShopifyInventoryPush(models.AbstractModel):
             "Levels pushed by a concurrent job; pushing again on fresh data.",
         )
 
-    def _read_levels(self, client, targets, levels, skip=(), refresh=False, seen=None):
+    def _read_levels(
+        self, client, targets, levels, skip=(), refresh=False, seen=None, drops=None
+    ):
         """Read the levels never seen (with ``refresh``, all of them).
 
         :param seen: a dict filled with {(binding, location): value read}
+        :param drops: a set filled with the ids of levels read below our
+            last figure
         :return: the units newly held (sales seen in a read)
         """
         wanted = [
@@ -373,7 +436,9 @@ class ShopifyInventoryPush(models.AbstractModel):
             if value is not None:
                 if seen is not None:
                     seen[binding, location] = value
-                held += levels[binding, location]._synco_absorb(value, evidence)
+                held += levels[binding, location]._synco_absorb(
+                    value, evidence, drops=drops
+                )
         return held
 
     def _activate(self, client, change, level):

@@ -20,6 +20,7 @@ PUSH_FIELDS = {
     "excluded_location_ids",
     "aggregation",
     "shopify_location_id",
+    "show_withheld_stock",
 }
 
 
@@ -84,6 +85,13 @@ class ShopifyLocationMapping(models.Model):
         default="sum",
         help="How the sources combine. Never sum drop-ship suppliers: an order "
         "can't be split between them, so use the largest single source.",
+    )
+    show_withheld_stock = fields.Boolean(
+        string="Show Withheld Stock in Shopify",
+        help="Show the units Odoo keeps out of sale in Shopify's Unavailable "
+        "states: excluded zones as quality control (or damaged, as set on the "
+        "zone), the buffer as safety stock. Switched off, Synco clears what "
+        "it set.",
     )
     drift_threshold = fields.Integer(
         default=0,
@@ -298,8 +306,17 @@ class ShopifyLocationMapping(models.Model):
         mappings = self.sudo().search(
             [("state", "=", "active"), ("shop_id.active", "=", True)]
         )
+        Location = self.env["stock.location"].sudo()
         for mapping in mappings:
-            for location_id in mapping._get_counted_location_ids():
+            counted = mapping._get_counted_location_ids()
+            if mapping.show_withheld_stock and mapping.excluded_location_ids:
+                # its excluded zones are shown in Shopify too (issue 22)
+                counted |= set(
+                    Location.search(
+                        [("id", "child_of", mapping.excluded_location_ids.ids)]
+                    ).ids
+                )
+            for location_id in counted:
                 index.setdefault(location_id, set()).add(mapping.shop_id.id)
         return {loc: frozenset(shops) for loc, shops in index.items()}
 

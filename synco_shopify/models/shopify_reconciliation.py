@@ -396,6 +396,11 @@ class ShopifyReconciliation(models.Model):
                     observe=False,
                 )
                 self._apply_outcomes(rows, result)
+        if not self.dry_run and not shop.sync_frozen:
+            with phases("writes"):
+                self.env["shopify.withheld.stock"]._synco_sync_bindings(
+                    shop, client, mappings, [bid for bid, _pid, _item in chunk]
+                )
         if not self.dry_run:
             with phases("levels in sync"):
                 self._remember_levels_in_sync(rows)
@@ -488,7 +493,14 @@ class ShopifyReconciliation(models.Model):
         ]
         unmapped = levels.stocked_elsewhere(m.shopify_location_id for m in mappings)
         rows, push_ids, known_ids = engine.diff(
-            chunk, offset, targets, unmapped, held, shop.sync_frozen, self.dry_run
+            chunk,
+            offset,
+            targets,
+            unmapped,
+            held,
+            shop.sync_frozen,
+            self.dry_run,
+            committed=levels.committed,
         )
         # one recordset, so that reading a field of one binding reads them
         # all in one query (a browse per binding read them one by one)

@@ -1,12 +1,21 @@
 # Copyright 2026 Synco
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import api, models
+from odoo import api, fields, models
 
 INDEX_FIELDS = {"location_id", "usage", "active"}
 
 
 class StockLocation(models.Model):
     _inherit = "stock.location"
+
+    # issue 22: withheld stock shown in Shopify
+    shopify_withheld_state = fields.Selection(
+        [("quality_control", "Quality control"), ("damaged", "Damaged")],
+        string="Shopify State When Excluded",
+        default="quality_control",
+        help="As a mapping's excluded zone whose mapping shows withheld stock "
+        "in Shopify, this location's units are shown in this Unavailable state.",
+    )
 
     # A bin created under a mapped warehouse, or moved out of it, changes
     # which locations each mapping counts.

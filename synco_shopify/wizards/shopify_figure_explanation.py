@@ -252,6 +252,7 @@ class ShopifyFigureExplanation(models.TransientModel):
         why["aggregation"] = _selection_label(mapping, "aggregation")
         why["odoo_qty"] = self.odoo_qty
         why["notes"] = mapping._synco_explain_notes(product, free)
+        why["last_drop"] = self.level_id._synco_drop_message() if self.level_id else ""
         return why
 
 

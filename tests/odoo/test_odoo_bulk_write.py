@@ -51,14 +51,14 @@ class TestBulkWrite(SimulatorCase):
         sold = [(TEE, NJ), (MUG, POOL)]
 
         def sales_meanwhile(client, *args, **kwargs):
-            # Shopify sells 3 of two levels after the run read them: the
-            # compare-and-set of their lines must fail and be resolved
+            # Shopify sells 3 of two levels after the run read them (orders
+            # Odoo can't find yet: committed rises): the compare-and-set of
+            # their lines must fail and be resolved
             for sku, location in sold:
-                self.sim.set_available(
-                    DEMO_DOMAIN, sku, location, self.shopify(sku, location) - 3
-                )
+                self.sim.create_order(DEMO_DOMAIN, [(sku, 3)], location=location)
             return stage(client, *args, **kwargs)
 
+        self.sim.set_faults(orders_search_lag=3600)
         self.sim.clear_log()
         with patch.object(ShopifyClient, "stage_upload", sales_meanwhile):
             run = self.reconcile()

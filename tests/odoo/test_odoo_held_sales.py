@@ -145,7 +145,8 @@ class TestHeldSales(SimulatorCase):
         self.assertEqual(jobs, [])  # no order poll: no sale to look for
 
     def test_a_recent_hold_gets_a_poll_of_its_own(self):
-        self.sim.set_available(DEMO_DOMAIN, TEE, NJ, 25)
+        self.sim.set_faults(orders_search_lag=3600)
+        self.sim.create_order(DEMO_DOMAIN, [(TEE, 5)], location=NJ)
         self.change_stock(1)
         self.assertEqual(self.level().held_qty, 5)
         # a poll running right away can't judge it yet: it asks for another
@@ -158,8 +159,9 @@ class TestHeldSales(SimulatorCase):
         self.assertGreater(trap.enqueued_jobs[0].eta, self.level().held_date)
 
     def test_a_poll_without_the_order_releases_the_hold(self):
-        # someone lowers the level in Shopify's admin: it looks like a sale
-        self.sim.set_available(DEMO_DOMAIN, TEE, NJ, 25)
+        # Shopify committed units (a sale) whose order a poll can't find
+        self.sim.set_faults(orders_search_lag=3600)
+        self.sim.create_order(DEMO_DOMAIN, [(TEE, 5)], location=NJ)
         self.change_stock(1)
         self.assertEqual(self.level().held_qty, 5)
         self.assertEqual(self.shopify(TEE, NJ), 26)

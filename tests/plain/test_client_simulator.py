@@ -196,6 +196,10 @@ def test_bulk_and_paginated_reads_are_identical(client, fresh_sim):
     bulk = client.read_all_levels(method="bulk", poll_interval=0.05)
     paginated = client.read_all_levels(method="paginated")
     assert bulk == paginated == expected
+    # both carry committed and on_hand beside available (issue 22)
+    for levels in (bulk, paginated):
+        value = next(iter(levels.values()))
+        assert (value.committed, value.on_hand) == (0, int(value))
     assert len(ops(fresh_sim, "BulkOperationRunQuery")) == 1
     assert len(ops(fresh_sim, "LocationInventoryLevels")) > 5  # really paged
 

@@ -107,3 +107,34 @@ def test_lib_imports_no_orm():
     """The module stays plain Python: nothing of the ORM."""
     source = open(push.__file__).read()
     assert "from odoo" not in source and "import odoo" not in source
+
+
+# ------------------------------------------------------- a sale told from an edit
+@pytest.mark.parametrize(
+    "drop, before, now, expected",
+    [
+        (3, 0, 0, (0, 3)),  # committed unchanged: an edit in Shopify's admin
+        (3, 0, 3, (3, 0)),  # committed rose by the drop: a sale
+        (5, 1, 4, (3, 2)),  # a sale of 3 and an edit of 2
+        (2, 0, 7, (2, 0)),  # committed rose more (sales and a restock): all sold
+        (3, 4, 2, (0, 3)),  # committed fell (a fulfilment): nothing explained
+        (3, None, 5, (3, 0)),  # committed never read: the whole drop held
+        (3, 0, None, (3, 0)),  # a read without committed: the same
+        (0, 0, 4, (0, 0)),  # no drop: nothing to tell
+    ],
+)
+def test_split_drop(drop, before, now, expected):
+    assert push.split_drop(drop, before, now) == expected
+
+
+def test_resolve_stale_writes_over_an_edit_and_keeps_a_sale():
+    # edit: Shopify 30 → 25, committed 0 → 0; Odoo wants 31: written
+    assert push.resolve_stale(_change(31, 30), 25, 0, 0) == (31, 0)
+    # sale: committed 0 → 2, Odoo wants 35: 33 written, 2 sold
+    assert push.resolve_stale(_change(35, 30), 28, 0, 2) == (33, 2)
+    # both: 3 sold, 2 edited: Odoo's 31 less the 3 sold
+    assert push.resolve_stale(_change(31, 30), 25, 0, 3) == (28, 3)
+    # Shopify already shows what a sale leaves: nothing to write
+    assert push.resolve_stale(_change(30, 30), 28, 0, 2) == (None, 2)
+    # without committed, as before: the whole drop kept out
+    assert push.resolve_stale(_change(31, 30), 25) == (26, 5)

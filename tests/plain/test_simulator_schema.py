@@ -112,6 +112,8 @@ def test_subset_is_small_and_has_the_supported_roots():
     assert {
         "inventorySetQuantities",
         "inventoryActivate",
+        "inventoryAdjustQuantities",
+        "inventoryMoveQuantities",
         "bulkOperationRunQuery",
         "bulkOperationRunMutation",
         "stagedUploadsCreate",

@@ -99,6 +99,44 @@ def _set_quantities(_root, info, input):
     return info.context.sim.apply_set_quantities(info.context.shop, input)
 
 
+def _changes_input(input, terminals=("",)):
+    """The size and compare-and-set checks every inventory mutation shares."""
+    changes = input["changes"]
+    if len(changes) > MAX_PAGE:
+        raise GraphQLError(
+            f"The input array size of {len(changes)} is greater than the maximum "
+            f"allowed of {MAX_PAGE}.",
+            extensions={"code": "MAX_INPUT_SIZE_EXCEEDED"},
+        )
+    missing = [
+        i
+        for i, change in enumerate(changes)
+        for end in terminals
+        if "changeFromQuantity" not in (change[end] if end else change)
+    ]
+    if missing:
+        raise GraphQLError(
+            "changeFromQuantity is required for every change since 2026-04: pass "
+            "the expected current quantity, or null to skip the check "
+            f"(missing at input.changes {sorted(set(missing))}).",
+            extensions={"code": "BAD_REQUEST"},
+        )
+
+
+@resolver("Mutation", "inventoryAdjustQuantities")
+@idempotent
+def _adjust_quantities(_root, info, input):
+    _changes_input(input)
+    return info.context.sim.apply_adjust_quantities(info.context.shop, input)
+
+
+@resolver("Mutation", "inventoryMoveQuantities")
+@idempotent
+def _move_quantities(_root, info, input):
+    _changes_input(input, ("from", "to"))
+    return info.context.sim.apply_move_quantities(info.context.shop, input)
+
+
 @resolver("Mutation", "inventoryActivate")
 @idempotent
 def _activate(

@@ -63,6 +63,7 @@ from .faults import DEFAULT_FAULTS, FaultsMixin
 from .fulfilment import FulfilmentMixin
 from .graphql_api import SCHEMA
 from .inventory import InventoryMixin
+from .inventory_states import InventoryStatesMixin
 from .orders import OrdersMixin
 from .rate_limit import Bucket, RateLimitMixin
 from .retail import RetailMixin
@@ -112,6 +113,7 @@ class Simulator(
     FaultsMixin,
     RateLimitMixin,
     InventoryMixin,
+    InventoryStatesMixin,
     OrdersMixin,
     FulfilmentMixin,
     RetailMixin,

@@ -10,9 +10,14 @@ ID is ``gid://shopify/<Type>/<n>``.  An inventory level has no number of its
 own; as in Shopify its GID is ``gid://shopify/InventoryLevel/<location>?
 inventory_item_id=<item>``.
 
-Quantities: each level stores ``available`` and ``committed``; ``on_hand`` is
-always ``available + committed`` (the simulator has no reserved/damaged/...
-states), so the three names stay consistent by construction.
+Quantities: each level stores ``available``, ``committed``, ``reserved``
+and the unavailable states ``damaged``, ``quality_control`` and
+``safety_stock``; ``on_hand`` is always their sum, as Shopify defines it, so
+the names stay consistent by construction.  An order moves units from
+available to committed, a fulfilment takes them out of committed (and so of
+on hand), a merchant's edit changes available (and so on hand), and
+``inventoryAdjustQuantities`` / ``inventoryMoveQuantities`` change the named
+states (``inventory.py``).
 """
 
 import re
@@ -236,13 +241,30 @@ class InventoryItem(Record):
     requires_shipping = True
 
 
+# the stored states of a level (``on_hand`` is their sum); ``incoming`` is
+# not on hand and not modelled (0)
+STORED_STATES = (
+    "available",
+    "committed",
+    "damaged",
+    "quality_control",
+    "reserved",
+    "safety_stock",
+)
+UNAVAILABLE_STATES = ("damaged", "quality_control", "safety_stock")
+
+
 class Level(Record):
     __slots__ = (
         "available",
         "committed",
         "created_at",
+        "damaged",
         "item",
         "location",
+        "quality_control",
+        "reserved",
+        "safety_stock",
         "updated_at",
     )
 
@@ -255,20 +277,32 @@ class Level(Record):
 
     @property
     def on_hand(self):
-        return self.available + self.committed
+        return sum(self.quantity(name) for name in STORED_STATES)
 
     def quantity(self, name):
-        """A named quantity; the states the simulator does not model are 0."""
+        """A named quantity; ``incoming`` (not modelled) is 0."""
         if name == "on_hand":
             return self.on_hand
-        return getattr(self, name) if name in ("available", "committed") else 0
+        if name in STORED_STATES:
+            # a level pickled before a state was modelled has none of it
+            return getattr(self, name, None) or 0
+        return 0
+
+    def change(self, name, delta):
+        """Add ``delta`` to a stored state (``on_hand`` follows)."""
+        setattr(self, name, self.quantity(name) + delta)
 
     def as_dict(self):
-        return {
+        """available, committed, on_hand, and the other states held (> 0)."""
+        states = {
             "available": self.available,
             "committed": self.committed,
             "on_hand": self.on_hand,
         }
+        for name in ("reserved", *UNAVAILABLE_STATES):
+            if self.quantity(name):
+                states[name] = self.quantity(name)
+        return states
 
     is_active = True
     can_deactivate = True
@@ -520,9 +554,14 @@ class AdjustmentGroup(Record):
 
 
 class Change(Record):
-    __slots__ = ("delta", "item", "location", "name", "quantity_after_change")
-
-    ledger_document_uri = None
+    __slots__ = (
+        "delta",
+        "item",
+        "ledger_document_uri",
+        "location",
+        "name",
+        "quantity_after_change",
+    )
 
 
 class Store:

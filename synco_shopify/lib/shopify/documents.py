@@ -43,6 +43,8 @@ INVENTORY_SET_QUANTITIES_BULK = load("inventory_set_quantities_bulk.graphql")
 STAGED_UPLOADS_CREATE = load("staged_uploads_create.graphql")
 BULK_OPERATION_RUN_MUTATION = load("bulk_operation_run_mutation.graphql")
 INVENTORY_ACTIVATE = load("inventory_activate.graphql")
+INVENTORY_ADJUST_QUANTITIES = load("inventory_adjust_quantities.graphql")
+INVENTORY_LEVEL_STATES = load("inventory_level_states.graphql")
 WEBHOOK_SUBSCRIPTION_CREATE = load("webhook_subscription_create.graphql")
 WEBHOOK_SUBSCRIPTIONS = load("webhook_subscriptions.graphql")
 WEBHOOK_SUBSCRIPTION_DELETE = load("webhook_subscription_delete.graphql")
@@ -76,6 +78,8 @@ ALL = {
         STAGED_UPLOADS_CREATE,
         BULK_OPERATION_RUN_MUTATION,
         INVENTORY_ACTIVATE,
+        INVENTORY_ADJUST_QUANTITIES,
+        INVENTORY_LEVEL_STATES,
         WEBHOOK_SUBSCRIPTION_CREATE,
         WEBHOOK_SUBSCRIPTIONS,
         WEBHOOK_SUBSCRIPTION_DELETE,

@@ -53,10 +53,13 @@ from .orders import OrderMixin
 from .results import (
     ClientStats,
     ItemOutcome,
+    LevelQuantities,
     Outcome,
     QuantityChange,
     SetQuantitiesResult,
+    committed_of,
 )
+from .states import StatesMixin, StateTarget
 from .transport import (
     ADDON_VERSION,
     FALLBACK_ADDON_VERSION,
@@ -72,6 +75,7 @@ class ShopifyClient(
     CatalogMixin,
     InventoryReadMixin,
     InventoryWriteMixin,
+    StatesMixin,
     BulkWriteMixin,
     WebhookMixin,
     OrderMixin,
@@ -153,11 +157,14 @@ __all__ = [
     "ClientStats",
     "ItemOutcome",
     "LevelsRead",
+    "LevelQuantities",
     "Outcome",
     "QuantityChange",
     "Response",
     "SetQuantitiesResult",
+    "StateTarget",
     "ShopifyClient",
+    "committed_of",
     "check_api_version",
     "search_quote",
     "to_gid",

@@ -21,6 +21,7 @@ from ..errors import (
     ShopifyUserErrors,
     UserError,
 )
+from .results import LevelQuantities
 
 _logger = logging.getLogger(__name__)
 
@@ -30,10 +31,14 @@ MAX_POLL_INTERVAL = 3.0
 
 
 def _available_of(quantities):
-    for quantity in quantities or ():
-        if quantity.get("name") == "available":
-            return quantity.get("quantity")
-    return None
+    """``available`` of a level's ``quantities``, as :class:`LevelQuantities`
+    carrying ``committed`` and ``on_hand`` when they were read; None when
+    there is no available quantity."""
+    named = {q.get("name"): q.get("quantity") for q in quantities or ()}
+    available = named.get("available")
+    if available is None:
+        return None
+    return LevelQuantities(available, named.get("committed"), named.get("on_hand"))
 
 
 class InventoryReadMixin:

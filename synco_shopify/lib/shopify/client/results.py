@@ -8,6 +8,41 @@
 from dataclasses import dataclass, field
 
 
+class LevelQuantities(int):
+    """Shopify's ``available`` at a level, with the states read beside it.
+
+    An ``int`` (the available quantity: every caller that compares, stores
+    or adds levels keeps working) that also carries ``committed`` (units on
+    orders not fulfilled yet) and ``on_hand`` as Shopify answered them,
+    ``None`` when the read did not ask for them.  A sale moves units from
+    available to committed; an edit in Shopify's admin changes available and
+    on_hand: the push tells them apart with these (``lib/push.split_drop``).
+    """
+
+    def __new__(cls, available, committed=None, on_hand=None):
+        obj = super().__new__(cls, available)
+        obj.committed = committed
+        obj.on_hand = on_hand
+        return obj
+
+    def __str__(self):
+        return int.__repr__(self)
+
+    def __repr__(self):
+        return (
+            f"LevelQuantities({int(self)}, committed={self.committed}, "
+            f"on_hand={self.on_hand})"
+        )
+
+    def __reduce__(self):
+        return (LevelQuantities, (int(self), self.committed, self.on_hand))
+
+
+def committed_of(value):
+    """The ``committed`` read with a level value, or None (a plain int)."""
+    return getattr(value, "committed", None)
+
+
 @dataclass(frozen=True)
 class QuantityChange:
     """Set ``available`` of an item at a location, compare-and-set style.
