@@ -31,6 +31,7 @@ from . import stock_quant
 from . import stock_move
 from . import stock_picking
 from . import shopify_fulfillment
+from . import shopify_retail
 from . import stock_location
 from . import shopify_reconciliation
 from . import shopify_reconciliation_line

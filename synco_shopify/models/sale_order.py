@@ -48,6 +48,19 @@ class SaleOrder(models.Model):
         copy=False,
     )
 
+    shopify_delivery_method = fields.Selection(
+        [
+            ("shipping", "Shipping"),
+            ("pick_up", "Pickup in store"),
+            ("local", "Local delivery"),
+            ("retail", "Counter sale"),
+        ],
+        string="Shopify Delivery",
+        readonly=True,
+        copy=False,
+        help="How Shopify hands the order over (its fulfilment orders' "
+        "delivery method): a counter sale left the store at the till.",
+    )
     shopify_location_id = fields.Many2one(
         "shopify.location",
         string="Shopify Fulfilment Location",
@@ -117,6 +130,14 @@ class SaleOrder(models.Model):
                 shop=shop.name,
             ),
         )._job_shopify_align_location()
+
+    def _synco_handed_over(self):
+        """A counter, pickup or local order with goods handed over already."""
+        self.ensure_one()
+        return self.shopify_delivery_method in ("retail", "pick_up", "local") and any(
+            p.state == "done" and p.location_dest_id.usage == "customer"
+            for p in self.picking_ids
+        )
 
     def _job_shopify_align_location(self, client=None):
         """Job: Shopify ships from where Odoo ships; idempotent.

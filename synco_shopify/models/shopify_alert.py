@@ -31,6 +31,7 @@ KINDS = [
     ("unreachable", "Shopify unreachable"),
     ("credentials_refused", "Credentials refused"),
     ("app_uninstalled", "App uninstalled"),
+    ("counter_oversold", "Counter sale beyond Odoo's stock"),
 ]
 SEVERITIES = [("immediate", "Immediate"), ("weekly", "Weekly")]
 STATES = [

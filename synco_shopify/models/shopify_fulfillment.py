@@ -237,8 +237,20 @@ class ShopifyFulfillment(models.AbstractModel):
         """Deliveries enqueue their fulfilment; returns are left to humans."""
         deliveries = self._deliveries(pickings)
         for picking in deliveries:
+            if picking.sale_id.shopify_delivery_method == "retail":
+                picking.write(
+                    {
+                        "shopify_fulfillment_state": "nothing",
+                        "shopify_fulfillment_message": self.env._(
+                            "Sold at the counter: Shopify POS fulfilled it."
+                        ),
+                    }
+                )
+                continue
             picking.shopify_fulfillment_state = "pending"
             picking._delay_shopify_fulfil()
+        if self.env.context.get("synco_counter_return"):
+            return  # a refund with restock in Shopify: nothing to tell
         returns = pickings.filtered(
             lambda p: (
                 p.state == "done"
@@ -357,6 +369,9 @@ class ShopifyFulfillment(models.AbstractModel):
                         "Synco never fulfils its orders."
                     ),
                 )
+            if order.shopify_delivery_method == "pick_up":
+                retail = self.env["shopify.retail"]
+                retail._prepare_pickup(picking, data, groups, client)
             tracking = self._tracking(picking)
             created = []
             for lines_by_fo in groups.values():

@@ -33,6 +33,12 @@ class ShopifyLocation(models.Model):
         help="A fulfilment service (a 3PL app) runs this location: Synco never "
         "moves or fulfils its fulfilment orders.",
     )
+    retail_store = fields.Boolean(
+        help="A store customers walk into: its pickup and local-delivery "
+        "orders are served by the warehouse mapped to it, whatever the "
+        "customer's address. Counter sales (Shopify POS) at any mapped "
+        "location are done at once from its warehouse.",
+    )
     address = fields.Char()
     country_code = fields.Char(size=2)
     province_code = fields.Char()

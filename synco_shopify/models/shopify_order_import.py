@@ -22,6 +22,7 @@ from odoo.tools import SQL, float_compare, mute_logger
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
+from ..lib.shopify import delivery_kind
 from .locking import lock_rows
 from .shopify_webhook_event import _parse_datetime
 
@@ -78,19 +79,28 @@ class ShopifyOrderImport(models.AbstractModel):
             if order.shopify_state == "exception" and order.state == "draft":
                 return order, importer._fill(order, shop, data), False
             if order.state == "sale" and order.shopify_state == "imported":
+                if order._synco_handed_over():  # refunds at the counter
+                    retail = importer.env["shopify.retail"]
+                    return order, retail._apply_refunds(order, shop, data), False
                 return order, importer._apply_edits(order, shop, data), False
             return order, self.env._("Order already imported."), False
         if data["cancelled"]:
             return orders, self.env._("Cancelled before import: nothing to do."), False
-        if not data.get("location_gids") and shop.order_route_ids.filtered(
-            "shopify_location_id"
-        ):
+        if shop._synco_needs_fulfillment_orders(data):
             # a webhook body has no fulfilment orders: read them, so rules on
-            # Shopify's assigned location route webhook orders as polled ones
-            data = dict(data, location_gids=shop._synco_assigned_locations(data))
+            # Shopify's assigned location and the delivery methods route
+            # webhook orders as polled ones
+            gids, methods = shop._synco_read_fulfillment_orders(data)
+            data = dict(
+                data,
+                location_gids=data.get("location_gids") or gids,
+                fulfillment_methods=methods,
+            )
         left_out = shop._synco_fulfillment_service_left_out(data)
         if left_out:
             return orders, left_out, False
+        if delivery_kind(data)[0] == "retail":  # sold as it left the counter
+            data = importer.env["shopify.retail"]._counter_lines(shop, data)
         warehouse, route = shop._synco_route_order(data)
         partner, shipping = importer._partner(shop, data)
         order = importer._create_order(
@@ -108,6 +118,7 @@ class ShopifyOrderImport(models.AbstractModel):
                 "shopify_order_id": data["id"],
                 "shopify_order_name": data["name"],
                 "shopify_route_id": route.id,
+                "shopify_delivery_method": delivery_kind(data)[0],
                 "shopify_origin": origin,
                 "shopify_updated_at": stamp,
             }
@@ -197,9 +208,14 @@ class ShopifyOrderImport(models.AbstractModel):
             return message
         self._lock_quants(order)
         order.action_confirm()
-        self._forget_levels(order)
-        order.shopify_location_state = "pending"
-        order._delay_shopify_align_location()
+        if order.shopify_delivery_method == "retail":
+            # sold at the counter: the goods left, nothing to align
+            self.env["shopify.retail"]._complete_counter_sale(order)
+            self._forget_levels(order)
+        else:
+            self._forget_levels(order)
+            order.shopify_location_state = "pending"
+            order._delay_shopify_align_location()
         if order.synco_reservation_warning:
             order.message_post(
                 body=Markup("<br/>").join(order.synco_reservation_warning.splitlines())

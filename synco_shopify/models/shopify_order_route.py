@@ -60,6 +60,13 @@ class ShopifyOrderRoute(models.Model):
                     self.env._("Rule %(rule)s: %(error)s", rule=route.name, error=exc)
                 ) from exc
 
+    def _synco_by_address(self):
+        """Whether the rule looks at the shipping address (SHIPPING orders only)."""
+        self.ensure_one()
+        return bool(
+            self.country_ids or self.state_ids or self.zip_prefixes or self.zip_ranges
+        )
+
     def _matches(self, country, state, zip_code, location_gids):
         """Whether this rule takes an order shipped there, assigned there."""
         self.ensure_one()

@@ -7,7 +7,10 @@ methods run on shop records, ``self`` is a shop.
 
 The rules are ``shopify.order.route`` records, tried in sequence on the
 order's shipping address and the locations Shopify assigned; the shop's
-default warehouse ships what no rule takes.
+default warehouse ships what no rule takes.  The retail store comes first
+(issue 25): a counter sale is served by the warehouse mapped to the store
+that sold it, a pickup or a local delivery at a retail store by that
+store's warehouse, whatever the address; address rules route SHIPPING only.
 """
 
 import logging
@@ -15,7 +18,7 @@ import logging
 from odoo import api, models
 from odoo.exceptions import UserError
 
-from ..lib.shopify import ShopifyError, ShopifyRetryableError
+from ..lib.shopify import ShopifyError, ShopifyRetryableError, delivery_kind
 
 _logger = logging.getLogger(__name__)
 
@@ -49,6 +52,36 @@ class ShopifyOrderRouting(models.AbstractModel):
         Read from Shopify for orders that arrived by webhook (the body has
         no fulfilment orders); network trouble is retried by the caller's job.
         """
+        return self._synco_read_fulfillment_orders(data)[0]
+
+    def _synco_needs_fulfillment_orders(self, data):
+        """Whether routing this order needs its fulfilment orders read.
+
+        A webhook body has none: rules on Shopify's assigned location need
+        them, and so does a shop with retail stores (a pickup or a local
+        delivery is told by its fulfilment orders' delivery method).  A
+        counter sale says where it was made in its body.
+        """
+        self.ensure_one()
+        if data.get("fulfillment_methods"):
+            return False
+        if data.get("source_name") == "pos" and data.get("retail_location_gid"):
+            return False
+        if self.order_route_ids.filtered("shopify_location_id"):
+            return not data.get("location_gids") or bool(self._synco_store_locations())
+        return bool(self._synco_store_locations())
+
+    def _synco_store_locations(self):
+        """The shop's retail stores (``shopify.location.retail_store``)."""
+        return self.env["shopify.location"].search(
+            [("shop_id", "=", self.id), ("retail_store", "=", True)]
+        )
+
+    def _synco_read_fulfillment_orders(self, data):
+        """(location GIDs, delivery methods) of an order, read from Shopify.
+
+        ``methods`` as ``normalize_order``'s ``fulfillment_methods``.
+        """
         self.ensure_one()
         try:
             found = self._get_client().fulfillment_orders(data["gid"])
@@ -62,15 +95,17 @@ class ShopifyOrderRouting(models.AbstractModel):
                 data["gid"],
                 exc,
             )
-            return []
+            return [], []
         if not found:
-            return []
-        return list(
-            dict.fromkeys(
-                fo["location_gid"]
-                for fo in found["fulfillment_orders"]
-                if fo["location_gid"]
-            )
+            return [], []
+        fos = found["fulfillment_orders"]
+        return (
+            list(dict.fromkeys(fo["location_gid"] for fo in fos if fo["location_gid"])),
+            [
+                {"method": fo["method"], "location_gid": fo["location_gid"]}
+                for fo in fos
+                if fo.get("method")
+            ],
         )
 
     def _synco_fulfillment_service_left_out(self, data):
@@ -100,12 +135,41 @@ class ShopifyOrderRouting(models.AbstractModel):
             locations=", ".join(theirs.mapped("name")),
         )
 
-    def _synco_route_order(self, data):
-        """(warehouse, rule) for a normalised order (see ``normalize_order``)."""
+    def _synco_store_warehouse(self, location_gid, stores_only=True):
+        """The one warehouse mapped (active) to a Shopify location, or empty."""
         self.ensure_one()
+        mapping = self.mapping_ids.filtered(
+            lambda m: (
+                m.state == "active"
+                and m.shopify_location_id.shopify_gid == location_gid
+                and (m.shopify_location_id.retail_store or not stores_only)
+            )
+        )[:1]
+        sources = mapping.source_ids
+        warehouses = sources.warehouse_id | sources.location_id.warehouse_id
+        return warehouses if len(warehouses) == 1 else warehouses.browse()
+
+    def _synco_route_order(self, data):
+        """(warehouse, rule) for a normalised order (see ``normalize_order``).
+
+        A counter sale goes to the warehouse mapped to the store that sold
+        it; a pickup or a local delivery at a retail store to that store's
+        warehouse.  Rules on the address take SHIPPING orders only (a rule
+        on Shopify's assigned location alone takes any).
+        """
+        self.ensure_one()
+        kind, location_gid = delivery_kind(data)
+        if kind != "shipping" and location_gid:
+            warehouse = self._synco_store_warehouse(
+                location_gid, stores_only=kind != "retail"
+            )
+            if warehouse:
+                return warehouse, self.env["shopify.order.route"]
         shipping = data.get("shipping") or {}
         country, state = self._synco_country_state(shipping)
         for rule in self.order_route_ids:
+            if kind != "shipping" and rule._synco_by_address():
+                continue
             if rule._matches(
                 country, state, shipping.get("zip"), data.get("location_gids") or ()
             ):

@@ -116,3 +116,38 @@ class TestOrderRouting(SyncoCase):
         self.assertFalse(zip_matches("", ("07",), ()))
         self.assertTrue(zip_matches("e16 1aa", ("E1",), ()))
         self.assertTrue(zip_matches(None, (), ()))
+
+    def test_store_orders_by_delivery_method(self):
+        """Counter sales, pickups and local deliveries go to the store."""
+        store_wh = self.env["stock.warehouse"].create({"name": "Store", "code": "SSTO"})
+        store = self._shopify_location("Brooklyn Store", 6)
+        self._mapping(store, store_wh.lot_stock_id)
+        nj_address = {"country_code": "US", "zip": "07102", "state_code": "NJ"}
+
+        def route(**data):
+            return self.shop._synco_route_order(
+                {"shipping": nj_address, "location_gids": [], **data}
+            )
+
+        pickup = {"method": "PICK_UP", "location_gid": store.shopify_gid}
+        local = {"method": "LOCAL", "location_gid": store.shopify_gid}
+        retail = {"method": "RETAIL", "location_gid": store.shopify_gid}
+        # not flagged as a retail store: a pickup falls back, address rules
+        # skipped (they route SHIPPING only)
+        self.assertEqual(
+            route(fulfillment_methods=[pickup]),
+            (self.wh_default, self.rule_nj.browse()),
+        )
+        # a counter sale needs no flag: any mapped location that sold it
+        self.assertEqual(route(fulfillment_methods=[retail])[0], store_wh)
+        self.assertEqual(
+            route(source_name="pos", retail_location_gid=store.shopify_gid)[0],
+            store_wh,
+        )
+        store.retail_store = True
+        self.assertEqual(route(fulfillment_methods=[pickup])[0], store_wh)
+        self.assertEqual(route(fulfillment_methods=[local])[0], store_wh)
+        shipping = {"method": "SHIPPING", "location_gid": store.shopify_gid}
+        self.assertEqual(
+            route(fulfillment_methods=[shipping]), (self.wh_nj, self.rule_nj)
+        )

@@ -18,7 +18,7 @@ class TestShopActions(SimulatorCase):
         action = self.shop.action_test_connection()
         self.assertEqual(action["params"]["title"], "Connected to Synco Demo Store")
         self.assertIn("API 2026-07", action["params"]["message"])
-        self.assertEqual(len(self.shop.location_ids), 5)
+        self.assertEqual(len(self.shop.location_ids), 6)
         self.assertFalse(self.loc_pool.fulfills_online_orders)
         self.assertEqual(self.loc_nj.zip, "07001")
         self.assertEqual(len(self.shop.binding_ids), 8)
@@ -32,7 +32,7 @@ class TestShopActions(SimulatorCase):
         # importing again updates, it does not duplicate
         self.shop.action_import_locations()
         self.shop.action_bind_products()
-        self.assertEqual(len(self.shop.location_ids), 5)
+        self.assertEqual(len(self.shop.location_ids), 6)
         self.assertEqual(len(self.shop.binding_ids), 8)
 
     def test_wrong_token_is_a_clear_error(self):

@@ -12,6 +12,7 @@ from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.addons.synco_shopify.lib.shopify import ShopifyClient
 
 from ..shopify_simulator import DEMO_DOMAIN
+from ..shopify_simulator.fixtures import DEMO_STORE_SKUS
 from ..support.odoo_common import SKUS, SimulatorCase
 
 TEE = "SYN-TEE-BLK-M"
@@ -403,7 +404,8 @@ class TestScheduleAndMigration(SimulatorCase):
         self.assertTrue(self.shop.sync_frozen)
         run = self.env["shopify.reconciliation"].browse(snapshot["res_id"])
         self.assertEqual(run.mode, "snapshot")
-        self.assertEqual(len(run.line_ids), 5 * len(SKUS))
+        # five locations stock every SKU, the Brooklyn Store its apparel
+        self.assertEqual(len(run.line_ids), 5 * len(SKUS) + len(DEMO_STORE_SKUS))
         self.assertEqual(set(run.line_ids.mapped("shopify_before")), {0, 7, 50})
         # step 2: the new UK mapping as a draft
         uk = self.shop.location_ids.filtered(lambda l: l.name == "UK Warehouse")

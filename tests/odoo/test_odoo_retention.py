@@ -27,7 +27,8 @@ class TestRetention(SimulatorCase):
         run = self.run_once()
         stats = {s.shopify_location_id.name: s for s in run.location_stat_ids}
         self.assertEqual(
-            set(stats), {NJ, TX, POOL, "UK Warehouse", "Drop-ship Suppliers"}
+            set(stats),
+            {NJ, TX, POOL, "UK Warehouse", "Drop-ship Suppliers", "Brooklyn Store"},
         )
         self.assertEqual(
             (

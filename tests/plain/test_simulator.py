@@ -168,7 +168,7 @@ def test_locations_pagination_and_addresses(sim):
         assert after == page["edges"][-1]["cursor"]
     names = [node["name"] for node in seen]
     assert names == sorted(names, key=str.lower)  # Shopify's default sortKey NAME
-    assert "Closed Store" not in names and len(names) == 5
+    assert "Closed Store" not in names and len(names) == 6
     nj = next(node for node in seen if node["id"] == NJ)
     assert nj["address"] == {"countryCode": "US", "provinceCode": "NJ", "zip": "07001"}
     everything = data(
@@ -260,7 +260,8 @@ def test_inventory_item_levels_pagination(sim):
         if not page["pageInfo"]["hasNextPage"]:
             break
         after = page["pageInfo"]["endCursor"]
-    assert locations == [f"gid://shopify/Location/{n}" for n in range(1001, 1006)]
+    # the Brooklyn Store (1006) stocks the hoodie too
+    assert locations == [f"gid://shopify/Location/{n}" for n in range(1001, 1007)]
 
 
 # -- inventorySetQuantities ------------------------------------------------------------
@@ -470,9 +471,9 @@ def test_cost_extension_requested_and_actual(sim):
         sim, "{ shop { name } locations(first: 10) { nodes { id address { zip } } } }"
     ).json()
     cost = body["extensions"]["cost"]
-    # shop 1 + locations 2 + 10 x (location 1 + address 1); 5 locations returned
+    # shop 1 + locations 2 + 10 x (location 1 + address 1); 6 locations returned
     assert cost["requestedQueryCost"] == 23
-    assert cost["actualQueryCost"] == 13
+    assert cost["actualQueryCost"] == 15
     status = cost["throttleStatus"]
     assert status["maximumAvailable"] == 2000 and status["restoreRate"] == 100
     assert 1977 <= status["currentlyAvailable"] <= 2000
@@ -850,9 +851,10 @@ def test_bulk_operation_jsonl(sim):
     done = data(sim, POLL, {"id": operation_id})["bulkOperation"]
     assert done["status"] == "COMPLETED"
     assert done["url"].startswith(f"{sim.base_url}/_sim/bulk/")
-    assert (done["objectCount"], done["rootObjectCount"]) == ("48", "8")
+    # 8 items, 5 levels each and the store's 5 (it stocks the apparel)
+    assert (done["objectCount"], done["rootObjectCount"]) == ("53", "8")
     lines = [json.loads(line) for line in requests.get(done["url"]).text.splitlines()]
-    assert len(lines) == 48
+    assert len(lines) == 53
     parent = None
     for line in lines:
         assert "edges" not in line and "node" not in line

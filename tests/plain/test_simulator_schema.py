@@ -119,6 +119,7 @@ def test_subset_is_small_and_has_the_supported_roots():
         "stagedUploadsCreate",
         "fulfillmentCreate",
         "fulfillmentOrderMove",
+        "fulfillmentOrderLineItemsPreparedForPickup",
         "webhookSubscriptionCreate",
         "webhookSubscriptionDelete",
     } == set(SCHEMA.mutation_type.fields)

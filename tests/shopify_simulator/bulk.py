@@ -348,7 +348,7 @@ def execute_bulk_query(sim, shop, document):
     executor = _BulkExecutor(Context(sim, shop, "bulk", bulk=True), document)
     try:
         roots = executor.run(lines)
-    except Exception as error:  # noqa: BLE001 - any failure fails the operation
+    except Exception as error:
         return None, 0, getattr(error, "message", None) or str(error)
     return lines, roots, None
 

@@ -1,9 +1,11 @@
 """Named store fixtures (``--fixture NAME``, ``sim.load_fixture(NAME)``).
 
-``demo`` is the store used by the demo and end-to-end tests: one shop, five
-locations with fixed GIDs (1001-1005) and eight SKUs stocked everywhere with
+``demo`` is the store used by the demo and end-to-end tests: one shop, six
+locations with fixed GIDs (1001-1006) and eight SKUs stocked everywhere with
 deliberately stale numbers (mostly 50), so a first reconciliation from Odoo
-visibly corrects them.
+visibly corrects them.  The sixth, "Brooklyn Store", is a retail store
+selling at its counter (Shopify POS) and handing over pickups: it stocks the
+apparel only (``DEMO_STORE_SKUS``).
 """
 
 DEMO_DOMAIN = "synco-demo.myshopify.com"
@@ -81,7 +83,22 @@ DEMO_LOCATIONS = [
             "zip": "43004",
         },
     ),
+    (
+        1006,
+        "Brooklyn Store",
+        True,
+        {
+            "address1": "210 Court St",
+            "city": "Brooklyn",
+            "province": "New York",
+            "provinceCode": "NY",
+            "country": "United States",
+            "countryCode": "US",
+            "zip": "11201",
+        },
+    ),
 ]
+DEMO_STORE = "Brooklyn Store"
 
 # (product title, SKUs, price); every SKU starts at 50 everywhere except a few
 # deliberate oddities (0 and 7) so the first sync has something to correct.
@@ -93,6 +110,14 @@ DEMO_PRODUCTS = [
     ("Synco Bottle 750ml", ["SYN-BOTTLE-750"], "22.00"),
     ("Synco Socks 3-pack", ["SYN-SOCKS-3PK"], "12.00"),
 ]
+# what the store's shelves carry (the other SKUs are not stocked there)
+DEMO_STORE_SKUS = (
+    "SYN-TEE-BLK-S",
+    "SYN-TEE-BLK-M",
+    "SYN-TEE-BLK-L",
+    "SYN-HOODIE-GRY",
+    "SYN-CAP-RED",
+)
 DEMO_ODD_LEVELS = {
     ("SYN-MUG-001", "UK Warehouse"): 0,
     ("SYN-CAP-RED", "Texas Warehouse"): 7,
@@ -117,6 +142,8 @@ def demo(sim):
         product = sim.add_product(shop, title, skus, price=price)
         for variant in product.variants:
             for location in shop.locations.values():
+                if location.name == DEMO_STORE and variant.sku not in DEMO_STORE_SKUS:
+                    continue
                 qty = DEMO_ODD_LEVELS.get((variant.sku, location.name), 50)
                 sim.store.stock(shop, variant.item, location, qty)
     return shop

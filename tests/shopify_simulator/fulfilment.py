@@ -124,7 +124,11 @@ class FulfilmentMixin:
         else:
             origin = fo.location
             moved = self._new_fulfillment_order(
-                shop, fo.order, location, [(fl.line, q) for fl, q in moving]
+                shop,
+                fo.order,
+                location,
+                [(fl.line, q) for fl, q in moving],
+                fo.delivery_method or "SHIPPING",
             )
             for fo_line, quantity in moving:
                 fo_line.total -= quantity

@@ -68,6 +68,7 @@ KEEP = {
         "bulkOperationRunMutation",
         "bulkOperationRunQuery",
         "fulfillmentCreate",
+        "fulfillmentOrderLineItemsPreparedForPickup",
         "fulfillmentOrderMove",
         "inventoryActivate",
         "inventoryAdjustQuantities",
@@ -231,6 +232,8 @@ KEEP = {
         "note",
         "phone",
         "processedAt",
+        "refunds",
+        "retailLocation",
         "shippingAddress",
         "sourceName",
         "subtotalLineItemsQuantity",
@@ -287,6 +290,7 @@ KEEP = {
     "FulfillmentOrder": [
         "assignedLocation",
         "createdAt",
+        "deliveryMethod",
         "id",
         "lineItems",
         "order",
@@ -384,6 +388,19 @@ KEEP = {
     "StagedUploadParameter": ["name", "value"],
     "BulkOperationUserError": ["code", "field", "message"],
     "PageInfo": ["endCursor", "hasNextPage", "hasPreviousPage", "startCursor"],
+    # the retail store (issue 25): counter sales, pickups, counter refunds
+    "DeliveryMethod": ["id", "methodType"],
+    "Refund": ["createdAt", "id", "legacyResourceId", "refundLineItems"],
+    "RefundLineItem": [
+        "id",
+        "lineItem",
+        "location",
+        "quantity",
+        "restockType",
+        "restocked",
+    ],
+    "FulfillmentOrderLineItemsPreparedForPickupPayload": ["userErrors"],
+    "FulfillmentOrderLineItemsPreparedForPickupUserError": ["code", "field", "message"],
 }
 for _node in (
     "Location",
@@ -397,6 +414,7 @@ for _node in (
     "FulfillmentOrder",
     "FulfillmentOrderLineItem",
     "FulfillmentLineItem",
+    "RefundLineItem",
 ):
     KEEP[_node + "Connection"] = CONNECTION
     KEEP[_node + "Edge"] = EDGE

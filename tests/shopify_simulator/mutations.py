@@ -169,6 +169,11 @@ def _fulfillment_create(_root, info, fulfillment, message=None):
     )
 
 
+@resolver("Mutation", "fulfillmentOrderLineItemsPreparedForPickup")
+def _prepared_for_pickup(_root, info, input):
+    return info.context.sim.apply_prepared_for_pickup(info.context.shop, input)
+
+
 @resolver("Mutation", "bulkOperationRunQuery")
 def _bulk_run(_root, info, query, groupObjects=False):
     return info.context.sim.apply_bulk_run(info.context.shop, query)

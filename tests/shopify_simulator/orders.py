@@ -36,13 +36,17 @@ class OrdersMixin:
         location=None,
         email="customer@example.com",
         customer=None,
+        delivery_method="SHIPPING",
     ):
         """A customer buys ``lines`` [(sku, qty)]: available -> committed.
 
-        Each line is taken from ``location`` (a name or GID, or {sku: name or
-        GID} per line, a line left out routed as below) when given, else
-        routed like Shopify's default: the first active location (by ID) that
-        fulfills online orders and has the units, then any active location
+        ``delivery_method`` is the fulfilment orders' ``deliveryMethod``
+        ``methodType``: SHIPPING, PICK_UP (collected at ``location``) or
+        LOCAL (delivered by the store at ``location``).  Each line is taken
+        from ``location`` (a name or GID, or {sku: name or GID} per line, a
+        line left out routed as below) when given, else routed like
+        Shopify's default: the first active location (by ID) that fulfills
+        online orders and has the units, then any active location
         with them, else the first stocked one (overselling).  Sends
         ``orders/create`` and ``inventory_levels/update`` webhooks.
         """
@@ -67,6 +71,8 @@ class OrdersMixin:
                 tags=[],
                 shipping_address=self._mailing_address(shipping_address),
                 customer=self._customer(customer, email),
+                source_name="web",
+                refunds=[],
             )
             touched = []
             for sku, quantity in lines:
@@ -89,13 +95,13 @@ class OrdersMixin:
                     )
                 )
             shop.orders[number] = order
-            self._assign_fulfillment_orders(shop, order)
+            self._assign_fulfillment_orders(shop, order, delivery_method)
             self._emit(shop, "ORDERS_CREATE", order_payload(shop, order))
             for level in dict.fromkeys(touched):
                 self._emit(shop, "INVENTORY_LEVELS_UPDATE", level_payload(shop, level))
             return order
 
-    def _assign_fulfillment_orders(self, shop, order):
+    def _assign_fulfillment_orders(self, shop, order, delivery_method="SHIPPING"):
         by_location = {}
         for line in order.lines:
             by_location.setdefault(line.location.number, []).append(line)
@@ -105,14 +111,18 @@ class OrdersMixin:
                 order,
                 lines[0].location,
                 [(line, line.quantity) for line in lines],
+                delivery_method,
             )
 
-    def _new_fulfillment_order(self, shop, order, location, quantities):
+    def _new_fulfillment_order(
+        self, shop, order, location, quantities, delivery_method="SHIPPING"
+    ):
         """An open fulfilment order at ``location`` for [(line item, quantity)]."""
         fulfillment_order = state.FulfillmentOrder(
             number=self.store.next_id(),
             order=order,
             location=location,
+            delivery_method=delivery_method,
             state="OPEN",
             progress_reported=False,
             lines=[

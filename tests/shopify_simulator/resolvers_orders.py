@@ -147,8 +147,27 @@ def _order_test(_order, _info):
 
 
 @resolver("Order", "sourceName")
-def _order_source(_order, _info):
-    return "web"
+def _order_source(order, _info):
+    return order.source_name or "web"
+
+
+@resolver("Order", "refunds")
+def _order_refunds(order, _info, first=None):
+    items = list(order.refunds or ())
+    return items[:first] if first else items
+
+
+@resolver("Refund", "refundLineItems")
+def _refund_lines(refund, info, **args):
+    return connection(info, refund.lines, args)
+
+
+@resolver("FulfillmentOrder", "deliveryMethod")
+def _fulfillment_order_delivery(fulfillment_order, _info):
+    return state.DeliveryMethod(
+        number=fulfillment_order.number,
+        method_type=fulfillment_order.delivery_method or "SHIPPING",
+    )
 
 
 @resolver("Order", "tags")

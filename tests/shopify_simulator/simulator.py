@@ -67,6 +67,7 @@ from .inventory_states import InventoryStatesMixin
 from .oauth import OAuthMixin
 from .orders import OrdersMixin
 from .rate_limit import Bucket, RateLimitMixin
+from .retail import RetailMixin
 from .server import serve
 from .webhook_subscriptions import REMOVE_SUBSCRIPTION_AFTER, WebhookSubscriptionsMixin
 from .webhooks import FAST_RETRY_SCHEDULE, WebhookSender
@@ -116,6 +117,7 @@ class Simulator(
     InventoryStatesMixin,
     OrdersMixin,
     FulfilmentMixin,
+    RetailMixin,
     WebhookSubscriptionsMixin,
     BulkOperationsMixin,
     OAuthMixin,

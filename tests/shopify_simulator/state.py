@@ -331,7 +331,10 @@ class Order(Record):
         "number",
         "order_number",
         "phone",
+        "refunds",
+        "retail_location",
         "shipping_address",
+        "source_name",
         "tags",
         "updated_at",
     )
@@ -396,10 +399,12 @@ class FulfillmentOrder(Record):
     """
 
     __slots__ = (
+        "delivery_method",
         "lines",
         "location",
         "number",
         "order",
+        "prepared_for_pickup",
         "progress_reported",
         "state",
         "updated",
@@ -477,6 +482,30 @@ class Fulfillment(Record):
     @property
     def name(self):
         return f"{self.order.name}-F{self.order.fulfillments.index(self) + 1}"
+
+
+class DeliveryMethod(Record):
+    """How a fulfilment order reaches the customer: SHIPPING, PICK_UP, LOCAL,
+    RETAIL (sold at the counter) ..."""
+
+    __slots__ = ("method_type", "number")
+
+
+class Refund(Record):
+    """Money given back for line items, their units restocked or not."""
+
+    __slots__ = ("created_at", "lines", "number", "order")
+
+    updated_at = property(lambda self: self.created_at)
+
+
+class RefundLineItem(Record):
+    """``restock_type`` RETURN (restocked at ``location``), NO_RESTOCK, CANCEL."""
+
+    __slots__ = ("line", "location", "number", "quantity", "restock_type")
+
+    line_item = property(lambda self: self.line)
+    restocked = property(lambda self: self.restock_type in ("RETURN", "CANCEL"))
 
 
 class FulfillmentLineItem(Record):

@@ -86,9 +86,10 @@ def order_payload(shop, order):
         "total_tax": "0.00",
         "financial_status": "voided" if order.cancelled_at else "paid",
         "fulfillment_status": _fulfillment_status(order),
-        "location_id": None,
+        # POS orders: the store where the sale was made
+        "location_id": order.retail_location.number if order.retail_location else None,
         "test": False,
-        "source_name": "web",
+        "source_name": order.source_name or "web",
         "tags": ", ".join(order.tags or []),
         "note": order.note,
         "customer": {
@@ -147,7 +148,41 @@ def order_payload(shop, order):
             }
             for fulfillment in order.fulfillments or ()
         ],
+        "refunds": [_refund(shop, refund) for refund in order.refunds or ()],
     }
+
+
+def _refund(shop, refund):
+    return {
+        "id": refund.number,
+        "admin_graphql_api_id": refund.id,
+        "order_id": refund.order.number,
+        "created_at": local_iso(refund.created_at, shop.timezone),
+        "processed_at": local_iso(refund.created_at, shop.timezone),
+        "restock": any(r.restock_type != "NO_RESTOCK" for r in refund.lines),
+        "refund_line_items": [
+            {
+                "id": r.number,
+                "line_item_id": r.line.number,
+                "quantity": r.quantity,
+                "restock_type": r.restock_type.lower(),
+                "location_id": r.location.number if r.location else None,
+                "line_item": {
+                    "id": r.line.number,
+                    "admin_graphql_api_id": f"gid://shopify/LineItem/{r.line.number}",
+                    "variant_id": r.line.variant.number,
+                    "sku": r.line.sku,
+                    "quantity": r.line.quantity,
+                },
+            }
+            for r in refund.lines
+        ],
+    }
+
+
+def refund_payload(shop, refund):
+    """The ``refunds/create`` webhook body for ``refund``."""
+    return _refund(shop, refund)
 
 
 def _fulfillment_status(order):

@@ -13,6 +13,9 @@ played:
 
 * Shopify orders (webhooks; some redelivered as Shopify retries), edits and
   cancellations, Odoo deliveries of imported orders;
+* at the retail store: counter sales (Shopify POS, fulfilled at the till),
+  counter refunds with and without restock, and pickup orders (with a New
+  Jersey address, served by the store);
 * receipts, internal moves into and out of an excluded quarantine zone,
   inventory counts, a 3PL feed rewriting a few hundred quants at once;
 * manual level edits in Shopify's admin;
@@ -74,7 +77,8 @@ from ..support.odoo_server import OdooServer, harness_conf, wait_until
 DOMAIN = "synco-soak.myshopify.com"
 TOKEN = "shpat_synco_soak"
 SECRET = "synco-soak-webhook-secret"
-NJ, TX, TPL = "New Jersey", "Texas", "3PL East"
+NJ, TX, TPL, STORE = "New Jersey", "Texas", "3PL East", "Store"
+LOCATIONS = (NJ, TX, TPL, STORE)
 SKUS = [f"SOAK-{i:02d}" for i in range(16)]
 TPL_BINS = 16  # 16 SKUs x 16 bins: a 3PL feed of 256 quants
 START_STOCK = 40
@@ -111,6 +115,9 @@ ACTIONS = {
     "count": 6,
     "manual_edit": 4,
     "feed": 1,
+    "counter_sale": 4,
+    "counter_refund": 3,
+    "pickup": 3,
 }
 # "our own concurrency" in the server log: a job of ours that lost a race
 SERIALIZATION = re.compile(
@@ -398,11 +405,15 @@ class Soak:
         shop = sim.add_shop(
             DOMAIN, name="Synco Soak", token=TOKEN, webhook_secret=SECRET
         )
-        for number, name in ((4001, NJ), (4002, TX), (4003, TPL)):
+        for number, name in ((4001, NJ), (4002, TX), (4003, TPL), (4004, STORE)):
             sim.add_location(shop, name, number=number)
         for sku in SKUS:
             sim.add_product(
-                shop, sku, [sku], price="10.00", stock={NJ: 50, TX: 50, TPL: 50}
+                shop,
+                sku,
+                [sku],
+                price="10.00",
+                stock={NJ: 50, TX: 50, TPL: 50, STORE: 50},
             )
         self.products = {
             sku: odoo.call(
@@ -417,7 +428,12 @@ class Soak:
             name: odoo.call(
                 "stock.warehouse", "create", {"name": f"Soak {name}", "code": code}
             )
-            for name, code in ((NJ, "SKNJ"), (TX, "SKTX"), (TPL, "SK3P"))
+            for name, code in (
+                (NJ, "SKNJ"),
+                (TX, "SKTX"),
+                (TPL, "SK3P"),
+                (STORE, "SKST"),
+            )
         }
         self.warehouses = {}
         for name, wh in warehouses.items():
@@ -451,7 +467,7 @@ class Soak:
             [
                 (pid, self.stock[name], START_STOCK)
                 for pid in self.products.values()
-                for name in (NJ, TX)
+                for name in (NJ, TX, STORE)
             ]
             + [(pid, self.quarantine, 5) for pid in self.products.values()]
         )
@@ -502,7 +518,10 @@ class Soak:
                 fields=["name"],
             )
         }
-        for name in (NJ, TX, TPL):
+        odoo.call(
+            "shopify.location", "write", [locations[STORE]], {"retail_store": True}
+        )
+        for name in LOCATIONS:
             values = {
                 "shop_id": shop_id,
                 "shopify_location_id": locations[name],
@@ -521,8 +540,9 @@ class Soak:
             what="the first push of every level",
         )
         self.echo(
-            f"soak setup: {len(SKUS)} products x 3 Shopify locations, NJ with an "
-            f"excluded quarantine, a 3PL of {TPL_BINS} bins; seed {self.seed}, "
+            f"soak setup: {len(SKUS)} products x {len(LOCATIONS)} Shopify locations, "
+            f"NJ with an excluded quarantine, a 3PL of {TPL_BINS} bins, a retail "
+            f"store; seed {self.seed}, "
             f"faults {self.faults:.0%} of calls, 10 % of webhooks lost"
         )
 
@@ -588,6 +608,55 @@ class Soak:
             location=location,
         )
         self.orders[order.number] = OrderTrack(order, location)
+        self._track_by_gid[order.id] = self.orders[order.number]
+        return True
+
+    def _play_counter_sale(self):
+        """A sale at the store's till (Shopify POS): fulfilled at once."""
+        lines = {}
+        for sku in self.rng.sample(SKUS, self.rng.choice((1, 1, 2))):
+            quantity = self.rng.randint(1, 2)
+            if self.sim.level(DOMAIN, sku, STORE)["available"] >= quantity:
+                lines[sku] = quantity
+        if not lines:
+            return False
+        order = self.sim.sell_at_counter(DOMAIN, list(lines.items()), STORE)
+        track = OrderTrack(order, STORE, delivered=True, counter=True)
+        self.orders[order.number] = track
+        self._track_by_gid[order.id] = track
+        return True
+
+    def _play_counter_refund(self):
+        """One unit of a counter sale refunded, restocked at the store or not."""
+        candidates = [
+            (track, line)
+            for track in self.orders.values()
+            if track.counter
+            for line in track.order.lines
+            if line.current_quantity >= 1
+        ]
+        if not candidates:
+            return False
+        track, line = self.rng.choice(candidates)
+        restock = self.rng.random() < 0.7
+        self.sim.refund(track.order.id, {line.sku: 1}, restock=restock, location=STORE)
+        if not restock:
+            track.kept[line.sku] = track.kept.get(line.sku, 0) + 1
+        return True
+
+    def _play_pickup(self):
+        """An online order collected at the store, a New Jersey address."""
+        sku = self.rng.choice(SKUS)
+        if self.sim.level(DOMAIN, sku, STORE)["available"] < 1:
+            return False
+        order = self.sim.create_order(
+            DOMAIN,
+            [(sku, 1)],
+            shipping_address=ADDRESSES[NJ],
+            location=STORE,
+            delivery_method="PICK_UP",
+        )
+        self.orders[order.number] = OrderTrack(order, STORE)
         self._track_by_gid[order.id] = self.orders[order.number]
         return True
 
@@ -812,9 +881,9 @@ class Soak:
             ],
             fields=["product_id", "location_id", "quantity", "reserved_quantity"],
         )
-        roots = {self.stock[NJ]: NJ, self.stock[TX]: TX, self.stock[TPL]: TPL}
+        roots = {self.stock[name]: name for name in LOCATIONS}
         roots.update(dict.fromkeys(self.bins, TPL))
-        free = {(sku, name): 0.0 for sku in SKUS for name in (NJ, TX, TPL)}
+        free = {(sku, name): 0.0 for sku in SKUS for name in LOCATIONS}
         for quant in quants:
             name = roots.get(quant["location_id"][0])
             if name is None:  # the excluded quarantine
@@ -857,9 +926,12 @@ class Soak:
             for track in self.orders.values():
                 for line in track.order.lines:
                     key = (line.sku, track.location)
+                    # units refunded without restock left with the customer:
+                    # still sold in Odoo
                     pending[key] = (
                         pending.get(key, 0)
                         + line.current_quantity
+                        + track.kept.get(line.sku, 0)
                         - odoo_qty.pop((track.order.id, line.sku), 0)
                     )
         return pending
@@ -896,7 +968,7 @@ class Soak:
             self.sku_of_binding,
             self._order_keys_reader(),
             unapplied,
-            (NJ, TX, TPL),
+            LOCATIONS,
         )
         found = self.watch.observe(time.monotonic(), over, excused)
         self.samples["taken"] += 1
@@ -907,7 +979,7 @@ class Soak:
             self.sku_of_binding,
             None,
             set(),
-            (NJ, TX, TPL),
+            LOCATIONS,
         )
         self.samples["push"] += len(set(over) & pushing)
         self.samples["import"] += len(set(over) & (excused - pushing))
@@ -953,7 +1025,7 @@ class Soak:
             track = self._track_by_gid.get(gid)
             if track is None:
                 return set()
-            locations = (NJ, TX, TPL) if every_location else (track.location,)
+            locations = LOCATIONS if every_location else (track.location,)
             return {
                 (line.sku, location)
                 for line in track.order.lines
@@ -1252,3 +1324,5 @@ class OrderTrack:
     cancelled: bool = False
     edited: bool = False
     delivered: bool = False
+    counter: bool = False
+    kept: dict = field(default_factory=dict)

@@ -44,7 +44,14 @@ from .throttle import (
     MemoryThrottleStore,
     ThrottleStore,
 )
-from .orders import normalize_order, parse_ranges, split_list, zip_matches
+from .orders import (
+    delivery_kind,
+    graphql_refunds,
+    normalize_order,
+    parse_ranges,
+    split_list,
+    zip_matches,
+)
 from .webhook import HMAC_HEADER, sign, verify_hmac
 
 __all__ = [
@@ -78,6 +85,8 @@ __all__ = [
     "api_version_problem",
     "check_api_version",
     "committed_of",
+    "delivery_kind",
+    "graphql_refunds",
     "normalize_order",
     "parse_ranges",
     "search_quote",

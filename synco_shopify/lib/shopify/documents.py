@@ -53,6 +53,10 @@ ORDER_LINE_ITEMS = load("order_line_items.graphql")
 ORDER_FULFILLMENT_ORDERS = load("order_fulfillment_orders.graphql")
 FULFILLMENT_ORDER_MOVE = load("fulfillment_order_move.graphql")
 FULFILLMENT_CREATE = load("fulfillment_create.graphql")
+ORDER_REFUNDS = load("order_refunds.graphql")
+FULFILLMENT_ORDER_PREPARED_FOR_PICKUP = load(
+    "fulfillment_order_prepared_for_pickup.graphql"
+)
 ACCESS_SCOPES = load("access_scopes.graphql")
 
 #: every document, by operation name (used by tests and the simulator)
@@ -84,6 +88,8 @@ ALL = {
         ORDER_FULFILLMENT_ORDERS,
         FULFILLMENT_ORDER_MOVE,
         FULFILLMENT_CREATE,
+        ORDER_REFUNDS,
+        FULFILLMENT_ORDER_PREPARED_FOR_PICKUP,
         ACCESS_SCOPES,
     )
 }

@@ -27,10 +27,11 @@ class FulfillmentMixin:
         """An order's fulfilment orders, flattened; None if Shopify has no order.
 
         Returns ``{"id", "name", "cancelled", "fulfillment_orders": [{"id",
-        "status", "location_gid", "lines": [{"id", "line_item_gid", "sku",
-        "total", "remaining"}]}], "line_items": {gid: {"quantity", "current",
-        "fulfilled"}}}``.  Up to 5 fulfilment orders of 50 lines each: an
-        order split over more locations or lines is read partly.
+        "status", "method" (delivery method type), "location_gid", "lines":
+        [{"id", "line_item_gid", "sku", "total", "remaining"}]}],
+        "line_items": {gid: {"quantity", "current", "fulfilled"}}}``.
+        Up to 5 fulfilment orders of 50 lines each: an order split over more
+        locations or lines is read partly.
         """
         data = self.execute(
             docs.ORDER_FULFILLMENT_ORDERS,
@@ -70,6 +71,7 @@ class FulfillmentMixin:
                 {
                     "id": node["id"],
                     "status": node.get("status"),
+                    "method": (node.get("deliveryMethod") or {}).get("methodType"),
                     "location_gid": location.get("id"),
                     "lines": lines,
                 }
@@ -140,3 +142,33 @@ class FulfillmentMixin:
             "status": created.get("status"),
             "total_quantity": created.get("totalQuantity"),
         }
+
+    def prepared_for_pickup(self, fulfillment_order_gids):
+        """Mark pickup fulfilment orders ready (Shopify tells the customer).
+
+        A refusal raises :class:`~.errors.ShopifyUserErrors`; not retried by
+        the client (the mutation documents no ``@idempotent`` support).
+        """
+        data = self.execute(
+            docs.FULFILLMENT_ORDER_PREPARED_FOR_PICKUP,
+            {
+                "input": {
+                    "lineItemsByFulfillmentOrder": [
+                        {"fulfillmentOrderId": gid} for gid in fulfillment_order_gids
+                    ]
+                }
+            },
+            retries=0,
+        ).data
+        payload = data.get("fulfillmentOrderLineItemsPreparedForPickup") or {}
+        self._raise_user_errors(payload, "fulfillmentOrderLineItemsPreparedForPickup")
+        return True
+
+    def order_refunds(self, order_gid, *, first=10, lines_first=20):
+        """An order's refunds as ``Refund`` nodes; None if Shopify has no order."""
+        data = self.execute(
+            docs.ORDER_REFUNDS,
+            {"id": order_gid, "first": first, "linesFirst": lines_first},
+        ).data
+        order = data.get("order")
+        return None if not order else order.get("refunds") or []

@@ -37,12 +37,19 @@ def normalize_order(payload):
     ``cancelled`` (bool), ``updated_at``, ``customer_name``, ``shipping``
     (name, street, street2, city, zip, state_code, country_code, phone),
     ``lines`` ([gid, sku, variant_gid, quantity, current_quantity (after
-    edits and refunds), price (text), title]) and
-    ``location_gids`` (where Shopify assigned the fulfilment).
+    edits and refunds), price (text), title]),
+    ``location_gids`` (where Shopify assigned the fulfilment), and for the
+    retail store: ``source_name`` ("pos" for a counter sale),
+    ``retail_location_gid`` (the store that made a POS sale),
+    ``fulfillment_methods`` ([{method, location_gid}]: each fulfilment
+    order's delivery method, SHIPPING, PICK_UP, LOCAL, RETAIL ...; empty
+    when the payload has none, as a webhook body) and ``refunds``
+    ([{gid, lines: [{line_gid, quantity, restock_type, location_gid}]}], or
+    None when the payload does not carry them).
     """
     if not isinstance(payload, dict):
         # ValueError, as every refusal of a payload: callers catch one kind
-        raise ValueError("an order must be a JSON object")  # noqa: TRY004
+        raise ValueError("an order must be a JSON object")
     try:
         if is_graphql_order(payload):
             order = _from_graphql(payload)
@@ -77,12 +84,94 @@ def _check_order(order):
                 raise ValueError(f"order {gid}: line {key} {quantity!r}")
         if not isinstance(line["title"], str):
             title = line["title"]
-            raise ValueError(f"order {gid}: line title {title!r}")  # noqa: TRY004
+            raise ValueError(f"order {gid}: line title {title!r}")
         for key in ("gid", "variant_gid"):
             if line[key] is not None and not isinstance(line[key], str):
                 raise ValueError(f"order {gid}: line {key} {line[key]!r}")
     if not all(isinstance(gid, str) for gid in order["location_gids"]):
         raise ValueError(f"order {gid}: malformed fulfilment locations")
+    for refund in order["refunds"] or ():
+        for line in refund["lines"]:
+            if not isinstance(line["quantity"], int) or line["quantity"] < 0:
+                raise ValueError(f"order {gid}: refund quantity {line['quantity']!r}")
+
+
+def delivery_kind(order):
+    """(kind, Shopify location GID) of a normalised order, for the routing.
+
+    ``retail``: sold at a store's counter (a RETAIL fulfilment order, or a
+    POS order with its retail location); ``pick_up`` and ``local``: collected
+    at, or delivered by, the location of that fulfilment order; else
+    ``shipping`` (no location).
+    """
+    methods = order.get("fulfillment_methods") or ()
+
+    def at(method):
+        return next((m["location_gid"] for m in methods if m["method"] == method), None)
+
+    if any(m["method"] == "RETAIL" for m in methods):
+        return "retail", order.get("retail_location_gid") or at("RETAIL")
+    if order.get("source_name") == "pos" and order.get("retail_location_gid"):
+        return "retail", order["retail_location_gid"]
+    for method, kind in (("PICK_UP", "pick_up"), ("LOCAL", "local")):
+        if any(m["method"] == method for m in methods):
+            return kind, at(method)
+    return "shipping", None
+
+
+_RESTOCK_TYPES = {
+    "return": "RETURN",
+    "cancel": "CANCEL",
+    "no_restock": "NO_RESTOCK",
+    "legacy_restock": "LEGACY_RESTOCK",
+}
+
+
+def _rest_refunds(payload):
+    refunds = []
+    for refund in payload.get("refunds") or ():
+        lines = []
+        for item in refund.get("refund_line_items") or ():
+            line = item.get("line_item") or {}
+            lines.append(
+                {
+                    "line_gid": line.get("admin_graphql_api_id")
+                    or _gid("LineItem", item.get("line_item_id")),
+                    "quantity": int(item.get("quantity") or 0),
+                    "restock_type": _RESTOCK_TYPES.get(
+                        str(item.get("restock_type") or "no_restock").lower(),
+                        "NO_RESTOCK",
+                    ),
+                    "location_gid": _gid("Location", item.get("location_id")),
+                }
+            )
+        refunds.append(
+            {
+                "gid": refund.get("admin_graphql_api_id")
+                or _gid("Refund", refund.get("id")),
+                "lines": lines,
+            }
+        )
+    return refunds
+
+
+def graphql_refunds(nodes):
+    """GraphQL ``Refund`` nodes (``order_refunds.graphql``) -> normalised refunds."""
+    return [
+        {
+            "gid": refund.get("id"),
+            "lines": [
+                {
+                    "line_gid": (item.get("lineItem") or {}).get("id"),
+                    "quantity": int(item.get("quantity") or 0),
+                    "restock_type": item.get("restockType") or "NO_RESTOCK",
+                    "location_gid": (item.get("location") or {}).get("id"),
+                }
+                for item in (refund.get("refundLineItems") or {}).get("nodes") or ()
+            ],
+        }
+        for refund in nodes or ()
+    ]
 
 
 def _from_rest(payload):
@@ -114,7 +203,15 @@ def _from_rest(payload):
     for fulfillment in payload.get("fulfillments") or ():
         locations.append(_gid("Location", fulfillment.get("location_id")))
     locations.append(_gid("Location", payload.get("location_id")))
+    source = payload.get("source_name")
     return {
+        "source_name": source if isinstance(source, str) else None,
+        # a POS order's location_id is the store where it was sold
+        "retail_location_gid": _gid("Location", payload.get("location_id"))
+        if source == "pos"
+        else None,
+        "fulfillment_methods": [],
+        "refunds": _rest_refunds(payload) if "refunds" in payload else None,
         "gid": gid,
         "id": _numeric_id(gid),
         "name": payload.get("name") or _numeric_id(gid),
@@ -160,14 +257,28 @@ def _from_graphql(node):
                 "title": line.get("name") or line.get("title") or "",
             }
         )
+    fos = (node.get("fulfillmentOrders") or {}).get("nodes") or ()
     locations = [
         ((fo.get("assignedLocation") or {}).get("location") or {}).get("id")
-        for fo in (node.get("fulfillmentOrders") or {}).get("nodes") or ()
+        for fo in fos
+    ]
+    methods = [
+        {
+            "method": (fo.get("deliveryMethod") or {}).get("methodType"),
+            "location_gid": location,
+        }
+        for fo, location in zip(fos, locations, strict=True)
+        if (fo.get("deliveryMethod") or {}).get("methodType")
     ]
     name = " ".join(
         p for p in (customer.get("firstName"), customer.get("lastName")) if p
     )
+    source = node.get("sourceName")
     return {
+        "source_name": source if isinstance(source, str) else None,
+        "retail_location_gid": (node.get("retailLocation") or {}).get("id"),
+        "fulfillment_methods": methods,
+        "refunds": graphql_refunds(node["refunds"]) if "refunds" in node else None,
         "gid": node["id"],
         "id": _numeric_id(node["id"]),
         "name": node.get("name") or _numeric_id(node["id"]),
