@@ -174,9 +174,7 @@ def ensure_system_packages(packages=tuple(SYSTEM_PACKAGES)):
         )
     still = [pkg for pkg in missing if not _has_program(SYSTEM_PACKAGES[pkg])]
     if still:
-        die(
-            f"the tests need {', '.join(still)}: apt-get install {' '.join(still)}"
-        )
+        die(f"the tests need {', '.join(still)}: apt-get install {' '.join(still)}")
 
 
 # --------------------------------------------------------------------- PostgreSQL

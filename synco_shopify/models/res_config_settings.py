@@ -30,7 +30,9 @@ class ResConfigSettings(models.TransientModel):
         res = super().set_values()
         if was_paused and not params.get_param("synco_shopify.push_paused"):
             # resume: push what changed while paused, every shop at once
-            self.env["shopify.shop"].search([])._synco_resume_pushes()
+            self.env["shopify.shop"].search(
+                [("active", "=", True)]
+            )._synco_resume_pushes()
         return res
 
     def action_synco_open_shops(self):

@@ -9,7 +9,7 @@ Both buttons create or update, never delete: a location or a variant gone
 from Shopify stays, to be archived by hand.
 """
 
-from odoo import models
+from odoo import api, models
 
 
 class ShopifyCatalogImport(models.AbstractModel):
@@ -94,8 +94,7 @@ class ShopifyCatalogImport(models.AbstractModel):
                 Binding.create({**vals, "shop_id": self.id, "product_id": product.id})
                 created += 1
         message = self.env._(
-            "%(found)s of %(asked)s SKUs found in Shopify, %(created)s new "
-            "bindings.",
+            "%(found)s of %(asked)s SKUs found in Shopify, %(created)s new bindings.",
             found=len(found) - len(not_synced),
             asked=len(by_sku) - len(set(by_sku.values()) & set(refused)),
             created=created,
@@ -106,3 +105,20 @@ class ShopifyCatalogImport(models.AbstractModel):
                 products="; ".join(sorted(not_synced)),
             )
         return self._notify(self.env._("Products bound"), message)
+
+    @api.model
+    def _demo_set_stock(self, rows):
+        """Demo data: put stock in place without an inventory adjustment.
+
+        :param rows: [(product xml id, location or warehouse xml id, quantity)]
+            (a warehouse stands for its stock location).  Drop-ship supplier
+            locations can't be counted by an inventory adjustment, hence the
+            quant-level call a supplier stock feed would also use.
+        """
+        Quant = self.env["stock.quant"].sudo()
+        for product_xmlid, location_xmlid, quantity in rows:
+            product = self.env.ref(f"synco_shopify.{product_xmlid}")
+            location = self.env.ref(f"synco_shopify.{location_xmlid}")
+            if location._name == "stock.warehouse":
+                location = location.lot_stock_id
+            Quant._update_available_quantity(product, location, quantity)

@@ -11,16 +11,18 @@ jobs wait without spending retries (``job_errors``) until the shop is
 reconnected, which pushes what changed meanwhile and polls the orders.
 """
 
+import contextlib
 import logging
 import time
 
 from odoo import fields, models
 from odoo.exceptions import UserError
 
-from ..lib.shopify import oauth
+from ..lib.shopify import CostThrottle, ShopifyClient, oauth
 from ..lib.shopify.client.oauth import TokenProvider, request_token
 from ..lib.shopify.errors import ShopifyError
 from .shopify_shop_token import DatabaseTokenStore, credentials_refused_alert
+from .shopify_throttle_state import STORE_PARAM, DatabaseThrottleStore
 
 _logger = logging.getLogger(__name__)
 
@@ -247,3 +249,55 @@ class ShopifyConnection(models.AbstractModel):
             shop.connect_method = "install_link"  # (forgets older tokens)
         self.env["shopify.shop.token"]._synco_store_token(shop, token)
         return shop
+
+    def action_test_connection(self):
+        self.ensure_one()
+        with self._user_api_errors():
+            info = self._get_client().shop_info()
+        throttle = info["throttle"]
+        return self._notify(
+            self.env._("Connected to %(name)s", name=info["name"]),
+            self.env._(
+                "%(domain)s, API %(version)s, currency %(currency)s; query "
+                "budget %(max)s points restoring %(rate)s/s.",
+                domain=info["myshopify_domain"],
+                version=info["api_version"],
+                currency=info["currency"],
+                max=throttle["maximum_available"],
+                rate=throttle["restore_rate"],
+            ),
+        )
+
+    def _get_client(self):
+        """The one adapter between the models and the plain-Python client."""
+        self.ensure_one()
+        shop = self.sudo()
+        return ShopifyClient(
+            shop.shop_domain,
+            self._synco_token_source(),
+            shop.api_version,
+            base_url=shop.api_base_url or None,
+            throttle=self._synco_throttle(),
+        )
+
+    def _synco_throttle(self):
+        """The bucket estimate every node shares: in the database by default,
+        or a file per host (``synco_shopify.throttle_store`` = ``file``)."""
+        param = self.env["ir.config_parameter"].sudo().get_param(STORE_PARAM)
+        if param == "file":
+            return CostThrottle()
+        return CostThrottle(DatabaseThrottleStore(self.env.cr.dbname))
+
+    @contextlib.contextmanager
+    def _user_api_errors(self):
+        """Buttons: an API failure becomes a message the user can act on."""
+        try:
+            yield
+        except ShopifyError as exc:
+            raise UserError(
+                self.env._(
+                    "Shopify answered with an error for %(shop)s: %(error)s",
+                    shop=self.name,
+                    error=exc,
+                )
+            ) from exc

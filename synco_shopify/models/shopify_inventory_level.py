@@ -41,7 +41,6 @@ class ShopifyInventoryLevel(models.Model):
     )
     # issue 22: a sale told from an edit
     shopify_committed = fields.Integer(
-        string="Shopify Committed",
         readonly=True,
         help="Units Shopify had committed to unfulfilled orders at our last "
         "write or read. A drop of available that committed does not explain "

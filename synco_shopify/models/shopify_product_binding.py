@@ -52,7 +52,6 @@ class ShopifyProductBinding(models.Model):
     )
     active = fields.Boolean(default=True)
     shopify_bundle = fields.Boolean(
-        string="Shopify Bundle",
         readonly=True,
         help="A Shopify bundle: Shopify computes its stock from its components "
         "and refuses writes to it (NON_MUTABLE_INVENTORY_ITEM). Synco stops "

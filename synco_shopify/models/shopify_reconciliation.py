@@ -28,8 +28,7 @@ from .job_errors import retryable_job_error
 
 _logger = logging.getLogger(__name__)
 
-# reading expectations product by product would defeat the grouped read; a
-# whole catalogue at once would hold every quant group in memory
+# grouped reads of this many products: not one by one, not every quant at once
 PRODUCT_CHUNK = 10000
 LINE_CHUNK = 5000
 

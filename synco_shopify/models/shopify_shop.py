@@ -7,7 +7,6 @@ the AbstractModels it inherits, one file each, named after the concern
 (``shopify.inventory.push`` in ``shopify_inventory_push.py``, and so on).
 """
 
-import contextlib
 import re
 
 from odoo import api, fields, models
@@ -18,12 +17,8 @@ from odoo.addons.base.models.res_partner import _tz_get
 from ..lib.shopify import (
     DEFAULT_API_VERSION,
     MIN_API_VERSION,
-    CostThrottle,
-    ShopifyClient,
-    ShopifyError,
     api_version_problem,
 )
-from .shopify_throttle_state import STORE_PARAM, DatabaseThrottleStore
 
 SHOP_DOMAIN_RE = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 # shop fields the mapping's reservation index reads
@@ -579,59 +574,6 @@ class ShopifyShop(models.Model):
         action["context"] = {}
         return action
 
-    def action_test_connection(self):
-        self.ensure_one()
-        with self._user_api_errors():
-            info = self._get_client().shop_info()
-        throttle = info["throttle"]
-        return self._notify(
-            self.env._("Connected to %(name)s", name=info["name"]),
-            self.env._(
-                "%(domain)s, API %(version)s, currency %(currency)s; query "
-                "budget %(max)s points restoring %(rate)s/s.",
-                domain=info["myshopify_domain"],
-                version=info["api_version"],
-                currency=info["currency"],
-                max=throttle["maximum_available"],
-                rate=throttle["restore_rate"],
-            ),
-        )
-
-    # ------------------------------------------------------------ connection
-    def _get_client(self):
-        """The one adapter between the models and the plain-Python client."""
-        self.ensure_one()
-        shop = self.sudo()
-        return ShopifyClient(
-            shop.shop_domain,
-            self._synco_token_source(),
-            shop.api_version,
-            base_url=shop.api_base_url or None,
-            throttle=self._synco_throttle(),
-        )
-
-    def _synco_throttle(self):
-        """The bucket estimate every node shares: in the database by default,
-        or a file per host (``synco_shopify.throttle_store`` = ``file``)."""
-        param = self.env["ir.config_parameter"].sudo().get_param(STORE_PARAM)
-        if param == "file":
-            return CostThrottle()
-        return CostThrottle(DatabaseThrottleStore(self.env.cr.dbname))
-
-    @contextlib.contextmanager
-    def _user_api_errors(self):
-        """Buttons: an API failure becomes a message the user can act on."""
-        try:
-            yield
-        except ShopifyError as exc:
-            raise UserError(
-                self.env._(
-                    "Shopify answered with an error for %(shop)s: %(error)s",
-                    shop=self.name,
-                    error=exc,
-                )
-            ) from exc
-
     def _job_channel(self):
         return f"root.synco_shopify.shop_{self.id}"
 
@@ -647,29 +589,3 @@ class ShopifyShop(models.Model):
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
-
-    def _sync_policy(self):
-        """The sync-direction policy as the guide writes it down."""
-        self.ensure_one()
-        return {
-            "inventory_quantity": self.policy_inventory,
-            "reservation": self.policy_reservation,
-            "in_transit_visibility": "exclude_from_shopify",
-        }
-
-    @api.model
-    def _demo_set_stock(self, rows):
-        """Demo data: put stock in place without an inventory adjustment.
-
-        :param rows: [(product xml id, location or warehouse xml id, quantity)]
-            (a warehouse stands for its stock location).  Drop-ship supplier
-            locations can't be counted by an inventory adjustment, hence the
-            quant-level call a supplier stock feed would also use.
-        """
-        Quant = self.env["stock.quant"].sudo()
-        for product_xmlid, location_xmlid, quantity in rows:
-            product = self.env.ref(f"synco_shopify.{product_xmlid}")
-            location = self.env.ref(f"synco_shopify.{location_xmlid}")
-            if location._name == "stock.warehouse":
-                location = location.lot_stock_id
-            Quant._update_available_quantity(product, location, quantity)

@@ -7,11 +7,14 @@ to every worker.  A location created outside every mapped warehouse leaves
 them alone; one under a mapped source clears them and is counted at once.
 """
 
+import logging
 from unittest.mock import patch
 
 from odoo.tests import tagged
 
 from .common import SyncoCase
+
+_logger = logging.getLogger(__name__)
 
 
 @tagged("post_install", "-at_install")
@@ -71,7 +74,7 @@ class TestLocationCache(SyncoCase):
                 self.elsewhere.lot_stock_id, 100, "Old-"
             )
         self.assertEqual(old_clears, 100)
-        print(
+        _logger.info(
             f"100 locations outside mapped warehouses: {old_clears} cache clears, "
             f"{old_queries} queries before; {clears} clears, {queries} queries now"
         )

@@ -6,9 +6,9 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..lib import proposals
-from ..lib.shopify import ShopifyClient, ShopifyError
+from ..lib.shopify import DEFAULT_API_VERSION, ShopifyClient, ShopifyError
 from ..lib.shopify.errors import ShopifyAuthError
-from ..models.shopify_shop import DEFAULT_API_VERSION, SHOP_DOMAIN_RE
+from ..models.shopify_shop import SHOP_DOMAIN_RE
 
 # what the connector reads and writes; a write scope grants its read scope
 REQUIRED_SCOPES = (

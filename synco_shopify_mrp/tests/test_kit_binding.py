@@ -56,7 +56,6 @@ class TestKitRefusals(SyncoCase):
 
 
 if SimulatorCase is not None:
-
     # not a standard test of the addon (which ships without the simulator);
     # a standard one would also get Odoo's guard on outgoing requests, which
     # doesn't take the client's (connect, read) timeout

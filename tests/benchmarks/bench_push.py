@@ -671,7 +671,7 @@ def burst_clients(server, fx, changes, seconds, clients, per_commit, base=20000)
                     context=inventory,
                 )
                 server.call("stock.quant", "action_apply_inventory", quants)
-            except Exception as error:  # noqa: BLE001 - counted, reported below
+            except Exception as error:
                 errors.append(error)  # e.g. a serialization failure retried
                 continue  # five times by Odoo: this commit's changes are lost
             at = time.time()  # the RPC returned: its transaction committed

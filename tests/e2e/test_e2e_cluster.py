@@ -148,7 +148,7 @@ def count_in_threads(cluster, setup, targets, clients=4):
                     context={"inventory_mode": True},
                 )
                 cluster.call("stock.quant", "action_apply_inventory", [quant])
-        except Exception as error:  # noqa: BLE001 - reported by the test
+        except Exception as error:
             errors.append(error)
 
     threads = [

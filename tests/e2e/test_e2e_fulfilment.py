@@ -417,7 +417,10 @@ def test_edit_before_shipment_lowers_reservation_and_push(odoo, sim, setup):
 def test_deleted_subscription_recreated_by_watchdog(odoo, sim, setup):
     assert sim.wait_for_deliveries(30)
     assert sim.delete_webhook_subscriptions(DOMAIN, "ORDERS_CREATE") == 1
-    topics = lambda: {w.topic for w in sim.shop(DOMAIN).webhooks.values()}
+
+    def topics():
+        return {w.topic for w in sim.shop(DOMAIN).webhooks.values()}
+
     assert "ORDERS_CREATE" not in topics()
     run_cron(odoo, "synco_shopify.ir_cron_webhook_watchdog")
     wait_until(lambda: "ORDERS_CREATE" in topics(), 60, what="subscription re-created")

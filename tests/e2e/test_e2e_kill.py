@@ -384,7 +384,10 @@ def test_killed_mid_order_import_imports_each_order_once(odoo, sim, setup):
     poll_orders(odoo)
     # an import is reading its order's fulfilment orders from Shopify
     jobs = wait_until(
-        lambda: started_jobs(odoo, "_job_process"), 60, interval=0.1, what="import running"
+        lambda: started_jobs(odoo, "_job_process"),
+        60,
+        interval=0.1,
+        what="import running",
     )
     jobs += started_jobs(odoo, "_job_poll_orders")
     odoo.kill()

@@ -305,7 +305,9 @@ class TestFulfilmentService(FulfilmentCase):
             shop = self.sim.shop(DEMO_DOMAIN)
             self.sim.store.stock(shop, shop.item_for(TEE), location, 20)
         self.shop.action_import_locations()
-        self.loc_3pl = self.shop.location_ids.filtered(lambda l: l.name == "Fast 3PL")
+        self.loc_3pl = self.shop.location_ids.filtered(
+            lambda loc: loc.name == "Fast 3PL"
+        )
         self.assertTrue(self.loc_3pl.fulfillment_service)
         self.assertFalse(self.loc_nj.fulfillment_service)
 
@@ -329,9 +331,7 @@ class TestFulfilmentService(FulfilmentCase):
         self.assertIn("fulfilment service", message)
         self.assertEqual(trap.enqueued_jobs, [])
         self.assertFalse(
-            self.env["sale.order"].search(
-                [("shopify_order_gid", "=", data["gid"])]
-            )
+            self.env["sale.order"].search([("shopify_order_gid", "=", data["gid"])])
         )
         self.assertEqual(
             [fo["location"] for fo in self.sim.fulfillment_orders(order.id)],

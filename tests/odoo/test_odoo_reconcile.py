@@ -41,7 +41,7 @@ class TestReconciliation(SimulatorCase):
 
     def line(self, run, sku, location):
         return run.line_ids.filtered(
-            lambda l: l.sku == sku and l.shopify_location_id.name == location
+            lambda line: line.sku == sku and line.shopify_location_id.name == location
         )
 
     def mutations(self):
@@ -78,7 +78,9 @@ class TestReconciliation(SimulatorCase):
         self.sim.set_available(DEMO_DOMAIN, MUG, POOL, 1)
 
         def report(run):
-            lines = run.line_ids.sorted(lambda l: (l.sku, l.shopify_location_id.id))
+            lines = run.line_ids.sorted(
+                lambda line: (line.sku, line.shopify_location_id.id)
+            )
             return [
                 (line.sku, line.shopify_location_id.name, line.expected)
                 + (line.shopify_before, line.action, line.outcome)
@@ -408,7 +410,7 @@ class TestScheduleAndMigration(SimulatorCase):
         self.assertEqual(len(run.line_ids), 5 * len(SKUS) + len(DEMO_STORE_SKUS))
         self.assertEqual(set(run.line_ids.mapped("shopify_before")), {0, 7, 50})
         # step 2: the new UK mapping as a draft
-        uk = self.shop.location_ids.filtered(lambda l: l.name == "UK Warehouse")
+        uk = self.shop.location_ids.filtered(lambda loc: loc.name == "UK Warehouse")
         wh_uk = self.env["stock.warehouse"].create({"name": "Sim UK", "code": "QUK"})
         draft = self.env["shopify.location.mapping"].create(
             {
@@ -425,7 +427,7 @@ class TestScheduleAndMigration(SimulatorCase):
         self.assertIn(draft, dry.mapping_ids)
         self.assertEqual(
             dry.line_ids.filtered(
-                lambda l: l.sku == TEE and l.shopify_location_id == uk
+                lambda line: line.sku == TEE and line.shopify_location_id == uk
             ).expected,
             0,
         )

@@ -54,7 +54,7 @@ class TestRetention(SimulatorCase):
         self.assertTrue(run.in_sync_purged)
         self.assertEqual(set(run.line_ids.mapped("action")), {"push", "unmapped"})
         self.assertEqual(len(run.line_ids), lines_before - (3 * len(SKUS) - 1))
-        drifted = run.line_ids.filtered(lambda l: l.action == "push")
+        drifted = run.line_ids.filtered(lambda line: line.action == "push")
         self.assertEqual((drifted.sku, drifted.shopify_before), (TEE, 60))
         # the counts stay, and the recent run keeps every line
         self.assertEqual(stats[NJ].in_sync_count, len(SKUS) - 1)

@@ -374,9 +374,7 @@ class Soak:
             result = self._finish()
             result.faults_percent = faults_percent
             if self.token_lifetime:
-                fetched = sum(
-                    g["count"] for g in self.sim.oauth_stats()["grants"]
-                )
+                fetched = sum(g["count"] for g in self.sim.oauth_stats()["grants"])
                 result.details.append(
                     f"tokens: {fetched} fetched, each living "
                     f"{self.token_lifetime:.0f} s (client credentials)"

@@ -116,7 +116,7 @@ class OdooCluster:
         def start(node):
             try:
                 node.start(timeout=timeout)
-            except Exception as error:  # noqa: BLE001 - raised below
+            except Exception as error:
                 errors.append(error)
 
         threads = [threading.Thread(target=start, args=(n,)) for n in self.nodes]
