@@ -41,7 +41,7 @@ class TestMigrationJobNames(SyncoCase):
         cls.migration = load_migration()
         cls.event = cls.env["shopify.webhook.event"]._store(
             cls.shop,
-            {"X-Shopify-Topic": "app/uninstalled", "X-Shopify-Event-Id": "evt-mig"},
+            {"X-Shopify-Topic": "shop/update", "X-Shopify-Event-Id": "evt-mig"},
             b"{}",
         )
         cls.binding = cls.env["shopify.product.binding"].create(
@@ -173,7 +173,7 @@ class TestMigrationJobNames(SyncoCase):
         self.assertEqual(
             results,
             {
-                "_job_process": "Topic app/uninstalled is not used.",
+                "_job_process": "Topic shop/update is not used.",
                 "_job_shopify_align_location": (
                     "Nothing to align: the order is not open."
                 ),

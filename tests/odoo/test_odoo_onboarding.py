@@ -55,6 +55,8 @@ class TestOnboarding(TransactionCase):
             {
                 "name": "Onboarded",
                 "shop_domain": DEMO_DOMAIN,
+                # the legacy way: the demo store's static admin token
+                "connect_method": "admin_token",
                 "access_token": DEMO_TOKEN,
                 "api_base_url": self.sim.base_url,
                 **vals,
