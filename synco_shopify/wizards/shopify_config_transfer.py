@@ -5,7 +5,7 @@
 The file names records by what survives a move between databases, never by
 database id: Shopify locations by their GID, Odoo locations by their full
 name (``NJ/Stock/Bin-A1``), categories by full name (``All/Saleable``) and
-products by internal reference.  The format is documented in README.rst::
+products by internal reference.  The format is documented in readme/CONFIGURE.md::
 
     {"format": "synco_shopify.configuration", "version": 1,
      "shop": "acme.myshopify.com",
