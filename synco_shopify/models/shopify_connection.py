@@ -170,9 +170,10 @@ class ShopifyConnection(models.AbstractModel):
         )
         alerts.write({"state": "resolved", "date_resolved": fields.Datetime.now()})
         count = 0
+        # the jobs that waited for the credentials run now
+        self._synco_run_waiting_jobs()
         if not self.sync_frozen:
-            # the pushes that waited run now; these read Shopify first and
-            # write what changed while the shop was away
+            # these read Shopify first and write what changed meanwhile
             count = self.binding_ids.filtered("active")._delay_push_inventory(
                 refresh=True
             )

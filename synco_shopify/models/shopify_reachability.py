@@ -107,8 +107,13 @@ class ShopifyReachability(models.AbstractModel):
             "%s: Shopify answers again (unreachable since %s)", self.name, since
         )
         self.env["shopify.alert"]._synco_report(self, ALERT_KIND, {}, scope="all")
-        # the jobs waiting for their next try run now (never one the runner
-        # holds: it has them already)
+        self._synco_run_waiting_jobs()
+        if not self.sync_frozen:
+            self._synco_resume_pushes()
+
+    def _synco_run_waiting_jobs(self):
+        """The shop's jobs waiting for their next try run now (never one the
+        runner holds: it has them already)."""
         self.env.cr.execute(
             SQL(
                 "UPDATE queue_job SET eta = NULL WHERE id IN (SELECT id FROM "
@@ -119,5 +124,3 @@ class ShopifyReachability(models.AbstractModel):
             )
         )
         self.env["queue.job"].invalidate_model(["eta"])
-        if not self.sync_frozen:
-            self._synco_resume_pushes()

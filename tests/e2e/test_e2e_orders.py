@@ -132,7 +132,7 @@ def setup(odoo, sim):
         stock,
     )
     result = odoo.call("shopify.shop", "action_register_webhooks", [shop])
-    assert "5 created" in result["params"]["message"]
+    assert "6 created" in result["params"]["message"]
     again = odoo.call("shopify.shop", "action_register_webhooks", [shop])
     assert "0 created, 5 already there" in again["params"]["message"]
     odoo.call("shopify.shop", "action_push_all", [shop])

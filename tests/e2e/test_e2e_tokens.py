@@ -180,7 +180,16 @@ def test_app_uninstalled_mid_run(cluster, sim, setup):
     assert len(alerts) == 1 and alerts[0]["state"] == "open"
     for sku in SKUS[5:]:  # counts go on while the app is away
         set_count(cluster, setup, sku, expected[sku])
-    cluster.wait_idle(120)
+    # nothing runs for good while the app is away: each push either ended
+    # (the shop frozen) or waits, spending no retry, for the reconnection
+    wait_until(
+        lambda: not cluster.call(
+            "queue.job", "search_count", [("state", "in", ["enqueued", "started"])]
+        ),
+        120,
+        what="every job ended or waiting",
+    )
+    assert failed_jobs(cluster) == 0
     sim.install(DOMAIN)
     reconnected = time.monotonic()
     cluster.call("shopify.shop", "action_reconnect", [shop])
