@@ -134,7 +134,7 @@ def setup(odoo, sim):
     result = odoo.call("shopify.shop", "action_register_webhooks", [shop])
     assert "6 created" in result["params"]["message"]
     again = odoo.call("shopify.shop", "action_register_webhooks", [shop])
-    assert "0 created, 5 already there" in again["params"]["message"]
+    assert "0 created, 6 already there" in again["params"]["message"]
     odoo.call("shopify.shop", "action_push_all", [shop])
     wait_levels(sim, DOMAIN, {(s, n): 20 for n in stock for s in products})
     return {
