@@ -191,22 +191,7 @@ class OrdersMixin:
                         f"{wanted} ({line.fulfilled_quantity} fulfilled)"
                     )
                 line.removed = (line.removed or 0) + remove
-                for fo in order.fulfillment_orders:
-                    if fo.state not in ("OPEN", "IN_PROGRESS") or not remove:
-                        continue
-                    for fo_line in fo.lines:
-                        if fo_line.line is not line or not remove:
-                            continue
-                        take = min(remove, fo_line.total - fo_line.fulfilled)
-                        fo_line.total -= take
-                        remove -= take
-                        level = line.variant.item.levels.get(fo.location.number)
-                        if level is not None and take:
-                            level.committed -= take
-                            level.available += take
-                            level.updated_at = now
-                            touched.append(level)
-                    fo.updated = now
+                touched += self._cancel_units(order, line, remove, now, stamp=True)
             order.updated_at = now
             payload = order_payload(shop, order)
             self._emit(shop, "ORDERS_EDITED", payload)

@@ -166,8 +166,12 @@ class RetailMixin:
             return refund
 
     @staticmethod
-    def _cancel_units(order, line, units, now):
-        """Unfulfilled units leave their open fulfilment orders: back on sale."""
+    def _cancel_units(order, line, units, now, stamp=False):
+        """Unfulfilled units leave their open fulfilment orders: back on sale.
+
+        :param stamp: mark each open fulfilment order visited as updated (an
+            order edit does; a refund leaves them as they were)
+        """
         touched = []
         for fo in order.fulfillment_orders:
             if fo.state not in ("OPEN", "IN_PROGRESS") or not units:
@@ -184,6 +188,8 @@ class RetailMixin:
                     level.available += take
                     level.updated_at = now
                     touched.append(level)
+            if stamp:
+                fo.updated = now
         return touched
 
     def apply_prepared_for_pickup(self, shop, data):
