@@ -3,7 +3,7 @@
 Run through the harness (private PostgreSQL, fresh database)::
 
     python3 tests/harness.py bench soak [--minutes 5] [--seed 1] [--faults 0.3]
-        [--token-lifetime 60]
+        [--token-lifetime 60] [--decreases-first on|off]
 
 A real server (three workers, the job runner) and the simulator on loopback.
 From ``random.Random(seed)``, for ``--minutes`` (at most ``--max-events``,
@@ -49,6 +49,23 @@ line::
 
 and exits 1 if any of the last six figures is not 0.  Loopback only; bounded
 by ``--minutes`` and ``--max-events``.
+
+Exposure, measured apart and excusing nothing: every second from the storm's
+start until the queue drained after it, every level against the truth (one
+read of the simulator, one SQL statement on Odoo's database; see
+``tests/soak/sampler.py``).  An over-offer episode runs from the first second
+a level offers more than the truth to the last (``tests/soak/exposure.py``).
+Above the soak line, a header (which mode ran, the sampler's own cost per
+sample), the five longest episodes with what was in flight at their start and
+at their worst second (the product's push jobs by state, the orders on that
+level Odoo has not applied, the faults of the last 10 s), then::
+
+    exposure: episodes N, unit-seconds U, p50 A s, p95 B s, max C s
+
+``--decreases-first on|off`` sets ``synco_shopify.push_decreases_first`` in
+the soak's database before the run ("1" or "0"), so one seed runs both ways;
+without it the parameter is left as installed.  No goal is asserted on
+exposure: it is a measurement.
 """
 
 import argparse
@@ -82,7 +99,17 @@ def main():
         help="connect with client credentials; the simulator's tokens live "
         "this many seconds (none: the legacy admin token)",
     )
+    parser.add_argument(
+        "--decreases-first",
+        choices=("on", "off"),
+        default=None,
+        help="set synco_shopify.push_decreases_first before the run "
+        "(default: as installed)",
+    )
     args = parser.parse_args()
+    decreases_first = (
+        None if args.decreases_first is None else args.decreases_first == "on"
+    )
     if not os.environ.get("SYNCO_ODOO_CONF"):
         sys.exit("run me through: python3 tests/harness.py bench soak")
     try:
@@ -94,6 +121,7 @@ def main():
                 faults=args.faults,
                 max_events=args.max_events,
                 token_lifetime=args.token_lifetime,
+                decreases_first=decreases_first,
             )
             for seed in seeds
         ]

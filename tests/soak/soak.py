@@ -58,6 +58,14 @@ forward: the storm is over), the poll runs, the units still on offer beyond
 Odoo's figure are counted, the nightly reconciliation runs, and the checks
 give the last line.  *oversold* is both: the units on offer at the end and
 the units the sampler found oversold.
+
+Exposure is measured apart, excusing nothing: from the storm's start until the
+queue drained after it, :class:`~.sampler.ExposureSampler` compares every
+level with the truth every second (one read of the simulator, one SQL
+statement) and :class:`~.exposure.ExposureWatch` makes the over-offer
+episodes; their lines end ``result.details`` (``result.exposure``).
+``decreases_first`` sets the addon's ``synco_shopify.push_decreases_first``
+before the run.
 """
 
 import json
@@ -70,9 +78,10 @@ from dataclasses import dataclass, field
 
 import requests
 
-from ..harness import clone_database, psql
+from ..harness import clone_database, psql, read_conf
 from ..shopify_simulator import Simulator
 from ..support.odoo_server import OdooServer, harness_conf, wait_until
+from .sampler import ExposureSampler
 
 DOMAIN = "synco-soak.myshopify.com"
 TOKEN = "shpat_synco_soak"
@@ -124,6 +133,8 @@ SERIALIZATION = re.compile(
     r"could not serialize access|SerializationFailure|deadlock detected"
 )
 ACTIVE_JOB_STATES = ("wait_dependencies", "pending", "enqueued", "started")
+# issue 24's "decreases first" (the addon's switch, on unless "0")
+DECREASES_FIRST = "synco_shopify.push_decreases_first"
 
 
 PUSH_JOB = ("shopify.product.binding", "_job_push_inventory")
@@ -266,6 +277,7 @@ class SoakResult:
     oversold_at_end: int = 0
     serialization_errors: int = 0
     details: list = field(default_factory=list)
+    exposure: list = field(default_factory=list)  # the sampler's lines
 
     @property
     def problems(self):
@@ -321,6 +333,8 @@ class Soak:
         drain_timeout=900.0,
         echo=print,
         token_lifetime=None,
+        decreases_first=None,
+        exposure_every=1.0,
     ):
         if not (0 < minutes <= 120 and 0 <= faults < 1 and 0 < max_events <= 20000):
             raise ValueError("bounded: 0 < minutes <= 120, 0 <= faults < 1")
@@ -335,6 +349,12 @@ class Soak:
         self.echo = echo
         # seconds: connect with client credentials and tokens of this life
         self.token_lifetime = token_lifetime
+        # True/False: DECREASES_FIRST set to "1"/"0" before the run (None:
+        # left as installed)
+        self.decreases_first = decreases_first
+        self.exposure_every = exposure_every
+        self.sampler = None
+        self.edits = []  # (monotonic time, key) of manual edits in Shopify
         self.rng = random.Random(seed)
         self.played = dict.fromkeys(ACTIONS, 0)
         self.orders = {}  # Shopify order number -> OrderTrack
@@ -349,6 +369,7 @@ class Soak:
         conf, source = harness_conf()
         source = os.environ.get("SYNCO_E2E_TEMPLATE", source)
         db_name = clone_database(conf, source, f"synco_soak_{self.seed}")
+        self.mode = self._set_decreases_first(conf, db_name)
         self.sim = Simulator(fixture="empty").start()
         self.odoo = OdooServer(
             name=f"soak-{self.seed}", workers=3, channels="root:2", db_name=db_name
@@ -366,7 +387,16 @@ class Soak:
             self.sim.set_faults(
                 seed=self.seed, drop_webhooks=0.1, **fault_rates(self.faults)
             )
+            self.sampler = ExposureSampler(
+                self,
+                self._dsn(conf, db_name),
+                [(sku, name) for sku in SKUS for name in LOCATIONS],
+                self.sku_of_binding,
+                period=self.exposure_every,
+            )
+            self.sampler.check(self._figures())
             self.sim.clear_log()
+            self.sampler.start()
             self._generate()
             self._phase("storm", started)
             faults_percent = self._fault_share()
@@ -380,6 +410,8 @@ class Soak:
                     f"{self.token_lifetime:.0f} s (client credentials)"
                 )
         finally:
+            if self.sampler is not None and self.sampler.running:
+                self.sampler.stop(raise_error=False)
             self.odoo.stop()
             self.sim.stop()
             psql(conf, "postgres", f'DROP DATABASE IF EXISTS "{db_name}"')
@@ -390,7 +422,41 @@ class Soak:
             "phases (s): "
             + ", ".join(f"{name} {secs:.0f}" for name, secs in self.phases.items())
         )
+        result.details.extend(result.exposure)
         return result
+
+    def _set_decreases_first(self, conf, db_name):
+        """Set DECREASES_FIRST in the soak's database as asked; what runs."""
+        wanted = None
+        if self.decreases_first is not None:
+            wanted = "1" if self.decreases_first else "0"
+            psql(
+                conf,
+                db_name,
+                "INSERT INTO ir_config_parameter (key, value, create_uid, "
+                "create_date, write_uid, write_date) VALUES "
+                f"('{DECREASES_FIRST}', '{wanted}', 1, now(), 1, now()) "
+                "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            )
+        value = psql(
+            conf,
+            db_name,
+            f"SELECT value FROM ir_config_parameter WHERE key = '{DECREASES_FIRST}'",
+        )
+        if wanted is not None and value != wanted:
+            raise RuntimeError(f"{DECREASES_FIRST} could not be set: {value!r}")
+        state = "off" if value == "0" else "on"
+        return f"decreases first {state}: {DECREASES_FIRST} = {value or 'unset'}"
+
+    @staticmethod
+    def _dsn(conf, db_name):
+        options = read_conf(conf)
+        return {
+            "host": options["db_host"],
+            "port": options["db_port"],
+            "user": options["db_user"],
+            "dbname": db_name,
+        }
 
     def _phase(self, name, started):
         """Seconds spent in ``name``, since the previous phase ended."""
@@ -599,13 +665,14 @@ class Soak:
                 lines[sku] = quantity
         if not lines:
             return False
-        order = self.sim.create_order(
-            DOMAIN,
-            list(lines.items()),
-            shipping_address=ADDRESSES[location],
-            location=location,
-        )
-        self.orders[order.number] = OrderTrack(order, location)
+        with self.sim.lock:  # the sampler sees the order with its units
+            order = self.sim.create_order(
+                DOMAIN,
+                list(lines.items()),
+                shipping_address=ADDRESSES[location],
+                location=location,
+            )
+            self.orders[order.number] = OrderTrack(order, location)
         self._track_by_gid[order.id] = self.orders[order.number]
         return True
 
@@ -618,9 +685,10 @@ class Soak:
                 lines[sku] = quantity
         if not lines:
             return False
-        order = self.sim.sell_at_counter(DOMAIN, list(lines.items()), STORE)
-        track = OrderTrack(order, STORE, delivered=True, counter=True)
-        self.orders[order.number] = track
+        with self.sim.lock:  # the sampler sees the order with its units
+            order = self.sim.sell_at_counter(DOMAIN, list(lines.items()), STORE)
+            track = OrderTrack(order, STORE, delivered=True, counter=True)
+            self.orders[order.number] = track
         self._track_by_gid[order.id] = track
         return True
 
@@ -637,9 +705,12 @@ class Soak:
             return False
         track, line = self.rng.choice(candidates)
         restock = self.rng.random() < 0.7
-        self.sim.refund(track.order.id, {line.sku: 1}, restock=restock, location=STORE)
-        if not restock:
-            track.kept[line.sku] = track.kept.get(line.sku, 0) + 1
+        with self.sim.lock:  # the sampler sees the unit kept with the refund
+            self.sim.refund(
+                track.order.id, {line.sku: 1}, restock=restock, location=STORE
+            )
+            if not restock:
+                track.kept[line.sku] = track.kept.get(line.sku, 0) + 1
         return True
 
     def _play_pickup(self):
@@ -647,14 +718,15 @@ class Soak:
         sku = self.rng.choice(SKUS)
         if self.sim.level(DOMAIN, sku, STORE)["available"] < 1:
             return False
-        order = self.sim.create_order(
-            DOMAIN,
-            [(sku, 1)],
-            shipping_address=ADDRESSES[NJ],
-            location=STORE,
-            delivery_method="PICK_UP",
-        )
-        self.orders[order.number] = OrderTrack(order, STORE)
+        with self.sim.lock:  # the sampler sees the order with its units
+            order = self.sim.create_order(
+                DOMAIN,
+                [(sku, 1)],
+                shipping_address=ADDRESSES[NJ],
+                location=STORE,
+                delivery_method="PICK_UP",
+            )
+            self.orders[order.number] = OrderTrack(order, STORE)
         self._track_by_gid[order.id] = self.orders[order.number]
         return True
 
@@ -784,6 +856,7 @@ class Soak:
             DOMAIN, sku, location, max(0, current + self.rng.randint(-3, 3))
         )
         self.manually_edited.add((sku, location))
+        self.edits.append((time.monotonic(), (sku, location)))
         return True
 
     def _play_feed(self):
@@ -1117,6 +1190,8 @@ class Soak:
             )
         )
         self._drain("the queue drained after the storm")
+        self.sampler.stop()
+        result.exposure = self.sampler.report(self.mode, self.edits)
         self._poll()
         self._drain("the queue drained after the poll")
         self._phase("drain", self._started)

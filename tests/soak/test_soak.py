@@ -168,3 +168,5 @@ def test_short_soak_loses_nothing():
     assert result.oversold_at_end == 0, report
     assert result.oversold == 0, report
     assert result.serialization_errors == 0, report
+    # exposure is printed, measured every second (no goal asserted here)
+    assert result.exposure[-1].startswith("exposure: episodes "), report
