@@ -6,7 +6,13 @@ episode, how long and how large it is, and when nothing must be counted.
 
 import pytest
 
-from tests.soak.exposure import ExposureWatch, percentile, summary_line, worst
+from tests.soak.exposure import (
+    ExposureWatch,
+    percentile,
+    summary_line,
+    truth_of,
+    worst,
+)
 
 KEY = ("SOAK-01", "New Jersey")
 OTHER = ("SOAK-02", "Texas")
@@ -135,3 +141,30 @@ def test_summary_of_nothing_and_percentiles():
     assert percentile(values, 0.5) == 10
     assert percentile(values, 0.95) == 19
     assert percentile([7], 0.95) == 7
+
+
+def test_truth_is_the_figure_minus_what_odoo_has_not_applied():
+    nj, tx = KEY, ("SOAK-01", "Texas")
+    figures = {nj: 10, tx: 10}
+    # order 1 (2 units in NJ) not imported: Odoo's 10 are 2 too many
+    truth, unapplied = truth_of(figures, {("o1", "New Jersey", "SOAK-01"): 2}, {})
+    assert truth == {nj: 8, tx: 10}
+    assert unapplied == {nj: (1, 2)}
+    # imported: its reservation is in the figure already
+    truth, unapplied = truth_of(
+        {nj: 8, tx: 10},
+        {("o1", "New Jersey", "SOAK-01"): 2},
+        {("o1", "SOAK-01"): 2},
+    )
+    assert truth == {nj: 8, tx: 10}
+    assert unapplied == {nj: (0, 0)}
+    # cancelled in Shopify, not yet in Odoo: the reserved units come back
+    truth, _unapplied = truth_of(
+        {nj: 8, tx: 10},
+        {("o1", "New Jersey", "SOAK-01"): 0},
+        {("o1", "SOAK-01"): 2},
+    )
+    assert truth == {nj: 10, tx: 10}
+    # more not applied than Odoo has: never below zero
+    truth, _unapplied = truth_of({nj: 1}, {("o2", "New Jersey", "SOAK-01"): 3}, {})
+    assert truth == {nj: 0}

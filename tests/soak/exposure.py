@@ -113,6 +113,37 @@ class ExposureWatch:
         self.episodes.append(episode)
 
 
+def truth_of(figures, shopify, odoo):
+    """The truth of each level: Odoo's figure minus the units of Shopify
+    orders Odoo has not applied.
+
+    :param figures: {(sku, location): Odoo's figure}
+    :param shopify: {(order, location, sku): units Shopify's order holds}
+        (its current quantity: 0 once cancelled)
+    :param odoo: {(order, sku): units of Odoo's confirmed order}
+    :return: ``(truth, unapplied)``: {key: units, never below 0} and
+        {key: (orders Odoo lacks units of, units not applied)}; an edit or a
+        cancellation Odoo has not applied yet gives back the units Odoo
+        still reserves
+    """
+    pending, short = {}, {}
+    for (order, location, sku), units in shopify.items():
+        missing = units - odoo.get((order, sku), 0)
+        key = (sku, location)
+        pending[key] = pending.get(key, 0) + missing
+        if missing > 0:
+            short[key] = short.get(key, 0) + 1
+    truth = {
+        key: max(0, figure - round(pending.get(key, 0)))
+        for key, figure in figures.items()
+    }
+    unapplied = {
+        key: (short.get(key, 0), max(0, round(pending[key])))
+        for key in pending.keys() | short.keys()
+    }
+    return truth, unapplied
+
+
 def percentile(values, share):
     """Nearest rank: the smallest value with ``share`` of them at or below it."""
     values = sorted(values)

@@ -32,12 +32,13 @@ the simulator injected in the last 10 s.
 """
 
 import collections
+import os
 import threading
 import time
 
 import psycopg2
 
-from .exposure import ExposureWatch, percentile, summary_line, worst
+from .exposure import ExposureWatch, percentile, summary_line, truth_of, worst
 
 FAULT_WINDOW = 10.0  # seconds of faults noted with an episode
 
@@ -130,6 +131,7 @@ class ExposureSampler:
         self.faults = collections.deque()  # (epoch, kind)
         self._log_seen = 0
         self.costs = []  # (wall, shopify read, SQL, CPU) seconds per sample
+        self.loads = []  # the machine's 1-minute load average at each sample
         self.late = 0
         self.error = None
         self._stop = threading.Event()
@@ -237,17 +239,7 @@ class ExposureSampler:
         when = time.monotonic() - self.t0
         offered, figures, shopify, odoo, jobs, epoch, shopify_read = self.read()
         sql_done = time.perf_counter()
-        pending = collections.Counter()
-        unapplied = collections.Counter()  # orders per key Odoo has not applied
-        for (gid, location, sku), quantity in shopify.items():
-            missing = quantity - odoo.get((gid, sku), 0)
-            pending[sku, location] += missing
-            if missing > 0:
-                unapplied[sku, location] += 1
-        truth = {
-            key: max(0, figure - round(pending.get(key, 0)))
-            for key, figure in figures.items()
-        }
+        truth, unapplied = truth_of(figures, shopify, odoo)
         for moment, episode in self.watch.observe(when, offered, truth):
             key = episode.key
             episode.notes[moment] = {
@@ -255,11 +247,12 @@ class ExposureSampler:
                 "offered": offered.get(key),
                 "truth": truth.get(key),
                 "pushes": self._pushes(jobs, key[0]),
-                "unapplied": (unapplied.get(key, 0), max(0, pending.get(key, 0))),
+                "unapplied": unapplied.get(key, (0, 0)),
                 "faults": collections.Counter(
                     kind for at, kind in self.faults if at >= epoch - FAULT_WINDOW
                 ),
             }
+        self.loads.append(os.getloadavg()[0])
         self.costs.append(
             (
                 time.perf_counter() - began,
@@ -306,6 +299,8 @@ class ExposureSampler:
         lines = [
             f"exposure ({mode}): {len(self.costs)} samples every {self.period:g} s "
             f"over {self.seconds:.0f} s (storm and drain), {self.late} late; "
+            f"load average (1 min) p50 {percentile(self.loads or [0.0], 0.5):.1f}, "
+            f"max {max(self.loads or [0.0]):.1f}; "
             f"sampler per sample p50 {_ms(percentile(walls, 0.5))}, p95 "
             f"{_ms(percentile(walls, 0.95))}, max {_ms(max(walls))} wall (Shopify "
             f"read p50 {_ms(percentile([c[1] for c in costs], 0.5))}, SQL p50 "
