@@ -75,6 +75,7 @@ import random
 import re
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import requests
 
@@ -445,8 +446,14 @@ class Soak:
         )
         if wanted is not None and value != wanted:
             raise RuntimeError(f"{DECREASES_FIRST} could not be set: {value!r}")
-        state = "off" if value == "0" else "on"
-        return f"decreases first {state}: {DECREASES_FIRST} = {value or 'unset'}"
+        setting = f"{DECREASES_FIRST} = {value or 'unset'}"
+        addon = Path(__file__).resolve().parents[2] / "synco_shopify"
+        if not any(
+            DECREASES_FIRST in path.read_text(errors="replace")
+            for path in addon.rglob("*.py")
+        ):
+            return f"decreases first off: not in this addon ({setting})"
+        return f"decreases first {'off' if value == '0' else 'on'}: {setting}"
 
     @staticmethod
     def _dsn(conf, db_name):
