@@ -16,7 +16,8 @@ sample, in two reads:
    sets none, which ``check`` verifies), the quantity of each product on each
    of the shop's confirmed sale orders, and the push jobs not done (by
    ``func_string`` and state, a pending one with an ``eta`` to come counted
-   as *retrying*).
+   as *waiting*: a retry's wait, or an increase held back by decreases
+   first).
 
 The truth of a level is its figure minus the units of Shopify orders Odoo has
 not applied (Shopify's quantity minus Odoo's, per order and product, summed
@@ -98,7 +99,7 @@ SELECT 'order', so.shopify_order_gid, pp.default_code, SUM(sol.product_uom_qty)
 UNION ALL
 SELECT 'job', func_string,
        CASE WHEN state = 'pending' AND eta > now() AT TIME ZONE 'utc'
-            THEN 'retrying' ELSE state END,
+            THEN 'waiting' ELSE state END,
        COUNT(*)
   FROM queue_job
  WHERE model_name = 'shopify.product.binding'
