@@ -3,7 +3,9 @@
 The short run is the same code as ``python3 tests/harness.py bench soak``
 (``tests/soak/soak.py``) with a fixed seed and about a minute and a half of
 events under 30 % faults; every count that must be 0 is (the over-offers
-sampled during the storm included), and every kind of event was played.
+sampled during the storm included), and every kind of event was played.  It
+prints the exposure lines too (measured every second, no goal asserted: the
+episode rule is tested in ``tests/plain/test_soak_exposure.py``).
 """
 
 import pytest
