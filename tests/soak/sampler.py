@@ -310,7 +310,10 @@ class ExposureSampler:
             f"({100 * cpu / max(self.seconds, 1e-9):.1f} % of a core); "
             f"{len(mine)} episode(s), {sum(e.unit_seconds for e in mine):.0f} "
             "unit-seconds on levels the merchant had just edited in Shopify "
-            "(counted)"
+            "(counted); the others alone: "
+            + summary_line([e for e in episodes if not by_merchant(e)]).split(": ", 1)[
+                1
+            ]
         ]
         for episode in worst(episodes):
             sku, location = episode.key
