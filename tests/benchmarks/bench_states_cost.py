@@ -10,9 +10,9 @@ of a compare-and-set conflict) -- once with the documents as they are
 (``quantities(names: ["available", "committed", "on_hand"])``) and once with
 ``available`` alone, as before.  Printed: calls, requested and actual query
 cost of each, and the ratio.  The simulator costs queries as Shopify
-documents (``tests/shopify_simulator/cost.py``): a list of objects that is
-not a connection is requested as one object, its actual cost counts the
-objects returned.
+documents (``tests/shopify_simulator/cost.py``): only connections are
+sized; a list of objects that is not one (``quantities(names:)``) is one
+object, requested and returned, however many states it carries.
 """
 
 import argparse
