@@ -97,8 +97,10 @@ def selection_cost(
             )
         elif name == "nodes" and owner is SCHEMA.query_type:
             # ``nodes(ids:)`` is sized by its ids, as a connection by ``first``
-            each = value if actual else [None] * len(
-                get_argument_values(field, node, variables)["ids"]
+            each = (
+                value
+                if actual
+                else [None] * len(get_argument_values(field, node, variables)["ids"])
             )
             for item in each:
                 total += 1 + selection_cost(
