@@ -308,10 +308,10 @@ class TransfersMixin:
         transfer = typed_node(shop, transfer_id, "InventoryTransfer")
         if transfer is None:
             return self._transfer_error("TRANSFER_NOT_FOUND")
-        if transfer.status not in ("DRAFT", "READY_TO_SHIP"):
-            return self._transfer_error("INVALID_TRANSFER_STATUS")
         if transfer.shipments:
             return self._transfer_error("SHIPMENT_EXISTS")
+        if transfer.status not in ("DRAFT", "READY_TO_SHIP"):
+            return self._transfer_error("INVALID_TRANSFER_STATUS")
         for line in transfer.line_items:
             if line.reserved:
                 level = self.store.stock(None, line.inventory_item, transfer.origin)
