@@ -19,13 +19,16 @@ whose units in transit grow later (its origin shipped in two goes) gets a
 second one.  The records make a job's work idempotent: it compares what the
 receipt holds in transit with what its records still show and sends only the
 difference, under idempotency keys derived from the receipt and that
-difference, so a retry or a restart never creates a second transfer.
+difference, so a retry or a restart never creates a second transfer.  (A
+job that dies after Shopify made a transfer and before Odoo stored it gets
+that transfer back on its retry, provided what the receipt holds in transit
+did not change meanwhile: the keys digest what is sent.)
 """
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..lib.shopify.errors import ShopifyUserErrors
+from ..lib.shopify.errors import ShopifyAuthError, ShopifyUserErrors
 from .job_errors import shopify_retry
 
 
@@ -181,7 +184,7 @@ class ShopifyTransfer(models.Model):
         {item gid: units still shown} after."""
         shown = {}
         for record in self:
-            shipment = client.read_shipment(record.shipment_gid)
+            shipment = record._call(client.read_shipment, record.shipment_gid)
             quantities = dict(record.quantities or {})
             unreceived = shipment.unreceived() if shipment else {}
             reject = {}
@@ -267,6 +270,16 @@ class ShopifyTransfer(models.Model):
         """A client call whose refusal becomes a clear error on the receipt."""
         try:
             return method(*args, **kwargs)
+        except ShopifyAuthError as exc:
+            raise UserError(
+                self.env._(
+                    "Shopify refused to show %(picking)s as incoming: %(error)s. "
+                    "Stock in transit needs the inventory transfer and shipment "
+                    "access scopes: reconnect the shop to grant them.",
+                    picking=self.picking_id.name,
+                    error=exc.message,
+                )
+            ) from exc
         except ShopifyUserErrors as exc:
             raise UserError(
                 self.env._(

@@ -97,8 +97,10 @@ class StockPicking(models.Model):
     def _delay_shopify_transit(self):
         """Enqueue, per shop showing stock in transit, the alignment of these
         receipts' incoming in Shopify (``shopify.transfer._align``)."""
-        shops = self.env["shopify.shop"].sudo().search(
-            [("show_transit_incoming", "=", True)]
+        shops = (
+            self.env["shopify.shop"]
+            .sudo()
+            .search([("show_transit_incoming", "=", True)])
         )
         shops |= (
             self.env["shopify.transfer"]
@@ -125,4 +127,9 @@ class StockPicking(models.Model):
         ``shopify.transfer`` records still show.
         """
         self.ensure_one()
-        return self.env["shopify.transfer"]._align(shop, self, client=client)
+        # whoever validated the receipt, the records are Synco's to keep
+        return (
+            self.env["shopify.transfer"]
+            .sudo()
+            ._align(shop.sudo(), self.sudo(), client=client)
+        )

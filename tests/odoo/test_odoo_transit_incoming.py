@@ -171,6 +171,23 @@ class TestTransitIncoming(SimulatorCase):
         receipt.move_ids.picked = True
         receipt._action_done()  # Odoo keeps the rest on a backorder
 
+    def test_a_stock_user_receipt_runs_the_job(self):
+        """The job keeps Synco's records whoever validated the receipt."""
+        user = self.env["res.users"].create(
+            {
+                "name": "Texas receiver",
+                "login": "tx-receiver",
+                "group_ids": [(6, 0, [self.env.ref("stock.group_stock_user").id])],
+            }
+        )
+        ship, receipt = self.chained_transfer(4)
+        self.run_jobs(lambda: self.validate(ship))
+        self.assertEqual(self.sim.level(DEMO_DOMAIN, TEE, TX)["incoming"], 4)
+        receipt = receipt.with_user(user)
+        self.validate(receipt)
+        receipt._job_shopify_transit(self.shop.with_user(user))
+        self.assertNotIn("incoming", self.sim.level(DEMO_DOMAIN, TEE, TX))
+
     def test_off_no_transfer_and_refusal_is_a_clear_error(self):
         self.shop.show_transit_incoming = False
         ship, receipt = self.chained_transfer(5)

@@ -72,9 +72,9 @@ def test_subset_exists_identically_in_real_schema(version):
         elif isinstance(mine, GraphQLInputObjectType):
             # an optional field one version lacks is left out (make_schema)
             left_out = set(theirs.fields) - set(mine.fields)
-            assert not any(
-                is_non_null_type(theirs.fields[n].type) for n in left_out
-            ), name
+            assert not any(is_non_null_type(theirs.fields[n].type) for n in left_out), (
+                name
+            )
             assert {n: str(f.type) for n, f in mine.fields.items()} == {
                 n: str(theirs.fields[n].type) for n in mine.fields
             }, name

@@ -214,7 +214,11 @@ def test_cancel_gives_the_reservation_back_and_refusals(sim, client):
         run(
             client,
             "Create",
-            input={"originLocationId": nj, "destinationLocationId": nj, "lineItems": line},
+            input={
+                "originLocationId": nj,
+                "destinationLocationId": nj,
+                "lineItems": line,
+            },
         )
     )
     assert [e["code"] for e in same["userErrors"]] == [
@@ -236,7 +240,11 @@ def test_cancel_gives_the_reservation_back_and_refusals(sim, client):
         run(
             client,
             "Create",
-            input={"originLocationId": nj, "destinationLocationId": tx, "lineItems": line},
+            input={
+                "originLocationId": nj,
+                "destinationLocationId": tx,
+                "lineItems": line,
+            },
         )
     )["inventoryTransfer"]
     run(client, "Ready", id=transfer["id"])

@@ -339,7 +339,10 @@ class TransfersMixin:
             "this operation.",
             "SHIPMENT_EXISTS": "Shipment already exists for the transfer.",
         }
-        return {payload: None, "userErrors": [_user_error(code, ["id"], messages[code])]}
+        return {
+            payload: None,
+            "userErrors": [_user_error(code, ["id"], messages[code])],
+        }
 
     @staticmethod
     def _shipment_error(code, field=("id",), payload="inventoryShipment"):
@@ -376,7 +379,9 @@ class TransfersMixin:
             where = ["input", "lineItems", str(index)]
             if line is None:
                 errors.append(
-                    _user_error("INVALID_ITEM", where, "One or more items are not valid.")
+                    _user_error(
+                        "INVALID_ITEM", where, "One or more items are not valid."
+                    )
                 )
             elif quantity > line.shippable_quantity:
                 errors.append(
@@ -556,9 +561,7 @@ def _mutation(name, method, *names, key=True):
 
 
 _mutation("inventoryTransferCreate", "apply_transfer_create", "input")
-_mutation(
-    "inventoryTransferCreateAsReadyToShip", "_create_ready_to_ship", "input"
-)
+_mutation("inventoryTransferCreateAsReadyToShip", "_create_ready_to_ship", "input")
 _mutation(
     "inventoryTransferMarkAsReadyToShip", "apply_transfer_mark_ready", "id", key=False
 )
@@ -577,4 +580,3 @@ _mutation(
     "lineItems",
     "bulkReceiveAction",
 )
-

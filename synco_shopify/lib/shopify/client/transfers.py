@@ -188,8 +188,7 @@ class TransfersMixin:
                 )
                 quantities = {
                     **quantities,
-                    line.inventory_item_id: quantities[line.inventory_item_id]
-                    - wanted,
+                    line.inventory_item_id: quantities[line.inventory_item_id] - wanted,
                 }
         if not receive:
             return shipment
