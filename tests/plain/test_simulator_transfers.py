@@ -339,3 +339,18 @@ def test_synco_path_moves_incoming_and_nothing_else(sim, client):
             int(transfer_id.rsplit("/", 1)[1])
         ]
         assert (transfer.origin, transfer.status) == (None, "TRANSFERRED")
+
+
+def test_an_answer_lost_after_shopify_applied_makes_no_second_transfer(sim, client):
+    """Shopify creates the transfer, the answer is lost, the client sends the
+    same bytes again: the same @idempotent key replays the first answer."""
+    item, _nj, tx = ids(sim)
+    sim.fail_next("drop_after_apply")
+    transfer_id, shipment = client.ship_incoming(tx, {item: 3}, key="synco-test-2")
+    with sim.lock:
+        shop = sim.store.shop(DEMO_DOMAIN)
+        assert [t.id for t in shop.transfers.values()] == [transfer_id]
+        assert [s.id for s in shop.shipments.values()] == [shipment.id]
+    assert sim.level(DEMO_DOMAIN, TEE, TX)["incoming"] == 3
+    replays = [e for e in sim.log if e.get("idempotent_replay")]
+    assert len(replays) == 1
