@@ -427,6 +427,14 @@ class ShopifyShop(models.Model):
     token_expires_at = fields.Datetime(
         string="Token Expires", compute="_compute_connection"
     )
+    # issue 22: stock in transit shown as incoming (shopify_transfer.py)
+    show_transit_incoming = fields.Boolean(
+        string="Show Stock in Transit as Incoming",
+        help="Units Odoo ships between two mapped warehouses through a transit "
+        "location show as incoming at the destination's Shopify location until "
+        "Odoo receives them; available is never touched. Needs the inventory "
+        "transfer and shipment access scopes.",
+    )
 
     _shop_domain_uniq = models.Constraint(
         "UNIQUE (shop_domain)", "A Shopify shop can only be configured once."
