@@ -111,6 +111,15 @@ class ShopifyProductBinding(models.Model):
             self._synco_precommit_data()["pairs"].update(pairs)
 
     @api.model
+    def _synco_free_changed(self, deltas):
+        """Add {(product id, location id): change of free quantity} to this
+        transaction's: whose free stock fell may lower a Shopify level."""
+        if deltas:
+            free = self._synco_precommit_data()["free"]
+            for pair, delta in deltas.items():
+                free[pair] = free.get(pair, 0.0) + delta
+
+    @api.model
     def _synco_config_changed(self, shops=None, products=None):
         """A configuration change may move the figures of ``products`` (None:
         every bound product) at ``shops`` (None: every shop binding them).
@@ -148,10 +157,10 @@ class ShopifyProductBinding(models.Model):
         """This transaction's pending changes, flushed by one precommit hook."""
         if self.env.context.get("synco_shopify_no_tracking"):
             # the context switch is for benchmarks and bulk loads
-            return {"pairs": set(), "config": []}
+            return {"pairs": set(), "config": [], "free": {}}
         precommit = self.env.cr.precommit
         if PRECOMMIT_KEY not in precommit.data:
-            precommit.data[PRECOMMIT_KEY] = {"pairs": set(), "config": []}
+            precommit.data[PRECOMMIT_KEY] = {"pairs": set(), "config": [], "free": {}}
             precommit.add(self.sudo()._delay_changed_pushes)
         return precommit.data[PRECOMMIT_KEY]
 
@@ -170,7 +179,10 @@ class ShopifyProductBinding(models.Model):
             if products is not None:
                 domain.append(("product_id", "in", list(products)))
             configured |= self.search(domain)
-        (bindings | configured)._delay_push_inventory()
+        down = {pair[0] for pair, delta in data["free"].items() if delta < -1e-6}
+        moved = self._synco_products_moved(down) if down else set()
+        lowering = bindings.filtered(lambda b: b.product_id.id in moved)
+        (bindings | configured)._delay_push_inventory(lowering=lowering | configured)
         if configured:
             self._synco_notify_config_pushes(configured)
 
@@ -222,19 +234,21 @@ class ShopifyProductBinding(models.Model):
             ("shop_id.policy_inventory", "=", "odoo_to_shopify"),
         ]
 
-    def _delay_push_inventory(self, refresh=False):
+    def _delay_push_inventory(self, refresh=False, lowering=None):
         """Enqueue the pushes of these bindings, per shop: one job per product,
         or above the batch threshold one job per 250 levels.
 
         :param refresh: read Shopify's current levels first instead of
             trusting the last value we wrote (*Push All*)
+        :param lowering: the bindings whose push may lower a level (None:
+            any); the others' can't (decreases first)
         :return: the number of products enqueued
         """
         params = self.env["ir.config_parameter"].sudo()
         threshold = int(params.get_param(BATCH_THRESHOLD_PARAM, BATCH_THRESHOLD))
         for shop in self.shop_id:
             of_shop = self.filtered(lambda b, s=shop: b.shop_id == s)
-            for group, urgency in of_shop._synco_push_groups(refresh):
+            for group, urgency in of_shop._synco_push_groups(refresh, lowering):
                 if len(group) > threshold:
                     group._delay_batch_pushes(refresh=refresh, urgency=urgency)
                 else:

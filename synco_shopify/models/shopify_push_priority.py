@@ -39,7 +39,7 @@ class ShopifyPushPriority(models.AbstractModel):
     _name = "shopify.push.priority"
     _description = "Shopify Push Priority (binding mixin)"
 
-    def _synco_push_groups(self, refresh=False):
+    def _synco_push_groups(self, refresh=False, candidates=None):
         """These bindings (of one shop) by the urgency of their push:
         ``[(bindings, job options)]``.
 
@@ -47,10 +47,17 @@ class ShopifyPushPriority(models.AbstractModel):
         identity keys of their own; the others wait
         ``synco_shopify.push_increase_window`` seconds.  A refresh reads
         Shopify first, its direction is unknown: as before.
+
+        :param candidates: the bindings whose push may lower a level (None:
+            any): only a product whose free stock went down, or whose
+            configuration changed, can (the figure never falls when free
+            stock rises), so a receipt or a delivery validated after its
+            reservation reads nothing
         """
         if refresh or not self._synco_decreases_first():
             return [(self, {})]
-        lowering = self._synco_lowering()
+        maybe = self if candidates is None else self & candidates
+        lowering = maybe._synco_lowering() if maybe else self.browse()
         window = self._synco_increase_window()
         later = {"eta": datetime.timedelta(seconds=window)} if window > 0 else {}
         groups = [(lowering, {"priority": DECREASE_PRIORITY}), (self - lowering, later)]
@@ -64,7 +71,7 @@ class ShopifyPushPriority(models.AbstractModel):
         Once per commit: one availability aggregate and one read of the
         levels, whatever the number of products.
         """
-        mappings = self.shop_id._synco_pushed_mappings()
+        mappings = self.shop_id[:1]._synco_pushed_mappings()
         if not mappings or len(self) > LOWERING_LIMIT:
             return self.browse()
         targets = {
