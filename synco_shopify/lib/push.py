@@ -20,7 +20,11 @@ Kept free of the ORM, like ``availability``, so the rules read on their own
 4. every level ends *written* (applied, applied after a conflict, stocked at
    its location then applied), *unchanged*, *failed*, or *bundle*: Shopify
    refused it as a bundle's parent, whose stock it computes from the
-   components (:class:`PushResult`).
+   components (:class:`PushResult`);
+5. a push that *lowers* a level Shopify is known to hold (its target below
+   our last confirmed write or read: :func:`lowers`) takes risk away, one
+   that raises it only adds sales: the first goes ahead of the second in
+   the queue (``shopify.product.binding._delay_push_inventory``).
 """
 
 from dataclasses import dataclass, field
@@ -93,6 +97,19 @@ def resolve_stale(change, current, committed_before=None, committed_now=None):
     if target == current:
         return None, sold
     return target, sold
+
+
+def lowers(figure, held, known, shopify_available):
+    """Whether pushing Odoo's ``figure`` lowers the level Shopify holds.
+
+    :param figure: Odoo's figure for the level
+    :param held: units held there for Shopify sales (out of the target)
+    :param known: whether Shopify's value was read or written at least once:
+        a level never seen is read before it is written, so its direction
+        is unknown, and it counts as no decrease
+    :param shopify_available: the value Shopify is believed to hold
+    """
+    return bool(known) and max(0, figure - held) < shopify_available
 
 
 def skipped_outcome(known, shopify_available, target, figure):

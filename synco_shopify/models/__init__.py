@@ -13,6 +13,7 @@ from . import shopify_monitoring
 from . import shopify_digest_schedule
 from . import shopify_reachability
 from . import shopify_connection
+from . import shopify_push_priority
 from . import shopify_shop
 from . import shopify_shop_token
 from . import shopify_location

@@ -45,10 +45,12 @@ def is_unreachable(exc):
     return exc.status is None or exc.status >= 500
 
 
-def retryable_job_error(exc, seconds=10):
+def retryable_job_error(exc, seconds=10, outage_seconds=OUTAGE_RETRY_SECONDS):
     """The ``RetryableJobError`` for the Shopify failure ``exc``.
 
     :param seconds: the wait when Shopify suggested none
+    :param outage_seconds: the least wait while Shopify is unreachable (a
+        push that lowers a level asks for less: decreases first)
     :return: an exception to ``raise ... from exc``
     """
     if isinstance(exc, ShopifyCredentialsRefused):
@@ -59,7 +61,7 @@ def retryable_job_error(exc, seconds=10):
     if is_unreachable(exc):
         # an outage: wait, spending no retry (see the module's docstring)
         return RetryableJobError(
-            str(exc), seconds=max(seconds, OUTAGE_RETRY_SECONDS), ignore_retry=True
+            str(exc), seconds=max(seconds, outage_seconds), ignore_retry=True
         )
     return RetryableJobError(str(exc), seconds=seconds)
 

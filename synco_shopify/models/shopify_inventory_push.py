@@ -38,6 +38,12 @@ _logger = logging.getLogger(__name__)
 # a held sale triggers an order poll this much later: Shopify's order search
 # lags a little behind its inventory
 HELD_POLL_DELAY = 60
+# how long a push waits before its next try when Shopify named no wait, and
+# at least during an outage: a push that goes first (decreases first: it
+# lowers a level) tries again sooner, as its levels offer too much meanwhile
+PUSH_RETRY = 30
+URGENT_PUSH_RETRY = 5
+URGENT_OUTAGE_RETRY = 15
 
 
 class ShopifyInventoryPush(models.AbstractModel):
@@ -108,6 +114,7 @@ class ShopifyInventoryPush(models.AbstractModel):
         evidence=True,
         observe=True,
         settle=None,
+        urgent=False,
     ):
         """Write Odoo's figures to Shopify, compare-and-set, 250 per call (or
         as one bulk operation from the shop's ``bulk_write_threshold`` levels).
@@ -125,6 +132,8 @@ class ShopifyInventoryPush(models.AbstractModel):
             reconciliation tells them itself, as its own)
         :param settle: applied to the levels once locked (see
             ``shopify.inventory.level._synco_settle``)
+        :param urgent: the push goes first (it lowers a level): a transient
+            failure runs it again sooner
         :return: a :class:`PushResult`
 
         Levels Shopify already holds (per our last confirmed write or read)
@@ -200,7 +209,11 @@ class ShopifyInventoryPush(models.AbstractModel):
                 ),
             )
         except ShopifyRetryableError as exc:
-            raise retryable_job_error(exc, 30) from exc
+            if urgent:
+                raise retryable_job_error(
+                    exc, URGENT_PUSH_RETRY, outage_seconds=URGENT_OUTAGE_RETRY
+                ) from exc
+            raise retryable_job_error(exc, PUSH_RETRY) from exc
         if observe:
             self._synco_observe_levels(targets, levels, seen)
         if result.held:

@@ -22,7 +22,10 @@ BATCH_THRESHOLD_PARAM = "synco_shopify.push_batch_threshold"
 TAKE_OVER_LIMIT = 1000
 TAKE_OVER_PARAM = "synco_shopify.push_take_over"  # "0": one job, its products
 # the pushes that trust our memory of Shopify (a refresh reads it first)
-PLAIN_PUSH_KEYS = ("synco_shopify.push:%", "synco_shopify.push_batch:%")
+PLAIN_PUSH_KEYS = [
+    f"synco_shopify.{kind}:%"
+    for kind in ("push", "push_batch", "push_first", "push_first_batch")
+]
 
 
 class ShopifyProductBinding(models.Model):
@@ -30,6 +33,7 @@ class ShopifyProductBinding(models.Model):
 
     _name = "shopify.product.binding"
     _description = "Shopify Product Binding"
+    _inherit = ["shopify.push.priority"]
     _order = "shop_id, sku, id"
     _rec_name = "sku"
     _check_company_auto = True
@@ -107,6 +111,15 @@ class ShopifyProductBinding(models.Model):
             self._synco_precommit_data()["pairs"].update(pairs)
 
     @api.model
+    def _synco_free_changed(self, deltas):
+        """Add {(product id, location id): change of free quantity} to this
+        transaction's: whose free stock fell may lower a Shopify level."""
+        if deltas:
+            free = self._synco_precommit_data()["free"]
+            for pair, delta in deltas.items():
+                free[pair] = free.get(pair, 0.0) + delta
+
+    @api.model
     def _synco_config_changed(self, shops=None, products=None):
         """A configuration change may move the figures of ``products`` (None:
         every bound product) at ``shops`` (None: every shop binding them).
@@ -144,10 +157,10 @@ class ShopifyProductBinding(models.Model):
         """This transaction's pending changes, flushed by one precommit hook."""
         if self.env.context.get("synco_shopify_no_tracking"):
             # the context switch is for benchmarks and bulk loads
-            return {"pairs": set(), "config": []}
+            return {"pairs": set(), "config": [], "free": {}}
         precommit = self.env.cr.precommit
         if PRECOMMIT_KEY not in precommit.data:
-            precommit.data[PRECOMMIT_KEY] = {"pairs": set(), "config": []}
+            precommit.data[PRECOMMIT_KEY] = {"pairs": set(), "config": [], "free": {}}
             precommit.add(self.sudo()._delay_changed_pushes)
         return precommit.data[PRECOMMIT_KEY]
 
@@ -166,7 +179,10 @@ class ShopifyProductBinding(models.Model):
             if products is not None:
                 domain.append(("product_id", "in", list(products)))
             configured |= self.search(domain)
-        (bindings | configured)._delay_push_inventory()
+        down = {pair[0] for pair, delta in data["free"].items() if delta < -1e-6}
+        moved = self._synco_products_moved(down) if down else set()
+        lowering = bindings.filtered(lambda b: b.product_id.id in moved)
+        (bindings | configured)._delay_push_inventory(lowering=lowering | configured)
         if configured:
             self._synco_notify_config_pushes(configured)
 
@@ -218,37 +234,59 @@ class ShopifyProductBinding(models.Model):
             ("shop_id.policy_inventory", "=", "odoo_to_shopify"),
         ]
 
-    def _delay_push_inventory(self, refresh=False):
+    def _delay_push_inventory(self, refresh=False, lowering=None):
         """Enqueue the pushes of these bindings, per shop: one job per product,
         or above the batch threshold one job per 250 levels.
 
         :param refresh: read Shopify's current levels first instead of
             trusting the last value we wrote (*Push All*)
+        :param lowering: the bindings whose push may lower a level (None:
+            any); the others' can't (decreases first)
         :return: the number of products enqueued
         """
         params = self.env["ir.config_parameter"].sudo()
         threshold = int(params.get_param(BATCH_THRESHOLD_PARAM, BATCH_THRESHOLD))
         for shop in self.shop_id:
             of_shop = self.filtered(lambda b, s=shop: b.shop_id == s)
-            if len(of_shop) > threshold:
-                of_shop._delay_batch_pushes(refresh=refresh)
-            else:
-                of_shop._delay_pushes(refresh=refresh)
+            for group, urgency in of_shop._synco_push_groups(refresh, lowering):
+                if len(group) > threshold:
+                    group._delay_batch_pushes(refresh=refresh, urgency=urgency)
+                else:
+                    group._delay_pushes(refresh=refresh, urgency=urgency)
         return len(self)
 
-    def _delay_batch_pushes(self, refresh=False):
+    def _synco_push_targets(self, mappings):
+        """{binding: {shopify.location: Odoo's figure}} over ``mappings``
+        (``shopify.shop._synco_pushed_mappings``: a paused one shows 0)."""
+        active = mappings.filtered(lambda m: m.state == "active")
+        expected = active._compute_shopify_available(self.product_id)
+        return {
+            binding: {
+                m.shopify_location_id: expected[m][binding.product_id.id]
+                if m in active
+                else 0
+                for m in mappings
+            }
+            for binding in self
+        }
+
+    def _delay_batch_pushes(self, refresh=False, urgency=None):
         """Big commits (a 500-line picking): one job per ≤ 250 levels.
 
         Each product alone costs one Shopify call; grouped, 250 levels go in
         one call for the price of one (bench push: 500 products, 2 calls
         instead of 500).  A batch is the same job method on several bindings
         of one shop.
+
+        :param urgency: job options of ``_synco_push_groups``
         """
         shop = self.shop_id
         shop.ensure_one()
         locations = len(shop._synco_pushed_mappings())
         size = max(1, MAX_LEVELS_PER_CALL // max(1, locations))
-        kind = "push_refresh" if refresh else "push_batch"
+        kind = (
+            "push_refresh" if refresh else self._synco_push_kind("push_batch", urgency)
+        )
         batches = []
         for start in range(0, len(self), size):
             batch = self[start : start + size]
@@ -261,6 +299,7 @@ class ShopifyProductBinding(models.Model):
                     count=len(batch),
                     shop=shop.name,
                 ),
+                **(urgency or {}),
             }
             batches.append((batch, options))
         self._store_push_jobs(batches, refresh)
@@ -287,7 +326,7 @@ class ShopifyProductBinding(models.Model):
             channel=shop._job_channel(), description=description
         )._job_push_inventory(settle=settle)
 
-    def _delay_pushes(self, refresh=False):
+    def _delay_pushes(self, refresh=False, urgency=None):
         """Enqueue one push per binding, unless one will run after our commit.
 
         A picking of 500 products enqueues 500 jobs at commit time; through
@@ -296,10 +335,11 @@ class ShopifyProductBinding(models.Model):
         picking.  Here the same jobs (queue_job's own ``Job``, same identity
         key, channel and description) are checked against the pending ones
         in one query and stored in one ``create``.
+
+        :param urgency: job options of ``_synco_push_groups``
         """
         self._store_push_jobs(
-            [(binding, binding._push_job_options(refresh)) for binding in self],
-            refresh,
+            [(b, b._push_job_options(refresh, urgency)) for b in self], refresh
         )
 
     @api.model
@@ -368,11 +408,12 @@ class ShopifyProductBinding(models.Model):
         except psycopg2.errors.SerializationFailure:
             return set()
 
-    def _push_job_options(self, refresh=False):
+    def _push_job_options(self, refresh=False, urgency=None):
         self.ensure_one()
         # a refresh must not collapse into a plain push that trusts memory
-        kind = "push_refresh" if refresh else "push"
+        kind = "push_refresh" if refresh else self._synco_push_kind("push", urgency)
         return {
+            **(urgency or {}),
             "channel": self.shop_id._job_channel(),
             "identity_key": f"synco_shopify.{kind}:{self.id}",
             "description": self.env._(
@@ -422,18 +463,10 @@ class ShopifyProductBinding(models.Model):
             if not mappings:
                 return self.env._("Nothing to push: the shop has no active mapping.")
             return self.env._("Nothing to push: binding or shop inactive/frozen.")
-        active = mappings.filtered(lambda m: m.state == "active")
-        expected = active._compute_shopify_available(bindings.product_id)
-        targets = {
-            binding: {
-                m.shopify_location_id: expected[m][binding.product_id.id]
-                if m in active
-                else 0
-                for m in mappings
-            }
-            for binding in bindings
-        }
-        summary = shop._push_levels(targets, refresh=refresh, settle=settle).summary()
+        targets = bindings._synco_push_targets(mappings)
+        summary = shop._push_levels(
+            targets, refresh=refresh, settle=settle, urgent=self._synco_job_urgent()
+        ).summary()
         if taken:
             summary += " " + self.env._(
                 "(with %(count)s product(s) of pending pushes taken over)",
@@ -467,6 +500,13 @@ class ShopifyProductBinding(models.Model):
         call (tests, scripts) pushes exactly its bindings;
         ``synco_shopify.push_take_over``
         = ``0`` turns it off (each job pushes its own products).
+
+        Only pushes at least as urgent as this one (their queue_job
+        priority): a push that goes first (decreases first) never waits
+        behind a batch of those that wait; one that waits may take the
+        urgent ones along.  With decreases first, pushes still in their
+        window (``synco_shopify.push_increase_window``) are taken too: they
+        wait only to be taken over.
         """
         job_uuid = self.env.context.get("job_uuid")
         params = self.env["ir.config_parameter"].sudo()
@@ -478,14 +518,19 @@ class ShopifyProductBinding(models.Model):
                 "SELECT id FROM queue_job "
                 "WHERE channel = %s AND state = %s AND uuid != %s "
                 "AND model_name = %s AND method_name = '_job_push_inventory' "
-                "AND (identity_key LIKE %s OR identity_key LIKE %s) "
-                "AND (eta IS NULL OR eta <= now() at time zone 'utc') "
+                "AND identity_key LIKE ANY(%s) "
+                "AND priority <= COALESCE((SELECT priority FROM queue_job "
+                "WHERE uuid = %s), priority) "
+                "AND (eta IS NULL OR eta <= clock_timestamp() at time zone "
+                "'utc' + make_interval(secs => %s)) "
                 "ORDER BY id DESC LIMIT %s",
                 self.shop_id._job_channel(),
                 PENDING,
                 job_uuid,
                 self._name,
-                *PLAIN_PUSH_KEYS,
+                PLAIN_PUSH_KEYS,
+                job_uuid,
+                self._synco_increase_window(),
                 TAKE_OVER_LIMIT,
             )
         )

@@ -7,6 +7,9 @@ from odoo.fields import Domain
 # (_update_available_quantity), reservations (_update_reserved_quantity),
 # inventory counts (_apply_inventory goes through a move).  The raw-SQL
 # paths (_merge_quants, zero-quant clean-up) leave the totals unchanged.
+# Each hook also reports how the free quantity (quantity - reserved) of its
+# pairs moved: only a product whose free stock went down somewhere can
+# lower a Shopify level (decreases first: ``shopify.push.priority``).
 TRACKED_FIELDS = {"quantity", "reserved_quantity", "location_id", "product_id"}
 
 # location ids a reservation never gathers from
@@ -26,20 +29,29 @@ class StockQuant(models.Model):
 
     def write(self, vals):
         tracked = TRACKED_FIELDS & set(vals)
-        if tracked and {"location_id", "product_id"} & tracked:
-            self._synco_track()  # where the stock leaves from
+        if tracked:
+            self._synco_track(sign=-1)  # the stock as it leaves
         res = super().write(vals)
         if tracked:
             self._synco_track()
         return res
 
     def unlink(self):
-        self._synco_track()
+        self._synco_track(sign=-1)
         return super().unlink()
 
-    def _synco_track(self):
-        pairs = {(q.product_id.id, q.location_id.id) for q in self}
-        self.env["shopify.product.binding"]._synco_stock_changed(pairs)
+    def _synco_track(self, sign=1):
+        """Report these quants' pairs, their free quantity counted ``sign``
+        times: a write reports it before (-1) and after (+1)."""
+        free = {}
+        for quant in self:
+            pair = (quant.product_id.id, quant.location_id.id)
+            free[pair] = free.get(pair, 0.0) + sign * (
+                quant.quantity - quant.reserved_quantity
+            )
+        Binding = self.env["shopify.product.binding"]
+        Binding._synco_stock_changed(set(free))
+        Binding._synco_free_changed(free)
 
     def _get_gather_domain(
         self,

@@ -74,7 +74,24 @@ class TestConfigurationPushes(SimulatorCase):
                 {"shop_id": self.shop.id, "buffer_percent": 10}
             )
         )
-        # 8 bound products, above the threshold: one batch job, not 8
+        # 8 bound products, above the threshold: a batch, not 8 jobs; the tee,
+        # the one product whose levels the buffer lowers, goes first in a job
+        # of its own (decreases first, issue 24)
+        first, batch = sorted(jobs, key=lambda job: job.priority)
+        self.assertEqual((first.priority, first.recordset), (5, self.bindings[TEE]))
+        self.assertEqual(batch.priority, 10)
+        self.assertEqual(len(batch.recordset), len(self.bindings) - 1)
+        self.assertEqual(self.levels(), {NJ: 36, TX: 9, POOL: 24})
+
+    def test_shop_wide_buffer_in_one_batch_with_decreases_first_off(self):
+        params = self.env["ir.config_parameter"].sudo()
+        params.set_param("synco_shopify.push_batch_threshold", 3)
+        params.set_param("synco_shopify.push_decreases_first", "0")
+        jobs = self.commit(
+            lambda: self.env["shopify.buffer.rule"].create(
+                {"shop_id": self.shop.id, "buffer_percent": 10}
+            )
+        )
         self.assertEqual(len(jobs), 1)
         self.assertEqual(len(jobs[0].recordset), len(self.bindings))
         self.assertEqual(self.levels(), {NJ: 36, TX: 9, POOL: 24})

@@ -59,6 +59,22 @@ def test_written_when_never_seen_or_different():
 
 
 # -------------------------------------------------------------------- PushResult
+# ----------------------------------------------------------------------- lowers
+@pytest.mark.parametrize(
+    "figure, held, known, available, expected",
+    [
+        (8, 0, True, 10, True),  # Odoo below Shopify: the push lowers it
+        (12, 0, True, 10, False),  # a rise only adds sales
+        (10, 0, True, 10, False),  # unchanged: nothing to take away
+        (12, 3, True, 10, True),  # held sales take the target below Shopify
+        (2, 5, True, 0, False),  # never below zero: 0 does not lower 0
+        (0, 0, False, 10, False),  # never seen: read first, no direction
+    ],
+)
+def test_lowers(figure, held, known, available, expected):
+    assert push.lowers(figure, held, known, available) is expected
+
+
 def test_result_counts_outcomes():
     result = push.PushResult()
     result.add_written(("a", 1), "applied")

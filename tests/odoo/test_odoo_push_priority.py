@@ -1,0 +1,201 @@
+"""Decreases first (issue 24): a push that lowers a Shopify level goes first.
+
+Real ``queue.job`` rows stored by the commit hooks, ordered by queue_job's
+own runner code (its ``ChannelManager``, as the runner feeds it from the
+table), run by a real ``Job.perform`` against the simulator.  The pushes
+that lower a level get the decrease priority and identity keys of their
+own; the others wait a short window; ``synco_shopify.push_decreases_first``
+= ``0`` gives every push today's order.  Compare-and-set, held sales and
+idempotency keys are the same on both paths.
+"""
+
+import time
+
+from odoo.tests import tagged
+
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.job import DONE, PENDING, Job
+from odoo.addons.queue_job.jobrunner.channels import ChannelManager
+
+from ..shopify_simulator import DEMO_DOMAIN
+from ..support.odoo_common import SimulatorCase
+
+TEE, MUG, LARGE, SMALL = (
+    "SYN-TEE-BLK-M",
+    "SYN-MUG-001",
+    "SYN-TEE-BLK-L",
+    "SYN-TEE-BLK-S",
+)
+NJ = "New Jersey Warehouse"
+PARAM = "synco_shopify.push_decreases_first"
+
+
+@tagged("post_install", "-at_install")
+class TestDecreasesFirst(SimulatorCase):
+    def setUp(self):
+        super().setUp()
+        self.nj_stock = self.wh_nj.lot_stock_id
+        for sku in (TEE, MUG, LARGE):
+            self.stock(sku, self.nj_stock, 20)
+        # Shopify holds Odoo's figures: the next change has a direction
+        self.shop.binding_ids.filtered(
+            lambda b: b.sku in (TEE, MUG, LARGE)
+        )._job_push_inventory()
+        self.drop_pending()
+        self.sim.clear_log()
+
+    def drop_pending(self):
+        self.env.cr.flush()  # the hooks store their jobs
+        self.env["queue.job"].search(
+            [("method_name", "=", "_job_push_inventory")]
+        ).unlink()
+
+    def commit(self, sku, quantity):
+        """A stock change of ``sku`` at NJ, its pushes stored as at commit."""
+        before = set(self.env["queue.job"].search([]).ids)
+        self.stock(sku, self.nj_stock, quantity)
+        self.env.cr.flush()  # the precommit hook enqueues here
+        time.sleep(0.01)  # distinct creation dates, as commits have
+        return self.env["queue.job"].search([("id", "not in", list(before))])
+
+    def runner_order(self, jobs, now=None):
+        """The uuids of ``jobs`` in the order queue_job's runner starts them,
+        one at a time (``root:1``), at ``now`` (epoch seconds; default: an
+        hour later, every window past)."""
+        manager = ChannelManager()
+        manager.simple_configure("root:1")
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT channel, uuid, id, date_created, priority, "
+            "EXTRACT(EPOCH FROM eta), state FROM queue_job WHERE id IN %s",
+            (tuple(jobs.ids),),
+        )
+        rows = {row[1]: row for row in self.env.cr.fetchall()}
+        db = self.env.cr.dbname
+        for row in rows.values():
+            manager.notify(db, *row)
+        now = now or time.time() + 3600
+        order = []
+        while True:
+            started = list(manager.get_jobs_to_run(now))
+            if not started:
+                return order
+            for job in started:
+                order.append(job.uuid)
+                manager.notify(db, *rows[job.uuid][:-1], DONE)
+
+    def perform(self, job_record):
+        """Run the job as the runner's worker does, and mark it done."""
+        job = Job.load(self.env, job_record.uuid)
+        result = job.perform()
+        job.set_done(result=result)
+        job.store()
+        self.env.invalidate_all()  # the take-over updates queue_job in SQL
+        return result
+
+    def test_a_decrease_after_pending_increases_runs_first(self):
+        tee = self.commit(TEE, 5)
+        mug = self.commit(MUG, 5)
+        large = self.commit(LARGE, -3)
+        self.assertEqual(len(tee | mug | large), 3)
+        for job in tee | mug:
+            self.assertEqual(job.priority, 10)
+            self.assertTrue(job.eta, "an increase waits its window")
+            self.assertRegex(job.identity_key, r"^synco_shopify\.push:\d+$")
+        self.assertEqual(large.priority, 5)
+        self.assertFalse(large.eta)
+        self.assertEqual(
+            large.identity_key, f"synco_shopify.push_first:{self.bindings[LARGE].id}"
+        )
+        jobs = tee | mug | large
+        self.assertEqual(self.runner_order(jobs), [large.uuid, tee.uuid, mug.uuid])
+        # still inside the increases' window: only the decrease may start
+        self.assertEqual(self.runner_order(jobs, now=time.time() - 60), [large.uuid])
+
+        # it goes alone: no increase waits behind it ...
+        summary = self.perform(large)
+        self.assertNotIn("taken over", summary)
+        self.assertEqual((tee | mug).mapped("state"), [PENDING, PENDING])
+        self.assertEqual(self.shopify(LARGE, NJ), 17)
+        self.assertEqual(self.shopify(TEE, NJ), 20)
+        # ... and an increase takes the other one over, window or not
+        summary = self.perform(tee)
+        self.assertIn("1 product(s) of pending pushes taken over", summary)
+        self.assertEqual(mug.state, DONE)
+        self.assertEqual([self.shopify(sku, NJ) for sku in (TEE, MUG)], [25, 25])
+        self.assertEqual(len(self.writes()), 2)
+
+    def test_an_increase_takes_pending_decreases_along(self):
+        mug = self.commit(MUG, 5)
+        large = self.commit(LARGE, -3)
+        self.perform(mug)
+        self.assertEqual(large.state, DONE)
+        self.assertEqual([self.shopify(sku, NJ) for sku in (MUG, LARGE)], [25, 17])
+
+    def test_a_decrease_does_not_collapse_into_a_pending_increase(self):
+        tee_up = self.commit(TEE, 5)
+        tee_down = self.commit(TEE, -10)  # 15 now: below Shopify's 20
+        self.assertEqual(len(tee_down), 1)
+        self.assertEqual(tee_down.priority, 5)
+        self.assertEqual(
+            self.runner_order(tee_up | tee_down), [tee_down.uuid, tee_up.uuid]
+        )
+        self.perform(tee_down)
+        self.assertEqual(self.shopify(TEE, NJ), 15)
+        self.assertEqual(tee_up.state, PENDING)
+        self.assertIn("0 level(s) pushed", self.perform(tee_up))
+
+    def test_unknown_levels_and_mixed_changes(self):
+        # never pushed: Shopify's level is read before the write, no direction
+        small = self.commit(SMALL, 4)
+        self.assertEqual(small.priority, 10)
+        # one level lower, another higher: the push lowers a level
+        self.stock(TEE, self.bin_b1, 3)  # Texas up, in the same commit as
+        tee = self.commit(TEE, -1)  # NJ down
+        self.assertEqual((len(tee), tee.priority), (1, 5))
+
+    def test_off_restores_one_order(self):
+        self.env["ir.config_parameter"].sudo().set_param(PARAM, "0")
+        tee = self.commit(TEE, 5)
+        mug = self.commit(MUG, 5)
+        large = self.commit(LARGE, -3)
+        jobs = tee | mug | large
+        self.assertEqual(set(jobs.mapped("priority")), {10})
+        self.assertFalse(any(jobs.mapped("eta")))
+        self.assertTrue(
+            all(
+                key.startswith("synco_shopify.push:")
+                for key in jobs.mapped("identity_key")
+            )
+        )
+        self.assertEqual(self.runner_order(jobs), [tee.uuid, mug.uuid, large.uuid])
+        # the running push takes over the others, as before
+        self.assertIn("2 product(s) of pending pushes taken over", self.perform(tee))
+
+    def test_compare_and_set_and_held_sales_are_kept(self):
+        # a customer buys 2 in Shopify; Odoo has not seen the order yet
+        self.sim.create_order(DEMO_DOMAIN, [(TEE, 2)], location=NJ)
+        tee = self.commit(TEE, -5)
+        self.assertEqual(tee.priority, 5)
+        self.perform(tee)
+        # 15 in Odoo, minus the 2 sold that Odoo will reserve on import
+        self.assertEqual(self.shopify(TEE, NJ), 13)
+        level = self.bindings[TEE].level_ids.filtered(
+            lambda lvl: lvl.shopify_location_id == self.loc_nj
+        )
+        self.assertEqual(level.last_outcome, "stale_resolved")
+        self.assertEqual((level.expected_qty, level.shopify_available), (15, 13))
+        writes = self.writes()
+        self.assertTrue(all(write["idempotency_key"] for write in writes))
+
+    def test_a_decrease_retries_sooner(self):
+        tee_down = self.commit(TEE, -5)
+        mug_up = self.commit(MUG, 5)
+        self.sim.fail_next("503", count=50)
+        waits = {}
+        for name, job in (("down", tee_down), ("up", mug_up)):
+            with self.assertRaises(RetryableJobError) as caught:
+                self.perform(job)
+            waits[name] = caught.exception.seconds
+        self.sim.clear_faults()
+        self.assertEqual(waits, {"down": 15, "up": 60})
