@@ -286,6 +286,55 @@ def totals(rows):
     }
 
 
+# per Shopify location, in this order (``location_counts``)
+COUNTS = ("checked", "in_sync", "drifted", "written", "failed")
+
+
+def location_counts(rows, counts=None):
+    """Add these rows to ``counts`` {location id: [checked, in sync, drifted,
+    written, failed]} (``COUNTS``; by the rules of ``totals``) and return it.
+
+    A run adds every chunk's rows, lines stored or not: the counts are the
+    whole story of the levels whose lines a run does not keep.
+    """
+    counts = {} if counts is None else counts
+    for row in rows:
+        entry = counts.get(row.location.id)
+        if entry is None:
+            entry = counts[row.location.id] = [0, 0, 0, 0, 0]
+        if row.action not in ("unmapped", "snapshot"):
+            entry[0] += 1
+            if row.action == "in_sync":
+                entry[1] += 1
+            elif row.delta:
+                entry[2] += 1
+        if row.outcome in PUSHED:
+            entry[3] += 1
+        elif row.outcome in FAILED:
+            entry[4] += 1
+    return counts
+
+
+def counts_totals(counts):
+    """The run's totals (as ``totals``) from ``location_counts``."""
+    sums = [sum(entry[i] for entry in counts.values()) for i in range(len(COUNTS))]
+    return {
+        "checked": sums[0],
+        "in_sync": sums[1],
+        "drifted": sums[2],
+        "pushed": sums[3],
+        "failed": sums[4],
+    }
+
+
+def lines_kept(rows, keep_in_sync=False):
+    """The rows a run stores as lines: all of them with ``keep_in_sync``,
+    else every row but the levels found in sync (counted, not listed)."""
+    if keep_in_sync:
+        return rows
+    return [row for row in rows if row.action != "in_sync"]
+
+
 def in_sync_levels(rows):
     """[(binding id, location id, Shopify's level)] of the rows in sync."""
     return [

@@ -184,6 +184,45 @@ def test_totals():
     }
 
 
+def test_counts_per_location_add_up_to_the_totals():
+    """The counts a run keeps per location (every row, lines stored or not)
+    give the run's totals; the in-sync levels are counted, not listed, unless
+    asked for."""
+    rows = [
+        row("in_sync"),
+        row("in_sync", binding=2),
+        row("push", "applied", 5, 3),
+        row("push", "failed", 5, 3),
+        row("not_stocked", "activated", 5, None),
+        row("within_threshold", expected=5, before=4),
+        row("unmapped", expected=None, before=4, mapping=None),
+    ]
+    tx = engine.Row(3, 4, TX, MAP_TX, 2, 2, "in_sync")
+    pop = engine.Row(3, 4, POP, None, None, 1, "unmapped")
+    counts = engine.location_counts(rows[:4])
+    # a second chunk adds to the first
+    assert engine.location_counts([*rows[4:], tx, pop], counts) is counts
+    assert counts == {
+        NJ.id: [6, 2, 3, 2, 1],  # checked, in sync, drifted, written, failed
+        TX.id: [1, 1, 0, 0, 0],
+        POP.id: [0, 0, 0, 0, 0],
+    }
+    every = [*rows, tx, pop]
+    totals = engine.counts_totals(counts)
+    assert totals == dict(engine.totals(every), in_sync=3)
+    kept = engine.lines_kept(every)
+    assert [r.action for r in kept] == [
+        "push",
+        "push",
+        "not_stocked",
+        "within_threshold",
+        "unmapped",
+        "unmapped",
+    ]
+    assert engine.lines_kept(every, keep_in_sync=True) == every
+    assert engine.location_counts([]) == {}
+
+
 def test_what_the_run_leaves():
     """A written (or already right) level shows Odoo's figure after the run;
     any other shows what Shopify had."""
