@@ -305,9 +305,9 @@ class ShopifyReconciliation(models.Model):
             chunk = bindings[start : start + PRODUCT_CHUNK]
             if self.mode == "snapshot":
                 # Shopify's levels as they are, before anything changes
-                rows = engine.snapshot_rows(chunk, start, levels)
+                rows, in_sync = engine.snapshot_rows(chunk, start, levels), None
             else:
-                rows = self._reconcile_chunk(
+                rows, in_sync = self._reconcile_chunk(
                     shop,
                     client,
                     mappings,
@@ -318,9 +318,9 @@ class ShopifyReconciliation(models.Model):
                     phases,
                 )
             with phases("lines copied"):
-                engine.location_counts(rows, counts)
+                engine.location_counts(rows, counts, in_sync)
                 self.env["shopify.reconciliation.line"]._synco_copy(
-                    self, engine.lines_kept(rows, keep_in_sync)
+                    self, engine.lines_kept(rows, keep_in_sync, in_sync)
                 )
             self.env.invalidate_all()  # the chunk's records: let go
         totals = engine.counts_totals(counts)
@@ -397,13 +397,17 @@ class ShopifyReconciliation(models.Model):
     def _reconcile_chunk(
         self, shop, client, mappings, chunk, offset, figures, ordered, phases
     ):
-        """Compare, correct and record one chunk of bindings: its rows.
+        """Compare, correct and record one chunk of bindings: its rows, and
+        its levels found in sync (``engine.InSync``: no row each).
 
         :param figures: (Shopify's levels, Odoo's expected figures, units
             held), see ``_diff``
         """
         with phases("diff"):
-            rows, push, known = self._diff(shop, mappings, chunk, offset, *figures)
+            in_sync = engine.InSync()
+            rows, push, known = self._diff(
+                shop, mappings, chunk, offset, *figures, in_sync=in_sync
+            )
         # levels read before an order this run imported: the push reads
         # them again (from the older figure, the sale would count twice)
         ordered_ids = set(ordered.ids)
@@ -429,12 +433,12 @@ class ShopifyReconciliation(models.Model):
                 )
         if not self.dry_run:
             with phases("levels in sync"):
-                self._remember_levels_in_sync(rows)
+                self._remember_levels_in_sync(rows, in_sync)
             with phases("drift"):
-                self._observe_drift(rows)
+                self._observe_drift(rows, in_sync)
         with phases("level alerts"):
-            self._check_level_alerts(rows)
-        return rows
+            self._check_level_alerts(rows, in_sync)
+        return rows, in_sync
 
     def _import_orders_first(self, shop, client):
         """Import the orders Shopify has and Odoo doesn't, before comparing.
@@ -497,7 +501,9 @@ class ShopifyReconciliation(models.Model):
             self.env.invalidate_all()  # the chunk's products: let go
         return columns
 
-    def _diff(self, shop, mappings, chunk, offset, levels, expected, held):
+    def _diff(
+        self, shop, mappings, chunk, offset, levels, expected, held, in_sync=None
+    ):
         """Rows of one chunk of bindings, and what to write.
 
         :param levels: Shopify's levels (``engine.Levels``)
@@ -527,6 +533,7 @@ class ShopifyReconciliation(models.Model):
             shop.sync_frozen,
             self.dry_run,
             committed=levels.committed,
+            in_sync=in_sync,
         )
         # one recordset, so that reading a field of one binding reads them
         # all in one query (a browse per binding read them one by one)

@@ -11,6 +11,7 @@ records, the level alerts and the run's own alerts.
 from odoo import models
 
 from ..lib import reconciliation as engine
+from ..lib.shopify import committed_of
 
 
 class ShopifyReconciliationAftermath(models.AbstractModel):
@@ -26,15 +27,26 @@ class ShopifyReconciliationAftermath(models.AbstractModel):
             if outcome:
                 row.outcome, row.message = outcome
 
-    def _remember_levels_in_sync(self, rows):
+    def _remember_levels_in_sync(self, rows, in_sync=None):
         """Remember Shopify's figure of the levels found as Odoo wants them:
         a write whose transaction died would otherwise look like a sale
-        (``shopify.inventory.level._synco_remember_in_sync``)."""
+        (``shopify.inventory.level._synco_remember_in_sync``).
+
+        :param in_sync: the chunk's ``engine.InSync`` (the rows have none)
+        """
+        columns = in_sync.levels() if in_sync is not None else ([], [], [], [])
+        for binding, location, value in engine.in_sync_levels(rows):
+            for column, item in zip(
+                columns,
+                (binding, location, int(value), committed_of(value)),
+                strict=True,
+            ):
+                column.append(item)
         self.env["shopify.inventory.level"]._synco_remember_in_sync(
-            self.shop_id, engine.in_sync_levels(rows)
+            self.shop_id, *columns
         )
 
-    def _observe_drift(self, rows):
+    def _observe_drift(self, rows, in_sync=None):
         """Open, update or resolve drift records from what this run saw.
 
         A level written (or found right) by the run now agrees; one left as it
@@ -44,10 +56,13 @@ class ShopifyReconciliationAftermath(models.AbstractModel):
         and snapshots change nothing, drift records included.
         """
         self.env["shopify.drift"]._synco_observe(
-            self.shop_id, engine.drift_observations(rows), "reconciliation"
+            self.shop_id,
+            engine.drift_observations(rows),
+            "reconciliation",
+            agreed=in_sync.keys() if in_sync is not None else None,
         )
 
-    def _check_level_alerts(self, rows):
+    def _check_level_alerts(self, rows, in_sync=None):
         """The guide's immediate alerts on levels, for these rows (a chunk).
 
         Negative in Shopify and high-velocity drift (as Shopify showed them,
@@ -59,8 +74,18 @@ class ShopifyReconciliationAftermath(models.AbstractModel):
         """
         live = self.mode == "reconcile" and not self.dry_run
         read, left = engine.level_figures(rows, live)
+        # the levels in sync open nothing (never negative, nothing offered
+        # beyond Odoo's figure, no drift): they only resolve
+        agreed = None
+        if in_sync is not None and len(in_sync):
+            agreed = list(zip(in_sync.product, in_sync.location, strict=True))
         self.env["shopify.alert"]._synco_check_levels(
-            self.shop_id, read=read, left=left, velocity=live
+            self.shop_id,
+            read=read,
+            left=left,
+            velocity=live,
+            agreed=agreed,
+            agreed_left=live,
         )
 
     def _check_run_alerts(self):

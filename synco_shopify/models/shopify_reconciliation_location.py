@@ -15,7 +15,6 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 
-
 class ShopifyReconciliationLocation(models.Model):
     """What one run found at one Shopify location: counts that outlive lines."""
 

@@ -113,8 +113,8 @@ class TestReconciliation(SimulatorCase):
         Run = type(self.env["shopify.reconciliation"])
         diff, results = Run._diff, []
 
-        def spy(run, *args):
-            results.append(diff(run, *args))
+        def spy(run, *args, **kwargs):
+            results.append(diff(run, *args, **kwargs))
             return results[-1]
 
         with patch.object(Run, "_diff", spy):

@@ -67,8 +67,10 @@ class TestReconcileLines(SimulatorCase):
         # the drifted levels have their lines, written
         pushed = run.line_ids.filtered(lambda line: line.action == "push")
         self.assertEqual(
-            sorted((ln.sku, ln.shopify_location_id.name, ln.shopify_before)
-                   for ln in pushed),
+            sorted(
+                (ln.sku, ln.shopify_location_id.name, ln.shopify_before)
+                for ln in pushed
+            ),
             sorted([(TEE, NJ, 60), (MUG, TX, 3)]),
         )
         self.assertEqual(set(pushed.mapped("outcome")), {"applied"})

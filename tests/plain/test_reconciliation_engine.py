@@ -86,6 +86,51 @@ def test_each_level_gets_one_action():
     assert rows[100, NJ].outcome == "none"
 
 
+def test_levels_in_sync_kept_compact_are_the_same_levels():
+    """With an ``InSync``, the levels in sync get no row but an entry in its
+    arrays; every other row, the writes, and the counts are unchanged, and
+    its rows (a shop keeping every line) are the rows a plain diff gives."""
+    shopify = levels((0, NJ, 5), (1, NJ, 9), (2, NJ, 3), (3, NJ, 0), (0, TX, 0))
+    shopify.committed[NJ][0] = 2  # committed read with the first level
+    figures = {NJ: [5, 7, 3, 0], TX: [0, 6, 0, 0]}
+    plain_rows, push, known = diff(shopify, figures, held={(102, NJ.id): 1})
+    in_sync = engine.InSync()
+    rows, push2, known2 = diff(
+        shopify, figures, held={(102, NJ.id): 1}, in_sync=in_sync
+    )
+    assert (push2, known2) == (push, known)
+    assert "in_sync" not in {row.action for row in rows}
+    kept = [row for row in plain_rows if row.action != "in_sync"]
+    assert [(r.binding, r.location, r.action) for r in rows] == [
+        (r.binding, r.location, r.action) for r in kept
+    ]
+    assert len(in_sync) == 3
+    assert list(in_sync.keys()) == [(100, NJ.id), (100, TX.id), (103, NJ.id)]
+    assert in_sync.counts() == {NJ.id: 2, TX.id: 1}
+    assert in_sync.levels() == (
+        [100, 100, 103],
+        [NJ.id, TX.id, NJ.id],
+        [5, 0, 0],
+        [2, None, None],
+    )
+    as_rows = in_sync.rows()
+    plain_in_sync = [row for row in plain_rows if row.action == "in_sync"]
+    assert [
+        (r.binding, r.product, r.location, r.mapping, r.expected, r.before)
+        for r in as_rows
+    ] == [
+        (r.binding, r.product, r.location, r.mapping, r.expected, r.before)
+        for r in plain_in_sync
+    ]
+    assert as_rows[0].before.committed == 2
+    # the counts and the lines kept are those of the plain rows
+    assert engine.location_counts(rows, in_sync=in_sync) == engine.location_counts(
+        plain_rows
+    )
+    assert engine.lines_kept(rows, in_sync=in_sync) == rows
+    assert len(engine.lines_kept(rows, True, in_sync)) == len(plain_rows)
+
+
 def test_held_units_come_off_the_figure_but_not_the_write():
     """Units held for a Shopify sale not in Odoo yet lower the figure Shopify
     should show (never below zero); the write is given Odoo's own figure and

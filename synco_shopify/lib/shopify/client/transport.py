@@ -355,10 +355,13 @@ class TransportMixin:
                     status=resp.status_code,
                 )
             try:
-                # 64 KiB reads: a catalogue file holds a million lines
+                # 64 KiB reads: a catalogue file holds a million lines; the
+                # decoder itself, as json.loads would first detect each
+                # line's encoding (Shopify's JSONL is UTF-8)
+                decode = json.JSONDecoder().decode
                 for line in resp.iter_lines(chunk_size=1 << 16):
                     if line and line.strip():
-                        yield json.loads(line)
+                        yield decode(line.decode())
             except requests.RequestException as exc:
                 raise ShopifyRetryableError(
                     f"bulk result download interrupted: {exc}"
