@@ -93,10 +93,13 @@ def test_levels_in_sync_kept_compact_are_the_same_levels():
     shopify = levels((0, NJ, 5), (1, NJ, 9), (2, NJ, 3), (3, NJ, 0), (0, TX, 0))
     shopify.committed[NJ][0] = 2  # committed read with the first level
     figures = {NJ: [5, 7, 3, 0], TX: [0, 6, 0, 0]}
-    plain_rows, push, known = diff(shopify, figures, held={(102, NJ.id): 1})
+    held = {(102, NJ.id): 1}
+    plain_rows, push, known = diff(
+        shopify, figures, held=held, committed=shopify.committed
+    )
     in_sync = engine.InSync()
     rows, push2, known2 = diff(
-        shopify, figures, held={(102, NJ.id): 1}, in_sync=in_sync
+        shopify, figures, held=held, committed=shopify.committed, in_sync=in_sync
     )
     assert (push2, known2) == (push, known)
     assert "in_sync" not in {row.action for row in rows}
