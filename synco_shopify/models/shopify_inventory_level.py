@@ -8,6 +8,13 @@ from ..lib.shopify import committed_of
 from .locking import try_lock_rows
 
 
+def _int_array(values):
+    """An int[] literal (``{1,NULL,3}``): PostgreSQL reads it in one go,
+    where a list's ``ARRAY[...]`` is an expression per element (a chunk of a
+    reconciliation passes 50 000 of them)."""
+    return "{" + ",".join(["NULL" if v is None else str(v) for v in values]) + "}"
+
+
 class ShopifyInventoryLevel(models.Model):
     """What we last told Shopify for one product at one Shopify location.
 
@@ -249,10 +256,10 @@ class ShopifyInventoryLevel(models.Model):
                             AND level.shopify_committed
                                 IS DISTINCT FROM seen.committed))
                 """,
-                bindings,
-                locations,
-                values,
-                committed,
+                _int_array(bindings),
+                _int_array(locations),
+                _int_array(values),
+                _int_array(committed),
                 shop.id,
             )
         )
