@@ -39,6 +39,7 @@
         "views/shopify_reconciliation_views.xml",
         "views/shopify_shop_reconciliation_views.xml",
         "views/res_config_settings_views.xml",
+        "views/shopify_transfer_views.xml",
         "views/synco_shopify_menus.xml",
         "data/ir_cron_retention_data.xml",
         "views/shopify_reconciliation_retention_views.xml",

@@ -46,3 +46,4 @@ from . import shopify_digest
 from . import shopify_digest_line
 from . import shopify_buffer_usage
 from . import shopify_withheld_stock
+from . import shopify_transfer

@@ -36,6 +36,11 @@ SCOPES = (
     "read_orders",
     "read_merchant_managed_fulfillment_orders",
     "write_merchant_managed_fulfillment_orders",
+    # stock in transit shown as incoming (issue 22, shopify_transfer.py)
+    "write_inventory_transfers",
+    "read_inventory_shipments",
+    "write_inventory_shipments",
+    "write_inventory_shipments_received_items",
 )
 # renew a token this long before it expires (a tenth of a short lifetime)
 RENEW_MARGIN = 300

@@ -427,6 +427,14 @@ class ShopifyShop(models.Model):
     token_expires_at = fields.Datetime(
         string="Token Expires", compute="_compute_connection"
     )
+    # issue 22: stock in transit shown as incoming (shopify_transfer.py)
+    show_transit_incoming = fields.Boolean(
+        string="Show Stock in Transit as Incoming",
+        help="Units Odoo ships between two mapped warehouses through a transit "
+        "location show as incoming at the destination's Shopify location until "
+        "Odoo receives them; available is never touched. Needs the inventory "
+        "transfer and shipment access scopes.",
+    )
     # issue 24: a run stores the levels a merchant reads; in-sync ones as counts
     reconcile_keep_in_sync_lines = fields.Boolean(
         string="Keep In-Sync Lines",

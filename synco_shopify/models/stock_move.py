@@ -1,6 +1,7 @@
 # Copyright 2026 Synco
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Moves report the stock they changed, and reserve within Shopify's scope.
+"""Moves report the stock they changed, and reserve within Shopify's scope;
+receipts out of transit report their state (stock in transit, issue 22).
 
 What counts is what can be reserved: a move puts its reservation scope in
 the context around the quant lookup, and ``stock.quant._get_gather_domain``
@@ -27,6 +28,14 @@ class StockMove(models.Model):
                 pairs.add((move.product_id.id, move.location_id.id))
                 pairs.add((move.product_id.id, move.location_dest_id.id))
             self.env["shopify.product.binding"]._synco_stock_changed(pairs)
+        if "state" in vals:
+            # a receipt out of transit reserved (its origin left), received
+            # or cancelled: its incoming in Shopify follows (issue 22)
+            receipts = self.filtered(
+                lambda m: m.picking_id and m.location_id.usage == "transit"
+            ).picking_id
+            if receipts:
+                receipts._delay_shopify_transit()
         return res
 
     # Both reservation paths go through _update_reserved_quantity_vals (a

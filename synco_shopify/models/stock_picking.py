@@ -1,9 +1,11 @@
 # Copyright 2026 Synco
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Shopify's fulfilments on Odoo's deliveries: their fields and their one job.
+"""Shopify's fulfilments on Odoo's deliveries: their fields and their job;
+and the job that shows a receipt's stock in transit as incoming in Shopify.
 
-What a delivery sends to Shopify is ``shopify.fulfillment``; the job stays
-here, on the delivery it is about.
+What a delivery sends to Shopify is ``shopify.fulfillment``, what a receipt
+out of transit shows is ``shopify.transfer``; the jobs stay here, on the
+picking they are about.
 """
 
 from odoo import api, fields, models
@@ -90,3 +92,44 @@ class StockPicking(models.Model):
         See ``shopify.fulfillment._fulfil``.
         """
         return self.env["shopify.fulfillment"]._fulfil(self, client=client)
+
+    # ------------------------------------------------- stock in transit (22)
+    def _delay_shopify_transit(self):
+        """Enqueue, per shop showing stock in transit, the alignment of these
+        receipts' incoming in Shopify (``shopify.transfer._align``)."""
+        shops = (
+            self.env["shopify.shop"]
+            .sudo()
+            .search([("show_transit_incoming", "=", True)])
+        )
+        shops |= (
+            self.env["shopify.transfer"]
+            .sudo()
+            .search([("picking_id", "in", self.ids), ("state", "=", "in_transit")])
+            .shop_id
+        )
+        for picking in self:
+            for shop in shops:
+                picking.with_delay(
+                    channel=shop._job_channel(),
+                    identity_key=f"synco_shopify.transit:{shop.id}:{picking.id}",
+                    description=self.env._(
+                        "Shopify incoming of %(picking)s (%(shop)s)",
+                        picking=picking.name,
+                        shop=shop.name,
+                    ),
+                )._job_shopify_transit(shop)
+
+    def _job_shopify_transit(self, shop, client=None):
+        """Job: Shopify's incoming for this receipt = what it holds in transit.
+
+        Idempotent: it sends only the difference with what its
+        ``shopify.transfer`` records still show.
+        """
+        self.ensure_one()
+        # whoever validated the receipt, the records are Synco's to keep
+        return (
+            self.env["shopify.transfer"]
+            .sudo()
+            ._align(shop.sudo(), self.sudo(), client=client)
+        )

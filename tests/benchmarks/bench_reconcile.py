@@ -2,7 +2,7 @@
 
     python3 tests/harness.py bench reconcile [--variants 50000] [--locations 3]
                                              [--naive 300] [--drift 0.02]
-                                             [--profile FILE]
+                                             [--profile FILE] [--no-states-cost]
 
 Builds N bound variants in Odoo and in the simulator (seeded, then served,
 by processes of their own, so the Odoo process's CPU time and memory are its
@@ -40,6 +40,21 @@ Odoo CPU, under 1.5 GB peak RSS (issue 24: under 30 s, 15 s of CPU and 1 GB;
 ten million levels, ``--variants 200000 --locations 50``, in 5 minutes under
 2 GB).  The simulator's peak resident memory (its own process) is printed
 too, with the load average.
+
+What the states cost (issue 22: every level read asks ``available``,
+``committed`` and ``on_hand``): then the simulator is started again from
+the same saved store (Shopify's levels as they were), the levels the run
+recorded are forgotten in Odoo, and the same run is made again with the
+level reads asking ``available`` alone (``level_states.available_only``, a
+benchmark's switch, not a setting).  Printed: calls, requested and actual
+query cost (``extensions.cost`` of every answered call) of the run's level
+read (the variant count and the bulk query with its polls, or the pages)
+and of the whole run, each without the states -> with them, and whether
+within 10 %; the bulk file's objects and bytes.  The polls of a bulk query
+(1 point each) depend on time, how soon Shopify's file is ready (a bigger
+file, a loaded machine), so the levels read is also compared without them;
+the rest does not depend on time.
+``--no-states-cost`` skips that second run.
 """
 
 import argparse
@@ -56,6 +71,9 @@ import time
 from pathlib import Path
 from unittest.mock import patch
 
+from level_states import LEVEL_READ_OPERATIONS, available_only, by_operation, call_log
+from level_states import compare as compare_cost
+from level_states import totals as cost_totals
 from odoo_env import clone_rows, odoo_env
 
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -280,7 +298,7 @@ def naive(shop, bindings, warehouses):
 
     client = shop._get_client()
     mappings = shop.mapping_ids.sorted("id")
-    pushed = 0
+    pushed = []
     for binding in bindings:
         item = binding.shopify_inventory_item_gid
         for mapping, warehouse in zip(mappings, warehouses, strict=True):
@@ -292,11 +310,9 @@ def naive(shop, bindings, warehouses):
             location = mapping.shopify_location_id.shopify_gid
             current = client.read_available([item], [location]).get((item, location))
             if current != qty:
-                client.set_available(
-                    [QuantityChange(item, location, qty, current)],
-                    reference_uri="gid://synco-bench/naive",
-                )
-                pushed += 1
+                change = QuantityChange(item, location, qty, int(current))
+                client.set_available([change], reference_uri="gid://synco-bench/naive")
+                pushed.append(change)
     return client.stats, pushed
 
 
@@ -371,6 +387,11 @@ def main():
         help="run the engine under cProfile (slower), save its stats to FILE "
         "and print the 30 functions taking the most time of their own",
     )
+    parser.add_argument(
+        "--no-states-cost",
+        action="store_true",
+        help="skip the second run reading available alone (issue 22's cost)",
+    )
     parser.add_argument("--seed", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seed:
@@ -398,7 +419,8 @@ def main():
             sample = shop.binding_ids.sorted("id")[: args.naive]
             env.invalidate_all()
             wall0, cpu0 = time.monotonic(), time.process_time()
-            stats, naive_pushed = naive(shop, sample, warehouses)
+            stats, naive_changes = naive(shop, sample, warehouses)
+            naive_pushed = len(naive_changes)
             naive_wall = time.monotonic() - wall0
             naive_cpu = time.process_time() - cpu0
             env.invalidate_all()
@@ -409,7 +431,8 @@ def main():
             profiler = cProfile.Profile() if args.profile else None
             if profiler:
                 profiler.enable()
-            run, phases = run_job(env, shop)
+            with call_log() as calls:
+                run, phases = run_job(env, shop)
             if profiler:
                 profiler.disable()
             engine_wall = time.monotonic() - wall0
@@ -444,9 +467,89 @@ def main():
                 profiler.dump_stats(args.profile)
                 print(f"\ncProfile of the engine run (saved to {args.profile}):")
                 pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+            if not args.no_states_cost:
+                with_states = (run, calls, bulk_file(base_url))
+                stop(proc)
+                proc, base_url = start_simulator(state_file)
+                forget_levels(env, shop, base_url, naive_changes)
+                with available_only(), call_log() as calls:
+                    run, _phases = run_job(env, shop)
+                report_states_cost((run, calls, bulk_file(base_url)), with_states)
     finally:
         stop(proc)
         shutil.rmtree(folder, ignore_errors=True)  # the saved store, the catalogue
+
+
+def bulk_file(base_url):
+    """(objects, bytes) of the shop's last bulk query file (an uncounted call)."""
+    from odoo.addons.synco_shopify.lib.shopify import ShopifyClient
+
+    query = (
+        "query BenchBulkFile { currentBulkOperation(type: QUERY) "
+        "{ status objectCount fileSize } }"
+    )
+    with ShopifyClient(DEMO_DOMAIN, DEMO_TOKEN, base_url=base_url) as client:
+        operation = client.execute(query).data.get("currentBulkOperation") or {}
+    return int(operation.get("objectCount") or 0), int(operation.get("fileSize") or 0)
+
+
+def forget_levels(env, shop, base_url, naive_changes):
+    """Both sides as the first run met them: Odoo with no level written,
+    drift nor alert recorded, the simulator started again from its saved
+    store (the shop talks to it) with the naive loop's writes made again."""
+    from odoo.addons.synco_shopify.lib.shopify import ShopifyClient
+
+    with ShopifyClient(DEMO_DOMAIN, DEMO_TOKEN, base_url=base_url) as client:
+        if naive_changes:
+            client.set_available(naive_changes, reference_uri="gid://synco-bench/naive")
+    cr = env.cr
+    for table in ("shopify_inventory_level", "shopify_drift", "shopify_alert"):
+        cr.execute(f"DELETE FROM {table} WHERE shop_id = %s", [shop.id])
+    shop.api_base_url = base_url
+    env.cr.commit()
+    env.invalidate_all()
+
+
+def report_states_cost(without, with_states):
+    """The run's level read and the whole run, without the states -> with."""
+    print()
+    print(
+        "What the states cost (issue 22): the same run again, Shopify's levels "
+        "as they were, the level reads asking available alone"
+    )
+    for label, (run, calls, (objects, size)) in (
+        ("available alone", without),
+        ("available, committed, on_hand", with_states),
+    ):
+        operations = ", ".join(f"{op} {n}" for op, n in by_operation(calls).items())
+        print(
+            f"  {label}: {run.checked_count} checked, {run.drifted_count} drifted, "
+            f"{run.pushed_count} written; bulk file {objects} objects, "
+            f"{size / 1e6:.1f} MB; calls: {operations}"
+        )
+    polls = ("BulkOperationPoll", "bulk query")
+    for label, operations in (
+        ("states read cost, levels read", LEVEL_READ_OPERATIONS),
+        (
+            "states read cost, levels read but the bulk query's polls "
+            "(they follow time)",
+            LEVEL_READ_OPERATIONS - {polls},
+        ),
+        ("states read cost, whole run", None),
+    ):
+        print(
+            compare_cost(
+                label,
+                cost_totals(without[1], operations),
+                cost_totals(with_states[1], operations),
+            )
+        )
+    (_o0, size0), (_o1, size1) = without[2], with_states[2]
+    if size0:
+        print(
+            f"bulk file (not charged in query cost): {size0 / 1e6:.1f} -> "
+            f"{size1 / 1e6:.1f} MB ({100.0 * (size1 - size0) / size0:+.1f} %)"
+        )
 
 
 def stop(proc):

@@ -10,15 +10,14 @@ of a compare-and-set conflict) -- once with the documents as they are
 (``quantities(names: ["available", "committed", "on_hand"])``) and once with
 ``available`` alone, as before.  Printed: calls, requested and actual query
 cost of each, and the ratio.  The simulator costs queries as Shopify
-documents (``tests/shopify_simulator/cost.py``): a list of objects that is
-not a connection is requested as one object, its actual cost counts the
-objects returned.
+documents (``tests/shopify_simulator/cost.py``): only connections are
+sized; a list of objects that is not one (``quantities(names:)``) is one
+object, requested and returned, however many states it carries.
 """
 
 import argparse
 import sys
 from pathlib import Path
-from unittest.mock import patch
 
 REPO = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(REPO))
@@ -26,26 +25,11 @@ sys.path.insert(0, str(REPO))
 import tests.conftest  # noqa: F401  (puts the addon on odoo.addons' path)
 
 # isort: split
+from level_states import available_only
+
 from odoo.addons.synco_shopify.lib.shopify import ShopifyClient
-from odoo.addons.synco_shopify.lib.shopify import documents as docs
 
 from tests.shopify_simulator import DEMO_DOMAIN, DEMO_TOKEN, Simulator
-
-NAMES = '["available", "committed", "on_hand"]'
-READS = (
-    "INVENTORY_LEVELS_BY_ITEM",
-    "INVENTORY_ITEM_LEVELS",
-    "LOCATION_INVENTORY_LEVELS",
-    "BULK_INVENTORY_LEVELS",
-)
-
-
-def available_only():
-    """The read documents as they were: ``available`` alone."""
-    return [
-        patch.object(docs, name, getattr(docs, name).replace(NAMES, '["available"]'))
-        for name in READS
-    ]
 
 
 def measure(sim, read):
@@ -88,14 +72,8 @@ def main():
         print(f"{args.variants} variants x {args.locations} locations")
         for label, read in reads.items():
             after = measure(sim, read)
-            patches = available_only()
-            for p in patches:
-                p.start()
-            try:
+            with available_only():
                 before = measure(sim, read)
-            finally:
-                for p in patches:
-                    p.stop()
             print(
                 f"{label:32} calls {before[0]} -> {after[0]}; requested cost "
                 f"{before[1]:g} -> {after[1]:g} "

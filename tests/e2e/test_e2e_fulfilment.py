@@ -20,17 +20,17 @@ from ..shopify_simulator.webhooks import sign
 from ..support.e2e_stack import (
     NJ,
     TX,
+    TX_ADDRESS,
     UK,
     address,
     connect_shop,
-    count,
-    create_products,
-    create_warehouses,
+    push_all,
     quantities,
+    route_rule,
     run_cron,
-    server_on_copy,
-    simulated_shop,
-    wait_levels,
+    shop_values,
+    stack_fixtures,
+    stock_evenly,
 )
 from ..support.odoo_server import wait_until
 
@@ -46,72 +46,47 @@ LOCATIONS = [
     (4002, TX, address(TX, "US", "73301", "TX")),
     (4003, UK, address(UK, "GB", "E16 1AA")),
 ]
-TX_ADDRESS = {
-    "first_name": "Tex",
-    "last_name": "Buyer",
-    "address1": "1 Congress Ave",
-    "city": "Austin",
-    "province_code": "TX",
-    "country_code": "US",
-    "zip": "73301",
-}
 
 
-@pytest.fixture(scope="module")
-def sim():
-    with simulated_shop(
-        DOMAIN,
-        TOKEN,
-        SECRET,
-        "Synco Fulfil",
-        LOCATIONS,
-        products=((TEE, "20.00"), (MUG, "20.00")),
-        stock={NJ: 50, TX: 50, UK: 50},
-    ) as simulator:
-        yield simulator
-
-
-@pytest.fixture(scope="module")
-def odoo(sim):
-    with server_on_copy("fulfil") as server:
-        yield server
+sim, odoo = stack_fixtures(
+    "fulfil",
+    DOMAIN,
+    TOKEN,
+    SECRET,
+    "Synco Fulfil",
+    LOCATIONS,
+    products=((TEE, "20.00"), (MUG, "20.00")),
+    stock={NJ: 50, TX: 50, UK: 50},
+)
 
 
 @pytest.fixture(scope="module")
 def setup(odoo, sim):
-    products = create_products(odoo, (TEE, MUG))
-    warehouses, stock = create_warehouses(
-        odoo, {NJ: "FNJ", TX: "FTX", UK: "FUK"}, "Fulfil"
+    products, warehouses, stock, expected = stock_evenly(
+        odoo, (TEE, MUG), {NJ: "FNJ", TX: "FTX", UK: "FUK"}, "Fulfil"
     )
-    count(odoo, products, stock, {(s, n): 20 for n in stock for s in products})
     us = odoo.ref("base.us")
     shop, locations = connect_shop(
         odoo,
         sim,
-        {
-            "name": "Fulfil E2E",
-            "shop_domain": DOMAIN,
-            "access_token": TOKEN,
-            "webhook_secret": SECRET,
-            "default_warehouse_id": warehouses[NJ],
-            "order_route_ids": [
-                (
-                    0,
-                    0,
-                    {
-                        "name": "Texas",
-                        "country_ids": [(6, 0, [us])],
-                        "zip_ranges": "73300-73399, 75000-79999",
-                        "warehouse_id": warehouses[TX],
-                    },
+        shop_values(
+            "Fulfil E2E",
+            DOMAIN,
+            TOKEN,
+            SECRET,
+            default_warehouse_id=warehouses[NJ],
+            order_route_ids=[
+                route_rule(
+                    "Texas",
+                    us,
+                    warehouses[TX],
+                    zip_ranges="73300-73399, 75000-79999",
                 ),
             ],
-        },
+        ),
         stock,
     )
-    odoo.call("shopify.shop", "action_register_webhooks", [shop])
-    odoo.call("shopify.shop", "action_push_all", [shop])
-    wait_levels(sim, DOMAIN, {(s, n): 20 for n in stock for s in products})
+    push_all(odoo, sim, DOMAIN, shop, expected)
     return {
         "shop": shop,
         "products": products,

@@ -20,19 +20,20 @@ import requests
 from ..shopify_simulator.webhooks import sign
 from ..support.e2e_stack import (
     NJ,
+    NJ_ADDRESS,
     TX,
+    TX_ADDRESS,
     UK,
     address,
     connect_shop,
-    count,
-    create_products,
-    create_warehouses,
     drain,
+    push_all,
     quantities,
+    route_rule,
     run_cron,
-    server_on_copy,
-    simulated_shop,
-    wait_levels,
+    shop_values,
+    stack_fixtures,
+    stock_evenly,
 )
 from ..support.odoo_server import wait_until
 
@@ -48,95 +49,62 @@ LOCATIONS = [
     (3002, TX, address(TX, "US", "73301", "TX")),
     (3003, UK, address(UK, "GB", "E16 1AA")),
 ]
-TX_ADDRESS = {
-    "first_name": "Tex",
-    "last_name": "Buyer",
-    "address1": "1 Congress Ave",
-    "city": "Austin",
-    "province_code": "TX",
-    "country_code": "US",
-    "zip": "73301",
-}
-NJ_ADDRESS = {
-    "first_name": "Jersey",
-    "last_name": "Buyer",
-    "address1": "5 Broad St",
-    "city": "Newark",
-    "province_code": "NJ",
-    "country_code": "US",
-    "zip": "07102",
-}
 
 
-@pytest.fixture(scope="module")
-def sim():
-    with simulated_shop(
-        DOMAIN,
-        TOKEN,
-        SECRET,
-        "Synco Orders",
-        LOCATIONS,
-        products=((TEE, "24.00"), (MUG, "14.00"), (UNBOUND, "5.00")),
-        stock={NJ: 50, TX: 50, UK: 50},
-    ) as simulator:
-        yield simulator
-
-
-@pytest.fixture(scope="module")
-def odoo(sim):
-    # a copy of the pristine template: the push end-to-end test commits its
-    # own shop into SYNCO_E2E_DB, whose stale simulator address the poll hits
-    with server_on_copy("orders") as server:
-        yield server
+sim, odoo = stack_fixtures(
+    "orders",
+    DOMAIN,
+    TOKEN,
+    SECRET,
+    "Synco Orders",
+    LOCATIONS,
+    products=((TEE, "24.00"), (MUG, "14.00"), (UNBOUND, "5.00")),
+    stock={NJ: 50, TX: 50, UK: 50},
+)
 
 
 @pytest.fixture(scope="module")
 def setup(odoo, sim):
     """Warehouses, stock, a shop with mappings, routing rules and webhooks."""
-    products = create_products(odoo, (TEE, MUG))
-    warehouses, stock = create_warehouses(
-        odoo, {NJ: "ONJ", TX: "OTX", UK: "OUK"}, "Orders"
+    products, warehouses, stock, expected = stock_evenly(
+        odoo, (TEE, MUG), {NJ: "ONJ", TX: "OTX", UK: "OUK"}, "Orders"
     )
-    count(odoo, products, stock, {(s, n): 20 for n in stock for s in products})
     us = odoo.ref("base.us")
     uk = odoo.ref("base.uk")
-
-    def route(name, sequence, country, warehouse, **zip_ranges):
-        return (
-            0,
-            0,
-            {
-                "name": name,
-                "sequence": sequence,
-                "country_ids": [(6, 0, [country])],
-                "warehouse_id": warehouses[warehouse],
-                **zip_ranges,
-            },
-        )
-
     shop, _locations = connect_shop(
         odoo,
         sim,
-        {
-            "name": "Orders E2E",
-            "shop_domain": DOMAIN,
-            "access_token": TOKEN,
-            "webhook_secret": SECRET,
-            "default_warehouse_id": warehouses[NJ],
-            "order_route_ids": [
-                route("New Jersey", 1, us, NJ, zip_ranges="07000-08999"),
-                route("Texas", 2, us, TX, zip_ranges="73300-73399, 75000-79999"),
-                route("United Kingdom", 3, uk, UK),
+        shop_values(
+            "Orders E2E",
+            DOMAIN,
+            TOKEN,
+            SECRET,
+            default_warehouse_id=warehouses[NJ],
+            order_route_ids=[
+                route_rule(
+                    "New Jersey",
+                    us,
+                    warehouses[NJ],
+                    sequence=1,
+                    zip_ranges="07000-08999",
+                ),
+                route_rule(
+                    "Texas",
+                    us,
+                    warehouses[TX],
+                    sequence=2,
+                    zip_ranges="73300-73399, 75000-79999",
+                ),
+                route_rule("United Kingdom", uk, warehouses[UK], sequence=3),
             ],
-        },
+        ),
         stock,
     )
     result = odoo.call("shopify.shop", "action_register_webhooks", [shop])
     assert "6 created" in result["params"]["message"]
     again = odoo.call("shopify.shop", "action_register_webhooks", [shop])
     assert "0 created, 6 already there" in again["params"]["message"]
-    odoo.call("shopify.shop", "action_push_all", [shop])
-    wait_levels(sim, DOMAIN, {(s, n): 20 for n in stock for s in products})
+    push_all(odoo, sim, DOMAIN, shop, expected, webhooks=False)
     return {
         "shop": shop,
         "products": products,

@@ -24,12 +24,12 @@ from ..support.e2e_stack import (
     TX,
     connect_shop,
     count,
-    create_products,
-    create_warehouses,
     drain,
     run_cron,
-    server_on_copy,
-    simulated_shop,
+    settle,
+    shop_values,
+    stack_fixtures,
+    stock_evenly,
     wait_levels,
 )
 from ..support.odoo_server import wait_until
@@ -46,24 +46,16 @@ CRON = "synco_shopify.ir_cron_shopify_reachability"
 HEALED_WITHIN = 180  # seconds after Shopify's return: the figure
 
 
-@pytest.fixture(scope="module")
-def sim():
-    with simulated_shop(
-        DOMAIN,
-        TOKEN,
-        SECRET,
-        "Synco Outage",
-        LOCATIONS,
-        products=tuple((sku, None) for sku in SKUS),
-        stock={NJ: 5, TX: 5},
-    ) as simulator:
-        yield simulator
-
-
-@pytest.fixture(scope="module")
-def odoo(sim):
-    with server_on_copy("outage") as server:
-        yield server
+sim, odoo = stack_fixtures(
+    "outage",
+    DOMAIN,
+    TOKEN,
+    SECRET,
+    "Synco Outage",
+    LOCATIONS,
+    products=tuple((sku, None) for sku in SKUS),
+    stock={NJ: 5, TX: 5},
+)
 
 
 @pytest.fixture(scope="module")
@@ -75,18 +67,13 @@ def setup(odoo, sim):
         key="synco_shopify.outage_alert_minutes",
         value="0.5",
     )
-    products = create_products(odoo, SKUS)
-    _warehouses, stock = create_warehouses(odoo, {NJ: "ONJ", TX: "OTX"}, "Outage")
-    count(odoo, products, stock, {(s, n): 20 for n in stock for s in products})
-    shop, _locations = connect_shop(
-        odoo,
-        sim,
-        {"name": "Outage E2E", "shop_domain": DOMAIN, "access_token": TOKEN},
-        stock,
+    products, _warehouses, stock, expected = stock_evenly(
+        odoo, SKUS, {NJ: "ONJ", TX: "OTX"}, "Outage"
     )
-    expected = {(s, n): 20 for n in stock for s in products}
-    wait_levels(sim, DOMAIN, expected, what="the first pushes")
-    drain(odoo)
+    shop, _locations = connect_shop(
+        odoo, sim, shop_values("Outage E2E", DOMAIN, TOKEN), stock
+    )
+    settle(odoo, sim, DOMAIN, expected)
     run_cron(odoo, CRON)  # Shopify answers: nothing to tell
     return {"shop": shop, "products": products, "stock": stock, "expected": expected}
 

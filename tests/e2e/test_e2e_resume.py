@@ -14,11 +14,11 @@ from ..support.e2e_stack import (
     TX,
     connect_shop,
     count,
-    create_products,
-    create_warehouses,
     drain,
-    server_on_copy,
-    simulated_shop,
+    settle,
+    shop_values,
+    stack_fixtures,
+    stock_evenly,
     wait_levels,
 )
 
@@ -33,40 +33,27 @@ LOCATIONS = [(5001, NJ, None), (5002, TX, None)]
 RESUMED_WITHIN = 30  # seconds: the figure
 
 
-@pytest.fixture(scope="module")
-def sim():
-    with simulated_shop(
-        DOMAIN,
-        TOKEN,
-        SECRET,
-        "Synco Resume",
-        LOCATIONS,
-        products=((TEE, None), (MUG, None)),
-        stock={NJ: 5, TX: 5},
-    ) as simulator:
-        yield simulator
-
-
-@pytest.fixture(scope="module")
-def odoo(sim):
-    with server_on_copy("resume") as server:
-        yield server
+sim, odoo = stack_fixtures(
+    "resume",
+    DOMAIN,
+    TOKEN,
+    SECRET,
+    "Synco Resume",
+    LOCATIONS,
+    products=((TEE, None), (MUG, None)),
+    stock={NJ: 5, TX: 5},
+)
 
 
 @pytest.fixture(scope="module")
 def setup(odoo, sim):
-    products = create_products(odoo, (TEE, MUG))
-    _warehouses, stock = create_warehouses(odoo, {NJ: "RNJ", TX: "RTX"}, "Resume")
-    count(odoo, products, stock, {(s, n): 20 for n in stock for s in products})
-    shop, _locations = connect_shop(
-        odoo,
-        sim,
-        {"name": "Resume E2E", "shop_domain": DOMAIN, "access_token": TOKEN},
-        stock,
+    products, _warehouses, stock, expected = stock_evenly(
+        odoo, (TEE, MUG), {NJ: "RNJ", TX: "RTX"}, "Resume"
     )
-    expected = {(s, n): 20 for n in stock for s in products}
-    wait_levels(sim, DOMAIN, expected, what="the first pushes")
-    drain(odoo)
+    shop, _locations = connect_shop(
+        odoo, sim, shop_values("Resume E2E", DOMAIN, TOKEN), stock
+    )
+    settle(odoo, sim, DOMAIN, expected)
     return {"shop": shop, "products": products, "stock": stock, "expected": expected}
 
 

@@ -14,16 +14,18 @@ import pytest
 
 from ..support.e2e_stack import (
     NJ,
+    NJ_ADDRESS,
     address,
     connect_shop,
     count,
     create_products,
     create_warehouses,
     drain,
+    push_all,
+    route_rule,
     run_cron,
-    server_on_copy,
-    simulated_shop,
-    wait_levels,
+    shop_values,
+    stack_fixtures,
 )
 from ..support.odoo_server import wait_until
 
@@ -38,35 +40,18 @@ LOCATIONS = [
     (3601, NJ, address("Elizabeth", "US", "07001", "NJ")),
     (3606, STORE, address("Brooklyn", "US", "11201", "NY")),
 ]
-NJ_ADDRESS = {
-    "first_name": "Jersey",
-    "last_name": "Buyer",
-    "address1": "5 Broad St",
-    "city": "Newark",
-    "province_code": "NJ",
-    "country_code": "US",
-    "zip": "07102",
-}
 
 
-@pytest.fixture(scope="module")
-def sim():
-    with simulated_shop(
-        DOMAIN,
-        TOKEN,
-        SECRET,
-        "Synco Retail",
-        LOCATIONS,
-        products=((TEE, "24.00"), (CAP, "19.00")),
-        stock={NJ: 50, STORE: 50},
-    ) as simulator:
-        yield simulator
-
-
-@pytest.fixture(scope="module")
-def odoo(sim):
-    with server_on_copy("retail") as server:
-        yield server
+sim, odoo = stack_fixtures(
+    "retail",
+    DOMAIN,
+    TOKEN,
+    SECRET,
+    "Synco Retail",
+    LOCATIONS,
+    products=((TEE, "24.00"), (CAP, "19.00")),
+    stock={NJ: 50, STORE: 50},
+)
 
 
 @pytest.fixture(scope="module")
@@ -101,34 +86,25 @@ def setup(odoo, sim):
     shop, locations = connect_shop(
         odoo,
         sim,
-        {
-            "name": "Retail E2E",
-            "shop_domain": DOMAIN,
-            "access_token": TOKEN,
-            "webhook_secret": SECRET,
-            "default_warehouse_id": warehouses[NJ],
-            "order_route_ids": [
-                (
-                    0,
-                    0,
-                    {
-                        "name": "New Jersey",
-                        "country_ids": [(6, 0, [us])],
-                        "zip_ranges": "07000-08999",
-                        "warehouse_id": warehouses[NJ],
-                    },
-                )
+        shop_values(
+            "Retail E2E",
+            DOMAIN,
+            TOKEN,
+            SECRET,
+            default_warehouse_id=warehouses[NJ],
+            order_route_ids=[
+                route_rule("New Jersey", us, warehouses[NJ], zip_ranges="07000-08999")
             ],
-        },
+        ),
         stock,
         excluded={STORE: [zones["Display"]]},
     )
     odoo.call("shopify.location", "write", [locations[STORE]], {"retail_store": True})
-    odoo.call("shopify.shop", "action_register_webhooks", [shop])
-    odoo.call("shopify.shop", "action_push_all", [shop])
-    wait_levels(
+    push_all(
+        odoo,
         sim,
         DOMAIN,
+        shop,
         {(TEE, NJ): 20, (CAP, NJ): 20, (TEE, STORE): 10, (CAP, STORE): 2},
     )
     return {

@@ -492,6 +492,28 @@ def test_cost_of_fragments_on_an_interface(sim):
     assert cost["actualQueryCost"] == 13 + 2
 
 
+def test_cost_of_a_list_of_objects_is_one_object(sim):
+    """``quantities(names:)`` is a list, not a connection: one object, 1
+    point, however many states it returns; the actual cost never exceeds
+    the requested one (Shopify refunds the difference)."""
+    query = """query($id: ID!) { inventoryItem(id: $id) {
+      inventoryLevels(first: 10) { nodes { quantities(names: %s) { name quantity } } }
+    } }"""
+    item = item_id(sim, "SYN-MUG-001")
+    costs = {}
+    for names in ('["available"]', '["available", "committed", "on_hand"]'):
+        body = gql(sim, query % names, {"id": item}).json()
+        levels = body["data"]["inventoryItem"]["inventoryLevels"]["nodes"]
+        assert {len(level["quantities"]) for level in levels} == {names.count(",") + 1}
+        cost = body["extensions"]["cost"]
+        costs[names] = (cost["requestedQueryCost"], cost["actualQueryCost"])
+        # item 1 + levels (2 + 10 x (level 1 + quantities 1))
+        assert cost["requestedQueryCost"] == 23
+        # returned: item 1 + 2 + each level returned 2
+        assert cost["actualQueryCost"] == 3 + 2 * len(levels)
+    assert len(set(costs.values())) == 1
+
+
 def test_throttled_when_bucket_is_empty(sim):
     sim.set_bucket(maximum=20, restore_rate=1)
     query = "{ locations(first: 5) { nodes { id address { zip } } } }"  # cost 12

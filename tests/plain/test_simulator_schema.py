@@ -20,6 +20,7 @@ from graphql import (
     GraphQLScalarType,
     build_schema,
     get_named_type,
+    is_non_null_type,
     parse,
     validate,
 )
@@ -69,11 +70,16 @@ def test_subset_exists_identically_in_real_schema(version):
             real_interfaces = {i.name for i in theirs.interfaces}
             assert {i.name for i in mine.interfaces} <= real_interfaces, name
         elif isinstance(mine, GraphQLInputObjectType):
+            # an optional field one version lacks is left out (make_schema)
+            left_out = set(theirs.fields) - set(mine.fields)
+            assert not any(is_non_null_type(theirs.fields[n].type) for n in left_out), (
+                name
+            )
             assert {n: str(f.type) for n, f in mine.fields.items()} == {
-                n: str(f.type) for n, f in theirs.fields.items()
+                n: str(theirs.fields[n].type) for n in mine.fields
             }, name
             assert {n: repr(f.default_value) for n, f in mine.fields.items()} == {
-                n: repr(f.default_value) for n, f in theirs.fields.items()
+                n: repr(theirs.fields[n].default_value) for n in mine.fields
             }, name
         elif isinstance(mine, GraphQLEnumType):
             assert set(mine.values) <= set(theirs.values), name
@@ -122,6 +128,17 @@ def test_subset_is_small_and_has_the_supported_roots():
         "fulfillmentOrderLineItemsPreparedForPickup",
         "webhookSubscriptionCreate",
         "webhookSubscriptionDelete",
+        # stock in transit (issue 22): transfers and shipments
+        "inventoryTransferCreate",
+        "inventoryTransferCreateAsReadyToShip",
+        "inventoryTransferMarkAsReadyToShip",
+        "inventoryTransferCancel",
+        "inventoryTransferDelete",
+        "inventoryShipmentCreate",
+        "inventoryShipmentCreateInTransit",
+        "inventoryShipmentMarkInTransit",
+        "inventoryShipmentReceive",
+        "inventoryShipmentDelete",
     } == set(SCHEMA.mutation_type.fields)
     fields = SCHEMA.get_type("InventoryQuantityInput").fields
     assert "changeFromQuantity" in fields and "compareQuantity" not in fields

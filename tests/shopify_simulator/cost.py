@@ -1,8 +1,13 @@
 """Query cost, following Shopify's documented calculation.
 
 Scalars and enums 0, objects 1, connections 2 + size x (cost of one node),
-mutations 10.  The requested cost uses ``first``/``last``; the actual cost
-counts what was returned.
+mutations 10 (shopify.dev, "GraphQL Admin API rate limits", cost
+calculation).  The requested cost uses ``first``/``last``; the actual cost
+counts what was returned: fewer edges than asked for, an object returned
+null.  Only connections are sized: a list of objects that is not one (an
+inventory level's ``quantities(names:)``) is an object field, 1 however many
+objects it returns, so the actual cost never exceeds the requested cost,
+whose difference Shopify refunds.  ``nodes(ids:)`` is sized by its ids.
 """
 
 from graphql import (
@@ -90,15 +95,30 @@ def selection_cost(
             total += 2 + _connection_cost(
                 node, field, named, fragments, variables, value, actual
             )
-        elif _is_list(field.type):
-            each = [value] if not actual else value
-            if not actual and name == "nodes":
-                ids = get_argument_values(field, node, variables)["ids"]
-                each = [None] * len(ids)
+        elif name == "nodes" and owner is SCHEMA.query_type:
+            # ``nodes(ids:)`` is sized by its ids, as a connection by ``first``
+            each = (
+                value
+                if actual
+                else [None] * len(get_argument_values(field, node, variables)["ids"])
+            )
             for item in each:
                 total += 1 + selection_cost(
                     node.selection_set, named, fragments, variables, item, actual
                 )
+        elif _is_list(field.type):
+            # a list of objects that is not a connection is an object field:
+            # 1, whatever its length (only connections are sized); returned,
+            # it costs what its dearest object cost, never more than requested
+            total += 1 + max(
+                (
+                    selection_cost(
+                        node.selection_set, named, fragments, variables, item, actual
+                    )
+                    for item in (value if actual else [None])
+                ),
+                default=0,
+            )
         else:
             total += 1 + selection_cost(
                 node.selection_set, named, fragments, variables, value, actual

@@ -36,6 +36,7 @@ from . import (  # register their resolvers
     resolvers_inventory,
     resolvers_orders,
     resolvers_webhooks,
+    transfers,
 )
 from .cost import operation_cost, selected_fields, selection_cost
 from .mutations import idempotency_key, idempotent
@@ -101,6 +102,7 @@ __all__ = [
     "selected_fields",
     "selection_cost",
     "snake",
+    "transfers",
     "typed_node",
     "variants_for_search",
 ]

@@ -116,6 +116,9 @@ def find_node(shop, node_id):
         "InventoryAdjustmentGroup": shop.adjustment_groups,
         "FulfillmentOrder": shop.fulfillment_orders,
         "Fulfillment": shop.fulfillments,
+        # issue 22: transfers.py (a shop pickled before them has none)
+        "InventoryTransfer": getattr(shop, "transfers", None) or {},
+        "InventoryShipment": getattr(shop, "shipments", None) or {},
     }.get(kind)
     if kind == "Shop":
         return shop if number == shop.number else None

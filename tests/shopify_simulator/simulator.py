@@ -69,6 +69,7 @@ from .orders import OrdersMixin
 from .rate_limit import Bucket, RateLimitMixin
 from .retail import RetailMixin
 from .server import serve
+from .transfers import TransfersMixin
 from .webhook_subscriptions import REMOVE_SUBSCRIPTION_AFTER, WebhookSubscriptionsMixin
 from .webhooks import FAST_RETRY_SCHEDULE, WebhookSender
 
@@ -115,6 +116,7 @@ class Simulator(
     RateLimitMixin,
     InventoryMixin,
     InventoryStatesMixin,
+    TransfersMixin,
     OrdersMixin,
     FulfilmentMixin,
     RetailMixin,

@@ -106,8 +106,10 @@ class Shop(Record):
         "plan",
         "products",
         "scopes",
+        "shipments",
         "timezone",
         "token",
+        "transfers",
         "variants",
         "webhook_secret",
         "webhooks",
@@ -128,6 +130,8 @@ class Shop(Record):
             "bulk_operations",
             "idempotency",
             "adjustment_groups",
+            "transfers",
+            "shipments",
         ):
             setattr(self, name, {})
 
@@ -249,8 +253,8 @@ class InventoryItem(Record):
     requires_shipping = True
 
 
-# the stored states of a level (``on_hand`` is their sum); ``incoming`` is
-# not on hand and not modelled (0)
+# the stored states of a level (``on_hand`` is their sum); ``incoming`` (units
+# of shipments in transit to the location, transfers.py) is not on hand
 STORED_STATES = (
     "available",
     "committed",
@@ -268,6 +272,7 @@ class Level(Record):
         "committed",
         "created_at",
         "damaged",
+        "incoming",
         "item",
         "location",
         "quality_control",
@@ -288,16 +293,19 @@ class Level(Record):
         return sum(self.quantity(name) for name in STORED_STATES)
 
     def quantity(self, name):
-        """A named quantity; ``incoming`` (not modelled) is 0."""
+        """A named quantity (``incoming`` is not part of ``on_hand``)."""
         if name == "on_hand":
             return self.on_hand
+        if name == "incoming":
+            return getattr(self, "incoming", None) or 0
         if name in STORED_STATES:
             # a level pickled before a state was modelled has none of it
             return getattr(self, name, None) or 0
         return 0
 
     def change(self, name, delta):
-        """Add ``delta`` to a stored state (``on_hand`` follows)."""
+        """Add ``delta`` to a stored state (``on_hand`` follows) or to
+        ``incoming``."""
         setattr(self, name, self.quantity(name) + delta)
 
     def as_dict(self):
@@ -307,7 +315,7 @@ class Level(Record):
             "committed": self.committed,
             "on_hand": self.on_hand,
         }
-        for name in ("reserved", *UNAVAILABLE_STATES):
+        for name in ("reserved", *UNAVAILABLE_STATES, "incoming"):
             if self.quantity(name):
                 states[name] = self.quantity(name)
         return states

@@ -9,9 +9,10 @@ would: products, warehouses and their stock counted in one commit, the
 products bound by SKU and each Shopify location mapped one-to-one to a
 warehouse.
 
-``test_e2e_orders``, ``test_e2e_fulfilment``, ``test_e2e_kill`` and
-``test_e2e_cluster`` build their module fixtures from it.  Nothing here needs
-pytest, so ``tests/soak/soak.py`` and the benchmarks can use it as well.
+The end-to-end modules build their module fixtures from it
+(:func:`stack_fixtures` makes the ``sim`` and ``odoo`` ones).  Nothing else
+here needs pytest, so ``tests/soak/soak.py`` and the benchmarks can use it
+as well.
 """
 
 import contextlib
@@ -59,6 +60,40 @@ def server_on_copy(name, db_name=None, fresh_log=False, **options):
             server.stop()
 
 
+def stack_fixtures(
+    name, domain, token, secret, shop_name, locations, products=(), stock=None
+):
+    """The ``sim`` and ``odoo`` module fixtures of an end-to-end module:
+    :func:`simulated_shop` with one shop (the arguments after ``name`` are
+    its own), then :func:`server_on_copy` ``name`` (a copy of the pristine
+    template: other tests commit their shops into ``SYNCO_E2E_DB``, whose
+    stale simulator addresses a poll would hit).
+
+    Use ``sim, odoo = stack_fixtures(...)`` at the module's top level.
+    """
+    import pytest  # only the test modules call this
+
+    @pytest.fixture(scope="module")
+    def sim():
+        with simulated_shop(
+            domain,
+            token,
+            secret,
+            shop_name,
+            locations,
+            products=products,
+            stock=stock,
+        ) as simulator:
+            yield simulator
+
+    @pytest.fixture(scope="module")
+    def odoo(sim):
+        with server_on_copy(name) as server:
+            yield server
+
+    return sim, odoo
+
+
 # ---------------------------------------------------------------- simulator
 def address(city, country, zip_code, province=None):
     """A Shopify location's address, as ``Simulator.add_location`` takes it."""
@@ -68,6 +103,27 @@ def address(city, country, zip_code, province=None):
         "zip": zip_code,
         "city": city,
     }
+
+
+# a buyer's shipping address in Austin, Texas and in Newark, New Jersey
+TX_ADDRESS = {
+    "first_name": "Tex",
+    "last_name": "Buyer",
+    "address1": "1 Congress Ave",
+    "city": "Austin",
+    "province_code": "TX",
+    "country_code": "US",
+    "zip": "73301",
+}
+NJ_ADDRESS = {
+    "first_name": "Jersey",
+    "last_name": "Buyer",
+    "address1": "5 Broad St",
+    "city": "Newark",
+    "province_code": "NJ",
+    "country_code": "US",
+    "zip": "07102",
+}
 
 
 @contextlib.contextmanager
@@ -139,6 +195,61 @@ def count(odoo, products, stock, quantities):
     )
     odoo.call("stock.quant", "action_apply_inventory", quants)
     return quants
+
+
+def stock_evenly(odoo, skus, codes, prefix, units=20):
+    """Products ``skus`` and a warehouse per Shopify location ({location
+    name: code}, named ``prefix code``), every product counted ``units`` in
+    every warehouse, in one commit.
+
+    Returns (products, warehouses, stock, expected): :func:`create_products`,
+    :func:`create_warehouses`, and {(sku, location name): units}, what
+    Shopify shows once pushed.
+    """
+    products = create_products(odoo, skus)
+    warehouses, stock = create_warehouses(odoo, codes, prefix)
+    expected = {(sku, name): units for name in stock for sku in products}
+    count(odoo, products, stock, expected)
+    return products, warehouses, stock, expected
+
+
+def shop_values(name, domain, token, secret=None, **values):
+    """A ``shopify.shop``'s values for :func:`connect_shop`."""
+    values = {"name": name, "shop_domain": domain, "access_token": token, **values}
+    if secret is not None:
+        values["webhook_secret"] = secret
+    return values
+
+
+def route_rule(name, country, warehouse, **values):
+    """An order routing rule sending ``country``'s orders to ``warehouse``
+    (``values``: sequence, zip_ranges ...), as ``order_route_ids`` takes it."""
+    return (
+        0,
+        0,
+        {
+            "name": name,
+            "country_ids": [(6, 0, [country])],
+            "warehouse_id": warehouse,
+            **values,
+        },
+    )
+
+
+def push_all(odoo, sim, domain, shop, expected, webhooks=True):
+    """Register the shop's webhooks (unless ``webhooks`` is False), *Push
+    All*, until Shopify shows ``expected`` ({(sku, location name): units})."""
+    if webhooks:
+        odoo.call("shopify.shop", "action_register_webhooks", [shop])
+    odoo.call("shopify.shop", "action_push_all", [shop])
+    wait_levels(sim, domain, expected)
+
+
+def settle(odoo, sim, domain, expected):
+    """Until the pushes the new mappings started show ``expected`` in
+    Shopify, then until every job is done."""
+    wait_levels(sim, domain, expected, what="the first pushes")
+    drain(odoo)
 
 
 def connect_shop(odoo, sim, values, mapped, excluded=None):

@@ -58,6 +58,14 @@ FULFILLMENT_ORDER_PREPARED_FOR_PICKUP = load(
     "fulfillment_order_prepared_for_pickup.graphql"
 )
 ACCESS_SCOPES = load("access_scopes.graphql")
+# stock in transit shown as incoming (issue 22)
+INVENTORY_TRANSFER_CREATE = load("inventory_transfer_create.graphql")
+INVENTORY_TRANSFER_DELETE = load("inventory_transfer_delete.graphql")
+INVENTORY_SHIPMENT_CREATE_IN_TRANSIT = load(
+    "inventory_shipment_create_in_transit.graphql"
+)
+INVENTORY_SHIPMENT_RECEIVE = load("inventory_shipment_receive.graphql")
+INVENTORY_SHIPMENT = load("inventory_shipment.graphql")
 
 #: every document, by operation name (used by tests and the simulator)
 ALL = {
@@ -91,5 +99,10 @@ ALL = {
         ORDER_REFUNDS,
         FULFILLMENT_ORDER_PREPARED_FOR_PICKUP,
         ACCESS_SCOPES,
+        INVENTORY_TRANSFER_CREATE,
+        INVENTORY_TRANSFER_DELETE,
+        INVENTORY_SHIPMENT_CREATE_IN_TRANSIT,
+        INVENTORY_SHIPMENT_RECEIVE,
+        INVENTORY_SHIPMENT,
     )
 }

@@ -27,6 +27,8 @@ mixin per area, each in its own module, all calling the one
 * :mod:`.bulk`: bulk writes and staged uploads;
 * :mod:`.webhooks`: webhook subscriptions;
 * :mod:`.orders`: the order feed;
+* :mod:`.transfers`: stock in transit shown as incoming (transfers and
+  shipments);
 * :mod:`..fulfillments`: fulfilment orders and fulfilments.
 
 :mod:`.results` holds the result types and :mod:`..common` the helpers the
@@ -60,6 +62,7 @@ from .results import (
     committed_of,
 )
 from .states import StatesMixin, StateTarget
+from .transfers import Shipment, ShipmentLine, TransfersMixin
 from .transport import (
     ADDON_VERSION,
     FALLBACK_ADDON_VERSION,
@@ -80,6 +83,7 @@ class ShopifyClient(
     WebhookMixin,
     OrderMixin,
     FulfillmentMixin,
+    TransfersMixin,
     TransportMixin,
 ):
     """Client of one shop's Admin GraphQL API.
@@ -169,6 +173,8 @@ __all__ = [
     "QuantityChange",
     "Response",
     "SetQuantitiesResult",
+    "Shipment",
+    "ShipmentLine",
     "StateTarget",
     "ShopifyClient",
     "committed_of",
