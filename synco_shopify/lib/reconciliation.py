@@ -182,8 +182,93 @@ class Row:
         return self.expected - self.before
 
 
+class InSync:
+    """The levels of a chunk found in sync, without a ``Row`` each: a run
+    finds 98 % of its levels so, and these only need counting, remembering
+    (``shopify.inventory.level``), resolving the drift and alerts they may
+    have had, and a line when the shop keeps them.
+
+    Parallel arrays (8 bytes a level): binding, product, location id,
+    mapping id, Shopify's level (= Odoo's figure less the units held), and
+    Shopify's committed units (``MISSING``: not read).  ``locations`` maps
+    a location id to the location itself, ``mappings`` a mapping id to its
+    mapping.
+    """
+
+    def __init__(self):
+        self.binding = array("q")
+        self.product = array("q")
+        self.location = array("q")
+        self.mapping = array("q")
+        self.value = array("q")
+        self.committed = array("q")
+        self.locations = {}
+        self.mappings = {}
+
+    def __len__(self):
+        return len(self.binding)
+
+    def counts(self):
+        """{location id: levels in sync}."""
+        counts = dict.fromkeys(self.locations, 0)
+        for location_id in self.location:
+            counts[location_id] += 1
+        return counts
+
+    def levels(self):
+        """(binding ids, location ids, values, committed or None) as lists,
+        for ``shopify.inventory.level._synco_remember_in_sync``."""
+        return (
+            self.binding.tolist(),
+            self.location.tolist(),
+            self.value.tolist(),
+            [None if c == MISSING else c for c in self.committed],
+        )
+
+    def keys(self):
+        """(binding id, location id) of each level."""
+        return zip(self.binding, self.location, strict=True)
+
+    def rows(self):
+        """The levels as ``Row``s (a shop that keeps every line)."""
+        locations, mappings = self.locations, self.mappings
+        rows = []
+        for binding, product, location, mapping, value, committed in zip(
+            self.binding,
+            self.product,
+            self.location,
+            self.mapping,
+            self.value,
+            self.committed,
+            strict=True,
+        ):
+            before = (
+                value if committed == MISSING else LevelQuantities(value, committed)
+            )
+            rows.append(
+                Row(
+                    binding,
+                    product,
+                    locations[location],
+                    mappings[mapping],
+                    value,
+                    before,
+                    "in_sync",
+                )
+            )
+        return rows
+
+
 def diff(
-    chunk, offset, targets, unmapped, held, frozen=False, dry_run=False, committed=None
+    chunk,
+    offset,
+    targets,
+    unmapped,
+    held,
+    frozen=False,
+    dry_run=False,
+    committed=None,
+    in_sync=None,
 ):
     """Rows of one chunk of bindings, and what to write (rules 1 to 4).
 
@@ -196,6 +281,8 @@ def diff(
     :param held: {(binding id, location id): units held for Shopify sales}
     :param committed: ``Levels.committed``: Shopify's levels then carry
         their committed units (``LevelQuantities``)
+    :param in_sync: an ``InSync``: the levels in sync go there instead of
+        becoming rows
     :return: (rows, push, known): ``push`` {binding id: {location: Odoo's
         figure}} and ``known`` {(binding id, location): Shopify's level} for
         the levels to write
@@ -203,14 +290,43 @@ def diff(
     rows, push, known = [], {}, {}
     pending = "dry_run" if dry_run else "none"
     committed = committed or {}
+    # what each target needs, looked up once rather than per level
+    plan = [
+        (mapping, location, location.id, mapping.id, column, threshold, figures)
+        + (committed.get(location),)
+        for mapping, location, column, threshold, figures in targets
+    ]
+    if in_sync is not None:
+        for mapping, location, location_id, mapping_id, *_rest in plan:
+            in_sync.locations[location_id] = location
+            in_sync.mappings[mapping_id] = mapping
     for position, (binding_id, product_id, _item) in enumerate(chunk, offset):
-        for mapping, location, column, threshold, figures in targets:
+        for (
+            mapping,
+            location,
+            location_id,
+            mapping_id,
+            column,
+            threshold,
+            figures,
+            units,
+        ) in plan:
             figure = figures[position]
             # units held for Shopify sales Odoo has no order for
-            want = max(0, figure - held.get((binding_id, location.id), 0))
+            want = figure
+            if held:
+                want -= held.get((binding_id, location_id), 0)
+            want = max(0, want)
             before = column[position] if column else MISSING
+            if before == want and in_sync is not None:
+                in_sync.binding.append(binding_id)
+                in_sync.product.append(product_id)
+                in_sync.location.append(location_id)
+                in_sync.mapping.append(mapping_id)
+                in_sync.value.append(before)
+                in_sync.committed.append(units[position] if units else MISSING)
+                continue
             before = None if before == MISSING else before
-            units = committed.get(location)
             if before is not None and units and units[position] != MISSING:
                 before = LevelQuantities(before, units[position])
             if before is None:
@@ -284,6 +400,62 @@ def totals(rows):
         "pushed": pushed,
         "failed": failed,
     }
+
+
+# per Shopify location, in this order (``location_counts``)
+COUNTS = ("checked", "in_sync", "drifted", "written", "failed")
+
+
+def location_counts(rows, counts=None, in_sync=None):
+    """Add these rows, and the levels of ``in_sync`` (an ``InSync``), to
+    ``counts`` {location id: [checked, in sync, drifted, written, failed]}
+    (``COUNTS``; by the rules of ``totals``) and return it.
+
+    A run adds every chunk's rows, lines stored or not: the counts are the
+    whole story of the levels whose lines a run does not keep.
+    """
+    counts = {} if counts is None else counts
+    if in_sync is not None:
+        for location_id, count in in_sync.counts().items():
+            entry = counts.setdefault(location_id, [0, 0, 0, 0, 0])
+            entry[0] += count
+            entry[1] += count
+    for row in rows:
+        entry = counts.get(row.location.id)
+        if entry is None:
+            entry = counts[row.location.id] = [0, 0, 0, 0, 0]
+        if row.action not in ("unmapped", "snapshot"):
+            entry[0] += 1
+            if row.action == "in_sync":
+                entry[1] += 1
+            elif row.delta:
+                entry[2] += 1
+        if row.outcome in PUSHED:
+            entry[3] += 1
+        elif row.outcome in FAILED:
+            entry[4] += 1
+    return counts
+
+
+def counts_totals(counts):
+    """The run's totals (as ``totals``) from ``location_counts``."""
+    sums = [sum(entry[i] for entry in counts.values()) for i in range(len(COUNTS))]
+    return {
+        "checked": sums[0],
+        "in_sync": sums[1],
+        "drifted": sums[2],
+        "pushed": sums[3],
+        "failed": sums[4],
+    }
+
+
+def lines_kept(rows, keep_in_sync=False, in_sync=None):
+    """The rows a run stores as lines: all of them (and the levels of
+    ``in_sync``) with ``keep_in_sync``, else every row but the levels found
+    in sync (counted, not listed)."""
+    if keep_in_sync:
+        return rows + in_sync.rows() if in_sync is not None else rows
+    return [row for row in rows if row.action != "in_sync"]
 
 
 def in_sync_levels(rows):

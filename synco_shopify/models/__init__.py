@@ -34,6 +34,7 @@ from . import stock_picking
 from . import shopify_fulfillment
 from . import shopify_retail
 from . import stock_location
+from . import shopify_reconciliation_aftermath
 from . import shopify_reconciliation
 from . import shopify_reconciliation_line
 from . import shopify_reconciliation_location

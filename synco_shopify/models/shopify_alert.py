@@ -333,7 +333,15 @@ class ShopifyAlert(models.Model):
 
     # ------------------------------------------------------------ level checks
     @api.model
-    def _synco_check_levels(self, shop, read=None, left=None, velocity=False):
+    def _synco_check_levels(
+        self,
+        shop,
+        read=None,
+        left=None,
+        velocity=False,
+        agreed=None,
+        agreed_left=False,
+    ):
         """The immediate checks on Shopify levels, wherever levels flow.
 
         :param read: {(binding, shopify.location): (Odoo figure, Shopify
@@ -344,13 +352,25 @@ class ShopifyAlert(models.Model):
         :param left: the same, as the caller leaves them (after its writes):
             Shopify offering what Odoo's figure says is 0 is oversell risk.
 
+        :param agreed: [(product id, shopify.location id)] of more levels
+            whose two figures agree (a reconciliation's levels in sync): they
+            find nothing, and resolve the negative level alerts at their
+            keys, and with ``agreed_left`` the oversell risk ones too.
+
         Each check resolves, among the keys it was given, the alerts it no
-        longer finds.
+        longer finds (the keys are only listed when there are unresolved
+        alerts of the kind to look at).
         """
         read = read or {}
         left = left or {}
+        agreed = agreed or []
         product_of = self._synco_products_of(set(read) | set(left))
-        if read:
+
+        def scope(keys, also):
+            yield from ((product_of[_id(b)], loc, None) for b, loc in keys)
+            yield from ((product, loc, None) for product, loc in also)
+
+        if read or agreed:
             negative = {
                 (product_of[_id(b)], loc, None): {
                     "odoo_qty": odoo,
@@ -366,9 +386,9 @@ class ShopifyAlert(models.Model):
                 shop,
                 "negative_level",
                 negative,
-                scope=[(product_of[_id(b)], loc, None) for b, loc in read],
+                scope=scope(read, agreed),
             )
-        if left:
+        if left or (agreed and agreed_left):
             oversell = {
                 (product_of[_id(b)], loc, None): {
                     "odoo_qty": odoo,
@@ -386,7 +406,7 @@ class ShopifyAlert(models.Model):
                 shop,
                 "oversell_risk",
                 oversell,
-                scope=[(product_of[_id(b)], loc, None) for b, loc in left],
+                scope=scope(left, agreed if agreed_left else ()),
             )
         if read and velocity:
             self._synco_check_velocity(shop, read, product_of)

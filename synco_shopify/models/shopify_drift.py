@@ -128,7 +128,9 @@ class ShopifyDrift(models.Model):
 
     # -------------------------------------------------------------- observing
     @api.model
-    def _synco_observe(self, shop, observations, source, correcting=False, event=None):
+    def _synco_observe(
+        self, shop, observations, source, correcting=False, event=None, agreed=None
+    ):
         """Record what a path saw of Shopify against Odoo: the one way into drift.
 
         :param shop: the ``shopify.shop`` the observations belong to
@@ -144,6 +146,9 @@ class ShopifyDrift(models.Model):
         :param correcting: the caller enqueued a corrective push for the
             disagreements: they are recorded as *correcting*, else *open*
         :param event: the ``shopify.webhook.event`` behind them, if any
+        :param agreed: (binding id, shopify.location id) of more levels seen
+            showing Odoo's very figure (a reconciliation's levels in sync,
+            without an observation each); none of them in ``observations``
         :return: ``(unresolved, resolved)``: the drift records the
             disagreements created or updated, and those the agreements resolved
 
@@ -179,6 +184,8 @@ class ShopifyDrift(models.Model):
             else:
                 disagree[key] = (odoo_figure, shopify_figure)
                 agree.discard(key)
+        if agreed is not None:
+            agree.update(agreed)
         Drift = self.sudo()
         resolved = Drift.browse()
         if agree:

@@ -8,6 +8,13 @@ from ..lib.shopify import committed_of
 from .locking import try_lock_rows
 
 
+def _int_array(values):
+    """An int[] literal (``{1,NULL,3}``): PostgreSQL reads it in one go,
+    where a list's ``ARRAY[...]`` is an expression per element (a chunk of a
+    reconciliation passes 50 000 of them)."""
+    return "{" + ",".join(["NULL" if v is None else str(v) for v in values]) + "}"
+
+
 class ShopifyInventoryLevel(models.Model):
     """What we last told Shopify for one product at one Shopify location.
 
@@ -238,7 +245,7 @@ class ShopifyInventoryLevel(models.Model):
         return "; ".join(parts)
 
     @api.model
-    def _synco_remember_in_sync(self, shop, seen):
+    def _synco_remember_in_sync(self, shop, bindings, locations, values, committed):
         """Remember Shopify's figure of levels a run found as Odoo wants them.
 
         A push or a run whose worker died after Shopify applied its write (a
@@ -248,13 +255,12 @@ class ShopifyInventoryLevel(models.Model):
         A run reads every level; those that agree with Odoo are remembered
         as read, without evidence of any sale.
 
-        :param seen: [(binding id, shopify.location id, Shopify's level)],
-            the level a ``LevelQuantities`` when committed was read with it
+        :param bindings: binding ids, and beside them (lists of the same
+            length) ``locations`` shopify.location ids, ``values`` Shopify's
+            levels and ``committed`` Shopify's committed units (None: not read)
         """
-        if not seen:
+        if not bindings:
             return
-        bindings, locations, values = zip(*seen, strict=True)
-        committed = [committed_of(value) for value in values]
         # one statement per chunk: a million-level run reads no level record
         self.env.flush_all()
         self.env.cr.execute(
@@ -278,10 +284,10 @@ class ShopifyInventoryLevel(models.Model):
                             AND level.shopify_committed
                                 IS DISTINCT FROM seen.committed))
                 """,
-                list(bindings),
-                list(locations),
-                [int(value) for value in values],
-                committed,
+                _int_array(bindings),
+                _int_array(locations),
+                _int_array(values),
+                _int_array(committed),
                 shop.id,
             )
         )

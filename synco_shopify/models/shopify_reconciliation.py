@@ -8,8 +8,10 @@ set, ≤ 250 per call).  Its lines are the drift report; a dry run is the same
 computation with no write, which is also how a migration is reviewed.
 
 The arithmetic (rows, the diff, the counts) is ``lib/reconciliation.py``.
-A run keeps its counts per location for good and its in-sync lines for the
-shop's retention (``shopify.reconciliation.location``).
+A run keeps its counts per location for good, and a line for each level a
+merchant reads (drifted, written, held, failed, not stocked...).  The levels
+found in sync are counted, with no line, unless the shop keeps them (then
+for its retention, ``shopify.reconciliation.location``).
 """
 
 import logging
@@ -36,7 +38,7 @@ LINE_CHUNK = 5000
 class ShopifyReconciliation(models.Model):
     _name = "shopify.reconciliation"
     _description = "Shopify Reconciliation Run"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "shopify.reconciliation.aftermath"]
     _order = "id desc"
 
     name = fields.Char(required=True, default="/", copy=False)
@@ -86,6 +88,15 @@ class ShopifyReconciliation(models.Model):
     duration = fields.Float(string="Duration (s)", readonly=True)
     line_ids = fields.One2many("shopify.reconciliation.line", "run_id")
     checked_count = fields.Integer(string="Checked", readonly=True)
+    in_sync_count = fields.Integer(string="In Sync", readonly=True)
+    in_sync_lines = fields.Boolean(
+        string="In-Sync Lines Stored",
+        readonly=True,
+        copy=False,
+        help="Whether the levels found in sync got a line each (the shop's "
+        "Keep In-Sync Lines); without, they are counted on the run and per "
+        "location.",
+    )
     drifted_count = fields.Integer(string="Drifted", readonly=True)
     pushed_count = fields.Integer(string="Pushed", readonly=True)
     failed_count = fields.Integer(string="Failed", readonly=True)
@@ -242,10 +253,16 @@ class ShopifyReconciliation(models.Model):
             SQL("DELETE FROM shopify_reconciliation_line WHERE run_id = %s", self.id)
         )
         self.invalidate_recordset(["line_ids"])
-        self.write(
-            {"state": "running", "date_start": fields.Datetime.now(), "message": False}
-        )
         shop = self.shop_id
+        keep_in_sync = shop.reconcile_keep_in_sync_lines
+        self.write(
+            {
+                "state": "running",
+                "date_start": fields.Datetime.now(),
+                "message": False,
+                "in_sync_lines": keep_in_sync,
+            }
+        )
         mappings = self.mapping_ids or shop.mapping_ids.filtered(
             lambda m: m.state == "active"
         )
@@ -283,14 +300,14 @@ class ShopifyReconciliation(models.Model):
                 if moved:
                     self._expected_figures(mappings, bindings, moved, expected)
             held = self._held_levels(shop)
-        totals = dict.fromkeys(("checked", "drifted", "pushed", "failed"), 0)
+        counts = {}  # per Shopify location, every row's (lines kept or not)
         for start in range(0, len(bindings), PRODUCT_CHUNK):
             chunk = bindings[start : start + PRODUCT_CHUNK]
             if self.mode == "snapshot":
                 # Shopify's levels as they are, before anything changes
-                rows = engine.snapshot_rows(chunk, start, levels)
+                rows, in_sync = engine.snapshot_rows(chunk, start, levels), None
             else:
-                rows = self._reconcile_chunk(
+                rows, in_sync = self._reconcile_chunk(
                     shop,
                     client,
                     mappings,
@@ -301,12 +318,15 @@ class ShopifyReconciliation(models.Model):
                     phases,
                 )
             with phases("lines copied"):
-                self.env["shopify.reconciliation.line"]._synco_copy(self, rows)
-            for key, value in engine.totals(rows).items():
-                totals[key] += value
+                engine.location_counts(rows, counts, in_sync)
+                self.env["shopify.reconciliation.line"]._synco_copy(
+                    self, engine.lines_kept(rows, keep_in_sync, in_sync)
+                )
             self.env.invalidate_all()  # the chunk's records: let go
+        totals = engine.counts_totals(counts)
         stats = {
             "checked_count": totals["checked"],
+            "in_sync_count": totals["in_sync"],
             "drifted_count": totals["drifted"],
             "pushed_count": totals["pushed"],
             "failed_count": totals["failed"],
@@ -322,9 +342,11 @@ class ShopifyReconciliation(models.Model):
             "api_cost": client.stats.actual_cost - cost_before,
         }
         stats["message"] = self.env._(
-            "%(checked)s levels checked, %(drifted)s drifted (%(pct).2f %%), "
-            "%(pushed)s written, %(failed)s failed; %(calls)s Shopify calls.",
+            "%(checked)s levels checked, %(in_sync)s in sync, %(drifted)s "
+            "drifted (%(pct).2f %%), %(pushed)s written, %(failed)s failed; "
+            "%(calls)s Shopify calls.",
             checked=stats["checked_count"],
+            in_sync=stats["in_sync_count"],
             drifted=stats["drifted_count"],
             pct=stats["drift_percent"],
             pushed=stats["pushed_count"],
@@ -334,7 +356,7 @@ class ShopifyReconciliation(models.Model):
         self.write(stats)
         with phases("run counts and alerts"):
             # what a run keeps of its lines beyond them (see retention)
-            self.env["shopify.reconciliation.location"]._synco_count(self)
+            self.env["shopify.reconciliation.location"]._synco_count(self, counts)
             self._check_run_alerts()
         phases.waited = {
             kind: seconds - waited_before.get(kind, 0.0)
@@ -375,13 +397,17 @@ class ShopifyReconciliation(models.Model):
     def _reconcile_chunk(
         self, shop, client, mappings, chunk, offset, figures, ordered, phases
     ):
-        """Compare, correct and record one chunk of bindings: its rows.
+        """Compare, correct and record one chunk of bindings: its rows, and
+        its levels found in sync (``engine.InSync``: no row each).
 
         :param figures: (Shopify's levels, Odoo's expected figures, units
             held), see ``_diff``
         """
         with phases("diff"):
-            rows, push, known = self._diff(shop, mappings, chunk, offset, *figures)
+            in_sync = engine.InSync()
+            rows, push, known = self._diff(
+                shop, mappings, chunk, offset, *figures, in_sync=in_sync
+            )
         # levels read before an order this run imported: the push reads
         # them again (from the older figure, the sale would count twice)
         ordered_ids = set(ordered.ids)
@@ -407,12 +433,12 @@ class ShopifyReconciliation(models.Model):
                 )
         if not self.dry_run:
             with phases("levels in sync"):
-                self._remember_levels_in_sync(rows)
+                self._remember_levels_in_sync(rows, in_sync)
             with phases("drift"):
-                self._observe_drift(rows)
+                self._observe_drift(rows, in_sync)
         with phases("level alerts"):
-            self._check_level_alerts(rows)
-        return rows
+            self._check_level_alerts(rows, in_sync)
+        return rows, in_sync
 
     def _import_orders_first(self, shop, client):
         """Import the orders Shopify has and Odoo doesn't, before comparing.
@@ -475,7 +501,9 @@ class ShopifyReconciliation(models.Model):
             self.env.invalidate_all()  # the chunk's products: let go
         return columns
 
-    def _diff(self, shop, mappings, chunk, offset, levels, expected, held):
+    def _diff(
+        self, shop, mappings, chunk, offset, levels, expected, held, in_sync=None
+    ):
         """Rows of one chunk of bindings, and what to write.
 
         :param levels: Shopify's levels (``engine.Levels``)
@@ -505,6 +533,7 @@ class ShopifyReconciliation(models.Model):
             shop.sync_frozen,
             self.dry_run,
             committed=levels.committed,
+            in_sync=in_sync,
         )
         # one recordset, so that reading a field of one binding reads them
         # all in one query (a browse per binding read them one by one)
@@ -513,88 +542,3 @@ class ShopifyReconciliation(models.Model):
         push = {by_id[bid]: to_push for bid, to_push in push_ids.items()}
         known = {(by_id[bid], loc): level for (bid, loc), level in known_ids.items()}
         return rows, push, known
-
-    def _apply_outcomes(self, rows, result):
-        Binding = self.env["shopify.product.binding"]
-        for row in rows:
-            if row.action not in ("push", "not_stocked"):
-                continue
-            outcome = result.outcomes.get((Binding.browse(row.binding), row.location))
-            if outcome:
-                row.outcome, row.message = outcome
-
-    def _remember_levels_in_sync(self, rows):
-        """Remember Shopify's figure of the levels found as Odoo wants them:
-        a write whose transaction died would otherwise look like a sale
-        (``shopify.inventory.level._synco_remember_in_sync``)."""
-        self.env["shopify.inventory.level"]._synco_remember_in_sync(
-            self.shop_id, engine.in_sync_levels(rows)
-        )
-
-    def _observe_drift(self, rows):
-        """Open, update or resolve drift records from what this run saw.
-
-        A level written (or found right) by the run now agrees; one left as it
-        was (within the threshold, which the drift entry point also counts as
-        agreeing; a frozen shop; a failed write) is compared as Shopify showed
-        it.  A level Shopify doesn't stock has no figure to compare.  Dry runs
-        and snapshots change nothing, drift records included.
-        """
-        self.env["shopify.drift"]._synco_observe(
-            self.shop_id, engine.drift_observations(rows), "reconciliation"
-        )
-
-    def _check_level_alerts(self, rows):
-        """The guide's immediate alerts on levels, for these rows (a chunk).
-
-        Negative in Shopify and high-velocity drift (as Shopify showed them,
-        even when this run corrected them: they are evidence of a failure),
-        oversell risk (as the run leaves them).  Each is resolved by the next
-        run that no longer finds it.  Dry runs and snapshots compute with
-        mappings that may not be live: of the level checks, only a negative
-        level, which is Shopify's own figure, counts there.
-        """
-        live = self.mode == "reconcile" and not self.dry_run
-        read, left = engine.level_figures(rows, live)
-        self.env["shopify.alert"]._synco_check_levels(
-            self.shop_id, read=read, left=left, velocity=live
-        )
-
-    def _check_run_alerts(self):
-        """The run's own alerts: the share of drifted levels (dry runs
-        included) and the levels not written; a done run resolves a failed
-        one's alert."""
-        shop = self.shop_id
-        Alert = self.env["shopify.alert"]
-        live = self.mode == "reconcile" and not self.dry_run
-        Alert._synco_report(shop, "reconciliation_failed", {}, scope="all")
-        if self.mode != "reconcile":
-            return
-        run = {"reconciliation_id": self.id}
-        drift = {}
-        if self.drift_percent > shop.drift_alert_percent:
-            drift[None, None, None] = dict(
-                run,
-                drift_percent=self.drift_percent,
-                message=self.env._(
-                    "Reconciliation %(name)s: %(pct).1f %% of the levels had "
-                    "drifted (alert above %(limit).1f %%).",
-                    name=self.name,
-                    pct=self.drift_percent,
-                    limit=shop.drift_alert_percent,
-                ),
-            )
-        Alert._synco_report(shop, "drift_share", drift, scope="all")
-        if not live:
-            return
-        failed = {}
-        if self.failed_count:
-            failed[None, None, None] = dict(
-                run,
-                message=self.env._(
-                    "Reconciliation %(name)s: %(count)s level(s) could not be written.",
-                    name=self.name,
-                    count=self.failed_count,
-                ),
-            )
-        Alert._synco_report(shop, "write_failed", failed, scope="all")

@@ -435,6 +435,13 @@ class ShopifyShop(models.Model):
         "Odoo receives them; available is never touched. Needs the inventory "
         "transfer and shipment access scopes.",
     )
+    # issue 24: a run stores the levels a merchant reads; in-sync ones as counts
+    reconcile_keep_in_sync_lines = fields.Boolean(
+        string="Keep In-Sync Lines",
+        help="Store a line for every level a reconciliation finds in sync. "
+        "Off: those levels are counted (per run and location), and only the "
+        "drifted, written, held and failed levels get a line.",
+    )
 
     _shop_domain_uniq = models.Constraint(
         "UNIQUE (shop_domain)", "A Shopify shop can only be configured once."

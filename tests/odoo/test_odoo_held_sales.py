@@ -84,6 +84,7 @@ class TestHeldSales(SimulatorCase):
         self.shop._job_poll_orders()
         self.assertEqual(self.level().held_qty, 2)
         # a reconciliation polls first (nothing yet) and sees no drift
+        self.shop.reconcile_keep_in_sync_lines = True  # to read its line
         run = self.shop._create_run()
         run._job_run()
         line = run.line_ids.filtered(

@@ -14,6 +14,11 @@ NJ, TX, POOL = "New Jersey Warehouse", "Texas Warehouse", "3PL Pool"
 
 @tagged("post_install", "-at_install")
 class TestRetention(SimulatorCase):
+    def setUp(self):
+        super().setUp()
+        # retention is of the in-sync lines a shop keeps (issue 24)
+        self.shop.reconcile_keep_in_sync_lines = True
+
     def run_once(self):
         run = self.shop._create_run()
         run._job_run()

@@ -69,6 +69,7 @@ class TestSaleOrEdit(SimulatorCase):
         )
 
     def reconcile(self):
+        self.shop.reconcile_keep_in_sync_lines = True  # every level's line
         run = self.shop._create_run()
         run._job_run()
         line = run.line_ids.filtered(

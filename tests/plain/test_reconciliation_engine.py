@@ -86,6 +86,54 @@ def test_each_level_gets_one_action():
     assert rows[100, NJ].outcome == "none"
 
 
+def test_levels_in_sync_kept_compact_are_the_same_levels():
+    """With an ``InSync``, the levels in sync get no row but an entry in its
+    arrays; every other row, the writes, and the counts are unchanged, and
+    its rows (a shop keeping every line) are the rows a plain diff gives."""
+    shopify = levels((0, NJ, 5), (1, NJ, 9), (2, NJ, 3), (3, NJ, 0), (0, TX, 0))
+    shopify.committed[NJ][0] = 2  # committed read with the first level
+    figures = {NJ: [5, 7, 3, 0], TX: [0, 6, 0, 0]}
+    held = {(102, NJ.id): 1}
+    plain_rows, push, known = diff(
+        shopify, figures, held=held, committed=shopify.committed
+    )
+    in_sync = engine.InSync()
+    rows, push2, known2 = diff(
+        shopify, figures, held=held, committed=shopify.committed, in_sync=in_sync
+    )
+    assert (push2, known2) == (push, known)
+    assert "in_sync" not in {row.action for row in rows}
+    kept = [row for row in plain_rows if row.action != "in_sync"]
+    assert [(r.binding, r.location, r.action) for r in rows] == [
+        (r.binding, r.location, r.action) for r in kept
+    ]
+    assert len(in_sync) == 3
+    assert list(in_sync.keys()) == [(100, NJ.id), (100, TX.id), (103, NJ.id)]
+    assert in_sync.counts() == {NJ.id: 2, TX.id: 1}
+    assert in_sync.levels() == (
+        [100, 100, 103],
+        [NJ.id, TX.id, NJ.id],
+        [5, 0, 0],
+        [2, None, None],
+    )
+    as_rows = in_sync.rows()
+    plain_in_sync = [row for row in plain_rows if row.action == "in_sync"]
+    assert [
+        (r.binding, r.product, r.location, r.mapping, r.expected, r.before)
+        for r in as_rows
+    ] == [
+        (r.binding, r.product, r.location, r.mapping, r.expected, r.before)
+        for r in plain_in_sync
+    ]
+    assert as_rows[0].before.committed == 2
+    # the counts and the lines kept are those of the plain rows
+    assert engine.location_counts(rows, in_sync=in_sync) == engine.location_counts(
+        plain_rows
+    )
+    assert engine.lines_kept(rows, in_sync=in_sync) == rows
+    assert len(engine.lines_kept(rows, True, in_sync)) == len(plain_rows)
+
+
 def test_held_units_come_off_the_figure_but_not_the_write():
     """Units held for a Shopify sale not in Odoo yet lower the figure Shopify
     should show (never below zero); the write is given Odoo's own figure and
@@ -182,6 +230,45 @@ def test_totals():
         "pushed": 3,
         "failed": 2,
     }
+
+
+def test_counts_per_location_add_up_to_the_totals():
+    """The counts a run keeps per location (every row, lines stored or not)
+    give the run's totals; the in-sync levels are counted, not listed, unless
+    asked for."""
+    rows = [
+        row("in_sync"),
+        row("in_sync", binding=2),
+        row("push", "applied", 5, 3),
+        row("push", "failed", 5, 3),
+        row("not_stocked", "activated", 5, None),
+        row("within_threshold", expected=5, before=4),
+        row("unmapped", expected=None, before=4, mapping=None),
+    ]
+    tx = engine.Row(3, 4, TX, MAP_TX, 2, 2, "in_sync")
+    pop = engine.Row(3, 4, POP, None, None, 1, "unmapped")
+    counts = engine.location_counts(rows[:4])
+    # a second chunk adds to the first
+    assert engine.location_counts([*rows[4:], tx, pop], counts) is counts
+    assert counts == {
+        NJ.id: [6, 2, 3, 2, 1],  # checked, in sync, drifted, written, failed
+        TX.id: [1, 1, 0, 0, 0],
+        POP.id: [0, 0, 0, 0, 0],
+    }
+    every = [*rows, tx, pop]
+    totals = engine.counts_totals(counts)
+    assert totals == dict(engine.totals(every), in_sync=3)
+    kept = engine.lines_kept(every)
+    assert [r.action for r in kept] == [
+        "push",
+        "push",
+        "not_stocked",
+        "within_threshold",
+        "unmapped",
+        "unmapped",
+    ]
+    assert engine.lines_kept(every, keep_in_sync=True) == every
+    assert engine.location_counts([]) == {}
 
 
 def test_what_the_run_leaves():

@@ -62,7 +62,8 @@ def _bulk_partial_url(operation, info):
 def _bulk_size(operation, _info):
     if operation.status != "COMPLETED":
         return None
-    return str(len(operation.jsonl.encode()))
+    jsonl = operation.jsonl  # bytes (a store pickled before: text)
+    return str(len(jsonl if isinstance(jsonl, bytes) else jsonl.encode()))
 
 
 @resolver("BulkOperation", "objectCount")

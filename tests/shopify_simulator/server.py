@@ -252,7 +252,9 @@ class Handler(BaseHTTPRequestHandler):
             if jsonl is None:
                 self._send(404, {"errors": "Not Found"})
             else:
-                self._send(200, jsonl.encode(), content_type="application/jsonl")
+                if isinstance(jsonl, str):  # a store pickled before: text
+                    jsonl = jsonl.encode()
+                self._send(200, jsonl, content_type="application/jsonl")
             return
         if method == "POST" and path == "staged-uploads":
             status, message = sim.receive_staged_upload(*self._multipart_form())

@@ -34,11 +34,18 @@ def _available_of(quantities):
     """``available`` of a level's ``quantities``, as :class:`LevelQuantities`
     carrying ``committed`` and ``on_hand`` when they were read; None when
     there is no available quantity."""
-    named = {q.get("name"): q.get("quantity") for q in quantities or ()}
-    available = named.get("available")
+    available = committed = on_hand = None
+    for quantity in quantities or ():  # a million levels: no dict each
+        name = quantity.get("name")
+        if name == "available":
+            available = quantity.get("quantity")
+        elif name == "committed":
+            committed = quantity.get("quantity")
+        elif name == "on_hand":
+            on_hand = quantity.get("quantity")
     if available is None:
         return None
-    return LevelQuantities(available, named.get("committed"), named.get("on_hand"))
+    return LevelQuantities(available, committed, on_hand)
 
 
 class InventoryReadMixin:
