@@ -14,11 +14,7 @@ from odoo.exceptions import UserError, ValidationError
 
 from odoo.addons.base.models.res_partner import _tz_get
 
-from ..lib.shopify import (
-    DEFAULT_API_VERSION,
-    MIN_API_VERSION,
-    api_version_problem,
-)
+from ..lib.shopify import DEFAULT_API_VERSION, MIN_API_VERSION, api_version_problem
 
 SHOP_DOMAIN_RE = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 # shop fields the mapping's reservation index reads
@@ -373,7 +369,6 @@ class ShopifyShop(models.Model):
     )
     uncounted_warning = fields.Text(compute="_compute_uncounted")
 
-    # issue 23: orders of third-party fulfilment services
     fulfillment_service_orders = fields.Selection(
         [("skip", "Leave out"), ("import", "Import")],
         string="Fulfilment Service Orders",
@@ -383,12 +378,10 @@ class ShopifyShop(models.Model):
         "app) runs belong to that service: Synco never moves or fulfils them. "
         "Leave out: not imported. Import: imported for the record.",
     )
-    # issue 23: the stage the form's header tells, and what comes next
     sync_stage = fields.Selection(
         [("setup", "Set Up"), ("syncing", "Syncing"), ("frozen", "Frozen")],
         compute="_compute_sync_stage",
     )
-    # issue 21: three ways to connect (see shopify_connection.py)
     connect_method = fields.Selection(
         [
             ("client_credentials", "My own store (client ID and secret)"),
@@ -427,7 +420,6 @@ class ShopifyShop(models.Model):
     token_expires_at = fields.Datetime(
         string="Token Expires", compute="_compute_connection"
     )
-    # issue 22: stock in transit shown as incoming (shopify_transfer.py)
     show_transit_incoming = fields.Boolean(
         string="Show Stock in Transit as Incoming",
         help="Units Odoo ships between two mapped warehouses through a transit "
@@ -435,7 +427,6 @@ class ShopifyShop(models.Model):
         "Odoo receives them; available is never touched. Needs the inventory "
         "transfer and shipment access scopes.",
     )
-    # issue 24: a run stores the levels a merchant reads; in-sync ones as counts
     reconcile_keep_in_sync_lines = fields.Boolean(
         string="Keep In-Sync Lines",
         help="Store a line for every level a reconciliation finds in sync. "
