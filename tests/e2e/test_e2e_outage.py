@@ -129,11 +129,19 @@ def test_an_outage_heals_itself(odoo, sim, setup):
     more = {("OUT-CAP", NJ): 7, ("OUT-TEE", TX): 31}
     count(odoo, setup["products"], setup["stock"], more)
     setup["expected"].update(more)
+    checked = 0
     while sim.in_outage():
         run_cron(odoo, CRON)  # still down: the one alert stays open
+        still_open = alerts(odoo, shop, "open")
+        tee = sim.levels(DOMAIN)[("OUT-TEE", NJ)]["available"]
+        # only what was read before Shopify came back: a push retrying right
+        # after the outage may already have written and resolved the alert
+        if sim.in_outage():
+            assert len(still_open) == 1
+            assert tee == 20  # not written
+            checked += 1
         time.sleep(5)
-    assert len(alerts(odoo, shop, "open")) == 1
-    assert sim.levels(DOMAIN)[("OUT-TEE", NJ)]["available"] == 20  # not written
+    assert checked, "the outage ended before it could be checked"
 
     # Shopify answers again: the minute's check heals everything
     back = time.monotonic()
