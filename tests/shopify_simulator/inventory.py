@@ -43,6 +43,29 @@ def _user_error(code, field, message):
     return {"code": code, "field": field, "message": message}
 
 
+def reason_and_reference_errors(reason, reference):
+    """The userErrors of an inventory write's ``reason`` and
+    ``referenceDocumentUri`` (every inventory mutation checks both)."""
+    errors = []
+    if reason not in INVENTORY_REASONS:
+        errors.append(
+            _user_error(
+                "INVALID_REASON",
+                ["input", "reason"],
+                "The specified reason is invalid.",
+            )
+        )
+    if reference is not None and ":" not in reference.strip(":"):
+        errors.append(
+            _user_error(
+                "INVALID_REFERENCE_DOCUMENT",
+                ["input", "referenceDocumentUri"],
+                "The specified reference document is invalid.",
+            )
+        )
+    return errors
+
+
 class InventoryMixin:
     """Inventory levels: reads, a merchant's edits, the inventory mutations."""
 
@@ -90,22 +113,7 @@ class InventoryMixin:
                     "The quantity name must be either 'available' or 'on_hand'.",
                 )
             )
-        if reason not in INVENTORY_REASONS:
-            errors.append(
-                _user_error(
-                    "INVALID_REASON",
-                    ["input", "reason"],
-                    "The specified reason is invalid.",
-                )
-            )
-        if reference is not None and ":" not in reference.strip(":"):
-            errors.append(
-                _user_error(
-                    "INVALID_REFERENCE_DOCUMENT",
-                    ["input", "referenceDocumentUri"],
-                    "The specified reference document is invalid.",
-                )
-            )
+        errors.extend(reason_and_reference_errors(reason, reference))
         planned, seen = [], set()
         for index, quantity in enumerate(data["quantities"]):
             level, problem = self._check_quantity(shop, name, quantity, seen)

@@ -28,7 +28,7 @@ import time
 
 from . import state
 from .graphql_api import typed_node
-from .inventory import INVENTORY_REASONS, _user_error
+from .inventory import _user_error, reason_and_reference_errors
 from .webhooks import level_payload
 
 CHANGEABLE_NAMES = (
@@ -76,24 +76,11 @@ class InventoryStatesMixin:
     """The named states of a level, adjusted and moved."""
 
     def _check_call(self, data, errors):
-        reason = data["reason"]
-        reference = data.get("referenceDocumentUri")
-        if reason not in INVENTORY_REASONS:
-            errors.append(
-                _user_error(
-                    "INVALID_REASON",
-                    ["input", "reason"],
-                    "The specified reason is invalid.",
-                )
+        errors.extend(
+            reason_and_reference_errors(
+                data["reason"], data.get("referenceDocumentUri")
             )
-        if reference is not None and ":" not in reference.strip(":"):
-            errors.append(
-                _user_error(
-                    "INVALID_REFERENCE_DOCUMENT",
-                    ["input", "referenceDocumentUri"],
-                    "The specified reference document is invalid.",
-                )
-            )
+        )
 
     def _terminal_level(self, shop, item_id, terminal, path, errors):
         """The level of one end of a change, or None (an error appended)."""
