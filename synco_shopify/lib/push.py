@@ -11,12 +11,13 @@ Kept free of the ORM, like ``availability``, so the rules read on their own
 2. a level Shopify already shows (per our last confirmed write or read) is
    not written: it is *unchanged*, or *held* when held sales lowered it;
 3. a compare-and-set conflict (Shopify at ``current``, not at the
-   ``change_from`` we sent) is resolved by :func:`resolve_stale`: Shopify
-   already at our figure is no sale (our own write, whose transaction died);
-   of the units that left its pool, those Shopify committed to orders since
-   our last write are a sale, kept out and held, the rest an edit made in
-   Shopify, written over (:func:`split_drop`); units that appeared are
-   ignored, Odoo owns quantities;
+   ``change_from`` we sent) is resolved by :func:`resolve_stale`: of the
+   units that left its pool, those Shopify committed to orders since our
+   last write are a sale, kept out and held, the rest an edit made in
+   Shopify, written over (:func:`split_drop`), even when Shopify already
+   shows our figure (Odoo's fell as much meanwhile); Shopify at our figure
+   with ``committed`` unchanged or unknown is no sale (our own write, whose
+   transaction died); units that appeared are ignored, Odoo owns quantities;
 4. every level ends *written* (applied, applied after a conflict, stocked at
    its location then applied), *unchanged*, *failed*, or *bundle*: Shopify
    refused it as a bundle's parent, whose stock it computes from the
@@ -80,13 +81,19 @@ def resolve_stale(change, current, committed_before=None, committed_now=None):
     :return: ``(target, sold)``: the quantity to write instead (None:
         nothing to write) and the units Shopify sold meanwhile; an edit
         made in Shopify is not kept: the target is Odoo's, less the sale
+
+    Shopify at our figure is no proof that nothing was sold: Odoo's figure
+    may have fallen by as much as Shopify sold (a count here, an order
+    whose webhook was lost there).  With both ``committed`` figures known,
+    a rise of ``committed`` is a sale even then: held, and the lower target
+    written; our own lost write leaves ``committed`` alone.
     """
-    if current == change.quantity:
-        # Shopify already shows the figure: most likely our own write
-        # whose transaction died with its worker (a server killed
-        # mid-push), not a sale: nothing to write, nothing to hold
-        return None, 0
     if committed_before is None or committed_now is None:
+        if current == change.quantity:
+            # Shopify already shows the figure and nothing tells a sale
+            # from our own write whose transaction died with its worker (a
+            # server killed mid-push): nothing to write, nothing to hold
+            return None, 0
         sold = 0
         if change.change_from is not None and current < change.change_from:
             sold = change.change_from - current

@@ -154,3 +154,19 @@ def test_resolve_stale_writes_over_an_edit_and_keeps_a_sale():
     assert push.resolve_stale(_change(30, 30), 28, 0, 2) == (None, 2)
     # without committed, as before: the whole drop kept out
     assert push.resolve_stale(_change(31, 30), 25) == (26, 5)
+
+
+def test_resolve_stale_at_our_figure_after_a_sale():
+    """Odoo's figure fell by 2 (a count) while Shopify sold 2 on an order
+    whose webhook was lost: Shopify shows Odoo's figure, but committed rose:
+    the sale is held and the lower target written, not left as offered."""
+    assert push.resolve_stale(_change(28, 30), 28, 0, 2) == (26, 2)
+    # a sale of 3 where Odoo fell by 3 and the level holds less than that
+    assert push.resolve_stale(_change(2, 5), 2, 1, 4) == (0, 3)
+    # our own write applied, its transaction lost: committed did not move
+    assert push.resolve_stale(_change(28, 30), 28, 0, 0) == (None, 0)
+    assert push.resolve_stale(_change(28, 30), 28, 2, 2) == (None, 0)
+    # committed fell (an order fulfilled or cancelled): no sale either
+    assert push.resolve_stale(_change(28, 30), 28, 3, 1) == (None, 0)
+    # committed unknown: as before, nothing tells a sale, nothing held
+    assert push.resolve_stale(_change(28, 30), 28, None, 2) == (None, 0)
