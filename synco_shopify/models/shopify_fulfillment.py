@@ -130,6 +130,17 @@ class ShopifyFulfillment(models.AbstractModel):
                 shop.mapping_ids.filtered(
                     lambda m: m.state == "active"
                 ).shopify_location_id,
+                moved=(
+                    target,
+                    Location.search(
+                        [
+                            ("shop_id", "=", shop.id),
+                            ("shopify_gid", "in", list(touched)),
+                        ]
+                    ),
+                )
+                if moved
+                else None,
             )
         if refused:
             kept = refused[0][0]["location_gid"]
@@ -212,10 +223,28 @@ class ShopifyFulfillment(models.AbstractModel):
         return message
 
     @api.model
-    def _refresh_levels(self, order, locations):
-        """Read Shopify's levels of the order's products there, then push."""
+    def _refresh_levels(self, order, locations, moved=None):
+        """Read Shopify's levels of the order's products there, then push.
+
+        :param moved: (target, sources) Shopify locations when this run moved
+            the order: its units left ``committed`` at the sources for the
+            target's, which we take into what we remember (``account``), so
+            the read judges only the rest of a drop (see
+            ``shopify.inventory.level._synco_settle``)
+        """
         importer = self.env["shopify.order.import"]
-        if importer._settle_levels(order, {"forget": locations.ids}, locations):
+        settle = {"forget": locations.ids}
+        if moved:
+            quantities = {}
+            for line in order.order_line:
+                product = line.product_id.id
+                quantities[product] = quantities.get(product, 0) + line.product_uom_qty
+            settle["account"] = [
+                [product, location.id, sign * units, True]
+                for product, units in quantities.items()
+                for location, sign in [(moved[0], 1)] + [(s, -1) for s in moved[1]]
+            ]
+        if importer._settle_levels(order, settle, locations):
             importer._order_bindings(order)._delay_push_inventory(refresh=True)
 
     # ------------------------------------------------------------ fulfilment

@@ -158,8 +158,13 @@ class ShopifyInventoryLevel(models.Model):
         (``lib/push.split_drop``): the units Shopify committed to orders
         since then are a sale Odoo hasn't seen (its order not imported yet)
         and are held; the rest is an edit made in Shopify, which the push
-        writes over.  A level forgotten by an order import (``shopify_known``
-        off) gives no evidence: that drop is the imported order.
+        writes over.  A level forgotten (``shopify_known`` off: read before
+        the next write) gives the same evidence when ``committed`` is known
+        on both sides: an order import or a fulfilment move has already
+        taken its own units out of what we remember (``account`` in
+        :meth:`_synco_settle`), so what is left of the drop is Shopify's
+        doing.  Without ``committed`` it gives none (as before issue 24:
+        the drop may be the imported order).
 
         :param value: Shopify's available, a ``LevelQuantities`` carrying
             ``committed`` when it was read (a plain int otherwise)
@@ -170,7 +175,10 @@ class ShopifyInventoryLevel(models.Model):
         vals = {"shopify_available": int(value), "shopify_known": True}
         vals.update(self._synco_committed_vals(value))
         held = 0
-        if evidence and self.shopify_known and value < self.shopify_available:
+        judged = self.shopify_known or (
+            self.shopify_committed_known and committed_of(value) is not None
+        )
+        if evidence and judged and value < self.shopify_available:
             vals.update(self._synco_drop_vals(self.shopify_available - value, value))
             held = vals["drop_sold_qty"]
             if drops is not None:
@@ -193,13 +201,30 @@ class ShopifyInventoryLevel(models.Model):
     def _synco_drop_vals(self, drop, value):
         """Shopify's available fell by ``drop`` to ``value``: sale or edit?"""
         self.ensure_one()
-        before = self.shopify_committed if self.shopify_committed_known else None
-        sold, edited = split_drop(drop, before, committed_of(value))
+        sold, edited = split_drop(
+            drop, self._synco_committed_before(), committed_of(value)
+        )
         return {
             "drop_sold_qty": sold,
             "drop_edited_qty": edited,
             "drop_date": fields.Datetime.now(),
         }
+
+    def _synco_committed_before(self):
+        """``committed`` at our last write or read, to tell a sale from an
+        edit (``lib/push.split_drop``); None when it tells nothing.
+
+        At a retail store it never does: a counter sale leaves through the
+        till, fulfilled at once, so its units never pass through
+        ``committed`` and look like an edit.  A drop there is held as a sale
+        until its order is imported, or a poll finds none (then Odoo's
+        figure is written, as over an edit): Shopify never offers a unit
+        sold at the counter meanwhile.
+        """
+        self.ensure_one()
+        if not self.shopify_committed_known or self.shopify_location_id.retail_store:
+            return None
+        return self.shopify_committed
 
     def _synco_note_drop(self):
         """Tell the level's unresolved drift what its last drop was."""
@@ -343,17 +368,40 @@ class ShopifyInventoryLevel(models.Model):
           locations (ids) first;
         * ``unhold_before``: holds last added before this time (a poll found
           no order for them) are dropped: Odoo owns quantities;
-        * ``forget``: Shopify's level is read again before the write, and a
-          drop is not taken for a sale (the order is in Odoo): ``True`` for
-          every level, or a list of Shopify location ids.
+        * ``account``: [[product id, Shopify location id (or None: every
+          location of the product), units, committed]]: units Shopify took
+          out of ``available`` there for an order Odoo now has (negative:
+          gave back), and moved to ``committed`` when ``committed`` is true
+          (not for a sale fulfilled at the counter): taken out of what we
+          remember, so the next read or compare-and-set judges only the
+          rest of a drop (a sale whose order Odoo still lacks is held, not
+          written over).  A level that held units the same settle released
+          had already seen that drop: only the rest is taken out.
+        * ``forget``: Shopify's level is read again before the write: ``True``
+          for every level, or a list of Shopify location ids.
         """
+        released = {}
         if settle.get("release"):
-            self._synco_release(
+            released = self._synco_release(
                 {int(product): units for product, units in settle["release"]},
                 preferred_locations=self.env["shopify.location"].browse(
                     settle.get("prefer") or []
                 ),
             )
+        for product, location, units, committed in settle.get("account") or ():
+            for level in self.filtered(
+                lambda lvl, p=product, loc=location: lvl.product_id.id == p
+                and (not loc or lvl.shopify_location_id.id == loc)
+            ):
+                taken = round(units)
+                if taken > 0:
+                    taken = max(0, taken - released.get(level.id, 0))
+                if not taken:
+                    continue
+                vals = {"shopify_available": level.shopify_available - taken}
+                if committed and level.shopify_committed_known:
+                    vals["shopify_committed"] = max(0, level.shopify_committed + taken)
+                level.write(vals)
         if settle.get("unhold_before"):
             limit = fields.Datetime.to_datetime(settle["unhold_before"])
             self.filtered(
@@ -370,8 +418,11 @@ class ShopifyInventoryLevel(models.Model):
 
         Its units stop being held, at the order's locations first (Shopify
         may have taken them at another location than Odoo's routing).
+
+        :return: {level id: units released there}
         """
         preferred_locations = preferred_locations or self.env["shopify.location"]
+        released = {}
         for product_id, quantity in quantities.items():
             units = round(quantity)
             levels = self.filtered(
@@ -382,6 +433,8 @@ class ShopifyInventoryLevel(models.Model):
                     break
                 take = min(level.held_qty, units)
                 units -= take
+                released[level.id] = released.get(level.id, 0) + take
                 level.held_qty -= take
                 if not level.held_qty:
                     level.held_date = False
+        return released

@@ -306,9 +306,9 @@ class ShopifyInventoryPush(models.AbstractModel):
         def on_stale(change, current):
             key = (change.inventory_item_id, change.location_id)
             level = pending[key][2]
-            before = committed.get(key)
-            if before is None and level.shopify_committed_known:
-                before = level.shopify_committed
+            before = level._synco_committed_before()
+            if before is not None:  # a retry of this push read it since
+                before = committed.get(key, before)
             now = committed_of(current)
             target, units = resolve_stale(change, current, before, now)
             if now is not None:

@@ -211,9 +211,9 @@ class ShopifyOrderImport(models.AbstractModel):
         if order.shopify_delivery_method == "retail":
             # sold at the counter: the goods left, nothing to align
             self.env["shopify.retail"]._complete_counter_sale(order)
-            self._forget_levels(order)
+            self._forget_levels(order, data)
         else:
-            self._forget_levels(order)
+            self._forget_levels(order, data)
             order.shopify_location_state = "pending"
             order._delay_shopify_align_location()
         if order.synco_reservation_warning:
@@ -275,29 +275,28 @@ class ShopifyOrderImport(models.AbstractModel):
 
     # ------------------------------------------------------------------ levels
     @api.model
-    def _forget_levels(self, order):
+    def _forget_levels(self, order, data=None):
         """Shopify already counted this sale: read its levels before the push.
 
-        Shopify took the units out of its pool when the order was placed;
-        Odoo's reservation now lowers Odoo's figure too.  Compare-and-set
-        from our last known level would count the sale twice, so the push
-        reads the current level first.  The sale may have been held already
-        (a push saw Shopify's level drop): this order explains it, so the
-        units stop being held.  A cancellation releases the same way.
+        Shopify took the units when the order was placed; Odoo's figure now
+        falls too.  The push reads the level first; a new order (``data``)
+        takes its units out of what we remember where Shopify took them
+        (``account``): the rest of a drop is a sale Odoo lacks, held, never
+        written over.  A sale held already is released (as by a cancel).
         """
         quantities = {}
         for line in order.order_line:
             quantities[line.product_id.id] = (
                 quantities.get(line.product_id.id, 0) + line.product_uom_qty
             )
-        return self._settle_levels(
-            order,
-            {
-                "forget": True,
-                "release": [[product, units] for product, units in quantities.items()],
-                "prefer": self._routed_locations(order).ids,
-            },
-        )
+        settle = {
+            "forget": True,
+            "release": [[product, units] for product, units in quantities.items()],
+            "prefer": self._routed_locations(order).ids,
+        }
+        if data is not None:
+            settle["account"] = order.shopify_shop_id._synco_taken(data, quantities)
+        return self._settle_levels(order, settle)
 
     @api.model
     def _settle_levels(self, order, settle, locations=None):

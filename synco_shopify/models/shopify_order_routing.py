@@ -108,6 +108,32 @@ class ShopifyOrderRouting(models.AbstractModel):
             ],
         )
 
+    def _synco_taken(self, data, quantities):
+        """Where Shopify took a new order's units, for the levels' settle
+        (``account`` of ``shopify.inventory.level._synco_settle``).
+
+        Shopify takes them out of ``available`` at the locations it assigned
+        the order to, into ``committed`` (not a counter sale: fulfilled at
+        the till).  Where is unknown for a webhook body whose fulfilment
+        orders were not read: then at every location of the product, so a
+        drop there up to the order's units is not judged a sale.
+
+        :param quantities: {product id: units} of the order
+        :return: [[product id, Shopify location id or None, units, committed]]
+        """
+        self.ensure_one()
+        kind, location_gid = delivery_kind(data)
+        gids = set(
+            [location_gid] if kind == "retail" else data.get("location_gids") or ()
+        )
+        locations = self.location_ids.filtered(lambda loc: loc.shopify_gid in gids)
+        ids = locations.ids if gids and len(locations) == len(gids) else [None]
+        return [
+            [product, location, units, kind != "retail"]
+            for product, units in quantities.items()
+            for location in ids
+        ]
+
     def _synco_fulfillment_service_left_out(self, data):
         """Why a new order is not imported, or None to import it.
 

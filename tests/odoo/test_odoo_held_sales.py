@@ -196,3 +196,91 @@ class TestHeldSales(SimulatorCase):
                 self.assertEqual(
                     level.shopify_available, level.expected_qty, binding.sku
                 )
+
+    # ------------------------------------------------ issue 24: never written over
+    def test_a_drift_webhook_does_not_write_over_a_lost_sale(self):
+        """The level webhook of a sale whose order webhook was lost: the
+        corrective push reads the level first and must hold the sale (its
+        committed rose), not write Odoo's figure over it."""
+        self.shop.correct_drift_on_webhook = True
+        self.sim.set_faults(orders_search_lag=3600)
+        self.sim.create_order(DEMO_DOMAIN, [(TEE, 2)], location=NJ)
+        self.assertEqual(self.shopify(TEE, NJ), 28)
+        jobs = self.run_jobs(
+            lambda: self.shop._synco_check_level(
+                self.bindings[TEE].shopify_inventory_item_gid,
+                self.loc_nj.shopify_gid,
+                28,
+            )
+        )
+        self.assertIn(self.bindings[TEE], {job.recordset for job in jobs})
+        self.assertEqual(self.shopify(TEE, NJ), 28)  # 30 before issue 24
+        self.assertEqual(self.level().held_qty, 2)
+        self.assertEqual(self.level().drop_sold_qty, 2)
+        # a hand edit the same way is still written over (committed unchanged)
+        self.sim.set_available(DEMO_DOMAIN, TEE, NJ, 26)
+        self.run_jobs(
+            lambda: self.shop._synco_check_level(
+                self.bindings[TEE].shopify_inventory_item_gid,
+                self.loc_nj.shopify_gid,
+                26,
+            )
+        )
+        self.assertEqual(self.shopify(TEE, NJ), 28)
+        self.assertEqual(self.level().held_qty, 2)
+        self.assertEqual(self.level().drop_edited_qty, 2)
+
+    def test_an_imported_order_does_not_write_over_a_lost_one(self):
+        """Order B's webhook is lost; order A of the same product arrives:
+        its import and its location alignment refresh the levels, and B's
+        units must stay out (Odoo reserves A's only)."""
+        from odoo.addons.synco_shopify.lib.shopify import normalize_order
+
+        from ..shopify_simulator.webhooks import order_payload
+
+        self.sim.set_faults(orders_search_lag=3600)
+        self.sim.create_order(DEMO_DOMAIN, [(TEE, 2)], location=NJ)  # B, lost
+        order_a = self.sim.create_order(DEMO_DOMAIN, [(TEE, 1)], location=NJ)
+        self.assertEqual(self.shopify(TEE, NJ), 27)
+        data = normalize_order(order_payload(self.sim.shop(DEMO_DOMAIN), order_a))
+        self.run_jobs(
+            lambda: self.env["shopify.order.import"]._sync(
+                self.shop, data, origin="webhook"
+            )
+        )
+        orders = self.env["sale.order"].search([("shopify_shop_id", "=", self.shop.id)])
+        self.assertEqual(len(orders), 1)  # A only
+        self.assertEqual(self.odoo_figure(), 29)  # 30 on hand, 1 reserved
+        # Odoo's 29 less B's 2 (29 was written before issue 24)
+        self.assertEqual(self.shopify(TEE, NJ), 27)
+        self.assertEqual(self.level().held_qty, 2)
+        # B arrives: released, each unit counted once
+        self.sim.set_faults(orders_search_lag=0)
+        self.run_jobs(self.shop._job_poll_orders)
+        self.assertEqual(self.level().held_qty, 0)
+        self.assertEqual(self.odoo_figure(), 27)
+        self.assertEqual(self.shopify(TEE, NJ), 27)
+
+    def test_a_count_as_large_as_a_lost_sale_is_no_write_over(self):
+        """Odoo's figure falls by 2 while Shopify sells 2 on a lost order:
+        the compare-and-set conflict finds Shopify at Odoo's figure, but
+        committed rose: the sale is held and the lower figure written."""
+        self.sim.set_faults(orders_search_lag=3600)
+        self.sim.create_order(DEMO_DOMAIN, [(TEE, 2)], location=NJ)
+        jobs = self.change_stock(-2)  # Odoo 28, Shopify 28 (30 - 2 sold)
+        self.assertEqual(self.shopify(TEE, NJ), 26)
+        self.assertEqual(self.level().held_qty, 2)
+        self.assertEqual([job.method_name for job in jobs], ["_job_poll_orders"])
+
+    def test_a_counter_sale_is_held_not_written_over(self):
+        """At a retail store a sale leaves through the till, fulfilled at
+        once: committed never moves, so it looks like an edit.  A drop there
+        is held until its order is imported, never written over."""
+        self.loc_nj.retail_store = True
+        self.sim.set_faults(orders_search_lag=3600)
+        self.sim.sell_at_counter(DEMO_DOMAIN, [(TEE, 2)], NJ)
+        self.assertEqual(self.sim.level(DEMO_DOMAIN, TEE, NJ)["committed"], 0)
+        jobs = self.change_stock(1)  # Odoo 31
+        self.assertEqual(self.shopify(TEE, NJ), 29)  # 31 before issue 24
+        self.assertEqual(self.level().held_qty, 2)
+        self.assertEqual([job.method_name for job in jobs], ["_job_poll_orders"])
