@@ -94,7 +94,11 @@ class ShopifyLevelCheck(models.AbstractModel):
                 ),
             )
             if settled:
-                binding._delay_push()
+                # Shopify offering more than Odoo has: the push takes risk
+                # away, it goes first (decreases first, issue 24)
+                binding._delay_push(
+                    urgency=binding._synco_correction_urgency(available > expected)
+                )
         return "processed", self.env._(
             "Drift at %(loc)s: Shopify %(shopify)s, Odoo %(odoo)s%(fix)s.",
             loc=location.name,

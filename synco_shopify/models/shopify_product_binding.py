@@ -304,12 +304,11 @@ class ShopifyProductBinding(models.Model):
             batches.append((batch, options))
         self._store_push_jobs(batches, refresh)
 
-    def _delay_push(self, refresh=False):
+    def _delay_push(self, refresh=False, urgency=None):
         """Enqueue the push of this product to its shop; collapses while pending."""
         self.ensure_one()
-        return self.with_delay(**self._push_job_options(refresh))._job_push_inventory(
-            **_refresh_kwargs(refresh)
-        )
+        delayed = self.with_delay(**self._push_job_options(refresh, urgency))
+        return delayed._job_push_inventory(**_refresh_kwargs(refresh))
 
     def _delay_settle(self, settle, description):
         """Enqueue a push of these bindings (of one shop) that first settles

@@ -83,6 +83,14 @@ class ShopifyPushPriority(models.AbstractModel):
         ids = Level._synco_lowered_bindings(targets)
         return self.filtered(lambda b: b.id in ids)
 
+    def _synco_correction_urgency(self, lowers):
+        """The job options of a corrective push whose direction is known
+        (a level webhook showed Shopify above or below Odoo's figure): one
+        that ``lowers`` the level goes first, as a decrease does."""
+        if lowers and self._synco_decreases_first():
+            return {"priority": DECREASE_PRIORITY}
+        return None
+
     def _synco_decreases_first(self):
         params = self.env["ir.config_parameter"].sudo()
         return params.get_param(DECREASES_FIRST_PARAM, "1") != "0"

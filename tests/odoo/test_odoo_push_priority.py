@@ -199,3 +199,41 @@ class TestDecreasesFirst(SimulatorCase):
             waits[name] = caught.exception.seconds
         self.sim.clear_faults()
         self.assertEqual(waits, {"down": 15, "up": 60})
+
+    def test_a_correction_that_lowers_goes_first(self):
+        """A level webhook shows Shopify above Odoo (an edit in Shopify's
+        admin): the corrective push lowers it, so it goes first, with short
+        retries; one that raises it does not (and "0" turns both off)."""
+        self.shop.correct_drift_on_webhook = True
+        binding = self.shop.binding_ids.filtered(lambda b: b.sku == TEE)
+        nj = self.loc_nj
+
+        def webhook(available):
+            before = set(self.env["queue.job"].search([]).ids)
+            self.shop._synco_check_level(
+                binding.shopify_inventory_item_gid, nj.shopify_gid, available
+            )
+            self.env.cr.flush()
+            jobs = self.env["queue.job"].search(
+                [
+                    ("id", "not in", list(before)),
+                    ("method_name", "=", "_job_push_inventory"),
+                ]
+            )
+            self.assertEqual(len(jobs), 1)
+            return jobs
+
+        self.sim.set_available(DEMO_DOMAIN, TEE, NJ, 23)  # the merchant: 20 → 23
+        raised = webhook(23)
+        self.assertEqual(raised.priority, 5)
+        self.assertIn("push_first", raised.identity_key)
+        self.perform(raised)
+        self.assertEqual(self.shopify(TEE, NJ), 20)  # written over
+        self.drop_pending()
+        self.sim.set_available(DEMO_DOMAIN, TEE, NJ, 18)  # 20 → 18: a raise
+        lowered = webhook(18)
+        self.assertEqual(lowered.priority, 10)
+        self.drop_pending()
+        self.env["ir.config_parameter"].sudo().set_param(PARAM, "0")
+        self.sim.set_available(DEMO_DOMAIN, TEE, NJ, 25)
+        self.assertEqual(webhook(25).priority, 10)
