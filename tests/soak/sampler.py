@@ -108,6 +108,17 @@ SELECT 'job', func_string,
  GROUP BY 2, 3
 """
 BUFFERS_SQL = "SELECT COUNT(*) FROM shopify_buffer_rule WHERE active"
+# at an episode's start only: what Odoo remembers of the level (the value
+# Shopify holds per our last write or read, held units, the last outcome)
+LEVEL_SQL = """
+SELECT l.shopify_available, l.shopify_known, l.held_qty, l.last_outcome,
+       l.last_message,
+       EXTRACT(EPOCH FROM (now() AT TIME ZONE 'utc') - l.last_push_date)
+  FROM shopify_inventory_level l
+  JOIN product_product pp ON pp.id = l.product_id
+  JOIN shopify_location sl ON sl.id = l.shopify_location_id
+ WHERE l.shop_id = %(shop)s AND pp.default_code = %(sku)s AND sl.name = %(location)s
+"""
 
 
 class ExposureSampler:
@@ -243,6 +254,8 @@ class ExposureSampler:
         truth, unapplied = truth_of(figures, shopify, odoo)
         for moment, episode in self.watch.observe(when, offered, truth):
             key = episode.key
+            if moment == "start":
+                episode.notes["level"] = self._level(key, shopify, odoo, epoch)
             episode.notes[moment] = {
                 "at": when,
                 "offered": offered.get(key),
@@ -262,6 +275,43 @@ class ExposureSampler:
                 time.thread_time() - cpu,
             )
         )
+
+    def _level(self, key, shopify, odoo, epoch):
+        """At an episode's start: what Odoo remembers of the level, and for
+        each Shopify order there Odoo has not applied, its age and whether
+        its ``orders/create`` webhook was delivered or lost (one more
+        statement and one look at the deliveries, at starts only)."""
+        sku, location = key
+        with self.connection.cursor() as cr:
+            cr.execute(
+                LEVEL_SQL, {"shop": self.soak.shop, "sku": sku, "location": location}
+            )
+            row = cr.fetchone()
+        orders = [
+            order
+            for (order, at, line_sku), units in shopify.items()
+            if (line_sku, at) == key and units - odoo.get((order, line_sku), 0) > 0
+        ]
+        created = {}
+        if orders:
+            for delivery in self.sim.deliveries():
+                gid = (delivery.get("payload") or {}).get("admin_graphql_api_id")
+                if gid in orders and delivery["topic"].lower().startswith("orders"):
+                    created.setdefault(gid, []).append(
+                        f"{delivery['topic']} {delivery['status']}"
+                    )
+        ages = {
+            track.order.id: epoch - track.created
+            for track in list(self.soak.orders.values())
+            if track.order.id in orders
+        }
+        return {
+            "level": row,
+            "orders": [
+                (order, ages.get(order), created.get(order, ["no webhook"]))
+                for order in orders
+            ],
+        }
 
     def _pushes(self, jobs, sku):
         """{state: count} of the push jobs naming a binding of ``sku``."""
@@ -326,6 +376,9 @@ class ExposureSampler:
                 note = episode.notes.get(moment)
                 if note:
                     text += f"; {moment} (+{note['at']:.0f} s) " + _in_flight(note)
+            level = episode.notes.get("level")
+            if level:
+                text += "; " + _level_note(level)
             if by_merchant(episode):
                 text += "; the merchant edited this level in Shopify"
             lines.append(text)
@@ -346,3 +399,23 @@ def _in_flight(note):
         f"{orders} ({units:.0f} unit(s)), faults in the last {FAULT_WINDOW:.0f} s: "
         f"{faults or 'none'}"
     )
+
+
+def _level_note(note):
+    row = note["level"]
+    if row:
+        available, known, held, outcome, message, ago = row
+        text = (
+            f"Odoo remembers Shopify {available} ({'known' if known else 'forgotten'})"
+            f", held {held}, last outcome {outcome} "
+            f"{'' if ago is None else f'{ago:.0f} s ago'}"
+            f"{f' ({message[:80]})' if message else ''}"
+        )
+    else:
+        text = "no level in Odoo"
+    for order, age, webhooks in note["orders"]:
+        text += (
+            f"; order {order.rsplit('/', 1)[-1]} placed "
+            f"{'?' if age is None else f'{age:.0f}'} s before, " + ", ".join(webhooks)
+        )
+    return text

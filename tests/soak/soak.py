@@ -1406,3 +1406,4 @@ class OrderTrack:
     delivered: bool = False
     counter: bool = False
     kept: dict = field(default_factory=dict)
+    created: float = field(default_factory=time.time)  # epoch, for the notes
