@@ -240,7 +240,7 @@ class ShopifyFulfillment(models.AbstractModel):
                 product = line.product_id.id
                 quantities[product] = quantities.get(product, 0) + line.product_uom_qty
             settle["account"] = [
-                [product, location.id, sign * units, True]
+                [product, location.id, sign * units, sign * units]
                 for product, units in quantities.items()
                 for location, sign in [(moved[0], 1)] + [(s, -1) for s in moved[1]]
             ]
@@ -427,7 +427,51 @@ class ShopifyFulfillment(models.AbstractModel):
             else "",
         )
         picking.shopify_fulfillment_gid = ",".join(c["id"] for c in created if c["id"])
+        self._account_fulfilled(order, data, groups)
         return self._fulfil_finish(picking, "sent", message)
+
+    @api.model
+    def _account_fulfilled(self, order, data, groups):
+        """The units just fulfilled left Shopify's ``committed`` (and
+        ``on_hand``, never ``available``): taken into what we remember of
+        those levels, so that a sale between two reads is not hidden by a
+        fulfilment of as many units (``committed`` unchanged, which would
+        read as an edit and be written over).
+
+        :param data: the order's fulfilment orders, as read before sending
+        :param groups: ``_fulfil_groups``' {location GID: {fulfilment order
+            GID: [(fulfilment order line GID, qty)]}}, as sent
+        """
+        by_item = {
+            line.shopify_line_item_gid: line.product_id.id
+            for line in order.order_line
+            if line.shopify_line_item_gid
+        }
+        products = {
+            fo_line["id"]: by_item.get(fo_line["line_item_gid"])
+            for fo in data["fulfillment_orders"]
+            for fo_line in fo["lines"]
+        }
+        locations = {
+            loc.shopify_gid: loc.id for loc in order.shopify_shop_id.location_ids
+        }
+        fulfilled = {}
+        for location_gid, lines_by_fo in groups.items():
+            for lines in lines_by_fo.values():
+                for line_gid, qty in lines:
+                    key = (products.get(line_gid), locations.get(location_gid))
+                    if all(key):
+                        fulfilled[key] = fulfilled.get(key, 0) + qty
+        if fulfilled:
+            self.env["shopify.order.import"]._settle_levels(
+                order,
+                {
+                    "account": [
+                        [product, location, 0, -qty]
+                        for (product, location), qty in fulfilled.items()
+                    ]
+                },
+            )
 
     @api.model
     def _fulfil_todo(self, picking, data):

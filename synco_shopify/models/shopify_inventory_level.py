@@ -369,14 +369,15 @@ class ShopifyInventoryLevel(models.Model):
         * ``unhold_before``: holds last added before this time (a poll found
           no order for them) are dropped: Odoo owns quantities;
         * ``account``: [[product id, Shopify location id (or None: every
-          location of the product), units, committed]]: units Shopify took
-          out of ``available`` there for an order Odoo now has (negative:
-          gave back), and moved to ``committed`` when ``committed`` is true
-          (not for a sale fulfilled at the counter): taken out of what we
-          remember, so the next read or compare-and-set judges only the
-          rest of a drop (a sale whose order Odoo still lacks is held, not
-          written over).  A level that held units the same settle released
-          had already seen that drop: only the rest is taken out.
+          location of the product), available, committed]]: what Shopify
+          did there for an order Odoo now has: ``available`` units taken
+          out of it (an order placed; negative: given back) and
+          ``committed`` units added to it (negative: a fulfilment Synco
+          created took them out), taken into what we remember, so the next
+          read or compare-and-set judges only the rest of a change (a sale
+          whose order Odoo still lacks is held, not written over).  A level
+          that held units the same settle released had already seen that
+          drop: only the rest is taken in.
         * ``forget``: Shopify's level is read again before the write: ``True``
           for every level, or a list of Shopify location ids.
         """
@@ -388,20 +389,23 @@ class ShopifyInventoryLevel(models.Model):
                     settle.get("prefer") or []
                 ),
             )
-        for product, location, units, committed in settle.get("account") or ():
+        for product, location, available, committed in settle.get("account") or ():
             for level in self.filtered(
                 lambda lvl, p=product, loc=location: lvl.product_id.id == p
                 and (not loc or lvl.shopify_location_id.id == loc)
             ):
-                taken = round(units)
-                if taken > 0:
-                    taken = max(0, taken - released.get(level.id, 0))
-                if not taken:
-                    continue
-                vals = {"shopify_available": level.shopify_available - taken}
-                if committed and level.shopify_committed_known:
-                    vals["shopify_committed"] = max(0, level.shopify_committed + taken)
-                level.write(vals)
+                seen = released.get(level.id, 0) if available > 0 else 0
+                taken = round(available) - min(seen, round(available))
+                added = round(committed)
+                if added > 0:
+                    added -= min(seen, added)
+                vals = {}
+                if taken:
+                    vals["shopify_available"] = level.shopify_available - taken
+                if added and level.shopify_committed_known:
+                    vals["shopify_committed"] = max(0, level.shopify_committed + added)
+                if vals:
+                    level.write(vals)
         if settle.get("unhold_before"):
             limit = fields.Datetime.to_datetime(settle["unhold_before"])
             self.filtered(

@@ -119,7 +119,8 @@ class ShopifyOrderRouting(models.AbstractModel):
         drop there up to the order's units is not judged a sale.
 
         :param quantities: {product id: units} of the order
-        :return: [[product id, Shopify location id or None, units, committed]]
+        :return: [[product id, Shopify location id or None, available taken,
+            committed added]]
         """
         self.ensure_one()
         kind, location_gid = delivery_kind(data)
@@ -129,7 +130,7 @@ class ShopifyOrderRouting(models.AbstractModel):
         locations = self.location_ids.filtered(lambda loc: loc.shopify_gid in gids)
         ids = locations.ids if gids and len(locations) == len(gids) else [None]
         return [
-            [product, location, units, kind != "retail"]
+            [product, location, units, units if kind != "retail" else 0]
             for product, units in quantities.items()
             for location in ids
         ]

@@ -263,6 +263,37 @@ class TestFulfilment(FulfilmentCase):
             ["CLOSED", "CLOSED"],
         )
 
+    def test_a_sale_beside_a_fulfilment_of_as_many_units_is_held(self):
+        """Between two pushes, Synco fulfils 3 units of an imported order and
+        Shopify sells 3 on an order whose webhook was lost: committed is
+        where it was, which alone reads as an edit.  The fulfilment Synco
+        sent is taken into the level's memory: the sale is held, not
+        written over (issue 24)."""
+        order, sale = self.import_order(quantity=3, location=TX)
+        sale._job_shopify_align_location()
+        self.bindings[TEE]._job_push_inventory()
+        self.assertEqual(self.shopify(TEE, TX), 7)
+        self.assertEqual(self.level(TX)["committed"], 3)
+        picking = sale.picking_ids
+        picking.move_ids.quantity = 3
+        picking.move_ids.picked = True
+        with trap_jobs():
+            picking._action_done()
+        picking._job_shopify_fulfil()
+        self.assertEqual(picking.shopify_fulfillment_state, "sent")
+        self.sim.set_faults(orders_search_lag=3600)
+        self.sim.create_order(DEMO_DOMAIN, [(TEE, 3)], location=TX)  # lost
+        self.assertEqual(self.level(TX)["committed"], 3)  # 3 out, 3 in
+        self.stock(TEE, self.bin_b1, 1)  # Odoo 8 at Texas
+        self.env.cr.flush()
+        with trap_jobs():
+            self.bindings[TEE]._job_push_inventory()
+        self.assertEqual(self.shopify(TEE, TX), 5)  # 8 less the 3 sold
+        held = self.bindings[TEE].level_ids.filtered(
+            lambda lvl: lvl.shopify_location_id.name == TX
+        )
+        self.assertEqual((held.held_qty, held.drop_sold_qty), (3, 3))
+
     def test_refused_fulfilment_shows_on_picking_and_order(self):
         order, sale = self.import_order(quantity=1)
         self.sim.cancel_order(order.id)  # Shopify closed it meanwhile
