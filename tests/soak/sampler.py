@@ -29,7 +29,13 @@ committed between the two reads is a real over-offer of less than a second.
 At an episode's start and at its worst second the sampler notes what was in
 flight, from the sample it already holds: the push jobs of that product by
 state, the Shopify orders on that level Odoo has not applied, and the faults
-the simulator injected in the last 10 s.
+the simulator injected in the last 10 s.  At the start only, one more
+statement and a look at the simulator's deliveries tell what Odoo remembers
+of the level (the value, known or forgotten, units held, the last push's
+outcome, message and age) and, for each order Odoo has not applied there,
+its age and whether its ``orders/*`` webhooks were delivered or lost: a
+push that has just written Odoo's figure ("applied 1 s ago", nothing held)
+beside an order whose webhook was dropped is a sale written over.
 """
 
 import collections
