@@ -365,7 +365,9 @@ class ShopifyInventoryLevel(models.Model):
 
         * ``release``: [[product id, units]] an imported or cancelled order
           explains: they stop being held, at the ``prefer`` Shopify
-          locations (ids) first;
+          locations (ids) first, and only at the ``release_at`` ones when
+          given (where Shopify took the order: a hold elsewhere is another
+          sale, whose order Odoo still lacks);
         * ``unhold_before``: holds last added before this time (a poll found
           no order for them) are dropped: Odoo owns quantities;
         * ``account``: [[product id, Shopify location id (or None: every
@@ -383,7 +385,10 @@ class ShopifyInventoryLevel(models.Model):
         """
         released = {}
         if settle.get("release"):
-            released = self._synco_release(
+            at = settle.get("release_at")
+            released = self.filtered(
+                lambda lvl: not at or lvl.shopify_location_id.id in at
+            )._synco_release(
                 {int(product): units for product, units in settle["release"]},
                 preferred_locations=self.env["shopify.location"].browse(
                     settle.get("prefer") or []

@@ -296,6 +296,7 @@ class ShopifyOrderImport(models.AbstractModel):
         }
         if data is not None:
             settle["account"] = order.shopify_shop_id._synco_taken(data, quantities)
+            settle["release_at"] = [a[1] for a in settle["account"] if a[1]]
         return self._settle_levels(order, settle)
 
     @api.model

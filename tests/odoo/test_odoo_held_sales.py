@@ -284,3 +284,39 @@ class TestHeldSales(SimulatorCase):
         self.assertEqual(self.shopify(TEE, NJ), 29)  # 31 before issue 24
         self.assertEqual(self.level().held_qty, 2)
         self.assertEqual([job.method_name for job in jobs], ["_job_poll_orders"])
+
+    def test_an_import_releases_only_where_shopify_took_the_order(self):
+        """B's webhook is lost at Texas (held there); order C is taken at New
+        Jersey and imported: its release must not take B's hold at Texas
+        (Shopify would then offer B's units again)."""
+        from odoo.addons.synco_shopify.lib.shopify import normalize_order
+
+        from ..shopify_simulator.webhooks import order_payload
+
+        tx = "Texas Warehouse"
+        self.stock(TEE, self.bin_b1, 10)
+        self.env.cr.flush()
+        self.push()
+        self.assertEqual(self.shopify(TEE, tx), 10)
+        self.sim.set_faults(orders_search_lag=3600)
+        self.sim.create_order(DEMO_DOMAIN, [(TEE, 2)], location=tx)  # B, lost
+        self.stock(TEE, self.bin_b1, 1)
+        self.env.cr.flush()
+        self.push()
+        level_tx = self.bindings[TEE].level_ids.filtered(
+            lambda lvl: lvl.shopify_location_id == self.loc_tx
+        )
+        self.assertEqual((self.shopify(TEE, tx), level_tx.held_qty), (9, 2))
+        order_c = self.sim.create_order(DEMO_DOMAIN, [(TEE, 1)], location=NJ)
+        data = dict(
+            normalize_order(order_payload(self.sim.shop(DEMO_DOMAIN), order_c)),
+            location_gids=[self.loc_nj.shopify_gid],
+        )
+        self.run_jobs(
+            lambda: self.env["shopify.order.import"]._sync(
+                self.shop, data, origin="webhook"
+            )
+        )
+        self.assertEqual(level_tx.held_qty, 2)  # 1 before issue 24
+        self.assertEqual(self.shopify(TEE, tx), 9)  # 10 before issue 24
+        self.assertEqual(self.shopify(TEE, NJ), 29)  # C taken, Odoo 29
