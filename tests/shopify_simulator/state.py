@@ -290,7 +290,17 @@ class Level(Record):
 
     @property
     def on_hand(self):
-        return sum(self.quantity(name) for name in STORED_STATES)
+        # the stored states' sum (a level pickled before a state was
+        # modelled has none of it): read directly, a bulk export asks
+        # a million levels
+        return (
+            (self.available or 0)
+            + (self.committed or 0)
+            + (getattr(self, "damaged", None) or 0)
+            + (getattr(self, "quality_control", None) or 0)
+            + (getattr(self, "reserved", None) or 0)
+            + (getattr(self, "safety_stock", None) or 0)
+        )
 
     def quantity(self, name):
         """A named quantity (``incoming`` is not part of ``on_hand``)."""
