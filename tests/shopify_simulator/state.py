@@ -76,6 +76,22 @@ class Record:
         if values:
             raise TypeError(f"unknown fields {sorted(values)}")
 
+    def __getstate__(self):
+        """Pickled as (slot names, values): loading a million levels then
+        holds a tuple per object until the load ends, not a dict of its
+        slots (the memory a load takes stays the process's)."""
+        slots = type(self).__slots__
+        return slots, tuple([getattr(self, name, None) for name in slots])
+
+    def __setstate__(self, state):
+        names, values = state
+        if names is None:  # pickled before: (None, {slot: value})
+            names, values = tuple(values), tuple(values.values())
+        slots = type(self).__slots__
+        for name, value in zip(names, values, strict=False):
+            if name in slots:
+                setattr(self, name, value)
+
     @property
     def legacy_resource_id(self):
         return str(self.number)
