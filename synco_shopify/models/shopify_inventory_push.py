@@ -265,14 +265,14 @@ class ShopifyInventoryPush(models.AbstractModel):
             for lvl in Level.search([("binding_id", "in", bindings.ids)])
         }
         missing = [
-            {"binding_id": b.id, "shopify_location_id": loc.id}
+            (b.id, loc.id)
             for b, per_location in targets.items()
             for loc in per_location
             if (b, loc) not in levels
         ]
         try:
             with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
-                created = Level.create(missing)
+                created = Level._synco_create_many(missing)
         except psycopg2.errors.UniqueViolation as exc:
             # Another push of the same product, started before this one's
             # snapshot could see its commit (two stock commits in a row: the
