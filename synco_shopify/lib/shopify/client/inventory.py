@@ -140,7 +140,7 @@ class InventoryReadMixin:
         *,
         bulk_threshold=2000,
         method="auto",
-        poll_interval=1.0,
+        poll_interval=0.25,
         bulk_timeout=3600.0,
     ):
         """Start reading every stocked level; return a :class:`LevelsRead`.
@@ -157,7 +157,9 @@ class InventoryReadMixin:
         something else (a reconciliation computes Odoo's figures); iterating
         the returned object waits for it, then yields ``(inventory_item_id,
         location_id, available)`` as the file streams.  The paginated path
-        reads when iterated.
+        reads when iterated.  Once iterated, the operation is polled at
+        once, then ``poll_interval`` seconds later (growing to a second): a
+        caller iterates when its own work is done, near the file's end.
         """
         if method not in ("auto", "bulk", "paginated"):
             raise ValueError(f"unknown method {method!r}")
