@@ -43,6 +43,8 @@ from odoo.tools import SQL, mute_logger
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import DONE, PENDING
 
+from ..lib.shopify import MAX_QUANTITIES_PER_CALL as MAX_LEVELS_PER_CALL
+
 DECREASES_FIRST_PARAM = "synco_shopify.push_decreases_first"
 DECREASE_PRIORITY = 5  # queue_job runs the smaller first; its default is 10
 # the other pushes wait this long (seconds), so that a running push takes
@@ -234,8 +236,9 @@ class ShopifyPushPriority(models.AbstractModel):
 
         With decreases first, one push of a shop flushes at a time
         (``_synco_flush_lock``).  A push that goes first takes the others
-        that go first and those whose window is over (they waited to batch,
-        not to starve), never those still in their window: no batch of
+        that go first, those whose window is over (they waited to batch,
+        not to starve) and of those still in their window only what rides
+        along in its calls for free (``_synco_ride_along``): no batch of
         increases makes it wait.  One that waits takes every push pending,
         those in their window too (they wait only to be taken over).
         """
@@ -247,15 +250,13 @@ class ShopifyPushPriority(models.AbstractModel):
         cr = self.env.cr
         cr.execute(
             SQL(
-                "SELECT id, priority FROM queue_job "
+                "SELECT id, priority, (eta IS NULL OR eta <= clock_timestamp() "
+                "at time zone 'utc'), records FROM queue_job "
                 "WHERE channel = %(channel)s AND state = %(pending)s "
                 "AND uuid != %(uuid)s "
                 "AND model_name = %(model)s "
                 "AND method_name = '_job_push_inventory' "
                 "AND identity_key LIKE ANY(%(keys)s) "
-                "AND (priority <= COALESCE((SELECT priority FROM queue_job "
-                "WHERE uuid = %(uuid)s), priority) "
-                "OR eta IS NULL OR eta <= clock_timestamp() at time zone 'utc') "
                 "AND (eta IS NULL OR eta <= clock_timestamp() at time zone "
                 "'utc' + make_interval(secs => %(window)s)) "
                 "ORDER BY priority, id DESC LIMIT %(limit)s",
@@ -270,7 +271,10 @@ class ShopifyPushPriority(models.AbstractModel):
                 limit=TAKE_OVER_LIMIT,
             )
         )
-        priority = dict(cr.fetchall())
+        candidates = cr.fetchall()
+        if self._synco_job_urgent():
+            candidates = self._synco_ride_along(candidates)
+        priority = {job_id: prio for job_id, prio, _due, _records in candidates}
         rows = self._lock_pending_jobs(list(priority))
         if not rows:
             return self.browse()
@@ -292,6 +296,34 @@ class ShopifyPushPriority(models.AbstractModel):
         if any(priority[job_id] <= DECREASE_PRIORITY for job_id, _records in rows):
             taken = taken.with_context(synco_push_urgent=True)
         return taken.filtered(lambda b: b.shop_id == self.shop_id)
+
+    def _synco_ride_along(self, candidates):
+        """What a push that goes first takes over, of ``candidates``
+        ``[(job id, priority, due, records)]``: the other pushes that go
+        first, those whose window is over, and of those still in their
+        window, the oldest that fit in the room left in the calls it makes
+        anyway (250 levels each): they ride along for free, and a decrease
+        never waits for a batch of increases.
+        """
+        locations = max(1, len(self.shop_id._synco_pushed_mappings()))
+
+        def count(records):
+            records = json.loads(records) if isinstance(records, str) else records
+            return len(records.get("ids") or [])
+
+        taken, waiting = [], []
+        for row in candidates:
+            first = row[1] <= DECREASE_PRIORITY or row[2]
+            (taken if first else waiting).append(row)
+        levels = (len(self) + sum(count(row[3]) for row in taken)) * locations
+        room = -levels % MAX_LEVELS_PER_CALL
+        for row in sorted(waiting, key=lambda row: row[0]):
+            levels = count(row[3]) * locations
+            if levels > room:
+                break
+            room -= levels
+            taken.append(row)
+        return taken
 
     def _synco_flush_lock(self):
         """With decreases first, one push of a shop flushes at a time: a

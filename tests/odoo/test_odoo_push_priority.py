@@ -10,6 +10,7 @@ idempotency keys are the same on both paths.
 """
 
 import time
+from unittest.mock import patch
 
 from odoo import sql_db
 from odoo.tests import tagged
@@ -17,6 +18,7 @@ from odoo.tests import tagged
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import DONE, PENDING, Job
 from odoo.addons.queue_job.jobrunner.channels import ChannelManager
+from odoo.addons.synco_shopify.models import shopify_push_priority as priority_module
 from odoo.addons.synco_shopify.models.shopify_push_priority import FLUSH_LOCK
 
 from ..shopify_simulator import DEMO_DOMAIN
@@ -114,17 +116,33 @@ class TestDecreasesFirst(SimulatorCase):
         # still inside the increases' window: only the decrease may start
         self.assertEqual(self.runner_order(jobs, now=time.time() - 60), [large.uuid])
 
-        # it goes alone: no increase waits behind it ...
+        # it takes the increases along in the room of its own call: no
+        # call more, no wait for them
         summary = self.perform(large)
-        self.assertNotIn("taken over", summary)
-        self.assertEqual((tee | mug).mapped("state"), [PENDING, PENDING])
-        self.assertEqual(self.shopify(LARGE, NJ), 17)
-        self.assertEqual(self.shopify(TEE, NJ), 20)
-        # ... and an increase takes the other one over, window or not
-        summary = self.perform(tee)
+        self.assertIn("2 product(s) of pending pushes taken over", summary)
+        self.assertEqual((tee | mug).mapped("state"), [DONE, DONE])
+        self.assertEqual(
+            [self.shopify(sku, NJ) for sku in (LARGE, TEE, MUG)], [17, 25, 25]
+        )
+        self.assertEqual(len(self.writes()), 1)
+
+    def test_a_decrease_takes_increases_along_only_into_room_left(self):
+        tee = self.commit(TEE, 5)
+        mug = self.commit(MUG, 5)
+        large = self.commit(LARGE, -3)
+        # calls of two products' levels: the decrease leaves room for one
+        locations = len(self.shop._synco_pushed_mappings())
+        with patch.object(priority_module, "MAX_LEVELS_PER_CALL", 2 * locations):
+            summary = self.perform(large)
         self.assertIn("1 product(s) of pending pushes taken over", summary)
-        self.assertEqual(mug.state, DONE)
-        self.assertEqual([self.shopify(sku, NJ) for sku in (TEE, MUG)], [25, 25])
+        # the oldest rides along; the other waits for its window
+        self.assertEqual((tee.state, mug.state), (DONE, PENDING))
+        self.assertEqual(
+            [self.shopify(sku, NJ) for sku in (LARGE, TEE, MUG)], [17, 25, 20]
+        )
+        # its own flush, when its window is over
+        self.perform(mug)
+        self.assertEqual(self.shopify(MUG, NJ), 25)
         self.assertEqual(len(self.writes()), 2)
 
     def test_an_increase_takes_pending_decreases_along(self):
@@ -144,7 +162,8 @@ class TestDecreasesFirst(SimulatorCase):
         )
         self.perform(tee_down)
         self.assertEqual(self.shopify(TEE, NJ), 15)
-        self.assertEqual(tee_up.state, PENDING)
+        # the increase rides along in the decrease's call: nothing left for it
+        self.assertEqual(tee_up.state, DONE)
         self.assertIn("0 level(s) pushed", self.perform(tee_up))
 
     def test_unknown_levels_and_mixed_changes(self):
@@ -287,11 +306,11 @@ class TestDecreasesFirst(SimulatorCase):
             ((tee | mug)._ids,),
         )
         self.env.invalidate_all()
-        summary = self.perform(large)
+        # even with no room left in its calls
+        with patch.object(priority_module, "MAX_LEVELS_PER_CALL", 1):
+            summary = self.perform(large)
         self.assertIn("2 product(s) of pending pushes taken over", summary)
         self.assertEqual((tee | mug).mapped("state"), [DONE, DONE])
         self.assertEqual(
             [self.shopify(sku, NJ) for sku in (TEE, MUG, LARGE)], [25, 25, 17]
         )
-        # one call for the three
-        self.assertEqual(len(self.writes()), 1)
