@@ -107,8 +107,10 @@ class ShopifyPushPriority(models.AbstractModel):
         ``{}`` for at once.
 
         A flush of their lane already pending (a plain push of the same
-        priority, never tried, not yet due): the same time, so that the
-        first to start takes the others over.  Otherwise a push that goes
+        priority, never tried, not yet due): one window after it, so that
+        when it comes due the runner starts it alone and it takes these
+        over (a running push's take-over looks one window ahead); these
+        start themselves only if it left them.  Otherwise a push that goes
         first (``first``) starts at once, unless a push of the shop is
         running: then it waits ``synco_shopify.push_decrease_window``; the
         others wait ``synco_shopify.push_increase_window``.
@@ -142,11 +144,9 @@ class ShopifyPushPriority(models.AbstractModel):
             )
         )
         pending, running, now = self.env.cr.fetchone()
-        if pending:
-            return {"eta": pending}
-        if first and not running:
+        if first and not (pending or running):
             return {}
-        return {"eta": now + datetime.timedelta(seconds=window)}
+        return {"eta": (pending or now) + datetime.timedelta(seconds=window)}
 
     def _synco_lowering(self):
         """Those of these bindings (of one shop) whose push lowers a level
@@ -265,9 +265,9 @@ class ShopifyPushPriority(models.AbstractModel):
                 uuid=job_uuid,
                 model=self._name,
                 keys=PLAIN_PUSH_KEYS,
-                window=max(
-                    self._synco_increase_window(), self._synco_decrease_window()
-                ),
+                # a slot's followers wait one window after its leader
+                window=2
+                * max(self._synco_increase_window(), self._synco_decrease_window()),
                 limit=TAKE_OVER_LIMIT,
             )
         )

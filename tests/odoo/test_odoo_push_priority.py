@@ -9,6 +9,7 @@ own; the others wait a short window; ``synco_shopify.push_decreases_first``
 idempotency keys are the same on both paths.
 """
 
+import datetime
 import time
 from unittest.mock import patch
 
@@ -248,10 +249,12 @@ class TestDecreasesFirst(SimulatorCase):
         params.set_param("synco_shopify.push_decrease_window", "60")
         tee = self.commit(TEE, 5)
         mug = self.commit(MUG, 5)
-        # the increases wait one window, together: the first to start
-        # takes the other over
+        # the increases wait one window, the first alone: when it comes due,
+        # the runner starts it alone and it takes the other over
         self.assertTrue(tee.eta)
-        self.assertEqual(mug.eta, tee.eta)
+        self.assertEqual(mug.eta, tee.eta + datetime.timedelta(seconds=120))
+        due = tee.eta.replace(tzinfo=datetime.UTC).timestamp() + 1
+        self.assertEqual(self.runner_order(tee | mug, now=due), [tee.uuid])
         # a quiet shop: a decrease starts at once
         large = self.commit(LARGE, -3)
         self.assertFalse(large.eta)
@@ -263,7 +266,9 @@ class TestDecreasesFirst(SimulatorCase):
         self.assertEqual(down.priority, 5)
         self.assertTrue(down.eta)
         self.assertLess(down.eta, tee.eta)
-        self.assertEqual(self.commit(TEE, -10).eta, down.eta)
+        self.assertEqual(
+            self.commit(TEE, -10).eta, down.eta + datetime.timedelta(seconds=60)
+        )
         running.unlink()
 
     def test_one_flush_of_a_shop_at_a_time(self):
