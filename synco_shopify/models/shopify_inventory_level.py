@@ -190,6 +190,82 @@ class ShopifyInventoryLevel(models.Model):
             self._synco_note_drop()
         return held
 
+    @api.model
+    def _synco_create_many(self, pairs):
+        """Create the levels of ``pairs`` [(binding id, shopify.location id)]
+        in one ``INSERT``: a first reconciliation creates tens of thousands.
+
+        What ``create`` would store: the two keys, the binding's shop and
+        product (the related stored fields), the log columns; every other
+        field is empty, as the model has no default.  A level created
+        meanwhile by another transaction raises ``UniqueViolation``, as
+        ``create`` does.
+        """
+        if not pairs:
+            return self.browse()
+        self.env["shopify.product.binding"].flush_model(["shop_id", "product_id"])
+        uid, now = self.env.uid, self.env.cr.now()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                INSERT INTO shopify_inventory_level
+                       (binding_id, shopify_location_id, shop_id, product_id,
+                        create_uid, create_date, write_uid, write_date)
+                SELECT binding.id, new.location_id, binding.shop_id,
+                       binding.product_id, %s, %s, %s, %s
+                  FROM unnest(%s::int[], %s::int[])
+                       WITH ORDINALITY AS new(binding_id, location_id, position)
+                  JOIN shopify_product_binding binding
+                    ON binding.id = new.binding_id
+                 ORDER BY new.position
+                RETURNING id
+                """,
+                uid,
+                now,
+                uid,
+                now,
+                _int_array([binding_id for binding_id, _location in pairs]),
+                _int_array([location_id for _binding, location_id in pairs]),
+            )
+        )
+        self.env["shopify.product.binding"].invalidate_model(["level_ids"])
+        return self.browse([row[0] for row in rows])
+
+    @api.model
+    def _synco_absorb_many(self, values, evidence=True, drops=None):
+        """``_synco_absorb`` of many levels: {level: value} -> units held.
+
+        A level whose value tells no drop gets the same values as from
+        ``_synco_absorb``, written with every other level reading the same
+        (``_synco_write_grouped``): a reconciliation absorbs thousands.
+        """
+        held, plain = 0, []
+        for level, value in values.items():
+            if evidence and level.shopify_known and value < level.shopify_available:
+                held += level._synco_absorb(value, evidence, drops)
+                continue
+            vals = {"shopify_available": int(value), "shopify_known": True}
+            vals.update(self._synco_committed_vals(value))
+            plain.append((level, vals))
+        self._synco_write_grouped(plain)
+        return held
+
+    @api.model
+    def _synco_write_grouped(self, writes):
+        """Write ``[(level, vals)]``: one ORM ``write`` per distinct vals.
+
+        The same ``write`` as level by level (its access checks, write
+        date, dependencies, validation), on every level getting the same
+        values at once: a reconciliation writes tens of thousands of levels
+        whose values repeat (a few hundred figures), 20x fewer calls.
+        """
+        groups = {}
+        for level, vals in writes:
+            key = tuple(sorted(vals.items()))
+            groups.setdefault(key, []).extend(level.ids)
+        for key, ids in groups.items():
+            self.browse(ids).write(dict(key))
+
     @staticmethod
     def _synco_committed_vals(value):
         """The committed read with ``value``, to remember (none if not read)."""

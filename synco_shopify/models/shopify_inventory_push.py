@@ -157,12 +157,15 @@ class ShopifyInventoryPush(models.AbstractModel):
         holding = self._synco_holds_sales()
         seen = {}  # {(binding, location): Shopify's value, as read}
         drops = set()  # ids of the levels found below our last figure
+        absorbed = {}
         for (binding, location), value in (known or {}).items():
             if value is not None:
                 seen[binding, location] = value
-                result.held += levels[binding, location]._synco_absorb(
-                    value, evidence=holding and evidence, drops=drops
-                )
+                absorbed[levels[binding, location]] = value
+        Level = self.env["shopify.inventory.level"].sudo()
+        result.held += Level._synco_absorb_many(
+            absorbed, evidence=holding and evidence, drops=drops
+        )
         client = client or self._get_client()
         try:
             result.held += self._read_levels(
@@ -174,11 +177,11 @@ class ShopifyInventoryPush(models.AbstractModel):
                 seen=seen,
                 drops=drops,
             )
-            pending = {}
+            pending, expected = {}, []
             for binding, per_location in targets.items():
                 for location, quantity in per_location.items():
                     level = levels[binding, location]
-                    level.expected_qty = quantity
+                    expected.append((level, {"expected_qty": quantity}))
                     target = level._synco_target(quantity)
                     skipped = skipped_outcome(
                         level.shopify_known, level.shopify_available, target, quantity
@@ -195,6 +198,7 @@ class ShopifyInventoryPush(models.AbstractModel):
                         to_gid("Location", location.shopify_gid),
                     )
                     pending[key] = (binding, location, level, target)
+            Level._synco_write_grouped(expected)
             if pending:
                 self._write_levels(client, pending, reason, holding, result, drops)
             # after available: the unavailable states, where a mapping shows
@@ -261,14 +265,14 @@ class ShopifyInventoryPush(models.AbstractModel):
             for lvl in Level.search([("binding_id", "in", bindings.ids)])
         }
         missing = [
-            {"binding_id": b.id, "shopify_location_id": loc.id}
+            (b.id, loc.id)
             for b, per_location in targets.items()
             for loc in per_location
             if (b, loc) not in levels
         ]
         try:
             with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
-                created = Level.create(missing)
+                created = Level._synco_create_many(missing)
         except psycopg2.errors.UniqueViolation as exc:
             # Another push of the same product, started before this one's
             # snapshot could see its commit (two stock commits in a row: the
@@ -335,17 +339,14 @@ class ShopifyInventoryPush(models.AbstractModel):
         result.add_calls(outcome)
         now = fields.Datetime.now()
         bundles = self.env["shopify.product.binding"]
+        grouped = []  # the outcomes telling no drop: written grouped
         for item in outcome.outcomes:
             key = (
                 to_gid("InventoryItem", item.change.inventory_item_id),
                 to_gid("Location", item.change.location_id),
             )
             binding, location, level, _target = pending[key]
-            vals = {
-                "last_push_date": now,
-                "last_outcome": item.status,
-                "last_message": item.message or False,
-            }
+            vals = self._synco_outcome_vals(client, item, level, now)
             vals.update(
                 self._synco_drop_vals(
                     level,
@@ -356,29 +357,43 @@ class ShopifyInventoryPush(models.AbstractModel):
                 )
             )
             result.held += vals.get("drop_sold_qty", 0)
-            if item.ok:
-                vals.update(shopify_available=item.quantity, shopify_known=True)
-            elif item.status == Outcome.NOT_STOCKED:
-                vals.update(self._activate(client, item.change, level))
-            elif item.status == Outcome.NON_MUTABLE:
-                vals["last_outcome"] = "bundle"
+            if vals["last_outcome"] == "bundle":
                 bundles |= binding
-            elif item.status == Outcome.DROPPED:
-                vals["last_outcome"] = "unchanged"
-                if item.current is not None:
-                    vals.update(shopify_available=item.current, shopify_known=True)
-            level.write(vals)
-            if "drop_date" in vals:
-                level._synco_note_drop()
-            if not vals["last_message"] and (level.id in drops or "drop_date" in vals):
-                level.last_message = vals["last_message"] = (
-                    level._synco_drop_message() or False
-                )
+            if level.id in drops or "drop_date" in vals:
+                level.write(vals)
+                if "drop_date" in vals:
+                    level._synco_note_drop()
+                if not vals["last_message"]:
+                    level.last_message = vals["last_message"] = (
+                        level._synco_drop_message() or False
+                    )
+            else:
+                grouped.append((level, vals))
             result.add_written(
                 (binding, location), vals["last_outcome"], vals["last_message"]
             )
+        self.env["shopify.inventory.level"].sudo()._synco_write_grouped(grouped)
         if bundles:
             self._synco_mark_bundles(bundles)
+
+    def _synco_outcome_vals(self, client, item, level, now):
+        """What a level records of its write's outcome (``item``)."""
+        vals = {
+            "last_push_date": now,
+            "last_outcome": item.status,
+            "last_message": item.message or False,
+        }
+        if item.ok:
+            vals.update(shopify_available=item.quantity, shopify_known=True)
+        elif item.status == Outcome.NOT_STOCKED:
+            vals.update(self._activate(client, item.change, level))
+        elif item.status == Outcome.NON_MUTABLE:
+            vals["last_outcome"] = "bundle"
+        elif item.status == Outcome.DROPPED:
+            vals["last_outcome"] = "unchanged"
+            if item.current is not None:
+                vals.update(shopify_available=item.current, shopify_known=True)
+        return vals
 
     def _synco_mark_bundles(self, bindings):
         """Shopify refused these items as bundles' parents: stop pushing them.

@@ -1,7 +1,6 @@
 # Copyright 2026 Synco
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import hashlib
-import json
 
 import psycopg2
 
@@ -9,7 +8,7 @@ from odoo import SUPERUSER_ID, api, fields, models
 from odoo.tools import SQL, mute_logger
 
 from odoo.addons.queue_job import delay as queue_job_delay
-from odoo.addons.queue_job.job import DONE, PENDING, Job
+from odoo.addons.queue_job.job import PENDING, Job
 from odoo.addons.queue_job.utils import must_run_without_delay
 
 from ..lib.shopify import MAX_QUANTITIES_PER_CALL as MAX_LEVELS_PER_CALL
@@ -18,14 +17,6 @@ PRECOMMIT_KEY = "synco_shopify.changed_stock"
 # above this many products of one shop in one commit, pushes go in batches
 BATCH_THRESHOLD = 20
 BATCH_THRESHOLD_PARAM = "synco_shopify.push_batch_threshold"
-# a running push takes over at most this many pending push jobs of its shop
-TAKE_OVER_LIMIT = 1000
-TAKE_OVER_PARAM = "synco_shopify.push_take_over"  # "0": one job, its products
-# the pushes that trust our memory of Shopify (a refresh reads it first)
-PLAIN_PUSH_KEYS = [
-    f"synco_shopify.{kind}:%"
-    for kind in ("push", "push_batch", "push_first", "push_first_batch")
-]
 
 
 class ShopifyProductBinding(models.Model):
@@ -464,7 +455,10 @@ class ShopifyProductBinding(models.Model):
             return self.env._("Nothing to push: binding or shop inactive/frozen.")
         targets = bindings._synco_push_targets(mappings)
         summary = shop._push_levels(
-            targets, refresh=refresh, settle=settle, urgent=self._synco_job_urgent()
+            targets,
+            refresh=refresh,
+            settle=settle,
+            urgent=self._synco_job_urgent(taken),
         ).summary()
         if taken:
             summary += " " + self.env._(
@@ -472,121 +466,6 @@ class ShopifyProductBinding(models.Model):
                 count=len(taken - self),
             )
         return summary
-
-    def _take_over_pending_pushes(self):
-        """The bindings of the other plain pushes of this shop still pending,
-        their jobs marked done: this job pushes them too.
-
-        In a burst (thousands of small commits a minute), each commit
-        enqueues its products' pushes faster than the channel runs them, and
-        the queue's round trip per job, not Shopify, becomes the bottleneck.
-        The job that runs takes over the pending ones (up to
-        ``TAKE_OVER_LIMIT``; not a retry waiting for its time): one
-        availability read and one Shopify call per 250 levels for all of
-        them.  If the push fails, the take-over rolls back with it.
-
-        Safe against the races of ``_lock_pending_pushes``: a pending job
-        this transaction sees was committed with its stock change, so we
-        read that stock; a job locked by a change still committing (it
-        collapsed into it) is skipped and runs after that commit, and one a
-        change collapsed into after our snapshot began fails to lock (the
-        change updated its row) and is left too; one we lock makes such a
-        change enqueue a new job.  A job the runner
-        touched since our snapshot is left to the runner; the newest are
-        taken first, as the runner dispatches the oldest (its update to
-        *enqueued* is unconditional: on a job we marked done, it runs again
-        and finds nothing to write).  Only when running as a job: a direct
-        call (tests, scripts) pushes exactly its bindings;
-        ``synco_shopify.push_take_over``
-        = ``0`` turns it off (each job pushes its own products).
-
-        Only pushes at least as urgent as this one (their queue_job
-        priority): a push that goes first (decreases first) never waits
-        behind a batch of those that wait; one that waits may take the
-        urgent ones along.  With decreases first, pushes still in their
-        window (``synco_shopify.push_increase_window``) are taken too: they
-        wait only to be taken over.
-        """
-        job_uuid = self.env.context.get("job_uuid")
-        params = self.env["ir.config_parameter"].sudo()
-        if not job_uuid or params.get_param(TAKE_OVER_PARAM, "1") == "0":
-            return self.browse()
-        cr = self.env.cr
-        cr.execute(
-            SQL(
-                "SELECT id FROM queue_job "
-                "WHERE channel = %s AND state = %s AND uuid != %s "
-                "AND model_name = %s AND method_name = '_job_push_inventory' "
-                "AND identity_key LIKE ANY(%s) "
-                "AND priority <= COALESCE((SELECT priority FROM queue_job "
-                "WHERE uuid = %s), priority) "
-                "AND (eta IS NULL OR eta <= clock_timestamp() at time zone "
-                "'utc' + make_interval(secs => %s)) "
-                "ORDER BY id DESC LIMIT %s",
-                self.shop_id._job_channel(),
-                PENDING,
-                job_uuid,
-                self._name,
-                PLAIN_PUSH_KEYS,
-                job_uuid,
-                self._synco_increase_window(),
-                TAKE_OVER_LIMIT,
-            )
-        )
-        candidates = [job_id for (job_id,) in cr.fetchall()]
-        rows = self._lock_pending_jobs(candidates)
-        if not rows:
-            return self.browse()
-        cr.execute(
-            SQL(
-                "UPDATE queue_job SET state = %s, "
-                "date_done = now() at time zone 'utc', result = %s WHERE id IN %s",
-                DONE,
-                f"Pushed by job {job_uuid}",
-                tuple(job_id for job_id, _records in rows),
-            )
-        )
-        ids = set()
-        for _job_id, records in rows:
-            records = json.loads(records) if isinstance(records, str) else records
-            ids.update(records.get("ids") or [])
-        # a binding deleted since its push was enqueued has nothing to push
-        taken = self.browse(sorted(ids)).exists()
-        return taken.filtered(lambda b: b.shop_id == self.shop_id)
-
-    @api.model
-    def _lock_pending_jobs(self, job_ids):
-        """Lock the jobs of ``job_ids`` still pending: ``[(id, records)]``.
-
-        All at once; if one was changed since our snapshot (the runner
-        enqueued it: a serialization failure), one by one, leaving those.
-        """
-        cr = self.env.cr
-
-        def lock(ids):
-            with cr.savepoint(flush=False), mute_logger("odoo.sql_db"):
-                cr.execute(
-                    SQL(
-                        "SELECT id, records FROM queue_job WHERE id IN %s "
-                        "AND state = %s FOR UPDATE SKIP LOCKED",
-                        tuple(ids),
-                        PENDING,
-                    )
-                )
-                return cr.fetchall()
-
-        if not job_ids:
-            return []
-        try:
-            return lock(job_ids)
-        except psycopg2.errors.SerializationFailure:
-            rows = []  # one changed since our snapshot: lock them one by one
-        for job_id in job_ids:
-            try:
-                rows += lock([job_id])
-            except psycopg2.errors.SerializationFailure:
-                continue  # the runner has it: it runs on its own
-        return rows
 
     def _push_allowed(self):
         shop = self.shop_id

@@ -207,7 +207,8 @@ class ShopifyReconciliation(models.Model):
         if self.state == "done":
             return self.env._("Already done.")
         try:
-            self._execute()
+            with engine.long_lived_frozen():
+                self._execute()
         except ShopifyRetryableError as exc:
             # queue_job retries with the function's pattern; the run restarts
             raise retryable_job_error(exc, 60) from exc

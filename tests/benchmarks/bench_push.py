@@ -68,7 +68,8 @@ burst
     setting of ``--burst-decreases-first`` (on/off:
     ``synco_shopify.push_decreases_first``) and, with it on, per window of
     ``--burst-windows`` (seconds the increases wait:
-    ``synco_shopify.push_increase_window``), on the same server; the
+    ``synco_shopify.push_increase_window``; ``D/I`` sets the decreases'
+    ``synco_shopify.push_decrease_window`` too), on the same server; the
     machine's load average beside each.  ``--burst-cluster`` runs it on the
     two-node cluster (``tests/support/odoo_cluster.py``: nginx, two nodes of
     ``--burst-workers`` workers, the standalone runner), e.g. 100 changes a
@@ -106,6 +107,19 @@ NO_TRACKING = {"synco_shopify_no_tracking": True}
 BURST_START = 20000  # each product's count in its burst bin at first
 DECREASES_FIRST = "synco_shopify.push_decreases_first"
 INCREASE_WINDOW = "synco_shopify.push_increase_window"
+DECREASE_WINDOW = "synco_shopify.push_decrease_window"
+
+
+def uptime():
+    """``uptime``'s line: the machine's load beside every figure."""
+    import subprocess
+
+    try:
+        return subprocess.run(
+            ["uptime"], capture_output=True, text=True, check=False
+        ).stdout.strip()
+    except OSError:
+        return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def median(values):
@@ -793,17 +807,19 @@ def burst_variants(args):
             continue
         if setting != "on":
             sys.exit(f"--burst-decreases-first: on or off, not {setting!r}")
-        for window in args.burst_windows.split(","):
-            variants.append(
-                (
-                    f"decreases first on, increases wait {float(window):g} s",
-                    {
-                        "synco_shopify.push_take_over": "1",
-                        DECREASES_FIRST: "1",
-                        INCREASE_WINDOW: str(float(window)),
-                    },
-                )
-            )
+        for windows in args.burst_windows.split(","):
+            # "I": the increases' window; "D/I": the decreases' one too
+            decrease, _slash, increase = windows.rpartition("/")
+            params = {
+                "synco_shopify.push_take_over": "1",
+                DECREASES_FIRST: "1",
+                INCREASE_WINDOW: str(float(increase)),
+            }
+            label = f"decreases first on, increases wait {float(increase):g} s"
+            if decrease:
+                params[DECREASE_WINDOW] = str(float(decrease))
+                label += f", decreases {float(decrease):g} s while a push runs"
+            variants.append((label, params))
     return variants
 
 
@@ -871,8 +887,9 @@ def bench_burst(args):
             f"{r['calls'] / max(1, r['floor']):.1f}x; decreases p50 "
             f"{r['decrease'][0]:.0f} p95 {r['decrease'][1]:.0f} ms, increases "
             f"p50 {r['increase'][0]:.0f} p95 {r['increase'][1]:.0f} ms, all p95 "
-            f"{r['p95']:.0f} ms; load {r['load']}"
+            f"{r['p95']:.0f} ms; {r['rate']:.0f} changes/s committed; load {r['load']}"
         )
+    print(f"  uptime: {uptime()}")
     return results
 
 
@@ -965,6 +982,7 @@ def burst_run(server, sim, fx, args, run, wait_until):
         f"the floor (goal <= 2x), {levels / max(1, len(writes)):.1f} levels per "
         f"call; {len(sim.log)} calls in all, {throttled} THROTTLED"
     )
+    print(f"  uptime: {uptime()}")
     load = " ".join(f"{x:.1f}" for x in load_after)
     print(
         "  load average (1, 5, 15 min) before the burst "
@@ -985,6 +1003,7 @@ def burst_run(server, sim, fx, args, run, wait_until):
         "ran": ran,
         "jobs": len(jobs),
         "load": load,
+        "rate": len(committed) / spent,
         **figures,
     }
 

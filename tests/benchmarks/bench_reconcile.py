@@ -570,12 +570,8 @@ def report(args, levels, drifted, sample, stats, naive_pushed, engine):
         engine["rss_before"],
         engine["lifetime_rss"],
     )
-    naive_wall, naive_cpu, reset = (
-        engine["naive_wall"],
-        engine["naive_cpu"],
-        engine["reset"],
-    )
-    scale = args.variants / len(sample)
+    reset = engine["reset"]
+    scale = args.variants / len(sample) if sample else 0.0
     print()
     print(
         f"{args.variants} variants x {args.locations} locations = {levels} levels, "
@@ -589,21 +585,8 @@ def report(args, levels, drifted, sample, stats, naive_pushed, engine):
         f"{'engine (full run)':26}{engine_wall:>9.1f}{engine_cpu:>12.1f}"
         f"{engine['api_calls']:>9}{engine['api_cost']:>12.0f}{engine['pushed_count']:>9}"
     )
-    print(
-        f"{f'naive ({len(sample)} variants)':26}{naive_wall:>9.1f}{naive_cpu:>12.1f}"
-        f"{stats.calls:>9}{stats.actual_cost:>12.0f}{naive_pushed:>9}"
-    )
-    print(
-        f"{'naive, extrapolated':26}{naive_wall * scale:>9.0f}"
-        f"{naive_cpu * scale:>12.0f}{stats.calls * scale:>9.0f}"
-        f"{stats.actual_cost * scale:>12.0f}{naive_pushed * scale:>9.0f}"
-    )
-    calls_ratio = stats.calls * scale / engine["api_calls"]
-    cost_ratio = stats.actual_cost * scale / max(engine["api_cost"], 1)
-    print(
-        f"ratios: {calls_ratio:.0f}x fewer calls (goal 20x), {cost_ratio:.0f}x less "
-        f"query cost, {naive_cpu * scale / engine_cpu:.0f}x less Odoo CPU (goal 10x)"
-    )
+    if sample:  # --naive 0: the engine alone
+        report_naive(sample, stats, naive_pushed, engine, scale)
     print(
         f"drift found by the engine: {engine['drifted_count']} (injected "
         f"{drifted}), written {engine['pushed_count']}, failed "
@@ -643,6 +626,27 @@ def report(args, levels, drifted, sample, stats, naive_pushed, engine):
         f"included), {sim_now:.0f} MB at the end; load average "
         f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} at the end, "
         f"{engine['load_before']} before the run"
+    )
+
+
+def report_naive(sample, stats, naive_pushed, engine, scale):
+    """The naive loop's lines and the ratios against it."""
+    naive_wall, naive_cpu = engine["naive_wall"], engine["naive_cpu"]
+    engine_cpu = engine["cpu"]
+    print(
+        f"{f'naive ({len(sample)} variants)':26}{naive_wall:>9.1f}{naive_cpu:>12.1f}"
+        f"{stats.calls:>9}{stats.actual_cost:>12.0f}{naive_pushed:>9}"
+    )
+    print(
+        f"{'naive, extrapolated':26}{naive_wall * scale:>9.0f}"
+        f"{naive_cpu * scale:>12.0f}{stats.calls * scale:>9.0f}"
+        f"{stats.actual_cost * scale:>12.0f}{naive_pushed * scale:>9.0f}"
+    )
+    calls_ratio = stats.calls * scale / engine["api_calls"]
+    cost_ratio = stats.actual_cost * scale / max(engine["api_cost"], 1)
+    print(
+        f"ratios: {calls_ratio:.0f}x fewer calls (goal 20x), {cost_ratio:.0f}x less "
+        f"query cost, {naive_cpu * scale / engine_cpu:.0f}x less Odoo CPU (goal 10x)"
     )
 
 

@@ -9,13 +9,18 @@ own; the others wait a short window; ``synco_shopify.push_decreases_first``
 idempotency keys are the same on both paths.
 """
 
+import datetime
 import time
+from unittest.mock import patch
 
+from odoo import sql_db
 from odoo.tests import tagged
 
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import DONE, PENDING, Job
 from odoo.addons.queue_job.jobrunner.channels import ChannelManager
+from odoo.addons.synco_shopify.models import shopify_push_priority as priority_module
+from odoo.addons.synco_shopify.models.shopify_push_priority import FLUSH_LOCK
 
 from ..shopify_simulator import DEMO_DOMAIN
 from ..support.odoo_common import SimulatorCase
@@ -112,17 +117,33 @@ class TestDecreasesFirst(SimulatorCase):
         # still inside the increases' window: only the decrease may start
         self.assertEqual(self.runner_order(jobs, now=time.time() - 60), [large.uuid])
 
-        # it goes alone: no increase waits behind it ...
+        # it takes the increases along in the room of its own call: no
+        # call more, no wait for them
         summary = self.perform(large)
-        self.assertNotIn("taken over", summary)
-        self.assertEqual((tee | mug).mapped("state"), [PENDING, PENDING])
-        self.assertEqual(self.shopify(LARGE, NJ), 17)
-        self.assertEqual(self.shopify(TEE, NJ), 20)
-        # ... and an increase takes the other one over, window or not
-        summary = self.perform(tee)
+        self.assertIn("2 product(s) of pending pushes taken over", summary)
+        self.assertEqual((tee | mug).mapped("state"), [DONE, DONE])
+        self.assertEqual(
+            [self.shopify(sku, NJ) for sku in (LARGE, TEE, MUG)], [17, 25, 25]
+        )
+        self.assertEqual(len(self.writes()), 1)
+
+    def test_a_decrease_takes_increases_along_only_into_room_left(self):
+        tee = self.commit(TEE, 5)
+        mug = self.commit(MUG, 5)
+        large = self.commit(LARGE, -3)
+        # calls of two products' levels: the decrease leaves room for one
+        locations = len(self.shop._synco_pushed_mappings())
+        with patch.object(priority_module, "MAX_LEVELS_PER_CALL", 2 * locations):
+            summary = self.perform(large)
         self.assertIn("1 product(s) of pending pushes taken over", summary)
-        self.assertEqual(mug.state, DONE)
-        self.assertEqual([self.shopify(sku, NJ) for sku in (TEE, MUG)], [25, 25])
+        # the oldest rides along; the other waits for its window
+        self.assertEqual((tee.state, mug.state), (DONE, PENDING))
+        self.assertEqual(
+            [self.shopify(sku, NJ) for sku in (LARGE, TEE, MUG)], [17, 25, 20]
+        )
+        # its own flush, when its window is over
+        self.perform(mug)
+        self.assertEqual(self.shopify(MUG, NJ), 25)
         self.assertEqual(len(self.writes()), 2)
 
     def test_an_increase_takes_pending_decreases_along(self):
@@ -142,7 +163,8 @@ class TestDecreasesFirst(SimulatorCase):
         )
         self.perform(tee_down)
         self.assertEqual(self.shopify(TEE, NJ), 15)
-        self.assertEqual(tee_up.state, PENDING)
+        # the increase rides along in the decrease's call: nothing left for it
+        self.assertEqual(tee_up.state, DONE)
         self.assertIn("0 level(s) pushed", self.perform(tee_up))
 
     def test_unknown_levels_and_mixed_changes(self):
@@ -191,14 +213,112 @@ class TestDecreasesFirst(SimulatorCase):
     def test_a_decrease_retries_sooner(self):
         tee_down = self.commit(TEE, -5)
         mug_up = self.commit(MUG, 5)
+        large_up = self.commit(LARGE, 5)
         self.sim.fail_next("503", count=50)
         waits = {}
-        for name, job in (("down", tee_down), ("up", mug_up)):
+        # an increase that took a pending decrease over retries as soon
+        for name, job in (("down", tee_down), ("up with a decrease", mug_up)):
             with self.assertRaises(RetryableJobError) as caught:
                 self.perform(job)
             waits[name] = caught.exception.seconds
+        tee_down.unlink()  # as its retry would leave it: not pending
+        with self.assertRaises(RetryableJobError) as caught:
+            self.perform(large_up)
+        waits["up"] = caught.exception.seconds
         self.sim.clear_faults()
-        self.assertEqual(waits, {"down": 15, "up": 60})
+        self.assertEqual(waits, {"down": 15, "up with a decrease": 15, "up": 60})
+
+    # ------------------------------------------------------------- flushes
+    def running_push(self):
+        """A push of the shop started by the runner (its row as the runner
+        leaves it while a worker performs it)."""
+        job = (
+            self.bindings[SMALL]
+            .with_delay(channel=self.shop._job_channel())
+            ._job_push_inventory()
+        )
+        record = job.db_record()
+        record.state = "started"
+        self.env.flush_all()
+        return record
+
+    def test_pushes_join_the_flush_of_their_lane(self):
+        params = self.env["ir.config_parameter"].sudo()
+        # windows long enough that no slot comes due during the test
+        params.set_param("synco_shopify.push_increase_window", "120")
+        params.set_param("synco_shopify.push_decrease_window", "60")
+        tee = self.commit(TEE, 5)
+        mug = self.commit(MUG, 5)
+        # the increases wait one window, the first alone: when it comes due,
+        # the runner starts it alone and it takes the other over
+        self.assertTrue(tee.eta)
+        self.assertEqual(mug.eta, tee.eta + datetime.timedelta(seconds=120))
+        due = tee.eta.replace(tzinfo=datetime.UTC).timestamp() + 1
+        self.assertEqual(self.runner_order(tee | mug, now=due), [tee.uuid])
+        # a quiet shop: a decrease starts at once
+        large = self.commit(LARGE, -3)
+        self.assertFalse(large.eta)
+        large.unlink()
+        # while a push of the shop runs, decreases wait a short window and
+        # join one flush after it, ahead of the increases
+        running = self.running_push()
+        down = self.commit(LARGE, -1)
+        self.assertEqual(down.priority, 5)
+        self.assertTrue(down.eta)
+        self.assertLess(down.eta, tee.eta)
+        self.assertEqual(
+            self.commit(TEE, -10).eta, down.eta + datetime.timedelta(seconds=60)
+        )
+        running.unlink()
+
+    def test_one_flush_of_a_shop_at_a_time(self):
+        tee = self.commit(TEE, 5)
+        mug = self.commit(MUG, 5)
+        # another worker flushes the shop (holds its flush lock)
+        other = sql_db.db_connect(self.env.cr.dbname).cursor()
+        try:
+            other.execute(
+                "SELECT pg_try_advisory_xact_lock(%s, %s)", (FLUSH_LOCK, self.shop.id)
+            )
+            self.assertTrue(other.fetchone()[0])
+            job = Job.load(self.env, tee.uuid)
+            with self.assertRaises(RetryableJobError) as caught:
+                job.perform()
+        finally:
+            other.rollback()
+            other.close()
+        # it goes back to wait for the next flush: not a retry, nothing taken
+        self.assertTrue(caught.exception.ignore_retry)
+        self.assertEqual(caught.exception.seconds, 0.5)
+        self.assertEqual(job.retry, 0)
+        self.assertEqual((tee | mug).mapped("state"), [PENDING, PENDING])
+        self.assertEqual(self.writes(), [])
+        # once the other flush is over, it flushes both
+        self.assertIn("1 product(s) of pending pushes taken over", self.perform(tee))
+        self.assertEqual([self.shopify(sku, NJ) for sku in (TEE, MUG)], [25, 25])
+
+    def test_increases_do_not_starve_behind_decreases(self):
+        tee = self.commit(TEE, 5)
+        mug = self.commit(MUG, 5)
+        # a stream of decreases: the runner always has one to start first
+        large = self.commit(LARGE, -3)
+        jobs = tee | mug | large
+        self.assertEqual(self.runner_order(jobs)[0], large.uuid)
+        # the increases' window is over: the decrease's flush takes them along
+        self.env.cr.execute(
+            "UPDATE queue_job SET eta = (now() at time zone 'utc') - "
+            "interval '1 second' WHERE id IN %s",
+            ((tee | mug)._ids,),
+        )
+        self.env.invalidate_all()
+        # even with no room left in its calls
+        with patch.object(priority_module, "MAX_LEVELS_PER_CALL", 1):
+            summary = self.perform(large)
+        self.assertIn("2 product(s) of pending pushes taken over", summary)
+        self.assertEqual((tee | mug).mapped("state"), [DONE, DONE])
+        self.assertEqual(
+            [self.shopify(sku, NJ) for sku in (TEE, MUG, LARGE)], [25, 25, 17]
+        )
 
     def test_a_correction_that_lowers_goes_first(self):
         """A level webhook shows Shopify above Odoo (an edit in Shopify's

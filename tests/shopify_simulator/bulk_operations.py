@@ -91,12 +91,14 @@ class BulkOperationsMixin:
         COMPLETED or FAILED afterwards (``graphql_api._poll``)."""
         with self.lock:
             if lines is not None:
-                # the file as bytes, encoded by slices: ten million levels
-                # never hold a second copy as text, nor a copy per request
-                operation.jsonl = b"".join(
-                    ("\n".join(lines[start : start + 10000]) + "\n").encode()
-                    for start in range(0, len(lines), 10000)
-                )
+                # the file as bytes (``bulk.JsonlFile``, encoded as it was
+                # written): ten million levels never hold their lines as
+                # text beside it, nor a copy per request
+                if not isinstance(lines, bulk.JsonlFile):
+                    rows, lines = lines, bulk.JsonlFile()
+                    for row in rows:
+                        lines.append(row)
+                operation.jsonl = lines.getvalue()
                 operation.object_count = len(lines)
                 operation.root_object_count = roots
             operation.error_code = error_code

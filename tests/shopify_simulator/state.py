@@ -76,6 +76,22 @@ class Record:
         if values:
             raise TypeError(f"unknown fields {sorted(values)}")
 
+    def __getstate__(self):
+        """Pickled as (slot names, values): loading a million levels then
+        holds a tuple per object until the load ends, not a dict of its
+        slots (the memory a load takes stays the process's)."""
+        slots = type(self).__slots__
+        return slots, tuple([getattr(self, name, None) for name in slots])
+
+    def __setstate__(self, state):
+        names, values = state
+        if names is None:  # pickled before: (None, {slot: value})
+            names, values = tuple(values), tuple(values.values())
+        slots = type(self).__slots__
+        for name, value in zip(names, values, strict=False):
+            if name in slots:
+                setattr(self, name, value)
+
     @property
     def legacy_resource_id(self):
         return str(self.number)
@@ -290,7 +306,17 @@ class Level(Record):
 
     @property
     def on_hand(self):
-        return sum(self.quantity(name) for name in STORED_STATES)
+        # the stored states' sum (a level pickled before a state was
+        # modelled has none of it): read directly, a bulk export asks
+        # a million levels
+        return (
+            (self.available or 0)
+            + (self.committed or 0)
+            + (getattr(self, "damaged", None) or 0)
+            + (getattr(self, "quality_control", None) or 0)
+            + (getattr(self, "reserved", None) or 0)
+            + (getattr(self, "safety_stock", None) or 0)
+        )
 
     def quantity(self, name):
         """A named quantity (``incoming`` is not part of ``on_hand``)."""

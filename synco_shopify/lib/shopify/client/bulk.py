@@ -40,7 +40,7 @@ class BulkWriteMixin:
         reference_uri,
         on_stale=None,
         max_stale_rounds=5,
-        poll_interval=1.0,
+        poll_interval=0.25,
         timeout=3600.0,
     ):
         """:meth:`set_available` through one bulk mutation, for big writes.
@@ -51,8 +51,9 @@ class BulkWriteMixin:
         multipart POST to the storage target, without the access token),
         then run by ``bulkOperationRunMutation``, which Shopify executes
         line by line outside the cost bucket.  The client polls the
-        operation and reads its result file, one answer per line
-        (``__lineNumber``):
+        operation (``poll_interval`` seconds after it started, growing to a
+        second: a reconciliation's chunk waits on it before the next) and
+        reads its result file, one answer per line (``__lineNumber``):
 
         * no userError: applied;
         * ``CHANGE_FROM_QUANTITY_STALE``: re-read, recomputed with
