@@ -1,7 +1,9 @@
 # Copyright 2026 Synco
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import psycopg2
+
 from odoo import api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, mute_logger
 
 from ..lib.push import lowers, split_drop
 from ..lib.shopify import committed_of
@@ -310,15 +312,22 @@ class ShopifyInventoryLevel(models.Model):
             return
         cause = "both" if sold and edited else ("sale" if sold else "edit")
         self.env.flush_all()
-        self.env.cr.execute(
-            SQL(
-                "UPDATE shopify_drift SET cause = %s WHERE binding_id = %s "
-                "AND shopify_location_id = %s AND state != 'resolved'",
-                cause,
-                self.binding_id.id,
-                self.shopify_location_id.id,
-            )
-        )
+        try:
+            with self.env.cr.savepoint(flush=False), mute_logger("odoo.sql_db"):
+                self.env.cr.execute(
+                    SQL(
+                        "UPDATE shopify_drift SET cause = %s WHERE binding_id = %s "
+                        "AND shopify_location_id = %s AND state != 'resolved'",
+                        cause,
+                        self.binding_id.id,
+                        self.shopify_location_id.id,
+                    )
+                )
+        except psycopg2.errors.SerializationFailure:
+            # the drift changed since our snapshot (resolved, or noted by
+            # another job): the note is that transaction's; a push retried
+            # for a note would only delay the level
+            return
         self.env["shopify.drift"].invalidate_model(["cause"])
 
     def _synco_drop_message(self):
