@@ -83,6 +83,14 @@ class FulfilmentCase(SimulatorCase):
     def level(self, location):
         return self.sim.level(DEMO_DOMAIN, TEE, location)
 
+    def ship_and_fulfil(self, picking, quantity):
+        """Validate ``quantity`` of each move, then run the fulfilment job."""
+        picking.move_ids.quantity = quantity
+        picking.move_ids.picked = True
+        with trap_jobs():
+            picking._action_done()
+        picking._job_shopify_fulfil()
+
 
 @tagged("post_install", "-at_install")
 class TestFulfilment(FulfilmentCase):
@@ -275,11 +283,7 @@ class TestFulfilment(FulfilmentCase):
         self.assertEqual(self.shopify(TEE, TX), 7)
         self.assertEqual(self.level(TX)["committed"], 3)
         picking = sale.picking_ids
-        picking.move_ids.quantity = 3
-        picking.move_ids.picked = True
-        with trap_jobs():
-            picking._action_done()
-        picking._job_shopify_fulfil()
+        self.ship_and_fulfil(picking, 3)
         self.assertEqual(picking.shopify_fulfillment_state, "sent")
         self.sim.set_faults(orders_search_lag=3600)
         self.sim.create_order(DEMO_DOMAIN, [(TEE, 3)], location=TX)  # lost
@@ -298,11 +302,7 @@ class TestFulfilment(FulfilmentCase):
         order, sale = self.import_order(quantity=1)
         self.sim.cancel_order(order.id)  # Shopify closed it meanwhile
         picking = sale.picking_ids
-        picking.move_ids.quantity = 1
-        picking.move_ids.picked = True
-        with trap_jobs():
-            picking._action_done()
-        picking._job_shopify_fulfil()
+        self.ship_and_fulfil(picking, 1)
         # shipped although Shopify cancelled it: a human decides
         self.assertEqual(picking.shopify_fulfillment_state, "failed")
         self.assertIn("cancelled in Shopify", picking.shopify_fulfillment_message)
@@ -313,11 +313,7 @@ class TestFulfilment(FulfilmentCase):
         self.shop.fulfillment_notify_customer = False
         order, sale = self.import_order(quantity=1)
         picking = sale.picking_ids
-        picking.move_ids.quantity = 1
-        picking.move_ids.picked = True
-        with trap_jobs():
-            picking._action_done()
-        picking._job_shopify_fulfil()
+        self.ship_and_fulfil(picking, 1)
         self.assertFalse(self.sim.fulfillments(order.id)[0]["notify_customer"])
         # Shopify fulfilled from New Jersey, where its fulfilment order stayed
         self.assertEqual(self.sim.fulfillments(order.id)[0]["location"], NJ)
