@@ -454,7 +454,8 @@ class ShopifyInventoryLevel(models.Model):
           given (where Shopify took the order: a hold elsewhere is another
           sale, whose order Odoo still lacks);
         * ``unhold_before``: holds last added before this time (a poll found
-          no order for them) are dropped: Odoo owns quantities;
+          no order for them) are dropped: Odoo owns quantities; ``keep``:
+          [[product id, units]] of orders held in exception stay held;
         * ``account``: [[product id, Shopify location id (or None: every
           location of the product), available, committed]]: what Shopify
           did there for an order Odoo now has: ``available`` units taken
@@ -497,15 +498,30 @@ class ShopifyInventoryLevel(models.Model):
                 if vals:
                     level.write(vals)
         if settle.get("unhold_before"):
-            limit = fields.Datetime.to_datetime(settle["unhold_before"])
-            self.filtered(
-                lambda lvl: lvl.held_qty and lvl.held_date and lvl.held_date < limit
-            ).write({"held_qty": 0, "held_date": False})
+            self._synco_unhold(
+                fields.Datetime.to_datetime(settle["unhold_before"]),
+                {int(product): units for product, units in settle.get("keep") or ()},
+            )
         forget = settle.get("forget")
         if forget:
             self.filtered(
                 lambda lvl: forget is True or lvl.shopify_location_id.id in forget
             ).shopify_known = False
+
+    def _synco_unhold(self, limit, keep):
+        """Drop the holds last added before ``limit`` (no order explains
+        them), but ``keep`` {product id: units} that orders held in
+        exception explain."""
+        keep = dict(keep)
+        for level in self.filtered(
+            lambda lvl: lvl.held_qty and lvl.held_date and lvl.held_date < limit
+        ):
+            kept = min(level.held_qty, keep.get(level.product_id.id, 0))
+            if kept:
+                keep[level.product_id.id] -= kept
+                level.held_qty = kept
+            else:
+                level.write({"held_qty": 0, "held_date": False})
 
     def _synco_release(self, quantities, preferred_locations=None):
         """An imported order explains ``quantities`` {product id: units}.

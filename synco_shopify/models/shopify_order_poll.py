@@ -182,8 +182,13 @@ class ShopifyOrderPoll(models.AbstractModel):
         Every order Shopify had (up to the lag of its order search) when the
         poll started has been imported, and an import releases its units: a
         hold older than that was no order (a manual edit in Shopify, say).
-        Odoo owns quantities, so its figure is pushed again.
+        Odoo owns quantities, so its figure is pushed again.  Units of an
+        order held in exception (a line without binding) stay held: Shopify
+        promised them to a customer, and confirming or cancelling the order
+        releases them.
         """
+        limit = polled_at - ORDER_SEARCH_LAG
+        keep = self._synco_units_in_exception()
         levels = (
             self.env["shopify.inventory.level"]
             .sudo()
@@ -191,12 +196,24 @@ class ShopifyOrderPoll(models.AbstractModel):
                 [
                     ("shop_id", "=", self.id),
                     ("held_qty", ">", 0),
-                    ("held_date", "<", polled_at - ORDER_SEARCH_LAG),
+                    ("held_date", "<", limit),
                 ]
             )
         )
+        held = {}
+        for level in levels:
+            held[level.product_id.id] = (
+                held.get(level.product_id.id, 0) + level.held_qty
+            )
+        explained = {p: keep[p] for p in held if keep.get(p)}
+        levels = levels.filtered(
+            lambda lvl: held[lvl.product_id.id] > explained.get(lvl.product_id.id, 0)
+        )
         if levels and levels._synco_settle_or_delay(
-            {"unhold_before": fields.Datetime.to_string(polled_at - ORDER_SEARCH_LAG)},
+            {
+                "unhold_before": fields.Datetime.to_string(limit),
+                "keep": [[product, units] for product, units in explained.items()],
+            },
             levels.binding_id,
             self.env._(
                 "Shopify push: held units no order explains (%(shop)s)",
@@ -212,7 +229,11 @@ class ShopifyOrderPoll(models.AbstractModel):
             self.env["shopify.inventory.level"]
             .sudo()
             .search(
-                [("shop_id", "=", self.id), ("held_qty", ">", 0)],
+                [
+                    ("shop_id", "=", self.id),
+                    ("held_qty", ">", 0),
+                    ("held_date", ">=", limit),
+                ],
                 order="held_date desc",
                 limit=1,
             )
@@ -222,3 +243,25 @@ class ShopifyOrderPoll(models.AbstractModel):
                 eta=recent.held_date + ORDER_SEARCH_LAG + timedelta(seconds=5)
             )
         return len(levels)
+
+    def _synco_units_in_exception(self):
+        """{product id: units} of this shop's orders held in exception.
+
+        Shopify took their units when they were placed; Odoo reserves them
+        only once every line is bound and the order confirmed.
+        """
+        self.ensure_one()
+        groups = (
+            self.env["sale.order.line"]
+            .sudo()
+            ._read_group(
+                [
+                    ("order_id.shopify_shop_id", "=", self.id),
+                    ("order_id.shopify_state", "=", "exception"),
+                    ("order_id.state", "=", "draft"),
+                ],
+                ["product_id"],
+                ["product_uom_qty:sum"],
+            )
+        )
+        return {product.id: round(units) for product, units in groups}

@@ -320,3 +320,47 @@ class TestHeldSales(SimulatorCase):
         self.assertEqual(level_tx.held_qty, 2)  # 1 before issue 24
         self.assertEqual(self.shopify(TEE, tx), 9)  # 10 before issue 24
         self.assertEqual(self.shopify(TEE, NJ), 29)  # C taken, Odoo 29
+
+    def test_an_order_in_exception_keeps_its_units_held(self):
+        """An order with a line Odoo can't bind is held in exception, not
+        confirmed: Shopify promised its bound units to a customer.  A poll
+        keeps them out of the offer (it used to write Odoo's figure over
+        them a minute later); the cancellation gives them back."""
+        from odoo.addons.synco_shopify.lib.shopify import normalize_order
+
+        from ..shopify_simulator.webhooks import order_payload
+
+        self.sim.add_product(
+            DEMO_DOMAIN, "Unbound cap", ["SYN-CAP-UNBOUND"], stock={NJ: 5}
+        )
+        order = self.sim.create_order(
+            DEMO_DOMAIN, [(TEE, 2), ("SYN-CAP-UNBOUND", 1)], location=NJ
+        )
+
+        def sync():
+            node = order_payload(self.sim.shop(DEMO_DOMAIN), order)
+            self.run_jobs(
+                lambda: self.env["shopify.order.import"]._sync(
+                    self.shop, normalize_order(node), origin="webhook"
+                )
+            )
+
+        sync()
+        so = self.env["sale.order"].search([("shopify_shop_id", "=", self.shop.id)])
+        self.assertEqual((so.state, so.shopify_state), ("draft", "exception"))
+        self.change_stock(1)  # Odoo 31: Shopify's 2 sold units stay out
+        self.assertEqual((self.shopify(TEE, NJ), self.level().held_qty), (29, 2))
+        # the poll a while later: the order explains the hold, it stays
+        self.level().held_date = fields.Datetime.now() - timedelta(minutes=2)
+        with trap_jobs() as trap:
+            self.shop._job_poll_orders()
+            self.env.cr.flush()
+        self.assertEqual(self.level().held_qty, 2)
+        self.assertEqual(trap.enqueued_jobs, [])  # no push, no poll again
+        self.assertEqual(self.shopify(TEE, NJ), 29)
+        # Shopify cancels it (restocking 2): released, Odoo's figure again
+        self.sim.cancel_order(order.id)
+        sync()
+        self.assertEqual(so.shopify_state, "cancelled")
+        self.assertEqual(self.level().held_qty, 0)
+        self.assertEqual(self.shopify(TEE, NJ), 31)
