@@ -58,7 +58,9 @@ the rest does not depend on time.
 """
 
 import argparse
+import contextlib
 import cProfile
+import gc
 import io
 import os
 import pstats
@@ -344,6 +346,78 @@ def reset_peak_rss():
     return True
 
 
+@contextlib.contextmanager
+def split_cpu():
+    """Charge each phase of the run (``Phases``) its user and system CPU
+    seconds and the collector's seconds (``Phases.detail``: name -> [user,
+    system, gc, gc runs]): what moves a phase's CPU from one run to the
+    next (the kernel's share of reading a socket, full collections)."""
+    from odoo.addons.synco_shopify.lib import reconciliation as engine
+
+    charge = engine.Phases._charge
+    clock = {"gc": 0.0, "runs": 0, "start": None}
+
+    def on_gc(phase, _info):
+        if phase == "start":
+            clock["start"] = time.process_time()
+        elif clock["start"] is not None:
+            clock["gc"] += time.process_time() - clock["start"]
+            clock["runs"] += 1
+            clock["start"] = None
+
+    def split(self, entry, now):
+        times = os.times()
+        last = getattr(self, "_last_times", None)
+        if last is not None:
+            detail = self.__dict__.setdefault("detail", {})
+            totals = detail.setdefault(entry[0], [0.0, 0.0, 0.0, 0])
+            totals[0] += times.user - last[0].user
+            totals[1] += times.system - last[0].system
+            totals[2] += clock["gc"] - last[1]
+            totals[3] += clock["runs"] - last[2]
+        self._last_times = (times, clock["gc"], clock["runs"])
+        return charge(self, entry, now)
+
+    enter = engine.Phases.__call__
+
+    def phase(self, name):
+        if not self._stack:  # time between phases is no phase's
+            self._last_times = (os.times(), clock["gc"], clock["runs"])
+        return enter(self, name)
+
+    gc.callbacks.append(on_gc)
+    try:
+        with (
+            patch.object(engine.Phases, "_charge", split),
+            patch.object(engine.Phases, "__call__", phase),
+        ):
+            yield
+    finally:
+        gc.callbacks.remove(on_gc)
+
+
+def reference_cpu_ms():
+    """CPU milliseconds of a fixed pure-Python loop (best of 3): how fast the
+    machine's CPU is now.  A run's CPU seconds scale with it (a VM shares its
+    host): compare two runs' CPU with this beside it."""
+    best = None
+    for _ in range(3):
+        started = time.process_time()
+        total = 0
+        for i in range(2_000_000):
+            total += i & 7
+        spent = time.process_time() - started
+        best = spent if best is None else min(best, spent)
+    return best * 1000
+
+
+def steal_seconds():
+    """The machine's CPU time stolen by the host so far (/proc/stat)."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    ticks = int(fields[8]) if len(fields) > 8 else 0
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def run_job(env, shop):
     """Create a run, enqueue its job and perform it here as the runner does.
 
@@ -367,7 +441,7 @@ def run_job(env, shop):
     job.set_started()
     job.store()
     env.cr.commit()
-    with patch.object(Run, "_log_phases", capture):
+    with patch.object(Run, "_log_phases", capture), split_cpu():
         job.perform()
     job.set_done()
     job.store()
@@ -425,6 +499,7 @@ def main():
             naive_cpu = time.process_time() - cpu0
             env.invalidate_all()
             load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
+            reference_before, steal_before = reference_cpu_ms(), steal_seconds()
             reset = reset_peak_rss()
             rss_before = peak_rss_mb()[0]
             wall0, cpu0 = time.monotonic(), time.process_time()
@@ -458,6 +533,8 @@ def main():
                 lifetime_rss=lifetime_rss,
                 reset=reset,
                 simulator_rss=process_rss_mb(proc.pid),
+                steal=steal_seconds() - steal_before,
+                reference=(reference_before, reference_cpu_ms()),
                 load_before=load_before,
                 naive_wall=naive_wall,
                 naive_cpu=naive_cpu,
@@ -594,8 +671,15 @@ def report(args, levels, drifted, sample, stats, naive_pushed, engine):
     )
     print("engine phases (wall s, Odoo CPU s; a phase's wall beyond its CPU is")
     print("PostgreSQL or Shopify):")
+    detail = getattr(phases, "detail", {})
+    heads = ("wall", "CPU", "user", "system", "gc")
+    print(f"  {'':24}" + "".join(f"{h:>8}" for h in heads) + f"{'gc runs':>9}")
     for name, (wall, cpu) in phases.seconds.items():
-        print(f"  {name:24}{wall:>8.1f}{cpu:>8.1f}")
+        user, system, collector, runs = detail.get(name, (0.0, 0.0, 0.0, 0))
+        print(
+            f"  {name:24}{wall:>8.1f}{cpu:>8.1f}{user:>8.1f}{system:>8.1f}"
+            f"{collector:>8.1f}{runs:>9}"
+        )
     waited = phases.waited
     shopify = sum(waited.values())
     detail = ", ".join(
@@ -618,6 +702,12 @@ def report(args, levels, drifted, sample, stats, naive_pushed, engine):
         + ("(VmHWM reset before it" if reset else "(VmHWM could not be reset")
         + f", {rss_before:.0f} MB at its start; process lifetime peak "
         f"{lifetime_rss:.0f} MB) (goal < {goal_rss} MB)"
+    )
+    before, after = engine["reference"]
+    print(
+        f"CPU speed: reference loop {before:.0f} ms of CPU before the run, "
+        f"{after:.0f} ms after; CPU stolen by the host during the run "
+        f"{engine['steal']:.1f} s (both cores)"
     )
     sim_now, sim_peak = engine["simulator_rss"]
     print(
