@@ -26,12 +26,14 @@ failed, those in ``FAILED``.  After the run a level is as Odoo wants it when
 its outcome is in ``AGREES``, and as Shopify showed it otherwise.
 """
 
-import contextlib
-import gc
 import io
-import time
 from array import array
 
+from .reconciliation_run import (  # noqa: F401 (the run's helpers, named here)
+    LevelsLoader,
+    Phases,
+    long_lived_frozen,
+)
 from .shopify.client.results import LevelQuantities
 
 # a level Shopify does not stock, in the arrays of ``Levels``
@@ -44,67 +46,6 @@ PUSHED = ("applied", "stale_resolved", "activated")
 FAILED = ("failed", "not_stocked")
 # the outcomes after which Shopify shows Odoo's figure
 AGREES = (*PUSHED, "unchanged")
-
-
-@contextlib.contextmanager
-def long_lived_frozen():
-    """Leave the objects alive before a run out of the collector's scans.
-
-    A run decodes a million JSON objects and builds their rows; each full
-    collection the allocations trigger would scan every object the
-    process holds (Odoo's registry: millions), which doubled the decoding's
-    CPU.  ``gc.freeze`` parks them until the run ends (``gc.unfreeze``
-    hands them back); what the run creates is collected as usual.
-    """
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
-class Phases:
-    """Wall and CPU seconds per phase of a run, for the log and benchmarks.
-
-    A phase timed inside another is taken out of the outer one's time, so
-    the phases add up to the run.  ``phases.waited`` is the time the run
-    spent waiting on Shopify (HTTP round trips, the bucket, bulk operations
-    being prepared), as its client counted it.
-    """
-
-    def __init__(self):
-        self.seconds = {}  # name: [wall, cpu]
-        self.waited = {}
-        self._stack = []
-
-    @contextlib.contextmanager
-    def __call__(self, name):
-        now = (time.monotonic(), time.process_time())
-        if self._stack:
-            self._charge(self._stack[-1], now)
-        self._stack.append([name, now])
-        try:
-            yield
-        finally:
-            now = (time.monotonic(), time.process_time())
-            self._charge(self._stack.pop(), now)
-            if self._stack:
-                self._stack[-1][1] = now
-
-    def _charge(self, entry, now):
-        name, since = entry
-        totals = self.seconds.setdefault(name, [0.0, 0.0])
-        totals[0] += now[0] - since[0]
-        totals[1] += now[1] - since[1]
-        entry[1] = now
-
-    def __str__(self):
-        parts = [
-            f"{name} {wall:.1f} s (CPU {cpu:.1f})"
-            for name, (wall, cpu) in self.seconds.items()
-        ]
-        waited = ", ".join(f"{k} {v:.1f} s" for k, v in self.waited.items())
-        return "; ".join(parts) + (f"; waited on Shopify: {waited}" if waited else "")
 
 
 class Levels:

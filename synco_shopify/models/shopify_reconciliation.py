@@ -279,14 +279,22 @@ class ShopifyReconciliation(models.Model):
             shop.with_context(active_test=False).location_ids,
         )
         with phases("levels read"):
-            # Shopify prepares its file while Odoo computes its own figures
-            reading = client.start_levels_read()
+            # Shopify prepares its file while Odoo computes its own figures,
+            # and the file is read on a thread as soon as it is ready
+            loader = engine.LevelsLoader(levels, client.start_levels_read())
         expected = {}
-        if self.mode != "snapshot":
-            with phases("availability"):
-                expected = self._expected_figures(mappings, bindings)
-        with phases("levels read"):
-            levels.load(reading)
+        try:
+            if self.mode != "snapshot":
+                with phases("availability"):
+                    expected = self._expected_figures(
+                        mappings, bindings, tick=loader.tick
+                    )
+            with phases("levels read"):
+                loader.finish()
+        finally:
+            loader.stop()
+        if loader.thread is not None:
+            phases.beside["levels read"] = loader.seconds
         ordered = self.env["product.product"]
         with phases("orders"):
             if self.mode == "reconcile":
@@ -473,11 +481,14 @@ class ShopifyReconciliation(models.Model):
             [("shopify_shop_id", "=", shop.id), ("id", ">", last)]
         ).order_line.product_id
 
-    def _expected_figures(self, mappings, bindings, products=None, columns=None):
+    def _expected_figures(
+        self, mappings, bindings, products=None, columns=None, tick=None
+    ):
         """Odoo's figure of every binding at every mapping.
 
         :param products: only these product ids (figures computed again
             into ``columns``, after orders were imported)
+        :param tick: called after each chunk (``engine.LevelsLoader.tick``)
         :return: {mapping: array of figures by binding position}, computed
             ``PRODUCT_CHUNK`` products at a time (8 bytes a level)
         """
@@ -500,6 +511,8 @@ class ShopifyReconciliation(models.Model):
                 for position, product_id in chunk:
                     column[position] = figures[product_id]
             self.env.invalidate_all()  # the chunk's products: let go
+            if tick is not None:
+                tick()
         return columns
 
     def _diff(

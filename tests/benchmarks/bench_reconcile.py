@@ -680,6 +680,11 @@ def report(args, levels, drifted, sample, stats, naive_pushed, engine):
             f"  {name:24}{wall:>8.1f}{cpu:>8.1f}{user:>8.1f}{system:>8.1f}"
             f"{collector:>8.1f}{runs:>9}"
         )
+    for name, (wall, cpu) in getattr(phases, "beside", {}).items():
+        print(
+            f"  {name + ', on a thread':24}{wall:>8.1f}{cpu:>8.1f}  (beside the "
+            "phases above: its CPU is in theirs)"
+        )
     waited = phases.waited
     shopify = sum(waited.values())
     detail = ", ".join(

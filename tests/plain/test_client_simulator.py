@@ -213,6 +213,34 @@ def test_bulk_and_paginated_with_location_filter(client, fresh_sim):
     assert client.read_all_levels(wanted, method="paginated") == expected
 
 
+def test_a_started_bulk_read_tells_when_its_file_is_ready(client, fresh_sim):
+    """``ready`` polls without waiting, at most once per interval; ``stream``
+    then reads the file alone, as iterating would."""
+    fresh_sim.seed_catalogue(DEMO_DOMAIN, 100, sku_prefix="READY-")
+    expected = _expected_levels(fresh_sim)
+    reading = client.start_levels_read(method="bulk", poll_interval=60)
+    polls = len(ops(fresh_sim, "BulkOperationPoll"))
+    # the simulator shows an operation RUNNING at its first read
+    assert reading.ready() is False
+    assert len(ops(fresh_sim, "BulkOperationPoll")) == polls + 1
+    assert reading.ready() is False  # within the interval: no call
+    assert len(ops(fresh_sim, "BulkOperationPoll")) == polls + 1
+    reading._next_poll = 0.0  # the interval is over
+    deadline = time.monotonic() + 30
+    while not reading.ready():
+        assert time.monotonic() < deadline
+        reading._next_poll = 0.0
+        time.sleep(0.05)
+    calls = len(fresh_sim.log)
+    levels = {(item, loc): value for item, loc, value in reading.stream()}
+    assert levels == expected
+    assert len(fresh_sim.log) == calls  # the file only: no Admin API call
+    # a paginated read is never "ready": it reads when iterated
+    paged = client.start_levels_read(method="paginated")
+    assert paged.ready() is False
+    assert {(i, loc): v for i, loc, v in paged} == expected
+
+
 def test_auto_picks_bulk_only_for_big_catalogues(client, fresh_sim):
     fresh_sim.seed_catalogue(DEMO_DOMAIN, 60, sku_prefix="AUTO-")
     expected = _expected_levels(fresh_sim)

@@ -1,8 +1,11 @@
 """The reconciliation's arithmetic, rule by rule (plain Python, no database)."""
 
+import threading
 import time
 from array import array
 from collections import namedtuple
+
+import pytest
 
 from odoo.addons.synco_shopify.lib import reconciliation as engine
 
@@ -335,3 +338,82 @@ def test_phases_add_up():
     assert text.startswith("outer ")
     assert "; inner " in text
     assert text.endswith("; waited on Shopify: http 1.5 s")
+
+
+class _Reading:
+    """A levels read whose file becomes ready at the ``ready_at``-th ask."""
+
+    def __init__(self, levels, ready_at=2, error=None):
+        self.levels, self.ready_at, self.error = levels, ready_at, error
+        self.asked = 0
+        self.streamed_on = None
+
+    def ready(self):
+        self.asked += 1
+        return self.asked >= self.ready_at
+
+    def stream(self):
+        self.streamed_on = threading.current_thread()
+        for level in self.levels:
+            if self.error:
+                raise self.error
+            yield level
+
+    def __iter__(self):
+        return iter(self.levels)
+
+
+def _levels():
+    return engine.Levels(["i1", "i2"], [Location(1, "L1")])
+
+
+def test_levels_loader_reads_on_a_thread_once_ready():
+    levels = _levels()
+    reading = _Reading([("i1", "L1", 4), ("i2", "L1", 7), ("i9", "L1", 1)])
+    loader = engine.LevelsLoader(levels, reading)
+    loader.tick()  # not ready yet: nothing started
+    assert loader.thread is None
+    loader.tick()
+    assert loader.thread is not None
+    loader.tick()  # started once
+    assert reading.asked == 2
+    loader.finish()
+    assert reading.streamed_on is not threading.main_thread()
+    assert list(levels.column(levels.locations["L1"])) == [4, 7]
+    assert loader.seconds[0] >= 0
+
+
+def test_levels_loader_raises_what_its_thread_raised():
+    reading = _Reading([("i1", "L1", 4)], ready_at=1, error=ValueError("cut"))
+    loader = engine.LevelsLoader(_levels(), reading)
+    loader.tick()
+    with pytest.raises(ValueError, match="cut"):
+        loader.finish()
+
+
+def test_levels_loader_reads_at_finish_what_never_became_ready():
+    """A paginated read (or a plain iterable) is read at ``finish``."""
+    levels = _levels()
+    loader = engine.LevelsLoader(levels, [("i2", "L1", 3)])
+    loader.tick()
+    loader.finish()
+    assert loader.thread is None
+    column = levels.column(levels.locations["L1"])
+    assert list(column) == [engine.MISSING, 3]
+
+
+def test_levels_loader_stops_when_the_run_fails_first():
+    gate = threading.Event()
+
+    def endless():
+        while True:
+            gate.set()
+            yield ("i1", "L1", 1)
+
+    reading = _Reading([], ready_at=1)
+    reading.stream = endless
+    loader = engine.LevelsLoader(_levels(), reading)
+    loader.tick()
+    assert gate.wait(5)
+    loader.stop()  # returns: the thread saw the flag
+    assert not loader.thread.is_alive()

@@ -316,6 +316,40 @@ class LevelsRead:
         self.operation = operation
         self.poll_interval = poll_interval
         self.timeout = timeout
+        self._next_poll = 0.0
+
+    def ready(self):
+        """Whether the bulk file can be streamed now (:meth:`stream`).
+
+        For a caller busy with other work, asking between two of its steps:
+        polls the operation at most every ``poll_interval`` seconds, never
+        waits.  False for a paginated read (it reads when iterated) and for
+        an operation that ended otherwise (iterating raises then).
+        """
+        operation = self.operation
+        if operation is None or not operation.get("id"):
+            return False
+        if operation.get("status") in ("CREATED", "RUNNING"):
+            now = time.monotonic()
+            if now < self._next_poll:
+                return False
+            self._next_poll = now + self.poll_interval
+            client = self.client
+            with client._waiting_for("bulk query"):
+                data = client.execute(
+                    docs.BULK_OPERATION_POLL, {"id": operation["id"]}
+                ).data
+            self.operation = operation = data.get("bulkOperation") or operation
+        return operation.get("status") == "COMPLETED"
+
+    def stream(self):
+        """The levels of a :meth:`ready` bulk file, as iterating yields them.
+
+        Only downloads (Shopify's storage, no access token, no other call
+        of the client): a caller may run it on a thread of its own while it
+        does other work, and use the client again once it has finished.
+        """
+        return self.client._iter_levels_bulk(self.operation.get("url"), self.wanted)
 
     def __iter__(self):
         client = self.client
