@@ -1093,3 +1093,50 @@ def test_command_line_process():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+LEVEL_EXPORTS = [
+    (
+        REPO_ROOT / "synco_shopify/lib/shopify/graphql/bulk_inventory_levels.graphql"
+    ).read_text(),
+    """{ locations { edges { node { id inventoryLevels { edges { node {
+      quantities(names: ["on_hand", "available", "damaged"]) { quantity name }
+      item { id } id } } } } } } }""",
+]
+
+
+@pytest.mark.parametrize("query", LEVEL_EXPORTS, ids=range(len(LEVEL_EXPORTS)))
+def test_bulk_level_lines_written_directly_match_graphql_core(sim, query):
+    """The reconciliation's selection of levels is written by ``bulk_levels``
+    (not shaped field by field): byte for byte graphql-core's result, with
+    states beside available and a level sold."""
+    from tests.shopify_simulator import bulk
+
+    sim.seed_catalogue(DEMO, 12, per_product=4)
+    shop = sim.shop(DEMO)
+    levels = [lv for item in shop.items.values() for lv in item.levels.values()]
+    levels[0].change("damaged", 2)
+    levels[1].change("committed", 3)
+    levels[2].change("quality_control", 1)
+    document, _problem = bulk.check_bulk_query(query)
+    executor = bulk._BulkExecutor(bulk.Context(sim, shop, "bulk", bulk=True), document)
+    lines = bulk.JsonlFile()
+    roots = executor.run(lines)
+    assert executor.writers  # the direct path was taken
+    jsonl = "".join(line + "\n" for line in lines)
+    assert (jsonl, roots) == _graphql_core_export(sim, query)
+    assert levels[0].quantity("damaged") == 2
+
+
+def test_bulk_level_out_of_int_range_fails_as_graphql_core(sim):
+    """A quantity beyond GraphQL's Int leaves the line to the executor,
+    which fails the export as graphql-core would."""
+    from tests.shopify_simulator import bulk
+
+    shop = sim.shop(DEMO)
+    level = next(lv for item in shop.items.values() for lv in item.levels.values())
+    level.available = 2**31
+    document, _problem = bulk.check_bulk_query(LEVEL_EXPORTS[0])
+    lines, _roots, error = bulk.execute_bulk_query(sim, shop, document)
+    assert lines is None
+    assert "Int cannot represent non 32-bit signed integer value" in error

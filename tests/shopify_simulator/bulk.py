@@ -45,6 +45,7 @@ from graphql import (
 from graphql.execution.collect_fields import collect_fields, collect_sub_fields
 from graphql.execution.values import get_argument_values
 
+from . import bulk_levels
 from .graphql_api import SCHEMA, Context, default_resolver, selected_fields, snake
 
 MAX_CONNECTIONS = 5
@@ -172,6 +173,8 @@ class _BulkExecutor:
             d for d in document.definitions if d.kind == "operation_definition"
         )
         self.plans = {}
+        # plans whose lines ``bulk_levels`` writes directly: id(plan) -> writer
+        self.writers = {}
 
     def run(self, lines):
         """Write the lines of the root connection's nodes -> root count."""
@@ -203,6 +206,10 @@ class _BulkExecutor:
                 self._field(runtime_type, response_key, nodes)
                 for response_key, nodes in fields.items()
             ]
+            if runtime_type.name == "InventoryLevel":
+                writer = bulk_levels.level_line_writer(plan)
+                if writer is not None:
+                    self.writers[id(plan)] = writer
         return plan
 
     def _field(self, parent_type, response_key, nodes):
@@ -328,6 +335,12 @@ class _BulkExecutor:
 
     def _emit(self, plan, obj, parent_id, lines):
         """The line of one node, then the lines of its connections' nodes."""
+        writer = self.writers.get(id(plan))
+        if writer is not None:
+            line = writer(obj, parent_id)
+            if line is not None:
+                lines.append(line)
+                return
         row, children = {}, []
         for key, resolve, info, args, shape, connection, get in plan:
             if connection is None:
