@@ -396,6 +396,19 @@ def split_cpu():
         gc.callbacks.remove(on_gc)
 
 
+@contextlib.contextmanager
+def levels_thread(on):
+    """Off: the run reads Shopify's file after its figures (``LevelsLoader``
+    never starts its thread), as before the thread."""
+    if on:
+        yield
+        return
+    from odoo.addons.synco_shopify.lib import reconciliation as engine
+
+    with patch.object(engine.LevelsLoader, "tick", lambda _self: None):
+        yield
+
+
 def reference_cpu_ms():
     """CPU milliseconds of a fixed pure-Python loop (best of 3): how fast the
     machine's CPU is now.  A run's CPU seconds scale with it (a VM shares its
@@ -466,6 +479,13 @@ def main():
         action="store_true",
         help="skip the second run reading available alone (issue 22's cost)",
     )
+    parser.add_argument(
+        "--levels-thread",
+        choices=("on", "off"),
+        default="on",
+        help="off: Shopify's file is read after Odoo's figures, not on a thread "
+        "beside them (to measure what the thread is worth)",
+    )
     parser.add_argument("--seed", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seed:
@@ -506,7 +526,7 @@ def main():
             profiler = cProfile.Profile() if args.profile else None
             if profiler:
                 profiler.enable()
-            with call_log() as calls:
+            with call_log() as calls, levels_thread(args.levels_thread == "on"):
                 run, phases = run_job(env, shop)
             if profiler:
                 profiler.disable()
