@@ -47,6 +47,7 @@ from graphql.execution.values import get_argument_values
 
 from . import bulk_levels
 from .graphql_api import SCHEMA, Context, default_resolver, selected_fields, snake
+from .paging import _BulkEdges
 
 MAX_CONNECTIONS = 5
 MAX_DEPTH = 2
@@ -315,11 +316,14 @@ class _BulkExecutor:
         if value is None or not connection or not connection[0]:
             return
         node_nodes, node_type, through_edges = connection
-        objects = (
-            (edge["node"] for edge in value["edges"] if "node" in edge)
-            if through_edges
-            else value["nodes"]
-        )
+        objects = value["nodes"]
+        if through_edges:
+            edges = value["edges"]
+            objects = (
+                edges.window_nodes()
+                if isinstance(edges, _BulkEdges)
+                else (edge["node"] for edge in edges if "node" in edge)
+            )
         if not is_abstract_type(node_type):  # one plan for every node
             plan = self._plan(node_type, node_nodes)
             for obj in objects:

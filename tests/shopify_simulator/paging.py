@@ -9,6 +9,7 @@ the limits are lifted and every node is returned.
 import base64
 import bisect
 import json
+from collections.abc import Sequence
 
 from graphql import GraphQLError
 
@@ -72,7 +73,7 @@ def connection(info, items, args, key=lambda item: (item.number,)):
     page = [nodes[i] for i in window]
     if info.context.bulk:
         # every node of the catalogue: a cursor is encoded only if selected
-        edges = [_BulkEdge(keys[i], nodes[i]) for i in window]
+        edges = _BulkEdges(keys, nodes, window)
     else:
         edges = [{"cursor": encode_cursor(keys[i]), "node": nodes[i]} for i in window]
     return {
@@ -85,6 +86,31 @@ def connection(info, items, args, key=lambda item: (item.number,)):
             "endCursor": edges[-1].get("cursor") if edges else None,
         },
     }
+
+
+class _BulkEdges(Sequence):
+    """The edges of a bulk operation's connection, each made when read: a
+    bulk export's executor reads their nodes (``nodes``), graphql-core's
+    reads the edges."""
+
+    __slots__ = ("keys", "nodes", "window")
+
+    def __init__(self, keys, nodes, window):
+        self.keys, self.nodes, self.window = keys, nodes, window
+
+    def __len__(self):
+        return len(self.window)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        position = self.window[index]
+        return _BulkEdge(self.keys[position], self.nodes[position])
+
+    def window_nodes(self):
+        """The edges' nodes, in order, without an edge each."""
+        nodes = self.nodes
+        return (nodes[position] for position in self.window)
 
 
 class _BulkEdge(dict):
