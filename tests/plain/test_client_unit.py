@@ -898,3 +898,68 @@ def test_failure_mid_way_keeps_partial_result():
     assert len(partial.applied) == 250
     assert partial.outcomes[-1].change is changes[249]
     assert partial.calls == 3
+
+
+def test_bulk_level_lines_read_without_the_decoder_only_as_shopify_writes_them():
+    """A batch of level and location lines as Shopify writes them is read
+    by regular expressions; any other line sends its batch to the JSON
+    decoder, and both give the same levels."""
+    from odoo.addons.synco_shopify.lib.shopify.client import inventory
+
+    def level(item, available, committed=0, location=7, **extra):
+        obj = {
+            "id": f"gid://shopify/InventoryLevel/{location}?inventory_item_id={item}",
+            "item": {"id": f"gid://shopify/InventoryItem/{item}"},
+            "quantities": [
+                {"name": "available", "quantity": available},
+                {"name": "committed", "quantity": committed},
+                {"name": "on_hand", "quantity": available + committed},
+            ],
+            "__parentId": f"gid://shopify/Location/{location}",
+            **extra,
+        }
+        return json.dumps(obj, separators=(",", ":")).encode()
+
+    def as_tuples(levels):
+        return [
+            (item, loc, int(value), value.committed, value.on_hand)
+            for item, loc, value in levels
+        ]
+
+    def decoded(lines):
+        objects = json.loads(b"[" + b",".join(lines) + b"]")
+        return as_tuples(inventory._levels_of(objects))
+
+    plain = [
+        b'{"id":"gid://shopify/Location/7"}',
+        level(1, 5),
+        level(2, -3, committed=2),
+        level(3, 0, location=8),
+    ]
+    fast = inventory._plain_levels(plain)
+    assert fast is not None
+    assert (
+        as_tuples(fast)
+        == decoded(plain)
+        == [
+            ("gid://shopify/InventoryItem/1", "gid://shopify/Location/7", 5, 0, 5),
+            ("gid://shopify/InventoryItem/2", "gid://shopify/Location/7", -3, 2, -1),
+            ("gid://shopify/InventoryItem/3", "gid://shopify/Location/8", 0, 0, 0),
+        ]
+    )
+    reordered = json.dumps(
+        {
+            "item": {"id": "gid://shopify/InventoryItem/4"},
+            **json.loads(level(4, 1)),
+        },
+        separators=(",", ":"),
+    ).encode()
+    for odd in (
+        level(4, 1, note="x"),  # a field more
+        reordered,  # another order
+        level(4, 1).replace(b'"id":"gid', b'"id": "gid', 1),  # a space
+        level(4, 1).replace(b"InventoryItem/4", b"InventoryItem/\\u0034"),  # an escape
+    ):
+        batch = [*plain, odd]
+        assert inventory._plain_levels(batch) is None
+        assert len(decoded(batch)) == 4

@@ -8,7 +8,9 @@ operation's start, polling and busy refusal live here; the bulk writes of
 :mod:`.bulk` poll with the same :meth:`InventoryReadMixin._wait_bulk`.
 """
 
+import json
 import logging
+import re
 import time
 
 from .. import documents as docs
@@ -48,6 +50,55 @@ def _available_of(quantities):
     if available is None:
         return None
     return LevelQuantities(available, committed, on_hand)
+
+
+# A level's line as Shopify writes it for ``BULK_INVENTORY_LEVELS`` (its
+# fields in the query's order, compact JSON), and a location's line: a batch
+# whose every line is one of these is read by two regular expressions instead
+# of the JSON decoder (the values are plain digits and gids: nothing to
+# unescape).  Any other line (another order, a field more, an escape) sends
+# its whole batch through the decoder.
+_LEVEL_LINE = re.compile(
+    rb'^\{"id":"gid://shopify/InventoryLevel/[0-9]+\?inventory_item_id=[0-9]+",'
+    rb'"item":\{"id":"(gid://shopify/InventoryItem/[0-9]+)"\},'
+    rb'"quantities":\[\{"name":"available","quantity":(-?[0-9]+)\},'
+    rb'\{"name":"committed","quantity":(-?[0-9]+)\},'
+    rb'\{"name":"on_hand","quantity":(-?[0-9]+)\}\],'
+    rb'"__parentId":"(gid://shopify/Location/[0-9]+)"\}$',
+    re.MULTILINE,
+)
+_LOCATION_LINE = re.compile(
+    rb'^\{"id":"gid://shopify/Location/[0-9]+"\}$', re.MULTILINE
+)
+
+
+def _plain_levels(lines):
+    """[(item gid, location gid, LevelQuantities)] of a batch of lines when
+    each is a level or a location line as Shopify writes them; else None."""
+    text = b"\n".join(lines)
+    found = _LEVEL_LINE.findall(text)
+    if len(found) != len(lines) and len(found) + len(
+        _LOCATION_LINE.findall(text)
+    ) != len(lines):
+        return None
+    return [
+        (
+            item.decode(),
+            location.decode(),
+            LevelQuantities(int(available), int(committed), int(on_hand)),
+        )
+        for item, available, committed, on_hand, location in found
+    ]
+
+
+def _levels_of(objects):
+    """(item gid, location gid, available) of the level objects decoded."""
+    for obj in objects:
+        location_id = obj.get("__parentId")
+        item_id = (obj.get("item") or {}).get("id")
+        if not location_id or not item_id or "quantities" not in obj:
+            continue  # a location line, or a child of another kind
+        yield item_id, location_id, _available_of(obj.get("quantities"))
 
 
 class InventoryReadMixin:
@@ -292,14 +343,14 @@ class InventoryReadMixin:
         if not url:
             return
         wanted_set = set(wanted) if wanted is not None else None
-        for obj in self.iter_jsonl(url):
-            location_id = obj.get("__parentId")
-            item_id = (obj.get("item") or {}).get("id")
-            if not location_id or not item_id or "quantities" not in obj:
-                continue  # a location line, or a child of another kind
-            if wanted_set is not None and location_id not in wanted_set:
-                continue
-            yield item_id, location_id, _available_of(obj.get("quantities"))
+        decode = json.JSONDecoder().decode
+        for batch in self.iter_jsonl_batches(url):
+            levels = _plain_levels(batch)
+            if levels is None:  # a line of another shape: decoded as JSON
+                levels = _levels_of(decode(f"[{b','.join(batch).decode()}]"))
+            for item_id, location_id, available in levels:
+                if wanted_set is None or location_id in wanted_set:
+                    yield item_id, location_id, available
 
 
 class LevelsRead:

@@ -334,6 +334,18 @@ class TransportMixin:
         The file is on Shopify's storage, not the Admin API: it is fetched
         without the access token, which must not leak to another host.
         """
+        # a catalogue file holds a million lines, decoded a thousand at a
+        # time as one JSON array (one call of the decoder, not one per line)
+        decode = json.JSONDecoder().decode
+        for batch in self.iter_jsonl_batches(url):
+            yield from decode(f"[{b','.join(batch).decode()}]")
+
+    def iter_jsonl_batches(self, url, size=1000):
+        """The lines of a bulk operation's JSONL file, ``size`` at a time.
+
+        Lists of the lines' bytes (blank lines left out, no line break),
+        as :meth:`iter_jsonl` decodes them; fetched the same way.
+        """
         try:
             resp = self.session.get(
                 url,
@@ -355,19 +367,15 @@ class TransportMixin:
                     status=resp.status_code,
                 )
             try:
-                # 64 KiB reads: a catalogue file holds a million lines,
-                # decoded a thousand at a time as one JSON array (one call
-                # of the decoder, not one per line)
-                decode = json.JSONDecoder().decode
                 batch = []
-                for line in resp.iter_lines(chunk_size=1 << 16):
+                for line in resp.iter_lines(chunk_size=1 << 16):  # 64 KiB reads
                     if line and line.strip():
                         batch.append(line)
-                        if len(batch) == 1000:
-                            yield from decode(f"[{b','.join(batch).decode()}]")
+                        if len(batch) == size:
+                            yield batch
                             batch = []
                 if batch:
-                    yield from decode(f"[{b','.join(batch).decode()}]")
+                    yield batch
             except requests.RequestException as exc:
                 raise ShopifyRetryableError(
                     f"bulk result download interrupted: {exc}"
