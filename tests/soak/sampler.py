@@ -267,8 +267,10 @@ class ExposureSampler:
             self.timeline.append(
                 [
                     round(when, 2),
-                    [[*key, offered.get(key), figures.get(key), truth.get(key)]
-                     for key in sorted(self.keys)],
+                    [
+                        [*key, offered.get(key), figures.get(key), truth.get(key)]
+                        for key in sorted(self.keys)
+                    ],
                 ]
             )
         for moment, episode in self.watch.observe(when, offered, truth):
