@@ -1,5 +1,7 @@
 # Copyright 2026 Synco
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from datetime import timedelta
+
 import psycopg2
 
 from odoo import api, fields, models
@@ -59,6 +61,13 @@ class ShopifyInventoryLevel(models.Model):
         readonly=True,
         help="Whether committed was read along with available (levels last "
         "read before Synco asked for it: a drop is taken for a sale).",
+    )
+    shopify_committed_date = fields.Datetime(
+        string="Committed Read On",
+        readonly=True,
+        help="When the transaction that last read committed from Shopify "
+        "began: a cancellation or an order edit Shopify made after it is not "
+        "in what we remember yet, and is taken in when Odoo applies it.",
     )
     drop_sold_qty = fields.Integer(
         string="Last Drop: Sold",
@@ -268,13 +277,18 @@ class ShopifyInventoryLevel(models.Model):
         for key, ids in groups.items():
             self.browse(ids).write(dict(key))
 
-    @staticmethod
-    def _synco_committed_vals(value):
-        """The committed read with ``value``, to remember (none if not read)."""
+    @api.model
+    def _synco_committed_vals(self, value):
+        """The committed read with ``value``, to remember (none if not read),
+        and when: this transaction's start, no later than the read."""
         committed = committed_of(value)
         if committed is None:
             return {}
-        return {"shopify_committed": committed, "shopify_committed_known": True}
+        return {
+            "shopify_committed": committed,
+            "shopify_committed_known": True,
+            "shopify_committed_date": self.env.cr.now(),
+        }
 
     def _synco_drop_vals(self, drop, value):
         """Shopify's available fell by ``drop`` to ``value``: sale or edit?"""
@@ -382,7 +396,11 @@ class ShopifyInventoryLevel(models.Model):
                            seen.committed, level.shopify_committed),
                        shopify_committed_known = (
                            seen.committed IS NOT NULL
-                           OR level.shopify_committed_known IS TRUE)
+                           OR level.shopify_committed_known IS TRUE),
+                       shopify_committed_date = CASE
+                           WHEN seen.committed IS NOT NULL
+                           THEN now() AT TIME ZONE 'utc'
+                           ELSE level.shopify_committed_date END
                   FROM unnest(%s::int[], %s::int[], %s::int[], %s::int[])
                        AS seen(binding_id, location_id, value, committed)
                  WHERE level.shop_id = %s
@@ -407,6 +425,7 @@ class ShopifyInventoryLevel(models.Model):
                 "shopify_known",
                 "shopify_committed",
                 "shopify_committed_known",
+                "shopify_committed_date",
             ]
         )
 
@@ -465,7 +484,10 @@ class ShopifyInventoryLevel(models.Model):
           read or compare-and-set judges only the rest of a change (a sale
           whose order Odoo still lacks is held, not written over).  A level
           that held units the same settle released had already seen that
-          drop: only the rest is taken in.
+          drop: only the rest is taken in.  A fifth item, when Shopify made
+          the change (a cancellation, an order edit: Odoo applies it
+          seconds or minutes later), leaves out the levels whose committed
+          was read since (``shopify_committed_date``): that read saw it.
         * ``forget``: Shopify's level is read again before the write: ``True``
           for every level, or a list of Shopify location ids.
         """
@@ -480,13 +502,19 @@ class ShopifyInventoryLevel(models.Model):
                     settle.get("prefer") or []
                 ),
             )
-        for product, location, available, committed in settle.get("account") or ():
+        for product, location, available, committed, *when in (
+            settle.get("account") or ()
+        ):
             for level in self.filtered(
                 lambda lvl, p=product, loc=location: lvl.product_id.id == p
                 and (not loc or lvl.shopify_location_id.id == loc)
             ):
-                seen = released.get(level.id, 0) if available > 0 else 0
-                taken = round(available) - min(seen, round(available))
+                if when and level._synco_read_since(when[0]):
+                    continue
+                taken = round(available)
+                # units given back (negative) were never held: nothing seen
+                seen = min(released.get(level.id, 0), taken) if taken > 0 else 0
+                taken -= seen
                 added = round(committed)
                 if added > 0:
                     added -= min(seen, added)
@@ -507,6 +535,23 @@ class ShopifyInventoryLevel(models.Model):
             self.filtered(
                 lambda lvl: forget is True or lvl.shopify_location_id.id in forget
             ).shopify_known = False
+
+    def _synco_read_since(self, moment):
+        """Whether committed was read after Shopify's change at ``moment``.
+
+        Shopify's times are whole seconds: a change stamped ``moment`` may
+        have happened up to a second later.  The read's time is its
+        transaction's start, no later than the read: a read that began
+        within that second, or before it, may not have seen the change (it
+        is taken in: at worst units held until a poll finds no order,
+        never a sale written over).
+        """
+        self.ensure_one()
+        moment = fields.Datetime.to_datetime(moment)
+        return bool(
+            self.shopify_committed_date
+            and self.shopify_committed_date >= moment + timedelta(seconds=1)
+        )
 
     def _synco_unhold(self, limit, keep):
         """Drop the holds last added before ``limit`` (no order explains

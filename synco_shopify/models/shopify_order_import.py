@@ -17,7 +17,7 @@ import logging
 import psycopg2
 from markupsafe import Markup, escape
 
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.tools import SQL, float_compare, mute_logger
 
 from odoo.addons.queue_job.exception import RetryableJobError
@@ -75,14 +75,14 @@ class ShopifyOrderImport(models.AbstractModel):
             if stamp:
                 order.shopify_updated_at = stamp
             if data["cancelled"]:
-                return order, importer._cancel(order), False
+                return order, importer._cancel(order, stamp), False
             if order.shopify_state == "exception" and order.state == "draft":
                 return order, importer._fill(order, shop, data), False
             if order.state == "sale" and order.shopify_state == "imported":
                 if order._synco_handed_over():  # refunds at the counter
                     retail = importer.env["shopify.retail"]
                     return order, retail._apply_refunds(order, shop, data), False
-                return order, importer._apply_edits(order, shop, data), False
+                return order, importer._apply_edits(order, shop, data, stamp), False
             return order, self.env._("Order already imported."), False
         if data["cancelled"]:
             return orders, self.env._("Cancelled before import: nothing to do."), False
@@ -298,6 +298,11 @@ class ShopifyOrderImport(models.AbstractModel):
         if data is not None:
             settle["account"] = order.shopify_shop_id._synco_taken(data, quantities)
             settle["release_at"] = [a[1] for a in settle["account"] if a[1]]
+            taken = {a[1] for a in settle["account"]}
+            if len(taken) == 1 and None not in taken:
+                # where Shopify holds it, for a cancellation or an edit
+                # before the alignment reads it again
+                order.shopify_location_id = taken.pop()
         return self._settle_levels(order, settle)
 
     @api.model
@@ -363,7 +368,7 @@ class ShopifyOrderImport(models.AbstractModel):
 
     # ------------------------------------------------------------------ edits
     @api.model
-    def _apply_edits(self, order, shop, data):
+    def _apply_edits(self, order, shop, data, stamp=None):
         """Edits and refunds before shipment: lines follow Shopify's quantities.
 
         Each Shopify line's current quantity (after edits, removals and
@@ -372,7 +377,9 @@ class ShopifyOrderImport(models.AbstractModel):
         shows the freed units), raising it reserves more, a line added in
         Shopify is added.  Nothing Odoo already shipped is changed: a line
         lowered below its delivered quantity stops there, and the order is
-        flagged with a message.
+        flagged with a message.  What Shopify gave back or took at the
+        order's location is taken into the levels' memory (``_account_changed``;
+        ``stamp``: when Shopify made the edit).
         """
         order.ensure_one()
         # lowering a line unreserves, raising it reserves: lock the quants
@@ -385,6 +392,7 @@ class ShopifyOrderImport(models.AbstractModel):
             if line.shopify_line_item_gid
         }
         changes, flags, added = [], [], []
+        moved = {}  # {product id: units Shopify took (negative: gave back)}
         for shopify_line in data["lines"]:
             current = shopify_line.get("current_quantity", shopify_line["quantity"])
             line = by_gid.get(shopify_line["gid"])
@@ -401,6 +409,8 @@ class ShopifyOrderImport(models.AbstractModel):
                 == 0
             ):
                 continue
+            product = line.product_id.id
+            moved[product] = moved.get(product, 0) + current - line.product_uom_qty
             wanted = current
             if current < line.qty_delivered:
                 wanted = line.qty_delivered
@@ -423,6 +433,9 @@ class ShopifyOrderImport(models.AbstractModel):
             values, unknown = self._lines(shop, dict(data, lines=added))
             if values:
                 order.write({"order_line": [(0, 0, vals) for vals in values]})
+                for vals in values:
+                    product = vals["product_id"]
+                    moved[product] = moved.get(product, 0) + vals["product_uom_qty"]
                 changes += [
                     self.env._(
                         "added %(sku)s × %(qty)s", sku=line["sku"], qty=line["quantity"]
@@ -450,22 +463,51 @@ class ShopifyOrderImport(models.AbstractModel):
         order.message_post(body=escape(message))
         if changes:
             # Shopify restocked the removed units: read its levels again
-            self._forget_levels_only(order)
+            self._account_changed(order, moved, stamp)
         return message
 
     @api.model
-    def _forget_levels_only(self, order):
-        """Push after reading Shopify's levels of the order's products."""
-        self._settle_levels(order, {"forget": True})
+    def _account_changed(self, order, moved, stamp=None):
+        """Shopify changed an imported order's units: read its levels again
+        before the push, and take the change into what we remember.
+
+        A cancellation or an edit that removes units gives them back at the
+        order's location (``committed`` to ``available``); an edit adding
+        units takes them.  Between two reads of a level that change nets
+        against a sale whose order Odoo lacks (``committed`` unchanged: an
+        edit, written over): taken in where Shopify holds the order
+        (``sale.order.shopify_location_id``), the next read judges only the
+        rest.  A read since ``stamp`` (when Shopify made the change) saw it
+        already: those levels are left (``_synco_settle``'s ``account``).
+        Not restocked, the units leave ``on_hand`` instead of returning to
+        ``available``: the drop that follows is no sale (``committed`` did
+        not rise) and Odoo's figure is written, as it should.
+
+        :param moved: {product id: units Shopify took (negative: gave back)}
+        """
+        settle = {"forget": True}
+        location = order.shopify_location_id
+        if location and any(moved.values()):
+            when = [fields.Datetime.to_string(stamp)] if stamp else []
+            settle["account"] = [
+                [product, location.id, units, units, *when]
+                for product, units in moved.items()
+                if units
+            ]
+        return self._settle_levels(order, settle)
 
     # ---------------------------------------------------------- cancellation
     @api.model
-    def _cancel(self, order):
+    def _cancel(self, order, stamp=None):
         """Shopify cancelled the order: release what Odoo still holds.
 
         Before any delivery the order and its pickings are cancelled (the
         reservation goes with them); after a partial one the remaining
-        transfers are cancelled and the order is flagged.
+        transfers are cancelled and the order is flagged.  A confirmed
+        order's units Shopify gave back are taken into the levels' memory
+        (``_account_changed``; ``stamp``: when Shopify cancelled it); an
+        order held in exception never released its held units: released
+        now.
         """
         order.ensure_one()
         if order.state == "cancel" or order.shopify_state in (
@@ -475,10 +517,15 @@ class ShopifyOrderImport(models.AbstractModel):
             return self.env._("Already cancelled.")
         # the cancellation unreserves: the quants first, as an import does
         self._lock_quants(order)
+        given = {} if order.state == "sale" else None
+        if given is not None:
+            for line in order.order_line:
+                left = max(0, line.product_uom_qty - line.qty_delivered)
+                given[line.product_id.id] = given.get(line.product_id.id, 0) - left
         delivered = order.picking_ids.filtered(lambda p: p.state == "done")
         if not delivered:
             order._action_cancel()
-            self._forget_levels(order)
+            self._cancel_levels(order, given, stamp)
             order.shopify_state = "cancelled"
             message = self.env._("Cancelled in Shopify: order and transfers cancelled.")
             order.message_post(body=escape(message))
@@ -487,7 +534,7 @@ class ShopifyOrderImport(models.AbstractModel):
             lambda p: p.state not in ("done", "cancel")
         )
         remaining.action_cancel()
-        self._forget_levels(order)
+        self._cancel_levels(order, given, stamp)
         message = self.env._(
             "Cancelled in Shopify after a partial delivery (%(done)s): the "
             "remaining transfers %(rest)s are cancelled; check the delivered "
@@ -500,3 +547,13 @@ class ShopifyOrderImport(models.AbstractModel):
         )
         order.message_post(body=escape(message))
         return message
+
+    @api.model
+    def _cancel_levels(self, order, given, stamp):
+        """The levels after a cancellation: a confirmed order (``given``:
+        {product id: units given back, negative}) released its holds when
+        imported, releasing now would offer another order's; one held in
+        exception (``given`` None) still holds its own."""
+        if given is not None:
+            return self._account_changed(order, given, stamp)
+        return self._forget_levels(order)
