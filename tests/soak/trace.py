@@ -51,6 +51,8 @@ def trace_dir():
 
 def dump(soak, directory):
     """Write the run's trace into ``directory`` (created)."""
+    from .soak import DOMAIN
+
     directory.mkdir(parents=True, exist_ok=True)
 
     def write(name, rows):
@@ -92,6 +94,16 @@ def dump(soak, directory):
             for track in soak.orders.values()
         ],
     )
+    with soak.sim.lock:
+        shop = soak.sim.store.shop(DOMAIN)
+        write(
+            "names",
+            {
+                "bindings": soak.sku_of_binding,
+                "items": {item.number: item.sku for item in shop.items.values()},
+                "locations": {loc.number: loc.name for loc in shop.locations.values()},
+            },
+        )
     sampler = soak.sampler
     write("samples", sampler.timeline or [])
     write("t0", [sampler.t0_epoch])
