@@ -448,9 +448,13 @@ class ShopifyInventoryLevel(models.Model):
         instead that settles them once it holds their locks; until it runs
         a push may only offer less, never more.
 
+        With ``synco_settle_in_push`` in the context (the order poll, one
+        long transaction over many orders), the levels are never locked
+        here: pushes of those products would wait for the poll's end.
+
         :return: True when settled now (the caller enqueues its own push)
         """
-        if (
+        if not self.env.context.get("synco_settle_in_push") and (
             not self
             or try_lock_rows(self.env.cr, self._table, SQL("id IN %s", tuple(self.ids)))
             is not None

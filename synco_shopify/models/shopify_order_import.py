@@ -382,15 +382,19 @@ class ShopifyOrderImport(models.AbstractModel):
         ``stamp``: when Shopify made the edit).
         """
         order.ensure_one()
-        # lowering a line unreserves, raising it reserves: lock the quants
-        # first, as an import does, instead of failing to serialize in Odoo's
-        # reservation beside another job
-        self._lock_quants(order)
         by_gid = {
             line.shopify_line_item_gid: line
             for line in order.order_line
             if line.shopify_line_item_gid
         }
+        if not self._edited(by_gid, data):
+            # the usual redelivery or poll: no quant is locked for nothing
+            # (a poll passing over dozens of orders held them all to its end)
+            return self.env._("Order already imported; no line changed.")
+        # lowering a line unreserves, raising it reserves: lock the quants
+        # first, as an import does, instead of failing to serialize in Odoo's
+        # reservation beside another job
+        self._lock_quants(order)
         changes, flags, added = [], [], []
         moved = {}  # {product id: units Shopify took (negative: gave back)}
         for shopify_line in data["lines"]:
@@ -465,6 +469,27 @@ class ShopifyOrderImport(models.AbstractModel):
             # Shopify restocked the removed units: read its levels again
             self._account_changed(order, moved, stamp)
         return message
+
+    @api.model
+    def _edited(self, by_gid, data):
+        """Whether a Shopify line's current quantity differs from Odoo's
+        line ({line item GID: sale line}), or a line was added."""
+        for shopify_line in data["lines"]:
+            current = shopify_line.get("current_quantity", shopify_line["quantity"])
+            line = by_gid.get(shopify_line["gid"])
+            if line is None:
+                if current > 0:
+                    return True
+            elif (
+                float_compare(
+                    current,
+                    line.product_uom_qty,
+                    precision_rounding=line.product_uom_id.rounding,
+                )
+                != 0
+            ):
+                return True
+        return False
 
     @api.model
     def _account_changed(self, order, moved, stamp=None):
