@@ -10,6 +10,7 @@ idempotency keys are the same on both paths.
 """
 
 import datetime
+import json
 import time
 from unittest.mock import patch
 
@@ -357,3 +358,43 @@ class TestDecreasesFirst(SimulatorCase):
         self.env["ir.config_parameter"].sudo().set_param(PARAM, "0")
         self.sim.set_available(DEMO_DOMAIN, TEE, NJ, 25)
         self.assertEqual(webhook(25).priority, 10)
+
+    def test_a_level_webhook_above_our_memory_is_checked_first(self):
+        """An edit in Shopify's admin raising a level: its webhook is checked
+        (and its corrective push enqueued) ahead of the other webhooks of a
+        busy shop, which waited 20-40 s in the soak's channel."""
+        binding = self.shop.binding_ids.filtered(lambda b: b.sku == TEE)
+        level = binding.level_ids.filtered(
+            lambda lvl: lvl.shopify_location_id == self.loc_nj
+        )
+        self.assertEqual((level.shopify_available, level.shopify_known), (20, True))
+
+        def delivered(available, number):
+            payload = {
+                "inventory_item_id": int(
+                    binding.shopify_inventory_item_gid.rsplit("/", 1)[-1]
+                ),
+                "location_id": int(self.loc_nj.shopify_gid.rsplit("/", 1)[-1]),
+                "available": available,
+            }
+            event = self.env["shopify.webhook.event"]._store(
+                self.shop,
+                {
+                    "X-Shopify-Topic": "inventory_levels/update",
+                    "X-Shopify-Event-Id": f"level-{number}",
+                },
+                json.dumps(payload).encode(),
+            )
+            event._delay_process(payload)
+            self.env.cr.flush()
+            return self.env["queue.job"].search(
+                [("method_name", "=", "_job_process"), ("records", "ilike", "event")],
+                order="id desc",
+                limit=1,
+            )
+
+        self.assertEqual(delivered(23, 1).priority, 5)  # above our 20
+        self.assertEqual(delivered(20, 2).priority, 10)  # our own write's echo
+        self.assertEqual(delivered(18, 3).priority, 10)  # a sale, say
+        self.env["ir.config_parameter"].sudo().set_param(PARAM, "0")
+        self.assertEqual(delivered(25, 4).priority, 10)
