@@ -436,7 +436,7 @@ class ShopifyInventoryLevel(models.Model):
             "held_date": fields.Datetime.now(),
         }
 
-    def _synco_settle_or_delay(self, settle, bindings, description):
+    def _synco_settle_or_delay(self, settle, bindings, description, urgency=None):
         """Settle these levels now if no job holds them, else leave it to a push.
 
         An order import, an edit, a poll or a drift webhook changes the
@@ -452,6 +452,7 @@ class ShopifyInventoryLevel(models.Model):
         long transaction over many orders), the levels are never locked
         here: pushes of those products would wait for the poll's end.
 
+        :param urgency: the delayed push's job options (a correction first)
         :return: True when settled now (the caller enqueues its own push)
         """
         if not self.env.context.get("synco_settle_in_push") and (
@@ -461,7 +462,7 @@ class ShopifyInventoryLevel(models.Model):
         ):
             self._synco_settle(settle)
             return True
-        bindings._delay_settle(settle, description)
+        bindings._delay_settle(settle, description, urgency)
         return False
 
     def _synco_settle(self, settle):

@@ -161,7 +161,9 @@ class ShopifyWebhookEvent(models.Model):
 
     def _synco_level_rose(self, payload):
         """Whether this level webhook shows Shopify above our memory of the
-        level (one indexed query), with decreases first on."""
+        level (one indexed query), with decreases first on: the value we
+        last wrote or read, also when an import has since asked to read it
+        again (forgotten: the next push reads it first)."""
         if self.topic not in LEVEL_TOPICS or not isinstance(payload, dict):
             return False
         Binding = self.env["shopify.product.binding"]
@@ -182,7 +184,7 @@ class ShopifyWebhookEvent(models.Model):
                 "JOIN shopify_product_binding binding ON binding.id = level.binding_id "
                 "JOIN shopify_location loc ON loc.id = level.shopify_location_id "
                 "WHERE binding.shop_id = %s AND binding.shopify_inventory_item_gid "
-                "= %s AND loc.shopify_gid = %s AND level.shopify_known",
+                "= %s AND loc.shopify_gid = %s",
                 self.shop_id.id,
                 item,
                 location,

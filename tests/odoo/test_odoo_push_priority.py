@@ -396,5 +396,38 @@ class TestDecreasesFirst(SimulatorCase):
         self.assertEqual(delivered(23, 1).priority, 5)  # above our 20
         self.assertEqual(delivered(20, 2).priority, 10)  # our own write's echo
         self.assertEqual(delivered(18, 3).priority, 10)  # a sale, say
+        # an import asked to read the level again (forgotten): the value we
+        # last knew still tells the rise
+        level.shopify_known = False
+        self.assertEqual(delivered(24, 5).priority, 5)
         self.env["ir.config_parameter"].sudo().set_param(PARAM, "0")
         self.assertEqual(delivered(25, 4).priority, 10)
+
+    def test_a_correction_waiting_for_a_push_still_goes_first(self):
+        """A push holds the level when the webhook shows Shopify above Odoo:
+        the settle is left to a push of its own, which goes first too (it
+        waited 30 s in the soak, behind the webhooks, then retried 30 s
+        later on a fault)."""
+        self.shop.correct_drift_on_webhook = True
+        binding = self.shop.binding_ids.filtered(lambda b: b.sku == TEE)
+        self.sim.set_available(DEMO_DOMAIN, TEE, NJ, 23)  # the merchant: 20 → 23
+        before = set(self.env["queue.job"].search([]).ids)
+        with patch(
+            "odoo.addons.synco_shopify.models.shopify_inventory_level.try_lock_rows",
+            return_value=None,  # a push holds the level
+        ):
+            self.shop._synco_check_level(
+                binding.shopify_inventory_item_gid, self.loc_nj.shopify_gid, 23
+            )
+        self.env.cr.flush()
+        job = self.env["queue.job"].search(
+            [
+                ("id", "not in", list(before)),
+                ("method_name", "=", "_job_push_inventory"),
+            ]
+        )
+        self.assertEqual(len(job), 1)
+        self.assertEqual(job.kwargs["settle"], {"forget": [self.loc_nj.id]})
+        self.assertEqual(job.priority, 5)
+        self.perform(job)
+        self.assertEqual(self.shopify(TEE, NJ), 20)  # written over, first
