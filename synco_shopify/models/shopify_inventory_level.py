@@ -140,18 +140,21 @@ class ShopifyInventoryLevel(models.Model):
         one level Shopify is known to hold (``lib.push.lowers``).
 
         Read at enqueue time, in one query on the levels' columns (no record
-        is loaded): a push that takes risk away goes ahead of the others.
+        is loaded): a push that takes risk away goes ahead of the others.  A
+        level an import asked to read again (forgotten) is judged by the
+        value last known: its push reads it first, and still lowers it.
 
         :param targets: {(binding id, shopify.location id): Odoo's figure}
         """
         if not targets:
             return set()
-        self.flush_model(["shopify_available", "shopify_known", "held_qty"])
+        self.flush_model()
         self.env.cr.execute(
             SQL(
                 "SELECT binding_id, shopify_location_id, held_qty, "
                 "shopify_available FROM shopify_inventory_level "
-                "WHERE binding_id IN %s AND shopify_known",
+                "WHERE binding_id IN %s AND (shopify_known "
+                "OR shopify_committed_known OR last_push_date IS NOT NULL)",
                 tuple({binding_id for binding_id, _location in targets}),
             )
         )
@@ -542,15 +545,11 @@ class ShopifyInventoryLevel(models.Model):
             ).shopify_known = False
 
     def _synco_read_since(self, moment):
-        """Whether committed was read after Shopify's change at ``moment``.
-
-        Shopify's times are whole seconds: a change stamped ``moment`` may
-        have happened up to a second later.  The read's time is its
-        transaction's start, no later than the read: a read that began
-        within that second, or before it, may not have seen the change (it
-        is taken in: at worst units held until a poll finds no order,
-        never a sale written over).
-        """
+        """Whether committed was read after Shopify's change at ``moment``
+        (whole seconds: it may be up to one later).  The read's time is its
+        transaction's start, no later than the read: one that began within
+        that second or before may not have seen it (taken in: at worst
+        units held until a poll, never a sale written over)."""
         self.ensure_one()
         moment = fields.Datetime.to_datetime(moment)
         return bool(

@@ -403,6 +403,21 @@ class TestDecreasesFirst(SimulatorCase):
         self.env["ir.config_parameter"].sudo().set_param(PARAM, "0")
         self.assertEqual(delivered(25, 4).priority, 10)
 
+    def test_a_decrease_of_a_forgotten_level_goes_first(self):
+        """An order import asks to read its product's levels again before
+        the next push (forgotten): a decrease of one of them still goes
+        first, judged by the value last known (it waited the increases'
+        window, 10 s behind the webhooks in the soak)."""
+        level = self.bindings[LARGE].level_ids.filtered(
+            lambda lvl: lvl.shopify_location_id == self.loc_nj
+        )
+        level.shopify_known = False
+        large = self.commit(LARGE, -3)
+        self.assertEqual(large.priority, 5)
+        self.assertIn("push_first", large.identity_key)
+        tee = self.commit(TEE, 3)  # an increase still waits
+        self.assertEqual(tee.priority, 10)
+
     def test_a_correction_waiting_for_a_push_still_goes_first(self):
         """A push holds the level when the webhook shows Shopify above Odoo:
         the settle is left to a push of its own, which goes first too (it
