@@ -108,7 +108,7 @@ class ShopifyWebhookController(http.Controller):
                 headers.get("X-Shopify-Event-Id"),
             )
             return self._answer(200, "Duplicate")
-        event._delay_process()
+        event._delay_process(parsed)
         return self._answer(200, "OK")
 
     @staticmethod

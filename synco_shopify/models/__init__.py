@@ -28,6 +28,7 @@ from . import shopify_webhook_event
 from . import shopify_drift
 from . import sale_order
 from . import shopify_order_import
+from . import shopify_order_customer
 from . import stock_quant
 from . import stock_move
 from . import stock_picking

@@ -1,5 +1,7 @@
 # Copyright 2026 Synco
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from datetime import timedelta
+
 import psycopg2
 
 from odoo import api, fields, models
@@ -59,6 +61,13 @@ class ShopifyInventoryLevel(models.Model):
         readonly=True,
         help="Whether committed was read along with available (levels last "
         "read before Synco asked for it: a drop is taken for a sale).",
+    )
+    shopify_committed_date = fields.Datetime(
+        string="Committed Read On",
+        readonly=True,
+        help="When the transaction that last read committed from Shopify "
+        "began: a cancellation or an order edit Shopify made after it is not "
+        "in what we remember yet, and is taken in when Odoo applies it.",
     )
     drop_sold_qty = fields.Integer(
         string="Last Drop: Sold",
@@ -131,18 +140,21 @@ class ShopifyInventoryLevel(models.Model):
         one level Shopify is known to hold (``lib.push.lowers``).
 
         Read at enqueue time, in one query on the levels' columns (no record
-        is loaded): a push that takes risk away goes ahead of the others.
+        is loaded): a push that takes risk away goes ahead of the others.  A
+        level an import asked to read again (forgotten) is judged by the
+        value last known: its push reads it first, and still lowers it.
 
         :param targets: {(binding id, shopify.location id): Odoo's figure}
         """
         if not targets:
             return set()
-        self.flush_model(["shopify_available", "shopify_known", "held_qty"])
+        self.flush_model()
         self.env.cr.execute(
             SQL(
                 "SELECT binding_id, shopify_location_id, held_qty, "
                 "shopify_available FROM shopify_inventory_level "
-                "WHERE binding_id IN %s AND shopify_known",
+                "WHERE binding_id IN %s AND (shopify_known "
+                "OR shopify_committed_known OR last_push_date IS NOT NULL)",
                 tuple({binding_id for binding_id, _location in targets}),
             )
         )
@@ -268,13 +280,18 @@ class ShopifyInventoryLevel(models.Model):
         for key, ids in groups.items():
             self.browse(ids).write(dict(key))
 
-    @staticmethod
-    def _synco_committed_vals(value):
-        """The committed read with ``value``, to remember (none if not read)."""
+    @api.model
+    def _synco_committed_vals(self, value):
+        """The committed read with ``value``, to remember (none if not read),
+        and when: this transaction's start, no later than the read."""
         committed = committed_of(value)
         if committed is None:
             return {}
-        return {"shopify_committed": committed, "shopify_committed_known": True}
+        return {
+            "shopify_committed": committed,
+            "shopify_committed_known": True,
+            "shopify_committed_date": self.env.cr.now(),
+        }
 
     def _synco_drop_vals(self, drop, value):
         """Shopify's available fell by ``drop`` to ``value``: sale or edit?"""
@@ -382,7 +399,11 @@ class ShopifyInventoryLevel(models.Model):
                            seen.committed, level.shopify_committed),
                        shopify_committed_known = (
                            seen.committed IS NOT NULL
-                           OR level.shopify_committed_known IS TRUE)
+                           OR level.shopify_committed_known IS TRUE),
+                       shopify_committed_date = CASE
+                           WHEN seen.committed IS NOT NULL
+                           THEN now() AT TIME ZONE 'utc'
+                           ELSE level.shopify_committed_date END
                   FROM unnest(%s::int[], %s::int[], %s::int[], %s::int[])
                        AS seen(binding_id, location_id, value, committed)
                  WHERE level.shop_id = %s
@@ -407,6 +428,7 @@ class ShopifyInventoryLevel(models.Model):
                 "shopify_known",
                 "shopify_committed",
                 "shopify_committed_known",
+                "shopify_committed_date",
             ]
         )
 
@@ -417,7 +439,7 @@ class ShopifyInventoryLevel(models.Model):
             "held_date": fields.Datetime.now(),
         }
 
-    def _synco_settle_or_delay(self, settle, bindings, description):
+    def _synco_settle_or_delay(self, settle, bindings, description, urgency=None):
         """Settle these levels now if no job holds them, else leave it to a push.
 
         An order import, an edit, a poll or a drift webhook changes the
@@ -429,16 +451,21 @@ class ShopifyInventoryLevel(models.Model):
         instead that settles them once it holds their locks; until it runs
         a push may only offer less, never more.
 
+        With ``synco_settle_in_push`` in the context (the order poll, one
+        long transaction over many orders), the levels are never locked
+        here: pushes of those products would wait for the poll's end.
+
+        :param urgency: the delayed push's job options (a correction first)
         :return: True when settled now (the caller enqueues its own push)
         """
-        if (
+        if not self.env.context.get("synco_settle_in_push") and (
             not self
             or try_lock_rows(self.env.cr, self._table, SQL("id IN %s", tuple(self.ids)))
             is not None
         ):
             self._synco_settle(settle)
             return True
-        bindings._delay_settle(settle, description)
+        bindings._delay_settle(settle, description, urgency)
         return False
 
     def _synco_settle(self, settle):
@@ -465,7 +492,10 @@ class ShopifyInventoryLevel(models.Model):
           read or compare-and-set judges only the rest of a change (a sale
           whose order Odoo still lacks is held, not written over).  A level
           that held units the same settle released had already seen that
-          drop: only the rest is taken in.
+          drop: only the rest is taken in.  A fifth item, when Shopify made
+          the change (a cancellation, an order edit: Odoo applies it
+          seconds or minutes later), leaves out the levels whose committed
+          was read since (``shopify_committed_date``): that read saw it.
         * ``forget``: Shopify's level is read again before the write: ``True``
           for every level, or a list of Shopify location ids.
         """
@@ -480,13 +510,19 @@ class ShopifyInventoryLevel(models.Model):
                     settle.get("prefer") or []
                 ),
             )
-        for product, location, available, committed in settle.get("account") or ():
+        for product, location, available, committed, *when in (
+            settle.get("account") or ()
+        ):
             for level in self.filtered(
                 lambda lvl, p=product, loc=location: lvl.product_id.id == p
                 and (not loc or lvl.shopify_location_id.id == loc)
             ):
-                seen = released.get(level.id, 0) if available > 0 else 0
-                taken = round(available) - min(seen, round(available))
+                if when and level._synco_read_since(when[0]):
+                    continue
+                taken = round(available)
+                # units given back (negative) were never held: nothing seen
+                seen = min(released.get(level.id, 0), taken) if taken > 0 else 0
+                taken -= seen
                 added = round(committed)
                 if added > 0:
                     added -= min(seen, added)
@@ -507,6 +543,19 @@ class ShopifyInventoryLevel(models.Model):
             self.filtered(
                 lambda lvl: forget is True or lvl.shopify_location_id.id in forget
             ).shopify_known = False
+
+    def _synco_read_since(self, moment):
+        """Whether committed was read after Shopify's change at ``moment``
+        (whole seconds: it may be up to one later).  The read's time is its
+        transaction's start, no later than the read: one that began within
+        that second or before may not have seen it (taken in: at worst
+        units held until a poll, never a sale written over)."""
+        self.ensure_one()
+        moment = fields.Datetime.to_datetime(moment)
+        return bool(
+            self.shopify_committed_date
+            and self.shopify_committed_date >= moment + timedelta(seconds=1)
+        )
 
     def _synco_unhold(self, limit, keep):
         """Drop the holds last added before ``limit`` (no order explains

@@ -423,7 +423,11 @@ class ShopifyInventoryPush(models.AbstractModel):
         if sold:
             vals.update(level._synco_hold_vals(sold))
         if committed is not None:
-            vals.update(shopify_committed=committed, shopify_committed_known=True)
+            vals.update(
+                shopify_committed=committed,
+                shopify_committed_known=True,
+                shopify_committed_date=level.env.cr.now(),
+            )
         if sold or edited:
             vals.update(drop_sold_qty=sold, drop_edited_qty=edited, drop_date=now)
         return vals

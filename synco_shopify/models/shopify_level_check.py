@@ -84,6 +84,10 @@ class ShopifyLevelCheck(models.AbstractModel):
                     ]
                 )
             )
+            # Shopify offering more than Odoo has: the push takes risk
+            # away, it goes first (decreases first, issue 24), also when a
+            # push holds the levels and the settle waits for its own
+            urgency = binding._synco_correction_urgency(available > expected)
             settled = levels._synco_settle_or_delay(
                 {"forget": [location.id]},
                 binding,
@@ -92,13 +96,10 @@ class ShopifyLevelCheck(models.AbstractModel):
                     sku=binding.sku or binding.product_id.display_name,
                     loc=location.name,
                 ),
+                urgency,
             )
             if settled:
-                # Shopify offering more than Odoo has: the push takes risk
-                # away, it goes first (decreases first, issue 24)
-                binding._delay_push(
-                    urgency=binding._synco_correction_urgency(available > expected)
-                )
+                binding._delay_push(urgency=urgency)
         return "processed", self.env._(
             "Drift at %(loc)s: Shopify %(shopify)s, Odoo %(odoo)s%(fix)s.",
             loc=location.name,

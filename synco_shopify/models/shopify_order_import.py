@@ -17,7 +17,7 @@ import logging
 import psycopg2
 from markupsafe import Markup, escape
 
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.tools import SQL, float_compare, mute_logger
 
 from odoo.addons.queue_job.exception import RetryableJobError
@@ -75,14 +75,14 @@ class ShopifyOrderImport(models.AbstractModel):
             if stamp:
                 order.shopify_updated_at = stamp
             if data["cancelled"]:
-                return order, importer._cancel(order), False
+                return order, importer._cancel(order, stamp), False
             if order.shopify_state == "exception" and order.state == "draft":
                 return order, importer._fill(order, shop, data), False
             if order.state == "sale" and order.shopify_state == "imported":
                 if order._synco_handed_over():  # refunds at the counter
                     retail = importer.env["shopify.retail"]
                     return order, retail._apply_refunds(order, shop, data), False
-                return order, importer._apply_edits(order, shop, data), False
+                return order, importer._apply_edits(order, shop, data, stamp), False
             return order, self.env._("Order already imported."), False
         if data["cancelled"]:
             return orders, self.env._("Cancelled before import: nothing to do."), False
@@ -102,7 +102,8 @@ class ShopifyOrderImport(models.AbstractModel):
         if delivery_kind(data)[0] == "retail":  # sold as it left the counter
             data = importer.env["shopify.retail"]._counter_lines(shop, data)
         warehouse, route = shop._synco_route_order(data)
-        partner, shipping = importer._partner(shop, data)
+        customer = importer.env["shopify.order.customer"]
+        partner, shipping = customer._partner(shop, data)
         order = importer._create_order(
             {
                 "partner_id": partner.id,
@@ -110,7 +111,7 @@ class ShopifyOrderImport(models.AbstractModel):
                 "partner_shipping_id": shipping.id,
                 "company_id": shop.company_id.id,
                 "warehouse_id": warehouse.id,
-                "pricelist_id": importer._pricelist(shop, data).id,
+                "pricelist_id": customer._pricelist(shop, data).id,
                 "client_order_ref": data["name"],
                 "origin": f"Shopify {data['name']}",
                 "shopify_shop_id": shop.id,
@@ -297,6 +298,11 @@ class ShopifyOrderImport(models.AbstractModel):
         if data is not None:
             settle["account"] = order.shopify_shop_id._synco_taken(data, quantities)
             settle["release_at"] = [a[1] for a in settle["account"] if a[1]]
+            taken = {a[1] for a in settle["account"]}
+            if len(taken) == 1 and None not in taken:
+                # where Shopify holds it, for a cancellation or an edit
+                # before the alignment reads it again
+                order.shopify_location_id = taken.pop()
         return self._settle_levels(order, settle)
 
     @api.model
@@ -362,7 +368,7 @@ class ShopifyOrderImport(models.AbstractModel):
 
     # ------------------------------------------------------------------ edits
     @api.model
-    def _apply_edits(self, order, shop, data):
+    def _apply_edits(self, order, shop, data, stamp=None):
         """Edits and refunds before shipment: lines follow Shopify's quantities.
 
         Each Shopify line's current quantity (after edits, removals and
@@ -371,19 +377,26 @@ class ShopifyOrderImport(models.AbstractModel):
         shows the freed units), raising it reserves more, a line added in
         Shopify is added.  Nothing Odoo already shipped is changed: a line
         lowered below its delivered quantity stops there, and the order is
-        flagged with a message.
+        flagged with a message.  What Shopify gave back or took at the
+        order's location is taken into the levels' memory (``_account_changed``;
+        ``stamp``: when Shopify made the edit).
         """
         order.ensure_one()
-        # lowering a line unreserves, raising it reserves: lock the quants
-        # first, as an import does, instead of failing to serialize in Odoo's
-        # reservation beside another job
-        self._lock_quants(order)
         by_gid = {
             line.shopify_line_item_gid: line
             for line in order.order_line
             if line.shopify_line_item_gid
         }
+        if not self._edited(by_gid, data):
+            # the usual redelivery or poll: no quant is locked for nothing
+            # (a poll passing over dozens of orders held them all to its end)
+            return self.env._("Order already imported; no line changed.")
+        # lowering a line unreserves, raising it reserves: lock the quants
+        # first, as an import does, instead of failing to serialize in Odoo's
+        # reservation beside another job
+        self._lock_quants(order)
         changes, flags, added = [], [], []
+        moved = {}  # {product id: units Shopify took (negative: gave back)}
         for shopify_line in data["lines"]:
             current = shopify_line.get("current_quantity", shopify_line["quantity"])
             line = by_gid.get(shopify_line["gid"])
@@ -400,6 +413,8 @@ class ShopifyOrderImport(models.AbstractModel):
                 == 0
             ):
                 continue
+            product = line.product_id.id
+            moved[product] = moved.get(product, 0) + current - line.product_uom_qty
             wanted = current
             if current < line.qty_delivered:
                 wanted = line.qty_delivered
@@ -422,6 +437,9 @@ class ShopifyOrderImport(models.AbstractModel):
             values, unknown = self._lines(shop, dict(data, lines=added))
             if values:
                 order.write({"order_line": [(0, 0, vals) for vals in values]})
+                for vals in values:
+                    product = vals["product_id"]
+                    moved[product] = moved.get(product, 0) + vals["product_uom_qty"]
                 changes += [
                     self.env._(
                         "added %(sku)s × %(qty)s", sku=line["sku"], qty=line["quantity"]
@@ -449,121 +467,72 @@ class ShopifyOrderImport(models.AbstractModel):
         order.message_post(body=escape(message))
         if changes:
             # Shopify restocked the removed units: read its levels again
-            self._forget_levels_only(order)
+            self._account_changed(order, moved, stamp)
         return message
 
     @api.model
-    def _forget_levels_only(self, order):
-        """Push after reading Shopify's levels of the order's products."""
-        self._settle_levels(order, {"forget": True})
-
-    # --------------------------------------------------- customer and prices
-    @api.model
-    def _pricelist(self, shop, data):
-        """A pricelist in the order's currency (created when missing)."""
-        Currency = self.env["res.currency"].with_context(active_test=False)
-        currency = Currency.search([("name", "=", data.get("currency") or "")], limit=1)
-        currency = currency or shop.company_id.currency_id
-        if not currency.active:
-            currency.sudo().active = True
-        Pricelist = self.env["product.pricelist"]
-        pricelist = Pricelist.search(
-            [
-                ("currency_id", "=", currency.id),
-                ("company_id", "in", (False, shop.company_id.id)),
-            ],
-            limit=1,
-        )
-        if pricelist:
-            return pricelist
-        # Pricelists exist only with the feature on: without it, the next
-        # save of the settings would archive them (and warn on opening)
-        feature = self.env.ref("product.group_product_pricelist")
-        try:
-            with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
-                self.env.ref("base.group_user").sudo()._apply_group(feature)
-                return Pricelist.sudo().create(
-                    {
-                        "name": f"Shopify {currency.name}",
-                        "currency_id": currency.id,
-                        "company_id": shop.company_id.id,
-                    }
+    def _edited(self, by_gid, data):
+        """Whether a Shopify line's current quantity differs from Odoo's
+        line ({line item GID: sale line}), or a line was added."""
+        for shopify_line in data["lines"]:
+            current = shopify_line.get("current_quantity", shopify_line["quantity"])
+            line = by_gid.get(shopify_line["gid"])
+            if line is None:
+                if current > 0:
+                    return True
+            elif (
+                float_compare(
+                    current,
+                    line.product_uom_qty,
+                    precision_rounding=line.product_uom_id.rounding,
                 )
-        except psycopg2.errors.SerializationFailure as exc:
-            # the first orders of a currency, imported side by side: the
-            # other job turned the feature on; use its pricelist
-            raise RetryableJobError(
-                f"pricelist in {currency.name} created by a concurrent job",
-                seconds=1,
-                ignore_retry=True,
-            ) from exc
+                != 0
+            ):
+                return True
+        return False
 
     @api.model
-    def _partner(self, shop, data):
-        """(customer, shipping address): found by email, else created."""
-        Partner = self.env["res.partner"]
-        shipping = data.get("shipping") or {}
-        country, state = shop._synco_country_state(shipping)
-        address = {
-            "street": shipping.get("street") or False,
-            "street2": shipping.get("street2") or False,
-            "city": shipping.get("city") or False,
-            "zip": shipping.get("zip") or False,
-            "country_id": country.id or False,
-            "state_id": state.id or False,
-        }
-        email = data.get("email")
-        partner = Partner
-        if email:
-            partner = Partner.search(
-                [("email", "=ilike", email), ("parent_id", "=", False)], limit=1
-            )
-        if not partner:
-            partner = Partner.create(
-                {
-                    "name": data.get("customer_name")
-                    or shipping.get("name")
-                    or email
-                    or data["name"],
-                    "email": email or False,
-                    "phone": shipping.get("phone") or False,
-                    "company_id": shop.company_id.id,
-                    **address,
-                }
-            )
-            return partner, partner
-        if not address["street"] and not address["zip"]:
-            return partner, partner
+    def _account_changed(self, order, moved, stamp=None):
+        """Shopify changed an imported order's units: read its levels again
+        before the push, and take the change into what we remember.
 
-        def same(p):
-            return all(
-                (p[k].id if k.endswith("_id") else p[k]) == v
-                for k, v in address.items()
-            )
+        A cancellation or an edit that removes units gives them back at the
+        order's location (``committed`` to ``available``); an edit adding
+        units takes them.  Between two reads of a level that change nets
+        against a sale whose order Odoo lacks (``committed`` unchanged: an
+        edit, written over): taken in where Shopify holds the order
+        (``sale.order.shopify_location_id``), the next read judges only the
+        rest.  A read since ``stamp`` (when Shopify made the change) saw it
+        already: those levels are left (``_synco_settle``'s ``account``).
+        Not restocked, the units leave ``on_hand`` instead of returning to
+        ``available``: the drop that follows is no sale (``committed`` did
+        not rise) and Odoo's figure is written, as it should.
 
-        if same(partner):
-            return partner, partner
-        for child in partner.child_ids.filtered(lambda c: c.type == "delivery"):
-            if same(child):
-                return partner, child
-        child = Partner.create(
-            {
-                "parent_id": partner.id,
-                "type": "delivery",
-                "name": shipping.get("name") or partner.name,
-                **address,
-            }
-        )
-        return partner, child
+        :param moved: {product id: units Shopify took (negative: gave back)}
+        """
+        settle = {"forget": True}
+        location = order.shopify_location_id
+        if location and any(moved.values()):
+            when = [fields.Datetime.to_string(stamp)] if stamp else []
+            settle["account"] = [
+                [product, location.id, units, units, *when]
+                for product, units in moved.items()
+                if units
+            ]
+        return self._settle_levels(order, settle)
 
     # ---------------------------------------------------------- cancellation
     @api.model
-    def _cancel(self, order):
+    def _cancel(self, order, stamp=None):
         """Shopify cancelled the order: release what Odoo still holds.
 
         Before any delivery the order and its pickings are cancelled (the
         reservation goes with them); after a partial one the remaining
-        transfers are cancelled and the order is flagged.
+        transfers are cancelled and the order is flagged.  A confirmed
+        order's units Shopify gave back are taken into the levels' memory
+        (``_account_changed``; ``stamp``: when Shopify cancelled it); an
+        order held in exception never released its held units: released
+        now.
         """
         order.ensure_one()
         if order.state == "cancel" or order.shopify_state in (
@@ -573,10 +542,15 @@ class ShopifyOrderImport(models.AbstractModel):
             return self.env._("Already cancelled.")
         # the cancellation unreserves: the quants first, as an import does
         self._lock_quants(order)
+        given = {} if order.state == "sale" else None
+        if given is not None:
+            for line in order.order_line:
+                left = max(0, line.product_uom_qty - line.qty_delivered)
+                given[line.product_id.id] = given.get(line.product_id.id, 0) - left
         delivered = order.picking_ids.filtered(lambda p: p.state == "done")
         if not delivered:
             order._action_cancel()
-            self._forget_levels(order)
+            self._cancel_levels(order, given, stamp)
             order.shopify_state = "cancelled"
             message = self.env._("Cancelled in Shopify: order and transfers cancelled.")
             order.message_post(body=escape(message))
@@ -585,7 +559,7 @@ class ShopifyOrderImport(models.AbstractModel):
             lambda p: p.state not in ("done", "cancel")
         )
         remaining.action_cancel()
-        self._forget_levels(order)
+        self._cancel_levels(order, given, stamp)
         message = self.env._(
             "Cancelled in Shopify after a partial delivery (%(done)s): the "
             "remaining transfers %(rest)s are cancelled; check the delivered "
@@ -598,3 +572,13 @@ class ShopifyOrderImport(models.AbstractModel):
         )
         order.message_post(body=escape(message))
         return message
+
+    @api.model
+    def _cancel_levels(self, order, given, stamp):
+        """The levels after a cancellation: a confirmed order (``given``:
+        {product id: units given back, negative}) released its holds when
+        imported, releasing now would offer another order's; one held in
+        exception (``given`` None) still holds its own."""
+        if given is not None:
+            return self._account_changed(order, given, stamp)
+        return self._forget_levels(order)

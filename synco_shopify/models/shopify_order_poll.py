@@ -101,7 +101,12 @@ class ShopifyOrderPoll(models.AbstractModel):
             if self.orders_polled_until
             else started - FIRST_POLL_WINDOW
         )
-        importer = self.env["shopify.order.import"]
+        # the levels each import settles are left to a push of their own:
+        # locked here, they would stay locked until the last page is read,
+        # and every push of those products (decreases first too) would wait
+        importer = self.env["shopify.order.import"].with_context(
+            synco_settle_in_push=True
+        )
         seen = imported = 0
         busy = []  # the update times of the orders left to other jobs
         try:

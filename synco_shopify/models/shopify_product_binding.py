@@ -301,11 +301,13 @@ class ShopifyProductBinding(models.Model):
         delayed = self.with_delay(**self._push_job_options(refresh, urgency))
         return delayed._job_push_inventory(**_refresh_kwargs(refresh))
 
-    def _delay_settle(self, settle, description):
+    def _delay_settle(self, settle, description, urgency=None):
         """Enqueue a push of these bindings (of one shop) that first settles
         their levels (see ``shopify.inventory.level._synco_settle``).
 
         Never collapsed into another push: ``settle`` is this job's own.
+        ``urgency``: job options of a push that goes first (a correction
+        lowering a level Shopify offers too high), kept when delayed.
         """
         bindings = self.filtered("active")
         if not bindings:
@@ -313,7 +315,9 @@ class ShopifyProductBinding(models.Model):
         shop = bindings.shop_id
         shop.ensure_one()
         return bindings.with_delay(
-            channel=shop._job_channel(), description=description
+            channel=shop._job_channel(),
+            description=description,
+            priority=(urgency or {}).get("priority"),
         )._job_push_inventory(settle=settle)
 
     def _delay_pushes(self, refresh=False, urgency=None):

@@ -15,6 +15,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from ..lib.shopify import ShopifyRetryableError, normalize_order, to_gid
 from .job_errors import retryable_job_error
 from .locking import try_advisory_lock, try_lock_rows
+from .shopify_push_priority import DECREASE_PRIORITY
 
 _logger = logging.getLogger(__name__)
 
@@ -133,11 +134,23 @@ class ShopifyWebhookEvent(models.Model):
         row = self.env.cr.fetchone()
         return self.browse(row[0]) if row else None
 
-    def _delay_process(self):
-        """Enqueue the processing of this event in its shop's channel."""
+    def _delay_process(self, payload=None):
+        """Enqueue the processing of this event in its shop's channel.
+
+        A level webhook showing Shopify above what we last wrote or read
+        there (``payload``, as the controller parsed it: an edit in
+        Shopify's admin, most likely) may offer units Odoo doesn't have:
+        with decreases first, its check (and the corrective push it
+        enqueues) goes first too, instead of waiting behind the other
+        webhooks of a busy shop (issue 24).
+        """
         self.ensure_one()
+        options = {}
+        if payload is not None and self._synco_level_rose(payload):
+            options["priority"] = DECREASE_PRIORITY
         return self.with_delay(
             channel=self.shop_id._job_channel(),
+            **options,
             identity_key=f"synco_shopify.webhook:{self.id}",
             description=self.env._(
                 "Shopify webhook %(topic)s (%(shop)s)",
@@ -145,6 +158,40 @@ class ShopifyWebhookEvent(models.Model):
                 shop=self.shop_id.name,
             ),
         )._job_process()
+
+    def _synco_level_rose(self, payload):
+        """Whether this level webhook shows Shopify above our memory of the
+        level (one indexed query), with decreases first on: the value we
+        last wrote or read, also when an import has since asked to read it
+        again (forgotten: the next push reads it first)."""
+        if self.topic not in LEVEL_TOPICS or not isinstance(payload, dict):
+            return False
+        Binding = self.env["shopify.product.binding"]
+        if not Binding._synco_decreases_first():
+            return False
+        try:
+            item = to_gid("InventoryItem", payload["inventory_item_id"])
+            location = to_gid("Location", payload["location_id"])
+            available = int(payload.get("available") or 0)
+        except (KeyError, TypeError, ValueError):
+            return False  # the job refuses it, at its own pace
+        self.env["shopify.inventory.level"].flush_model(
+            ["shopify_available", "shopify_known"]
+        )
+        self.env.cr.execute(
+            SQL(
+                "SELECT level.shopify_available FROM shopify_inventory_level level "
+                "JOIN shopify_product_binding binding ON binding.id = level.binding_id "
+                "JOIN shopify_location loc ON loc.id = level.shopify_location_id "
+                "WHERE binding.shop_id = %s AND binding.shopify_inventory_item_gid "
+                "= %s AND loc.shopify_gid = %s",
+                self.shop_id.id,
+                item,
+                location,
+            )
+        )
+        row = self.env.cr.fetchone()
+        return bool(row) and available > row[0]
 
     # ----------------------------------------------------------------- actions
     def action_reprocess(self):

@@ -142,7 +142,7 @@ class TestOrderImport(SyncoCase):
             [("currency_id.name", "=", "EUR")]
         ).action_archive()
         self.assertNotIn(feature, employees.all_implied_ids)
-        pricelist = self.env["shopify.order.import"]._pricelist(
+        pricelist = self.env["shopify.order.customer"]._pricelist(
             self.shop, {"currency": "EUR"}
         )
         self.assertEqual(pricelist.currency_id.name, "EUR")

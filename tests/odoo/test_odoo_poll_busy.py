@@ -83,3 +83,31 @@ class TestPollBusyOrder(SimulatorCase):
         # the job is done with it: the next poll imports it
         self.shop._job_poll_orders()
         self.assertEqual(self.imported(), {busy.id, free.id})
+
+    def test_the_poll_leaves_the_levels_to_a_push(self):
+        """A poll imports many orders in one transaction: the levels each
+        import settles were locked until its end (30 s under faults in the
+        soak), and every push of those products, decreases first too, ran
+        again every 2 s in the channel's two slots, the webhooks waiting
+        behind.  A push of their own settles them once the poll commits."""
+        self.bindings[TEE]._job_push_inventory()
+        level = self.bindings[TEE].level_ids.filtered(
+            lambda lvl: lvl.shopify_location_id == self.loc_nj
+        )
+        self.assertTrue(level.shopify_known)
+        self.sim.create_order(DEMO_DOMAIN, [(TEE, 2)], location=NJ)
+        with trap_jobs() as trap:
+            self.shop._job_poll_orders()
+            self.env.cr.flush()
+        self.assertEqual(len(self.imported()), 1)
+        self.assertTrue(level.shopify_known)  # not settled in the poll
+        settles = [
+            job
+            for job in trap.enqueued_jobs
+            if job.method_name == "_job_push_inventory" and job.kwargs.get("settle")
+        ]
+        self.assertEqual(len(settles), 1)
+        self.assertTrue(settles[0].kwargs["settle"]["forget"])
+        trap.perform_enqueued_jobs()
+        self.assertEqual(self.shopify(TEE, NJ), 28)
+        self.assertEqual(level.held_qty, 0)

@@ -10,6 +10,7 @@ idempotency keys are the same on both paths.
 """
 
 import datetime
+import json
 import time
 from unittest.mock import patch
 
@@ -357,3 +358,91 @@ class TestDecreasesFirst(SimulatorCase):
         self.env["ir.config_parameter"].sudo().set_param(PARAM, "0")
         self.sim.set_available(DEMO_DOMAIN, TEE, NJ, 25)
         self.assertEqual(webhook(25).priority, 10)
+
+    def test_a_level_webhook_above_our_memory_is_checked_first(self):
+        """An edit in Shopify's admin raising a level: its webhook is checked
+        (and its corrective push enqueued) ahead of the other webhooks of a
+        busy shop, which waited 20-40 s in the soak's channel."""
+        binding = self.shop.binding_ids.filtered(lambda b: b.sku == TEE)
+        level = binding.level_ids.filtered(
+            lambda lvl: lvl.shopify_location_id == self.loc_nj
+        )
+        self.assertEqual((level.shopify_available, level.shopify_known), (20, True))
+
+        def delivered(available, number):
+            payload = {
+                "inventory_item_id": int(
+                    binding.shopify_inventory_item_gid.rsplit("/", 1)[-1]
+                ),
+                "location_id": int(self.loc_nj.shopify_gid.rsplit("/", 1)[-1]),
+                "available": available,
+            }
+            event = self.env["shopify.webhook.event"]._store(
+                self.shop,
+                {
+                    "X-Shopify-Topic": "inventory_levels/update",
+                    "X-Shopify-Event-Id": f"level-{number}",
+                },
+                json.dumps(payload).encode(),
+            )
+            event._delay_process(payload)
+            self.env.cr.flush()
+            return self.env["queue.job"].search(
+                [("method_name", "=", "_job_process"), ("records", "ilike", "event")],
+                order="id desc",
+                limit=1,
+            )
+
+        self.assertEqual(delivered(23, 1).priority, 5)  # above our 20
+        self.assertEqual(delivered(20, 2).priority, 10)  # our own write's echo
+        self.assertEqual(delivered(18, 3).priority, 10)  # a sale, say
+        # an import asked to read the level again (forgotten): the value we
+        # last knew still tells the rise
+        level.shopify_known = False
+        self.assertEqual(delivered(24, 5).priority, 5)
+        self.env["ir.config_parameter"].sudo().set_param(PARAM, "0")
+        self.assertEqual(delivered(25, 4).priority, 10)
+
+    def test_a_decrease_of_a_forgotten_level_goes_first(self):
+        """An order import asks to read its product's levels again before
+        the next push (forgotten): a decrease of one of them still goes
+        first, judged by the value last known (it waited the increases'
+        window, 10 s behind the webhooks in the soak)."""
+        level = self.bindings[LARGE].level_ids.filtered(
+            lambda lvl: lvl.shopify_location_id == self.loc_nj
+        )
+        level.shopify_known = False
+        large = self.commit(LARGE, -3)
+        self.assertEqual(large.priority, 5)
+        self.assertIn("push_first", large.identity_key)
+        tee = self.commit(TEE, 3)  # an increase still waits
+        self.assertEqual(tee.priority, 10)
+
+    def test_a_correction_waiting_for_a_push_still_goes_first(self):
+        """A push holds the level when the webhook shows Shopify above Odoo:
+        the settle is left to a push of its own, which goes first too (it
+        waited 30 s in the soak, behind the webhooks, then retried 30 s
+        later on a fault)."""
+        self.shop.correct_drift_on_webhook = True
+        binding = self.shop.binding_ids.filtered(lambda b: b.sku == TEE)
+        self.sim.set_available(DEMO_DOMAIN, TEE, NJ, 23)  # the merchant: 20 → 23
+        before = set(self.env["queue.job"].search([]).ids)
+        with patch(
+            "odoo.addons.synco_shopify.models.shopify_inventory_level.try_lock_rows",
+            return_value=None,  # a push holds the level
+        ):
+            self.shop._synco_check_level(
+                binding.shopify_inventory_item_gid, self.loc_nj.shopify_gid, 23
+            )
+        self.env.cr.flush()
+        job = self.env["queue.job"].search(
+            [
+                ("id", "not in", list(before)),
+                ("method_name", "=", "_job_push_inventory"),
+            ]
+        )
+        self.assertEqual(len(job), 1)
+        self.assertEqual(job.kwargs["settle"], {"forget": [self.loc_nj.id]})
+        self.assertEqual(job.priority, 5)
+        self.perform(job)
+        self.assertEqual(self.shopify(TEE, NJ), 20)  # written over, first

@@ -322,10 +322,18 @@ def test_an_order_import_never_waits_on_quants_another_job_reserves(registry):
             # before they change anything
             with pytest.raises(RetryableJobError):
                 importing["shopify.order.import"]._cancel(order)
+            # (an edit that changes a line: one changing nothing locks nothing)
+            added = {"gid": "gid://shopify/LineItem/1", "quantity": 1}
             with pytest.raises(RetryableJobError):
+                importing["shopify.order.import"]._apply_edits(
+                    order, importing["shopify.shop"], {"lines": [added]}
+                )
+            assert (
                 importing["shopify.order.import"]._apply_edits(
                     order, importing["shopify.shop"], {"lines": []}
                 )
+                == "Order already imported; no line changed."
+            )
             assert order.state == "draft"
         with transaction(registry) as env:
             # free again: the lock is taken, nothing raised

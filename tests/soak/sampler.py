@@ -46,6 +46,7 @@ import time
 import psycopg2
 
 from .exposure import ExposureWatch, percentile, summary_line, truth_of, worst
+from .trace import trace_dir
 
 FAULT_WINDOW = 10.0  # seconds of faults noted with an episode
 
@@ -155,7 +156,10 @@ class ExposureSampler:
         self._stop = threading.Event()
         self._thread = None
         self.t0 = None
+        self.t0_epoch = None
         self.seconds = 0.0
+        # every sample, kept only to trace a run (tests/soak/trace.py)
+        self.timeline = [] if trace_dir() else None
 
     # ------------------------------------------------------------ lifecycle
     def check(self, figures):
@@ -175,6 +179,7 @@ class ExposureSampler:
 
     def start(self):
         self.t0 = time.monotonic()
+        self.t0_epoch = time.time()
         self._log_seen = 0  # the soak clears the log as the storm begins
         self._thread = threading.Thread(
             target=self._loop, name="exposure-sampler", daemon=True
@@ -258,6 +263,16 @@ class ExposureSampler:
         offered, figures, shopify, odoo, jobs, epoch, shopify_read = self.read()
         sql_done = time.perf_counter()
         truth, unapplied = truth_of(figures, shopify, odoo)
+        if self.timeline is not None:
+            self.timeline.append(
+                [
+                    round(when, 2),
+                    [
+                        [*key, offered.get(key), figures.get(key), truth.get(key)]
+                        for key in sorted(self.keys)
+                    ],
+                ]
+            )
         for moment, episode in self.watch.observe(when, offered, truth):
             key = episode.key
             if moment == "start":

@@ -84,6 +84,7 @@ from ..harness import clone_database, psql, read_conf
 from ..shopify_simulator import Simulator
 from ..support.odoo_server import OdooServer, harness_conf, wait_until
 from .sampler import ExposureSampler
+from .trace import dump, trace_dir
 
 DOMAIN = "synco-soak.myshopify.com"
 TOKEN = "shpat_synco_soak"
@@ -415,6 +416,8 @@ class Soak:
         finally:
             if self.sampler is not None and self.sampler.running:
                 self.sampler.stop(raise_error=False)
+            if trace_dir() and self.sampler is not None:
+                dump(self, trace_dir() / f"seed-{self.seed}")
             self.odoo.stop()
             self.sim.stop()
             psql(conf, "postgres", f'DROP DATABASE IF EXISTS "{db_name}"')
