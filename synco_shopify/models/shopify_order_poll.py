@@ -73,7 +73,7 @@ class ShopifyOrderPoll(models.AbstractModel):
             description=self.env._("Shopify order poll: %(shop)s", shop=self.name),
         )._job_poll_orders()
 
-    def _job_poll_orders(self, client=None):
+    def _job_poll_orders(self, client=None, settle_in_push=True):
         """Job: import the orders updated since the last successful poll.
 
         Pages through ``orders`` sorted by update time; orders already
@@ -90,6 +90,10 @@ class ShopifyOrderPoll(models.AbstractModel):
         watermark then stops at that order and no hold is released (the
         poll did not see every order through): the next poll (scheduled, or
         enqueued by a push holding units) starts there.
+
+        ``settle_in_push``: the levels each import settles are left to a
+        push of their own (see below); a reconciliation, which reads and
+        writes those levels right after its poll, settles them in place.
         """
         self.ensure_one()
         if not self.active or self.policy_reservation != "shopify_triggers_odoo":
@@ -105,7 +109,7 @@ class ShopifyOrderPoll(models.AbstractModel):
         # locked here, they would stay locked until the last page is read,
         # and every push of those products (decreases first too) would wait
         importer = self.env["shopify.order.import"].with_context(
-            synco_settle_in_push=True
+            synco_settle_in_push=settle_in_push
         )
         seen = imported = 0
         busy = []  # the update times of the orders left to other jobs

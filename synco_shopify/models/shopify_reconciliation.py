@@ -468,7 +468,7 @@ class ShopifyReconciliation(models.Model):
         last = SaleOrder.search([], order="id desc", limit=1).id or 0
         try:
             with self.env.cr.savepoint():
-                shop._job_poll_orders(client=client)
+                shop._job_poll_orders(client=client, settle_in_push=False)
         except (RetryableJobError, ShopifyError) as exc:
             _logger.warning(
                 "%s: orders not polled before reconciliation %s: %s",
