@@ -17,27 +17,14 @@ from odoo.tests import tagged
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..shopify_simulator import DEMO_DOMAIN
-from ..support.odoo_common import SimulatorCase
+from ..support.odoo_common import ThirtyTeesAtNewJerseyCase
 
 TEE = "SYN-TEE-BLK-M"
 NJ = "New Jersey Warehouse"
 
 
 @tagged("post_install", "-at_install")
-class TestGivenBack(SimulatorCase):
-    def setUp(self):
-        super().setUp()
-        self.shop.default_warehouse_id = self.wh_nj  # Odoo ships from NJ
-        self.stock(TEE, self.wh_nj.lot_stock_id, 30)
-        self.env.cr.flush()
-        self.bindings[TEE]._job_push_inventory()
-        self.assertEqual(self.shopify(TEE, NJ), 30)
-
-    def level(self):
-        return self.bindings[TEE].level_ids.filtered(
-            lambda lvl: lvl.shopify_location_id == self.loc_nj
-        )
-
+class TestGivenBack(ThirtyTeesAtNewJerseyCase):
     def odoo_figure(self):
         product = self.products[TEE]
         return self.map_nj._compute_shopify_available(product)[self.map_nj][product.id]

@@ -13,29 +13,19 @@ from odoo.tests import tagged
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..shopify_simulator import DEMO_DOMAIN
-from ..support.odoo_common import SimulatorCase
+from ..support.odoo_common import ThirtyTeesAtNewJerseyCase
 
 TEE = "SYN-TEE-BLK-M"
 NJ = "New Jersey Warehouse"
 
 
 @tagged("post_install", "-at_install")
-class TestSaleOrEdit(SimulatorCase):
+class TestSaleOrEdit(ThirtyTeesAtNewJerseyCase):
     def setUp(self):
         super().setUp()
-        self.shop.default_warehouse_id = self.wh_nj  # Odoo ships from NJ
-        self.stock(TEE, self.wh_nj.lot_stock_id, 30)
-        self.env.cr.flush()
-        self.bindings[TEE]._job_push_inventory()
-        self.assertEqual(self.shopify(TEE, NJ), 30)
         # the first push read the level's states: committed is remembered
         self.assertTrue(self.level().shopify_committed_known)
         self.assertEqual(self.level().shopify_committed, 0)
-
-    def level(self):
-        return self.bindings[TEE].level_ids.filtered(
-            lambda lvl: lvl.shopify_location_id == self.loc_nj
-        )
 
     def states(self):
         return self.sim.level(DEMO_DOMAIN, TEE, NJ)

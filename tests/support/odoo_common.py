@@ -118,3 +118,24 @@ class SimulatorCase(TransactionCase):
             for e in self.sim.log
             if "inventorySetQuantities" in e.get("root_fields", [])
         ]
+
+
+class ThirtyTeesAtNewJerseyCase(SimulatorCase):
+    """Odoo ships from New Jersey, which holds 30 tees, pushed to Shopify."""
+
+    TEE = "SYN-TEE-BLK-M"
+    NJ = "New Jersey Warehouse"
+
+    def setUp(self):
+        super().setUp()
+        self.shop.default_warehouse_id = self.wh_nj
+        self.stock(self.TEE, self.wh_nj.lot_stock_id, 30)
+        self.env.cr.flush()
+        self.bindings[self.TEE]._job_push_inventory()
+        self.assertEqual(self.shopify(self.TEE, self.NJ), 30)
+
+    def level(self, sku=TEE):
+        """The New Jersey level of ``sku``."""
+        return self.bindings[sku].level_ids.filtered(
+            lambda lvl: lvl.shopify_location_id == self.loc_nj
+        )
